@@ -1,0 +1,45 @@
+# Bulkhead: every entry point a person or CI needs. Each target installs what it uses (idempotent).
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+STAMP := node_modules/.bulkhead-toolchain
+
+.PHONY: demo test toolchain build gas anvil deploy-local fmt clean
+
+## demo: chained-slash demo on the real bytecode in forge's in-process EVM (no node needed)
+demo: toolchain
+	forge script script/Demo.s.sol
+
+## test: formatting, lints, every Solidity and Rust test, and the gas benchmark
+test: toolchain
+	script/test-all.sh
+
+## toolchain: forge, anvil, cast, solc-js, forge-std and OpenZeppelin from package-lock.json (npm ci)
+toolchain: $(STAMP)
+$(STAMP): package.json package-lock.json
+	script/toolchain/bootstrap.sh
+	@touch $@
+
+build: toolchain
+	forge build
+
+## gas: one line per user operation, `GAS <operation> <tx gas>`
+gas: toolchain
+	forge test --match-path 'test/gas/*' --isolate -vv | grep -E '^ *GAS '
+
+## anvil: a local node on 127.0.0.1:8545 (foreground)
+anvil: toolchain
+	anvil
+
+## deploy-local: deploy to the anvil node at $(RPC_URL) and write deployments/<chainId>.json
+RPC_URL ?= http://127.0.0.1:8545
+# anvil's first well-known dev account; never use it on a real chain
+ANVIL_KEY ?= 0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+deploy-local: toolchain
+	forge script script/Deploy.s.sol --rpc-url $(RPC_URL) --broadcast --private-key $(ANVIL_KEY)
+
+fmt: toolchain
+	forge fmt
+	cargo fmt --all
+
+clean:
+	rm -rf out cache broadcast target

@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+import {IStakeVault} from "./interfaces/IStakeVault.sol";
+
+/// @title StakeVault
+/// @notice Holds every staker's collateral, one pool per (operator, asset). The only place tokens enter or leave.
+/// @dev See IStakeVault for the accounting. Storage is packed for the hot paths: a deposit touches one pool slot and
+/// one position slot; a slash touches the pool and, at most, the settlement of the matured prefix of the queue.
+contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Longest escrow delay a deployment may choose.
+    uint48 public constant MAX_ESCROW_DELAY = 365 days;
+
+    struct Pool {
+        // slot 0: every deposit, withdrawal and slash
+        uint128 assets; // slashable: active stake + unsettled escrow
+        uint128 shares; // over `assets`
+        // slot 1
+        address operator;
+        uint32 generation; // bumped by a full slash
+        uint64 queueLength;
+        // slot 2
+        address asset;
+        uint64 settledCount; // queue entries [0, settledCount) have left the slashable set
+        uint32 batchCount;
+        // slot 3
+        uint128 reserve; // assets of settled, unclaimed withdrawals
+        uint128 earlyClaimedShares; // matured shares claimed since the last settlement
+    }
+
+    /// @dev A queued withdrawal. Its shares are `cumShares` minus the previous entry's: no separate slot needed.
+    struct Entry {
+        // slot 0
+        uint48 maturity;
+        bool claimed;
+        uint200 cumShares; // live shares queued in this pool up to and including this entry
+        // slot 1
+        address staker;
+        uint32 prevPool; // the staker's previous withdrawal (pool id, 0 = none) ...
+        uint64 prevIndex; // ... and its queue index
+    }
+
+    /// @dev Matured withdrawals settled together, all at one price.
+    struct Batch {
+        uint128 assets;
+        uint128 shares;
+        uint64 end; // queue entries below `end` (and at or above the previous batch's end)
+    }
+
+    struct Position {
+        uint128 shares;
+        uint32 generation;
+        uint32 prevPool; // previous pool in the staker's list of positions
+        bool listed;
+    }
+
+    struct Staker {
+        uint32 lastPool; // newest position
+        uint32 lastWithdrawalPool; // newest withdrawal (0 = none) ...
+        uint64 lastWithdrawalIndex; // ... and its queue index
+    }
+
+    struct Asset {
+        bool allowed;
+        uint8 decimals;
+        uint128 tracked;
+    }
+
+    IOperatorRegistry public immutable registry;
+    /// @inheritdoc IStakeVault
+    uint48 public immutable escrowDelay;
+
+    address public guardian;
+    bool public paused;
+    address public slasher;
+    uint32 internal _poolCount;
+
+    mapping(address asset => Asset) internal _assets;
+    mapping(address operator => mapping(address asset => uint256)) public poolOf;
+    mapping(address operator => uint256[]) internal _operatorPools;
+    mapping(uint256 poolId => Pool) internal _pools;
+    mapping(uint256 poolId => mapping(uint256 index => Entry)) internal _queue;
+    mapping(uint256 poolId => mapping(uint256 batch => Batch)) internal _batches;
+    mapping(uint256 poolId => mapping(address staker => Position)) internal _positions;
+    mapping(address staker => Staker) internal _stakers;
+
+    modifier onlySlasher() {
+        if (msg.sender != slasher) revert NotSlasher(msg.sender);
+        _;
+    }
+
+    constructor(IOperatorRegistry registry_, uint48 escrowDelay_, address owner_, address guardian_) Ownable(owner_) {
+        if (escrowDelay_ == 0 || escrowDelay_ > MAX_ESCROW_DELAY) revert InvalidEscrowDelay(escrowDelay_);
+        if (address(registry_) == address(0)) revert ZeroAddress();
+        registry = registry_;
+        escrowDelay = escrowDelay_;
+        guardian = guardian_;
+        emit GuardianSet(guardian_);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @inheritdoc IStakeVault
+    function setAssetAllowed(address asset, bool allowed) external onlyOwner {
+        Asset storage a = _assets[asset];
+        if (allowed && !a.allowed) a.decimals = _decimalsOf(asset);
+        a.allowed = allowed;
+        emit AssetAllowlisted(asset, allowed, a.decimals);
+    }
+
+    /// @inheritdoc IStakeVault
+    function setGuardian(address guardian_) external onlyOwner {
+        guardian = guardian_;
+        emit GuardianSet(guardian_);
+    }
+
+    /// @inheritdoc IStakeVault
+    function setSlasher(address slasher_) external onlyOwner {
+        slasher = slasher_;
+        emit SlasherSet(slasher_);
+    }
+
+    /// @inheritdoc IStakeVault
+    function pause() external {
+        if (msg.sender != guardian && msg.sender != owner()) revert NotGuardian(msg.sender);
+        paused = true;
+        emit PausedSet(true, msg.sender);
+    }
+
+    /// @inheritdoc IStakeVault
+    function unpause() external onlyOwner {
+        paused = false;
+        emit PausedSet(false, msg.sender);
+    }
+
+    /// @inheritdoc IStakeVault
+    function skim(address asset, address to) external onlyOwner nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        uint256 balance = IERC20(asset).balanceOf(address(this));
+        uint256 tracked = _assets[asset].tracked;
+        if (balance <= tracked) revert ZeroAmount();
+        amount = balance - tracked;
+        IERC20(asset).safeTransfer(to, amount);
+        emit Skimmed(asset, to, amount);
+    }
+
+    // ------------------------------------------------------------------ stakers
+
+    /// @inheritdoc IStakeVault
+    function deposit(address operator, address asset, uint256 assets)
+        external
+        nonReentrant
+        returns (uint256 poolId, uint256 shares)
+    {
+        if (assets == 0) revert ZeroAmount();
+        if (paused) revert DepositsPaused();
+        Asset storage a = _assets[asset];
+        uint128 tracked = a.tracked;
+        if (!a.allowed) revert AssetNotAllowed(asset);
+        poolId = poolOf[operator][asset];
+        if (poolId == 0) poolId = _createPool(operator, asset);
+
+        shares = _mint(poolId, msg.sender, assets);
+        a.tracked = _u128(tracked + assets);
+        emit Deposited(msg.sender, poolId, assets, shares);
+
+        _pull(IERC20(asset), tracked, assets);
+    }
+
+    /// @inheritdoc IStakeVault
+    function queueWithdrawal(uint256 poolId, uint256 shares) external nonReentrant returns (uint256 withdrawalId) {
+        if (shares == 0) revert ZeroAmount();
+        Pool storage p = _pool(poolId);
+        Position storage pos = _positions[poolId][msg.sender];
+        uint256 held = pos.shares;
+        if (held < shares) revert InsufficientShares(held, shares);
+        // Shares of an ended generation are worthless: they leave the position but add nothing to the escrow.
+        bool live = pos.generation == p.generation;
+        pos.shares = uint128(held - shares);
+
+        uint64 index = p.queueLength;
+        uint256 cum = index == 0 ? 0 : _queue[poolId][index - 1].cumShares;
+        if (live) cum += shares;
+        uint48 maturity = uint48(block.timestamp) + escrowDelay;
+        Staker storage s = _stakers[msg.sender];
+        _queue[poolId][index] = Entry({
+            maturity: maturity,
+            claimed: false,
+            cumShares: uint200(cum),
+            staker: msg.sender,
+            prevPool: s.lastWithdrawalPool,
+            prevIndex: s.lastWithdrawalIndex
+        });
+        p.queueLength = index + 1;
+        s.lastWithdrawalPool = uint32(poolId);
+        s.lastWithdrawalIndex = index;
+
+        withdrawalId = _withdrawalId(poolId, index);
+        emit WithdrawalQueued(withdrawalId, msg.sender, poolId, shares, maturity);
+    }
+
+    /// @inheritdoc IStakeVault
+    function completeWithdrawal(uint256 withdrawalId, address receiver) external nonReentrant returns (uint256 assets) {
+        if (receiver == address(0)) revert ZeroAddress();
+        (Pool storage p, uint256 value) = _claim(withdrawalId);
+        assets = value;
+        emit WithdrawalCompleted(withdrawalId, msg.sender, receiver, assets);
+        if (assets != 0) {
+            address asset = p.asset;
+            _assets[asset].tracked -= uint128(assets);
+            IERC20(asset).safeTransfer(receiver, assets);
+        }
+    }
+
+    /// @inheritdoc IStakeVault
+    function completeRedelegation(uint256 withdrawalId, address operator)
+        external
+        nonReentrant
+        returns (uint256 poolId, uint256 shares)
+    {
+        if (paused) revert DepositsPaused();
+        (Pool storage from, uint256 assets) = _claim(withdrawalId);
+        if (assets == 0) revert NothingToRedelegate(withdrawalId);
+        address asset = from.asset;
+        if (!_assets[asset].allowed) revert AssetNotAllowed(asset);
+        poolId = poolOf[operator][asset];
+        if (poolId == 0) poolId = _createPool(operator, asset);
+        // The tokens never move: they change pools inside the vault, so `tracked` is unchanged.
+        shares = _mint(poolId, msg.sender, assets);
+        emit Redelegated(withdrawalId, msg.sender, poolId, assets, shares);
+    }
+
+    // ------------------------------------------------------------------ slasher
+
+    /// @inheritdoc IStakeVault
+    function slash(uint256 poolId, uint256 amount, address recipient)
+        external
+        onlySlasher
+        nonReentrant
+        returns (uint256 remainingAssets)
+    {
+        if (amount == 0) revert ZeroAmount();
+        if (recipient == address(0)) revert ZeroAddress();
+        Pool storage p = _pool(poolId);
+        _settle(poolId, p);
+        uint256 available = p.assets;
+        if (amount > available) revert SlashExceedsAssets(poolId, amount, available);
+        remainingAssets = available - amount;
+        p.assets = uint128(remainingAssets);
+        if (remainingAssets == 0) _reset(poolId, p);
+
+        address asset = p.asset;
+        _assets[asset].tracked -= uint128(amount);
+        emit Slashed(poolId, amount, recipient, remainingAssets);
+        IERC20(asset).safeTransfer(recipient, amount);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IStakeVault
+    function poolCount() external view returns (uint256) {
+        return _poolCount;
+    }
+
+    /// @inheritdoc IStakeVault
+    function getPool(uint256 poolId) public view returns (PoolView memory v) {
+        Pool storage p = _pool(poolId);
+        (uint256 settledTo, uint256 pendingShares, uint256 pendingAssets) = _pendingSettlement(poolId, p);
+        uint256 assets = p.assets - pendingAssets;
+        uint256 shares = p.shares - pendingShares;
+        uint256 queued = p.queueLength == 0 ? 0 : _queue[poolId][p.queueLength - 1].cumShares;
+        // Matured claims made since the last settlement lie inside the pending range, so they need no correction.
+        uint256 settledCum = settledTo == 0 ? 0 : _queue[poolId][settledTo - 1].cumShares;
+        v = PoolView({
+            poolId: poolId,
+            operator: p.operator,
+            asset: p.asset,
+            slashableAssets: assets,
+            totalShares: shares,
+            escrowedShares: queued - settledCum,
+            reserve: p.reserve + pendingAssets,
+            sharePrice: Math.mulDiv(1e18, assets + 1, shares + 1),
+            generation: p.generation,
+            queueLength: p.queueLength,
+            settledCount: uint64(settledTo)
+        });
+    }
+
+    /// @inheritdoc IStakeVault
+    function slashableAssets(uint256 poolId) external view returns (uint256) {
+        Pool storage p = _pool(poolId);
+        (,, uint256 pendingAssets) = _pendingSettlement(poolId, p);
+        return p.assets - pendingAssets;
+    }
+
+    /// @inheritdoc IStakeVault
+    function convertToAssets(uint256 poolId, uint256 shares) external view returns (uint256) {
+        return _toAssets(_pool(poolId), shares);
+    }
+
+    /// @inheritdoc IStakeVault
+    function convertToShares(uint256 poolId, uint256 assets) external view returns (uint256) {
+        Pool storage p = _pool(poolId);
+        return Math.mulDiv(assets, uint256(p.shares) + 1, uint256(p.assets) + 1);
+    }
+
+    /// @inheritdoc IStakeVault
+    function positionsOf(address staker) external view returns (PositionView[] memory views) {
+        uint256 n;
+        for (uint256 id = _stakers[staker].lastPool; id != 0; id = _positions[id][staker].prevPool) {
+            ++n;
+        }
+        views = new PositionView[](n);
+        uint256 i;
+        for (uint256 id = _stakers[staker].lastPool; id != 0; id = _positions[id][staker].prevPool) {
+            Pool storage p = _pools[id];
+            Position storage pos = _positions[id][staker];
+            views[i++] = PositionView({
+                poolId: id,
+                operator: p.operator,
+                asset: p.asset,
+                shares: pos.shares,
+                value: pos.generation == p.generation ? _toAssets(p, pos.shares) : 0
+            });
+        }
+    }
+
+    /// @inheritdoc IStakeVault
+    function withdrawalsOf(address staker, uint256 cursor, uint256 limit)
+        external
+        view
+        returns (WithdrawalView[] memory views, uint256 next)
+    {
+        if (cursor == 0) {
+            Staker storage s = _stakers[staker];
+            if (s.lastWithdrawalPool != 0) cursor = _withdrawalId(s.lastWithdrawalPool, s.lastWithdrawalIndex);
+        }
+        views = new WithdrawalView[](limit);
+        uint256 n;
+        while (cursor != 0 && n < limit) {
+            views[n++] = getWithdrawal(cursor);
+            Entry storage e = _queue[cursor >> 64][uint64(cursor)];
+            cursor = e.prevPool == 0 ? 0 : _withdrawalId(e.prevPool, e.prevIndex);
+        }
+        assembly ("memory-safe") {
+            mstore(views, n)
+        }
+        next = cursor;
+    }
+
+    /// @inheritdoc IStakeVault
+    function getWithdrawal(uint256 withdrawalId) public view returns (WithdrawalView memory v) {
+        (uint256 poolId, uint64 index, Pool storage p, Entry storage e) = _entry(withdrawalId);
+        uint256 shares = _entryShares(poolId, index, e);
+        bool matured = block.timestamp >= e.maturity;
+        uint256 value;
+        if (!e.claimed) value = index < p.settledCount ? _batchValue(poolId, p, index, shares) : _toAssets(p, shares);
+        v = WithdrawalView({
+            id: withdrawalId,
+            poolId: poolId,
+            staker: e.staker,
+            asset: p.asset,
+            shares: shares,
+            value: value,
+            maturity: e.maturity,
+            matured: matured,
+            claimed: e.claimed
+        });
+    }
+
+    /// @inheritdoc IStakeVault
+    function operatorPools(address operator) external view returns (uint256[] memory) {
+        return _operatorPools[operator];
+    }
+
+    /// @inheritdoc IStakeVault
+    function getAsset(address asset) external view returns (AssetView memory) {
+        Asset storage a = _assets[asset];
+        uint256 balance = asset.code.length == 0 ? 0 : IERC20(asset).balanceOf(address(this));
+        return AssetView({allowed: a.allowed, decimals: a.decimals, tracked: a.tracked, balance: balance});
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _createPool(address operator, address asset) internal returns (uint256 poolId) {
+        if (!registry.isOperator(operator)) revert UnknownOperator(operator);
+        poolId = ++_poolCount;
+        Pool storage p = _pools[poolId];
+        p.operator = operator;
+        p.asset = asset;
+        poolOf[operator][asset] = poolId;
+        _operatorPools[operator].push(poolId);
+        emit PoolCreated(poolId, operator, asset);
+    }
+
+    /// @dev Mints shares for `assets` already counted as received, rounding down, and credits the staker.
+    function _mint(uint256 poolId, address staker, uint256 assets) internal returns (uint256 shares) {
+        Pool storage p = _pools[poolId];
+        uint256 poolAssets = p.assets;
+        uint256 poolShares = p.shares;
+        shares = Math.mulDiv(assets, poolShares + 1, poolAssets + 1);
+        if (shares == 0) revert DepositTooSmall(assets);
+        p.assets = _u128(poolAssets + assets);
+        p.shares = _u128(poolShares + shares);
+
+        Position storage pos = _positions[poolId][staker];
+        Position memory m = pos;
+        uint32 generation = p.generation;
+        // A position from an ended generation holds worthless shares: start it again from zero.
+        uint256 held = m.generation == generation ? m.shares : 0;
+        if (!m.listed) {
+            Staker storage s = _stakers[staker];
+            m.prevPool = s.lastPool;
+            m.listed = true;
+            s.lastPool = uint32(poolId);
+        }
+        pos.shares = _u128(held + shares);
+        pos.generation = generation;
+        pos.prevPool = m.prevPool;
+        pos.listed = true;
+    }
+
+    /// @dev Marks a matured withdrawal claimed and takes its value out of the pool (or its reserve).
+    function _claim(uint256 withdrawalId) internal returns (Pool storage p, uint256 assets) {
+        (uint256 poolId, uint64 index, Pool storage pool, Entry storage e) = _entry(withdrawalId);
+        p = pool;
+        if (e.staker != msg.sender) revert NotWithdrawalOwner(withdrawalId, e.staker);
+        if (e.claimed) revert AlreadyClaimed(withdrawalId);
+        if (block.timestamp < e.maturity) revert NotMatured(withdrawalId, e.maturity);
+        e.claimed = true;
+
+        uint256 shares = _entryShares(poolId, index, e);
+        if (index < p.settledCount) {
+            assets = _batchValue(poolId, p, index, shares);
+            p.reserve -= uint128(assets);
+        } else {
+            // Matured but not yet settled: no slash has happened since it matured (a slash settles first), so the
+            // current price is its price at maturity.
+            assets = _toAssets(p, shares);
+            p.assets -= uint128(assets);
+            p.shares -= uint128(shares);
+            p.earlyClaimedShares += uint128(shares);
+        }
+    }
+
+    /// @dev Moves the matured prefix of the queue out of the slashable set, at the current price, in one step.
+    function _settle(uint256 poolId, Pool storage p) internal {
+        (uint256 settledTo, uint256 shares, uint256 assets) = _pendingSettlement(poolId, p);
+        if (settledTo == p.settledCount) return;
+        p.assets -= uint128(assets);
+        p.shares -= uint128(shares);
+        p.reserve += uint128(assets);
+        p.earlyClaimedShares = 0;
+        _pushBatch(poolId, p, settledTo, shares, assets);
+        emit WithdrawalsSettled(poolId, uint64(settledTo), shares, assets);
+    }
+
+    /// @dev A full slash: what is still in escrow is worth nothing, and so are the outstanding shares.
+    function _reset(uint256 poolId, Pool storage p) internal {
+        uint256 n = p.queueLength;
+        if (n != p.settledCount) _pushBatch(poolId, p, n, 0, 0);
+        p.shares = 0;
+        p.earlyClaimedShares = 0;
+        uint32 generation = p.generation + 1;
+        p.generation = generation;
+        emit PoolReset(poolId, generation);
+    }
+
+    function _pushBatch(uint256 poolId, Pool storage p, uint256 end, uint256 shares, uint256 assets) internal {
+        uint32 b = p.batchCount;
+        _batches[poolId][b] = Batch({assets: uint128(assets), shares: uint128(shares), end: uint64(end)});
+        p.batchCount = b + 1;
+        p.settledCount = uint64(end);
+    }
+
+    /// @dev Which queue entries have matured but not settled, and their shares and value at the current price.
+    function _pendingSettlement(uint256 poolId, Pool storage p)
+        internal
+        view
+        returns (uint256 settledTo, uint256 shares, uint256 assets)
+    {
+        uint256 from = p.settledCount;
+        uint256 n = p.queueLength;
+        if (from == n || _queue[poolId][from].maturity > block.timestamp) return (from, 0, 0);
+        // Maturities are non-decreasing along the queue (fixed delay), so the matured entries are a prefix.
+        uint256 lo = from + 1;
+        uint256 hi = n;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (_queue[poolId][mid].maturity <= block.timestamp) lo = mid + 1;
+            else hi = mid;
+        }
+        settledTo = lo;
+        uint256 cumFrom = from == 0 ? 0 : _queue[poolId][from - 1].cumShares;
+        shares = _queue[poolId][lo - 1].cumShares - cumFrom - p.earlyClaimedShares;
+        assets = _toAssets(p, shares);
+    }
+
+    /// @dev Value of a settled entry: its shares at the price of the batch that settled it.
+    function _batchValue(uint256 poolId, Pool storage p, uint256 index, uint256 shares)
+        internal
+        view
+        returns (uint256)
+    {
+        if (shares == 0) return 0;
+        // The newest batch is the usual answer; otherwise binary search on batch ends.
+        uint256 hi = p.batchCount - 1;
+        Batch storage b = _batches[poolId][hi];
+        if (hi != 0 && _batches[poolId][hi - 1].end > index) {
+            uint256 lo;
+            while (lo < hi) {
+                uint256 mid = (lo + hi) / 2;
+                if (_batches[poolId][mid].end > index) hi = mid;
+                else lo = mid + 1;
+            }
+            b = _batches[poolId][lo];
+        }
+        return b.shares == 0 ? 0 : Math.mulDiv(shares, b.assets, b.shares);
+    }
+
+    function _entry(uint256 withdrawalId)
+        internal
+        view
+        returns (uint256 poolId, uint64 index, Pool storage p, Entry storage e)
+    {
+        poolId = withdrawalId >> 64;
+        index = uint64(withdrawalId);
+        p = _pools[poolId];
+        if (index >= p.queueLength) revert UnknownWithdrawal(withdrawalId);
+        e = _queue[poolId][index];
+    }
+
+    function _entryShares(uint256 poolId, uint64 index, Entry storage e) internal view returns (uint256) {
+        return e.cumShares - (index == 0 ? 0 : _queue[poolId][index - 1].cumShares);
+    }
+
+    function _pool(uint256 poolId) internal view returns (Pool storage p) {
+        p = _pools[poolId];
+        if (p.operator == address(0)) revert UnknownPool(poolId);
+    }
+
+    function _toAssets(Pool storage p, uint256 shares) internal view returns (uint256) {
+        return Math.mulDiv(shares, uint256(p.assets) + 1, uint256(p.shares) + 1);
+    }
+
+    function _withdrawalId(uint256 poolId, uint64 index) internal pure returns (uint256) {
+        return poolId << 64 | index;
+    }
+
+    /// @dev Pulls exactly `amount` and proves it arrived: the vault's balance must rise by `amount` (no transfer fee)
+    /// and must not have been below what the accounting says before (no negative rebase).
+    function _pull(IERC20 token, uint256 tracked, uint256 amount) internal {
+        uint256 before = token.balanceOf(address(this));
+        if (before < tracked) revert RebasingDetected(address(token), tracked, before);
+        if (before > tracked) emit UnaccountedBalance(address(token), before - tracked);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = token.balanceOf(address(this)) - before;
+        if (received != amount) revert FeeOnTransferDetected(address(token), amount, received);
+    }
+
+    function _decimalsOf(address asset) internal view returns (uint8) {
+        if (asset.code.length == 0) revert InvalidAsset(asset);
+        (bool ok, bytes memory data) = asset.staticcall(abi.encodeCall(IERC20Metadata.decimals, ()));
+        if (!ok || data.length < 32) revert InvalidAsset(asset);
+        uint256 decimals = abi.decode(data, (uint256));
+        if (decimals > 36) revert InvalidAsset(asset);
+        return uint8(decimals);
+    }
+
+    function _u128(uint256 x) internal pure returns (uint128) {
+        if (x > type(uint128).max) revert AmountTooLarge(x);
+        return uint128(x);
+    }
+}

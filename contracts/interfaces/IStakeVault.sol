@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title Stake vault: collateral pools, delegation and the withdrawal escrow
+/// @notice Stakers deposit an allowlisted ERC-20 and delegate it to an operator in one call. Stake lives in one pool
+/// per (operator, asset); a staker owns shares of the pool. A slash lowers the pool's assets, so every share (and every
+/// queued withdrawal still in escrow) loses the same fraction at O(1) cost, however many stakers there are.
+/// @dev Accounting, in one place:
+/// - `assets`/`shares` of a pool cover active stake plus escrowed withdrawals that have not matured: all of it is
+///   slashable. Share price = (assets + 1) / (shares + 1); the virtual unit keeps the price defined when a pool is
+///   empty, and assets are tracked internally, so a donation cannot move the price (no first-depositor inflation).
+/// - Withdrawals queue FIFO per pool with a fixed escrow delay, so they mature in queue order. A matured withdrawal
+///   stops being slashable: before every slash, the matured prefix of the queue is settled in one step (binary
+///   search, no loop over stakers) into `reserve` at the current price. A matured withdrawal claimed before that
+///   settlement leaves the pool directly at the current price. Either way no slash after maturity can touch it.
+/// - A slash that takes a pool's last asset resets the pool: escrowed withdrawals settle at zero, outstanding shares
+///   become worthless and the pool starts a new generation at price one, so it keeps working (no share inflation).
+/// - Rounding always favours the pool: deposits mint shares rounded down, withdrawals pay assets rounded down.
+interface IStakeVault {
+    /// @notice A pool as a dApp sees it.
+    struct PoolView {
+        uint256 poolId;
+        address operator;
+        address asset;
+        /// Slashable assets: active stake plus unmatured escrow (matured escrow already excluded).
+        uint256 slashableAssets;
+        /// Shares over `slashableAssets`.
+        uint256 totalShares;
+        /// Shares in escrow that are still slashable.
+        uint256 escrowedShares;
+        /// Assets of matured withdrawals waiting to be claimed; never slashable.
+        uint256 reserve;
+        /// Assets per 1e18 shares, rounded down.
+        uint256 sharePrice;
+        uint32 generation;
+        uint64 queueLength;
+        uint64 settledCount;
+    }
+
+    /// @notice A staker's position in one pool.
+    struct PositionView {
+        uint256 poolId;
+        address operator;
+        address asset;
+        uint256 shares;
+        /// What the shares redeem for now, rounded down (zero for shares of a pool generation ended by a full slash).
+        uint256 value;
+    }
+
+    /// @notice A queued withdrawal.
+    struct WithdrawalView {
+        uint256 id;
+        uint256 poolId;
+        address staker;
+        address asset;
+        uint256 shares;
+        /// What a claim would pay now (it can still fall until `maturity` if the pool is slashed).
+        uint256 value;
+        uint48 maturity;
+        bool matured;
+        bool claimed;
+    }
+
+    /// @notice An allowlisted asset and the vault's holdings of it.
+    struct AssetView {
+        bool allowed;
+        uint8 decimals;
+        /// What the vault's accounting says it holds.
+        uint256 tracked;
+        /// What `balanceOf(vault)` says; above `tracked` means donations or a positive rebase (see `skim`).
+        uint256 balance;
+    }
+
+    /// @notice Zero amount or zero shares where a positive number is needed.
+    error ZeroAmount();
+    /// @notice The zero address where an account is needed.
+    error ZeroAddress();
+    /// @notice The escrow delay is zero or longer than `MAX_ESCROW_DELAY`.
+    error InvalidEscrowDelay(uint256 delay);
+    /// @notice The asset is not on the allowlist.
+    error AssetNotAllowed(address asset);
+    /// @notice The address does not answer like an ERC-20 with at most 36 decimals.
+    error InvalidAsset(address asset);
+    /// @notice The vault received a different amount than was sent (fee-on-transfer token).
+    error FeeOnTransferDetected(address asset, uint256 sent, uint256 received);
+    /// @notice The vault holds less of the asset than its accounting says (the token rebased down).
+    error RebasingDetected(address asset, uint256 tracked, uint256 balance);
+    /// @notice The operator is not registered in the operator registry.
+    error UnknownOperator(address operator);
+    /// @notice No pool with this id.
+    error UnknownPool(uint256 poolId);
+    /// @notice No withdrawal with this id.
+    error UnknownWithdrawal(uint256 withdrawalId);
+    /// @notice The position holds fewer shares than asked for.
+    error InsufficientShares(uint256 held, uint256 requested);
+    /// @notice The deposit is too small to mint a share at the current price.
+    error DepositTooSmall(uint256 assets);
+    /// @notice The caller did not queue this withdrawal.
+    error NotWithdrawalOwner(uint256 withdrawalId, address staker);
+    /// @notice The withdrawal is still in escrow.
+    error NotMatured(uint256 withdrawalId, uint48 maturity);
+    /// @notice The withdrawal was claimed already.
+    error AlreadyClaimed(uint256 withdrawalId);
+    /// @notice A redelegation with nothing left to move; claim it with `completeWithdrawal` instead.
+    error NothingToRedelegate(uint256 withdrawalId);
+    /// @notice Deposits and redelegations are paused by the guardian.
+    error DepositsPaused();
+    /// @notice The caller is not the guardian (or the owner).
+    error NotGuardian(address caller);
+    /// @notice The caller is not the slasher.
+    error NotSlasher(address caller);
+    /// @notice The slash asks for more than the pool's slashable assets.
+    error SlashExceedsAssets(uint256 poolId, uint256 amount, uint256 available);
+    /// @notice A pool total would not fit the vault's 128-bit accounting.
+    error AmountTooLarge(uint256 amount);
+
+    event AssetAllowlisted(address indexed asset, bool allowed, uint8 decimals);
+    event GuardianSet(address indexed guardian);
+    event SlasherSet(address indexed slasher);
+    event PausedSet(bool paused, address indexed by);
+    event PoolCreated(uint256 indexed poolId, address indexed operator, address indexed asset);
+    event Deposited(address indexed staker, uint256 indexed poolId, uint256 assets, uint256 shares);
+    event WithdrawalQueued(
+        uint256 indexed withdrawalId, address indexed staker, uint256 indexed poolId, uint256 shares, uint48 maturity
+    );
+    event WithdrawalCompleted(uint256 indexed withdrawalId, address indexed staker, address receiver, uint256 assets);
+    event Redelegated(
+        uint256 indexed withdrawalId, address indexed staker, uint256 indexed toPoolId, uint256 assets, uint256 shares
+    );
+    /// @notice Matured withdrawals up to queue position `settledCount` left the slashable set at the current price.
+    event WithdrawalsSettled(uint256 indexed poolId, uint64 settledCount, uint256 shares, uint256 assets);
+    event Slashed(uint256 indexed poolId, uint256 amount, address indexed recipient, uint256 remainingAssets);
+    /// @notice A full slash ended the pool's generation: old shares and escrow are worth zero from here on.
+    event PoolReset(uint256 indexed poolId, uint32 generation);
+    /// @notice The vault held more of an asset than its accounting at a deposit (a donation or a positive rebase).
+    event UnaccountedBalance(address indexed asset, uint256 surplus);
+    event Skimmed(address indexed asset, address indexed to, uint256 amount);
+
+    // ------------------------------------------------------------------ governance
+
+    /// @notice Adds or removes an asset. Removal stops new deposits only: withdrawals always work.
+    function setAssetAllowed(address asset, bool allowed) external;
+
+    /// @notice Sets the guardian, who can pause deposits.
+    function setGuardian(address guardian) external;
+
+    /// @notice Sets the slasher: the contract that decides slashes (the isolation layer). Only it can call `slash`.
+    function setSlasher(address slasher) external;
+
+    /// @notice Pauses deposits and redelegations (guardian or owner). Withdrawals and claims keep working.
+    function pause() external;
+
+    /// @notice Lifts the pause (owner only).
+    function unpause() external;
+
+    /// @notice Sends `balanceOf(vault) - tracked` of `asset` (donations, positive rebases) to `to` (owner only).
+    function skim(address asset, address to) external returns (uint256 amount);
+
+    // ------------------------------------------------------------------ stakers
+
+    /// @notice Deposits `assets` of `asset` and delegates them to `operator`, creating the pool if needed.
+    /// @return poolId The (operator, asset) pool.
+    /// @return shares Shares minted, rounded down.
+    function deposit(address operator, address asset, uint256 assets) external returns (uint256 poolId, uint256 shares);
+
+    /// @notice Starts a withdrawal of `shares` from the caller's position. The shares stay slashable until maturity.
+    /// @return withdrawalId Identifies the withdrawal: `poolId << 64 | queue index`.
+    function queueWithdrawal(uint256 poolId, uint256 shares) external returns (uint256 withdrawalId);
+
+    /// @notice Pays a matured withdrawal's post-slash value to `receiver`. Works while paused and for zero value.
+    function completeWithdrawal(uint256 withdrawalId, address receiver) external returns (uint256 assets);
+
+    /// @notice Moves a matured withdrawal's value to `operator`'s pool of the same asset, without a token transfer.
+    function completeRedelegation(uint256 withdrawalId, address operator)
+        external
+        returns (uint256 poolId, uint256 shares);
+
+    // ------------------------------------------------------------------ slasher
+
+    /// @notice Takes `amount` from the pool's slashable assets (active stake and unmatured escrow, pro rata) and
+    /// sends it to `recipient` in the same transaction.
+    function slash(uint256 poolId, uint256 amount, address recipient) external returns (uint256 remainingAssets);
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice Escrow delay between queueing and claiming a withdrawal, fixed at deployment.
+    function escrowDelay() external view returns (uint48);
+
+    /// @notice The (operator, asset) pool id, or zero.
+    function poolOf(address operator, address asset) external view returns (uint256);
+
+    /// @notice Number of pools; ids run from 1 to this.
+    function poolCount() external view returns (uint256);
+
+    /// @notice Pool totals and share price.
+    function getPool(uint256 poolId) external view returns (PoolView memory);
+
+    /// @notice Slashable assets of a pool now (matured escrow excluded even if not yet settled).
+    function slashableAssets(uint256 poolId) external view returns (uint256);
+
+    /// @notice Assets that `shares` of the pool redeem for now, rounded down.
+    function convertToAssets(uint256 poolId, uint256 shares) external view returns (uint256);
+
+    /// @notice Shares that depositing `assets` into the pool mints now, rounded down.
+    function convertToShares(uint256 poolId, uint256 assets) external view returns (uint256);
+
+    /// @notice Every pool the staker ever held shares in, newest first, with current shares and value.
+    function positionsOf(address staker) external view returns (PositionView[] memory);
+
+    /// @notice The staker's withdrawals, newest first, starting at `cursor` (0 = newest), at most `limit`.
+    /// @return views The withdrawals.
+    /// @return next Cursor for the next page, 0 when there is none.
+    function withdrawalsOf(address staker, uint256 cursor, uint256 limit)
+        external
+        view
+        returns (WithdrawalView[] memory views, uint256 next);
+
+    /// @notice One withdrawal.
+    function getWithdrawal(uint256 withdrawalId) external view returns (WithdrawalView memory);
+
+    /// @notice Ids of the operator's pools.
+    function operatorPools(address operator) external view returns (uint256[] memory);
+
+    /// @notice Allowlist state and holdings of an asset.
+    function getAsset(address asset) external view returns (AssetView memory);
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Every check and test of Bulkhead, in order: formatting, lints, Rust tests, Solidity tests (CI profile: 1,000 fuzz
+# runs, deep invariants), then the gas benchmark. `make test` runs this after installing the toolchain; so does CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+step "forge fmt --check"
+forge fmt --check
+step "cargo fmt --check"
+cargo fmt --all --check
+step "cargo clippy --all-targets -D warnings"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+step "cargo test"
+cargo test --locked --workspace
+step "forge build"
+forge build
+step "gas benchmark (each operation its own transaction)"
+forge test --match-path 'test/gas/*' --isolate -vv | tee "$log" | grep -E '^ *GAS ' || { cat "$log"; exit 1; }
+step "forge test (profile ci)"
+FOUNDRY_PROFILE=ci forge test --no-match-path 'test/gas/*' | tee "$log"
+
+# One closing line that any reader of this log can count: 'N passed, N failed'.
+summary=$(grep -E 'tests passed, [0-9]+ failed' "$log" | tail -1)
+passed=$(sed -E 's/.* ([0-9]+) tests passed.*/\1/' <<<"$summary")
+failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$summary")
+echo
+echo "forge: ${passed:-0} passed, ${failed:-0} failed"
+[[ ${passed:-0} -gt 0 && ${failed:-1} -eq 0 ]]
