@@ -13,7 +13,7 @@ demo: toolchain
 test: toolchain
 	script/test-all.sh
 
-## toolchain: forge, anvil, cast, solc-js, forge-std and OpenZeppelin from package-lock.json (npm ci)
+## toolchain: forge, anvil, cast, solc-js, forge-std and OpenZeppelin, as locked in package-lock.json
 toolchain: $(STAMP)
 $(STAMP): package.json package-lock.json
 	script/toolchain/bootstrap.sh
