@@ -93,6 +93,11 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     mapping(uint256 poolId => mapping(uint256 batch => Batch)) internal _batches;
     mapping(uint256 poolId => mapping(address staker => Position)) internal _positions;
     mapping(address staker => Staker) internal _stakers;
+    mapping(uint256 basePoolId => bool) public tierAllowed;
+    /// @dev The base pool generation a tier's base shares belong to; a full slash of the base ends them.
+    mapping(uint256 tierPoolId => uint32) internal _tierBaseGeneration;
+    /// @dev Tier withdrawals queued below this index held base shares of an ended base generation: worth zero.
+    mapping(uint256 tierPoolId => uint64) internal _tierDeadBelow;
 
     modifier onlySlasher() {
         if (msg.sender != slasher) revert NotSlasher(msg.sender);
@@ -113,6 +118,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc IStakeVault
     function setAssetAllowed(address asset, bool allowed) external onlyOwner {
         Asset storage a = _assets[asset];
+        if (uint160(asset) <= type(uint32).max) revert InvalidAsset(asset); // tier pseudo-assets live down there
         if (allowed && !a.allowed) a.decimals = _decimalsOf(asset);
         a.allowed = allowed;
         emit AssetAllowlisted(asset, allowed, a.decimals);
@@ -128,6 +134,13 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     function setSlasher(address slasher_) external onlyOwner {
         slasher = slasher_;
         emit SlasherSet(slasher_);
+    }
+
+    /// @inheritdoc IStakeVault
+    function setTierAllowed(uint256 basePoolId, bool allowed) external onlyOwner {
+        if (_isTier(_pool(basePoolId))) revert TierNotAllowed(basePoolId);
+        tierAllowed[basePoolId] = allowed;
+        emit TierAllowed(basePoolId, allowed);
     }
 
     /// @inheritdoc IStakeVault
@@ -210,13 +223,38 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IStakeVault
+    function depositToTier(uint256 basePoolId, address operator, uint256 baseShares)
+        external
+        nonReentrant
+        returns (uint256 tierPoolId, uint256 shares)
+    {
+        if (baseShares == 0) revert ZeroAmount();
+        if (paused) revert DepositsPaused();
+        if (!tierAllowed[basePoolId]) revert TierNotAllowed(basePoolId);
+        Pool storage base = _pools[basePoolId];
+        Position storage pos = _positions[basePoolId][msg.sender];
+        uint256 held = pos.generation == base.generation ? pos.shares : 0;
+        if (held < baseShares) revert InsufficientShares(held, baseShares);
+        // The shares change owner inside the base pool: its totals and price do not move.
+        pos.shares = uint128(held - baseShares);
+        tierPoolId = _tierPool(operator, basePoolId);
+        shares = _mint(tierPoolId, msg.sender, baseShares);
+        emit TierDeposited(msg.sender, basePoolId, tierPoolId, baseShares, shares);
+    }
+
+    /// @inheritdoc IStakeVault
     function completeWithdrawal(uint256 withdrawalId, address receiver) external nonReentrant returns (uint256 assets) {
         if (receiver == address(0)) revert ZeroAddress();
         (Pool storage p, uint256 value) = _claim(withdrawalId);
         assets = value;
         emit WithdrawalCompleted(withdrawalId, msg.sender, receiver, assets);
-        if (assets != 0) {
-            address asset = p.asset;
+        if (assets == 0) return 0;
+        address asset = p.asset;
+        if (_isTier(p)) {
+            // A tier pays in base shares, back into the receiver's base position (they leave the base pool only
+            // through its own escrow).
+            _creditBase(uint160(asset), receiver, assets);
+        } else {
             _assets[asset].tracked -= uint128(assets);
             IERC20(asset).safeTransfer(receiver, assets);
         }
@@ -232,10 +270,15 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         (Pool storage from, uint256 assets) = _claim(withdrawalId);
         if (assets == 0) revert NothingToRedelegate(withdrawalId);
         address asset = from.asset;
-        if (!_assets[asset].allowed) revert AssetNotAllowed(asset);
-        poolId = poolOf[operator][asset];
-        if (poolId == 0) poolId = _createPool(operator, asset);
-        // The tokens never move: they change pools inside the vault, so `tracked` is unchanged.
+        if (_isTier(from)) {
+            if (!tierAllowed[uint160(asset)]) revert TierNotAllowed(uint160(asset));
+            poolId = _tierPool(operator, uint160(asset));
+        } else {
+            if (!_assets[asset].allowed) revert AssetNotAllowed(asset);
+            poolId = poolOf[operator][asset];
+            if (poolId == 0) poolId = _createPool(operator, asset);
+        }
+        // Nothing moves out: the value changes pools inside the vault, so `tracked` is unchanged.
         shares = _mint(poolId, msg.sender, assets);
         emit Redelegated(withdrawalId, msg.sender, poolId, assets, shares);
     }
@@ -252,17 +295,15 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (amount == 0) revert ZeroAmount();
         if (recipient == address(0)) revert ZeroAddress();
         Pool storage p = _pool(poolId);
+        if (_isTier(p)) return _slashTier(poolId, p, amount, recipient);
         _settle(poolId, p);
         uint256 available = p.assets;
         if (amount > available) revert SlashExceedsAssets(poolId, amount, available);
         remainingAssets = available - amount;
         p.assets = uint128(remainingAssets);
         if (remainingAssets == 0) _reset(poolId, p);
-
-        address asset = p.asset;
-        _assets[asset].tracked -= uint128(amount);
+        _payOut(p.asset, amount, recipient);
         emit Slashed(poolId, amount, recipient, remainingAssets);
-        IERC20(asset).safeTransfer(recipient, amount);
     }
 
     // ------------------------------------------------------------------ views
@@ -300,7 +341,34 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     function slashableAssets(uint256 poolId) external view returns (uint256) {
         Pool storage p = _pool(poolId);
         (,, uint256 pendingAssets) = _pendingSettlement(poolId, p);
-        return p.assets - pendingAssets;
+        uint256 assets = p.assets - pendingAssets;
+        if (!_isTier(p)) return assets;
+        uint256 basePoolId = uint160(p.asset);
+        Pool storage base = _pools[basePoolId];
+        return _tierBaseGeneration[poolId] == base.generation ? _toAssets(base, assets) : 0;
+    }
+
+    /// @inheritdoc IStakeVault
+    function tierAsset(uint256 basePoolId) public pure returns (address) {
+        return address(uint160(basePoolId));
+    }
+
+    /// @inheritdoc IStakeVault
+    function baseOf(uint256 poolId) external view returns (uint256) {
+        Pool storage p = _pool(poolId);
+        return _isTier(p) ? uint160(p.asset) : 0;
+    }
+
+    /// @inheritdoc IStakeVault
+    function poolKey(uint256 poolId) external view returns (address operator, uint32 generation, uint256 basePoolId) {
+        Pool storage p = _pool(poolId);
+        operator = p.operator;
+        generation = p.generation;
+        if (_isTier(p)) {
+            basePoolId = uint160(p.asset);
+            // A tier whose base generation ended is reset at its next touch: report the generation it will have.
+            if (_tierBaseGeneration[poolId] != _pools[basePoolId].generation) ++generation;
+        }
     }
 
     /// @inheritdoc IStakeVault
@@ -403,6 +471,78 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         emit PoolCreated(poolId, operator, asset);
     }
 
+    /// @dev The operator's tier pool over `basePoolId`, created if needed and brought up to the base's generation.
+    function _tierPool(address operator, uint256 basePoolId) internal returns (uint256 poolId) {
+        address asset = tierAsset(basePoolId);
+        poolId = poolOf[operator][asset];
+        if (poolId == 0) {
+            poolId = _createPool(operator, asset);
+            _tierBaseGeneration[poolId] = _pools[basePoolId].generation;
+        } else {
+            _syncTier(poolId, _pools[poolId]);
+        }
+    }
+
+    /// @dev A full slash of the base pool made the tier's base shares worthless: reset the tier to match.
+    function _syncTier(uint256 poolId, Pool storage p) internal {
+        uint32 baseGeneration = _pools[uint160(p.asset)].generation;
+        if (_tierBaseGeneration[poolId] == baseGeneration) return;
+        _tierBaseGeneration[poolId] = baseGeneration;
+        _tierDeadBelow[poolId] = p.queueLength;
+        p.assets = 0;
+        p.reserve = 0;
+        _reset(poolId, p);
+    }
+
+    /// @dev Credits base shares (from a tier) to `staker`'s position in the base pool's current generation.
+    function _creditBase(uint256 basePoolId, address staker, uint256 baseShares) internal {
+        Position storage pos = _positions[basePoolId][staker];
+        uint32 generation = _pools[basePoolId].generation;
+        uint256 held = pos.generation == generation ? pos.shares : 0;
+        if (!pos.listed) {
+            Staker storage s = _stakers[staker];
+            pos.prevPool = s.lastPool;
+            pos.listed = true;
+            s.lastPool = uint32(basePoolId);
+        }
+        pos.shares = _u128(held + baseShares);
+        pos.generation = generation;
+    }
+
+    /// @dev A tier's slash in base-asset `amount`: burn the tier's base shares worth it (rounded up, so the base
+    /// pool's price never falls) and pay the asset out of the base pool.
+    function _slashTier(uint256 poolId, Pool storage p, uint256 amount, address recipient)
+        internal
+        returns (uint256 remainingValue)
+    {
+        _syncTier(poolId, p);
+        _settle(poolId, p);
+        uint256 basePoolId = uint160(p.asset);
+        Pool storage base = _pools[basePoolId];
+        uint256 held = p.assets;
+        uint256 available = _toAssets(base, held);
+        if (amount > available) revert SlashExceedsAssets(poolId, amount, available);
+        uint256 baseShares = Math.mulDiv(amount, uint256(base.shares) + 1, uint256(base.assets) + 1, Math.Rounding.Ceil);
+        if (baseShares > held) baseShares = held;
+        p.assets = uint128(held - baseShares);
+        base.shares -= uint128(baseShares);
+        base.assets -= uint128(amount);
+        if (p.assets == 0) _reset(poolId, p);
+        if (base.assets == 0) _reset(basePoolId, base);
+        remainingValue = available - amount;
+        _payOut(base.asset, amount, recipient);
+        emit Slashed(poolId, amount, recipient, remainingValue);
+    }
+
+    function _payOut(address asset, uint256 amount, address to) internal {
+        _assets[asset].tracked -= uint128(amount);
+        IERC20(asset).safeTransfer(to, amount);
+    }
+
+    function _isTier(Pool storage p) internal view returns (bool) {
+        return uint160(p.asset) <= type(uint32).max;
+    }
+
     /// @dev Mints shares for `assets` already counted as received, rounding down, and credits the staker.
     function _mint(uint256 poolId, address staker, uint256 assets) internal returns (uint256 shares) {
         Pool storage p = _pools[poolId];
@@ -440,6 +580,10 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         e.claimed = true;
 
         uint256 shares = _entryShares(poolId, index, e);
+        if (_isTier(p)) {
+            _syncTier(poolId, p);
+            if (index < _tierDeadBelow[poolId]) return (p, 0);
+        }
         if (index < p.settledCount) {
             assets = _batchValue(poolId, p, index, shares);
             p.reserve -= uint128(assets);

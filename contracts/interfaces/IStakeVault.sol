@@ -113,6 +113,8 @@ interface IStakeVault {
     error SlashExceedsAssets(uint256 poolId, uint256 amount, uint256 available);
     /// @notice A pool total would not fit the vault's 128-bit accounting.
     error AmountTooLarge(uint256 amount);
+    /// @notice The owner has not allowed tiers over this pool (or it is a tier itself: one level only).
+    error TierNotAllowed(uint256 basePoolId);
 
     event AssetAllowlisted(address indexed asset, bool allowed, uint8 decimals);
     event GuardianSet(address indexed guardian);
@@ -135,6 +137,11 @@ interface IStakeVault {
     /// @notice The vault held more of an asset than its accounting at a deposit (a donation or a positive rebase).
     event UnaccountedBalance(address indexed asset, uint256 surplus);
     event Skimmed(address indexed asset, address indexed to, uint256 amount);
+    event TierAllowed(uint256 indexed basePoolId, bool allowed);
+    /// @notice A staker moved `baseShares` of the base pool into a tier pool and received `shares` of it.
+    event TierDeposited(
+        address indexed staker, uint256 indexed basePoolId, uint256 indexed tierPoolId, uint256 baseShares, uint256 shares
+    );
 
     // ------------------------------------------------------------------ governance
 
@@ -178,10 +185,14 @@ interface IStakeVault {
     // ------------------------------------------------------------------ slasher
 
     /// @notice Takes `amount` from the pool's slashable assets (active stake and unmatured escrow, pro rata) and
-    /// sends it to `recipient` in the same transaction.
+    /// sends it to `recipient` in the same transaction. For a tier pool `amount` is in the base asset: the tier's
+    /// base shares worth it (rounded up) are redeemed from the base pool, whose other stakers keep their price.
     function slash(uint256 poolId, uint256 amount, address recipient) external returns (uint256 remainingAssets);
 
     // ------------------------------------------------------------------ views
+
+    /// @notice True while the guardian has paused deposits, redelegations and new allocations.
+    function paused() external view returns (bool);
 
     /// @notice Escrow delay between queueing and claiming a withdrawal, fixed at deployment.
     function escrowDelay() external view returns (uint48);
@@ -195,7 +206,7 @@ interface IStakeVault {
     /// @notice Pool totals and share price.
     function getPool(uint256 poolId) external view returns (PoolView memory);
 
-    /// @notice Slashable assets of a pool now (matured escrow excluded even if not yet settled).
+    /// @notice Slashable value of a pool now, in its base asset (matured escrow excluded even if not yet settled).
     function slashableAssets(uint256 poolId) external view returns (uint256);
 
     /// @notice Assets that `shares` of the pool redeem for now, rounded down.
@@ -223,4 +234,28 @@ interface IStakeVault {
 
     /// @notice Allowlist state and holdings of an asset.
     function getAsset(address asset) external view returns (AssetView memory);
+
+    // ------------------------------------------------------------------ tiers (hierarchical isolation)
+
+    /// @notice Allows or forbids tier pools over `basePoolId` (owner only). Forbidding stops new tier deposits only.
+    function setTierAllowed(uint256 basePoolId, bool allowed) external;
+
+    /// @notice Moves `baseShares` of the caller's position in `basePoolId` into `operator`'s tier pool over it.
+    /// The stake stays in the base pool (slashable by its AVSs) and is also allocated by the tier's operator.
+    /// A tier withdrawal returns base shares to the claimer's base position.
+    function depositToTier(uint256 basePoolId, address operator, uint256 baseShares)
+        external
+        returns (uint256 tierPoolId, uint256 shares);
+
+    /// @notice The pseudo-asset address standing for `basePoolId`'s shares as a tier's collateral.
+    function tierAsset(uint256 basePoolId) external pure returns (address);
+
+    /// @notice The base pool of a tier pool, zero for a pool of an ERC-20.
+    function baseOf(uint256 poolId) external view returns (uint256);
+
+    /// @notice Whether tiers over `basePoolId` are allowed.
+    function tierAllowed(uint256 basePoolId) external view returns (bool);
+
+    /// @notice Cheap identity of a pool for the isolation layer: operator, current generation and base pool.
+    function poolKey(uint256 poolId) external view returns (address operator, uint32 generation, uint256 basePoolId);
 }

@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {IAllocationManager} from "./interfaces/IAllocationManager.sol";
+import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+import {IStakeVault} from "./interfaces/IStakeVault.sol";
+
+/// @title AllocationManager
+/// @notice AVSs, operators' allocations of pools to them, and every slash. The stake vault's only slasher: a slash
+/// starts at an AVS's module, is bounded here, and leaves the vault for the AVS's sink in the same transaction.
+/// @dev See IAllocationManager for the weight accounting. Weights are uint96 against a fresh pool weight of 1e27.
+contract AllocationManager is IAllocationManager, Ownable2Step {
+    uint256 internal constant WAD = 1e18;
+    uint256 internal constant BPS = 10_000;
+    /// @dev Total weight of a fresh pool. Weights only shrink (by slashes) until the pool resets.
+    uint96 internal constant UNIT = 1e27;
+
+    IStakeVault public immutable vault;
+    IOperatorRegistry public immutable registry;
+    /// @notice Seconds before an allocation increase becomes slashable.
+    uint48 public immutable allocationDelay;
+    /// @notice Seconds a decreased allocation (or an opted-out operator) stays slashable.
+    uint48 public immutable deallocationDelay;
+    /// @notice Seconds after its veto window during which a request can be executed; then it expires.
+    uint48 public immutable executionWindow;
+
+    uint32 public defaultReuseCapBps = 30_000;
+    uint32 public maxReuseCapBps = 100_000;
+    uint32 public maxPathReuseBps = 200_000;
+    uint64 public guardMaxFractionWad = 0.5e18;
+    uint32 public guardWindow = 1 days;
+
+    uint32 internal _avsCount;
+    uint64 public requestCount;
+
+    mapping(uint32 avsId => AVS) internal _avs;
+    mapping(uint32 avsId => mapping(address operator => Membership)) internal _membership;
+    mapping(uint256 poolId => PoolState) internal _pools;
+    mapping(uint256 poolId => mapping(uint32 avsId => Allocation)) internal _allocations;
+    mapping(uint64 requestId => Request) internal _requests;
+
+    constructor(
+        IStakeVault vault_,
+        IOperatorRegistry registry_,
+        address owner_,
+        uint48 allocationDelay_,
+        uint48 deallocationDelay_,
+        uint48 executionWindow_
+    ) Ownable(owner_) {
+        if (address(vault_) == address(0) || address(registry_) == address(0)) revert ZeroAddress();
+        uint256 escrow = vault_.escrowDelay();
+        if (
+            executionWindow_ == 0 || deallocationDelay_ <= executionWindow_
+                || uint256(allocationDelay_) + deallocationDelay_ >= escrow
+        ) revert InvalidDelays(allocationDelay_, deallocationDelay_, escrow);
+        vault = vault_;
+        registry = registry_;
+        allocationDelay = allocationDelay_;
+        deallocationDelay = deallocationDelay_;
+        executionWindow = executionWindow_;
+    }
+
+    // ------------------------------------------------------------------ AVSs and operators
+
+    /// @inheritdoc IAllocationManager
+    function registerAVS(
+        string calldata metadataURI,
+        address slasher,
+        address sink,
+        address resolver,
+        uint48 vetoWindow,
+        uint64 maxSlashWad
+    ) external returns (uint32 avsId) {
+        if (slasher == address(0) || sink == address(0)) revert ZeroAddress();
+        if (maxSlashWad == 0 || maxSlashWad > WAD) revert InvalidSlashCap(maxSlashWad);
+        _checkVetoWindow(resolver, vetoWindow);
+        avsId = ++_avsCount;
+        _avs[avsId] = AVS({
+            admin: msg.sender,
+            slasher: slasher,
+            sink: sink,
+            resolver: resolver,
+            vetoWindow: vetoWindow,
+            maxSlashWad: maxSlashWad
+        });
+        emit AVSRegistered(avsId, msg.sender, slasher, sink, resolver, vetoWindow, maxSlashWad, metadataURI);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function setAVSMetadata(uint32 avsId, string calldata metadataURI) external {
+        if (_getAVS(avsId).admin != msg.sender) revert NotAVSAdmin(avsId, msg.sender);
+        emit AVSMetadataUpdated(avsId, metadataURI);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function optIn(uint32 avsId) external {
+        _getAVS(avsId);
+        if (!registry.isOperator(msg.sender)) revert NotOperator(msg.sender);
+        Membership storage m = _membership[avsId][msg.sender];
+        if (m.optedIn) revert AlreadyOptedIn(avsId, msg.sender);
+        m.optedIn = true;
+        m.optedOutAt = 0;
+        emit OperatorOptedIn(avsId, msg.sender);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function optOut(uint32 avsId) external {
+        _getAVS(avsId);
+        Membership storage m = _membership[avsId][msg.sender];
+        if (!m.optedIn) revert NotOptedIn(avsId, msg.sender);
+        m.optedIn = false;
+        m.optedOutAt = uint48(block.timestamp);
+        emit OperatorOptedOut(avsId, msg.sender, uint48(block.timestamp) + deallocationDelay);
+    }
+
+    // ------------------------------------------------------------------ allocations
+
+    /// @inheritdoc IAllocationManager
+    function allocate(uint256 poolId, uint32 avsId, Mode mode, uint64 fractionWad) external {
+        if (mode == Mode.None) revert ModeMismatch(Mode.None, mode);
+        if (fractionWad > WAD) revert InvalidFraction(fractionWad);
+        _getAVS(avsId);
+        (PoolState storage st, address operator) = _syncPool(poolId);
+        if (msg.sender != operator) revert NotPoolOperator(poolId, msg.sender);
+        Allocation storage a = _allocations[poolId][avsId];
+        _apply(st, a);
+        if (a.effectAt != 0) revert PendingChange(a.effectAt);
+        uint96 current = a.current;
+        if (current != 0 && a.mode != mode) revert ModeMismatch(a.mode, mode);
+
+        uint256 total = st.totalWeight;
+        uint96 target = uint96(fractionWad * total / WAD);
+        if (target == current) revert NoChange();
+        uint40 effectAt;
+        if (target > current) {
+            if (vault.paused()) revert AllocationsPaused();
+            if (!_membership[avsId][operator].optedIn) revert NotOptedIn(avsId, operator);
+            uint96 delta = target - current;
+            uint256 isolated = st.isolatedWeight;
+            uint256 shared = st.sharedWeight;
+            if (mode == Mode.Isolated) {
+                isolated += delta;
+                if (isolated > total) revert IsolatedOverCommitted(isolated, total);
+                st.isolatedWeight = uint96(isolated);
+            } else {
+                shared += delta;
+                st.sharedWeight = uint96(shared);
+            }
+            // Growing either side may push the pool over its reuse cap: refuse new allocations there.
+            uint256 limit = (total - isolated) * _reuseCap(st) / BPS;
+            if (shared > limit) revert ReuseCapExceeded(shared, limit);
+            effectAt = uint40(block.timestamp + allocationDelay);
+        } else {
+            // The old amount stays slashable (and committed) until the deallocation takes effect.
+            effectAt = uint40(block.timestamp + deallocationDelay);
+        }
+        a.pending = target;
+        a.effectAt = effectAt;
+        a.mode = mode;
+        emit AllocationModified(poolId, avsId, mode, current, target, effectAt);
+    }
+
+    // ------------------------------------------------------------------ slashing
+
+    /// @inheritdoc IAllocationManager
+    function slash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint256 amount) {
+        AVS storage avs = _onlySlasher(avsId);
+        if (avs.resolver != address(0)) revert VetoFlowRequired(avsId);
+        return _slash(avsId, avs, poolId, fractionWad, 0);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function requestSlash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint64 requestId) {
+        AVS storage avs = _onlySlasher(avsId);
+        if (avs.resolver == address(0)) revert NoVetoFlow(avsId);
+        _checkFraction(avs, fractionWad);
+        if (slashableBacking(avsId, poolId) == 0) revert NotSlashable(avsId, poolId);
+        requestId = ++requestCount;
+        uint40 executableAt = uint40(block.timestamp + avs.vetoWindow);
+        _requests[requestId] = Request({
+            avsId: avsId,
+            poolId: uint64(poolId),
+            fractionWad: fractionWad,
+            executableAt: executableAt,
+            status: RequestStatus.Pending
+        });
+        emit SlashRequested(requestId, avsId, poolId, fractionWad, executableAt);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function vetoSlash(uint64 requestId) external {
+        Request storage r = _pendingRequest(requestId);
+        if (_avs[r.avsId].resolver != msg.sender) revert NotResolver(requestId, msg.sender);
+        if (block.timestamp >= r.executableAt) revert VetoWindowClosed(requestId, r.executableAt);
+        r.status = RequestStatus.Vetoed;
+        emit SlashVetoed(requestId, msg.sender);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function executeSlash(uint64 requestId) external returns (uint256 amount) {
+        Request storage r = _pendingRequest(requestId);
+        Request memory req = r;
+        AVS storage avs = _onlySlasher(req.avsId);
+        if (block.timestamp < req.executableAt) revert VetoWindowOpen(requestId, req.executableAt);
+        uint40 expiresAt = req.executableAt + uint40(executionWindow);
+        if (block.timestamp > expiresAt) revert RequestExpired(requestId, expiresAt);
+        r.status = RequestStatus.Executed;
+        return _slash(req.avsId, avs, req.poolId, req.fractionWad, requestId);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @inheritdoc IAllocationManager
+    function setReuseCap(uint256 poolId, uint32 capBps) external onlyOwner {
+        (PoolState storage st,) = _syncPool(poolId);
+        st.reuseCapBps = capBps;
+        _checkLimits(maxReuseCapBps, maxPathReuseBps);
+        emit ReuseCapSet(poolId, capBps);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function setProtocolLimits(uint32 defaultReuseCapBps_, uint32 maxReuseCapBps_, uint32 maxPathReuseBps_)
+        external
+        onlyOwner
+    {
+        if (defaultReuseCapBps_ > maxReuseCapBps_) revert ReuseCapTooHigh(defaultReuseCapBps_, maxReuseCapBps_);
+        defaultReuseCapBps = defaultReuseCapBps_;
+        maxReuseCapBps = maxReuseCapBps_;
+        maxPathReuseBps = maxPathReuseBps_;
+        _checkLimits(maxReuseCapBps_, maxPathReuseBps_);
+        emit ProtocolLimitsSet(defaultReuseCapBps_, maxReuseCapBps_, maxPathReuseBps_);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function setGuard(uint64 maxFractionWad, uint32 window) external onlyOwner {
+        if (maxFractionWad == 0 || maxFractionWad > WAD || window == 0) revert InvalidGuard(maxFractionWad, window);
+        guardMaxFractionWad = maxFractionWad;
+        guardWindow = window;
+        emit GuardSet(maxFractionWad, window);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IAllocationManager
+    function getAVS(uint32 avsId) external view returns (AVS memory) {
+        return _getAVS(avsId);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function avsCount() external view returns (uint32) {
+        return _avsCount;
+    }
+
+    /// @inheritdoc IAllocationManager
+    function membership(uint32 avsId, address operator) external view returns (Membership memory) {
+        return _membership[avsId][operator];
+    }
+
+    /// @inheritdoc IAllocationManager
+    function isSlashable(uint32 avsId, address operator) public view returns (bool) {
+        Membership storage m = _membership[avsId][operator];
+        return m.optedIn || (m.optedOutAt != 0 && block.timestamp < uint256(m.optedOutAt) + deallocationDelay);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function getAllocation(uint256 poolId, uint32 avsId) external view returns (Allocation memory a) {
+        (PoolState memory st,) = _viewPool(poolId);
+        a = _allocations[poolId][avsId];
+        if (a.epoch != st.epoch) return Allocation(0, 0, 0, Mode.None, st.epoch);
+        if (a.effectAt != 0 && block.timestamp >= a.effectAt) (a.current, a.effectAt) = (a.pending, 0);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function getPoolState(uint256 poolId) external view returns (PoolState memory st) {
+        (st,) = _viewPool(poolId);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function getRequest(uint64 requestId) external view returns (Request memory) {
+        return _requests[requestId];
+    }
+
+    /// @inheritdoc IAllocationManager
+    function slashableBacking(uint32 avsId, uint256 poolId) public view returns (uint256) {
+        (PoolState memory st, address operator) = _viewPool(poolId);
+        if (!isSlashable(avsId, operator)) return 0;
+        Allocation memory a = _allocations[poolId][avsId];
+        if (a.epoch != st.epoch || a.mode == Mode.None) return 0;
+        uint256 weight = a.effectAt != 0 && block.timestamp >= a.effectAt ? a.pending : a.current;
+        return _backing(st, a.mode, weight, vault.slashableAssets(poolId));
+    }
+
+    /// @inheritdoc IAllocationManager
+    function poolRisk(uint256 poolId) external view returns (PoolRisk memory risk) {
+        (PoolState memory st,) = _viewPool(poolId);
+        uint256 value = vault.slashableAssets(poolId);
+        uint256 total = st.totalWeight;
+        uint256 isolated = Math.mulDiv(st.isolatedWeight, value, total);
+        uint256 sharedStake = value - isolated;
+        uint256 shared = Math.mulDiv(st.sharedWeight, value, total);
+        uint256 ratio = sharedStake == 0 ? (shared == 0 ? 0 : type(uint256).max) : shared * WAD / sharedStake;
+        risk = PoolRisk({
+            poolId: poolId,
+            value: value,
+            totalIsolated: isolated,
+            sharedStake: sharedStake,
+            totalShared: shared,
+            reuseRatioWad: ratio,
+            reuseCapWad: _reuseCap(st) * WAD / BPS,
+            pathReuseWad: pathReuseBps(poolId) * WAD / BPS,
+            guardUsedWad: _decayedGuard(st.guardUsedWad, st.guardAt)
+        });
+    }
+
+    /// @inheritdoc IAllocationManager
+    function avsBacking(uint32 avsId) external view returns (uint256 total, Backing[] memory pools) {
+        _getAVS(avsId);
+        uint256 n = vault.poolCount();
+        pools = new Backing[](n);
+        uint256 count;
+        // A view: it walks pools, never stakers, and costs nothing on chain.
+        for (uint256 poolId = 1; poolId <= n; ++poolId) {
+            (PoolState memory st, address operator) = _viewPool(poolId);
+            Allocation memory a = _allocations[poolId][avsId];
+            if (a.epoch != st.epoch || a.mode == Mode.None || (a.current == 0 && a.pending == 0)) continue;
+            uint256 value = vault.slashableAssets(poolId);
+            uint256 assets = slashableBacking(avsId, poolId);
+            uint256 limit = a.current > a.pending ? a.current : a.pending;
+            pools[count++] = Backing({
+                poolId: poolId,
+                operator: operator,
+                mode: a.mode,
+                assets: assets,
+                allocated: Math.mulDiv(limit, value, st.totalWeight)
+            });
+            total += assets;
+        }
+        assembly ("memory-safe") {
+            mstore(pools, count)
+        }
+    }
+
+    /// @inheritdoc IAllocationManager
+    function pathReuseBps(uint256 poolId) public view returns (uint256) {
+        (,, uint256 basePoolId) = vault.poolKey(poolId);
+        uint256 own = _reuseCap(_pools[poolId]);
+        return basePoolId == 0 ? own : own * _reuseCap(_pools[basePoolId]) / BPS;
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /// @dev The one place a slash is bounded and sent: backing now, times the fraction, through the cascade guard.
+    function _slash(uint32 avsId, AVS storage avs, uint256 poolId, uint64 fractionWad, uint64 requestId)
+        internal
+        returns (uint256 amount)
+    {
+        _checkFraction(avs, fractionWad);
+        (PoolState storage st, address operator) = _syncPool(poolId);
+        Allocation storage a = _allocations[poolId][avsId];
+        if (!isSlashable(avsId, operator) || a.epoch != st.epoch || a.mode == Mode.None) {
+            revert NotSlashable(avsId, poolId);
+        }
+        _apply(st, a);
+        uint256 value = vault.slashableAssets(poolId);
+        uint256 backing = Math.mulDiv(_slashableWeight(st, a), value, st.totalWeight);
+        amount = _guard(st, poolId, avsId, backing * fractionWad / WAD, value);
+        if (amount != 0) {
+            _removeWeight(st, a, amount, value);
+            vault.slash(poolId, amount, avs.sink);
+        }
+        emit OperatorSlashed(avsId, poolId, operator, fractionWad, amount, requestId);
+    }
+
+    /// @dev Weight of the allocation that can be slashed now: shared allocations are capped by the shared stake.
+    function _slashableWeight(PoolState storage st, Allocation storage a) internal view returns (uint256 weight) {
+        weight = a.current;
+        if (a.mode == Mode.Shared) weight = Math.min(weight, st.totalWeight - st.isolatedWeight);
+    }
+
+    /// @dev Removes ⌈W·s/V⌉ weight from the allocation and from W, so every other compartment keeps its assets
+    /// (rounded up: the slashed allocation, never a neighbour, absorbs the rounding).
+    function _removeWeight(PoolState storage st, Allocation storage a, uint256 amount, uint256 value) internal {
+        uint256 total = st.totalWeight;
+        uint96 cut = uint96(Math.min(Math.mulDiv(total, amount, value, Math.Rounding.Ceil), _slashableWeight(st, a)));
+        a.current -= cut;
+        a.pending -= uint96(Math.min(cut, a.pending));
+        st.totalWeight = uint96(total - cut);
+        if (a.mode == Mode.Isolated) st.isolatedWeight -= cut;
+        else st.sharedWeight -= cut;
+    }
+
+    /// @dev Cascade guard: a token bucket of `guardMaxFractionWad` of the pool's value that refills linearly over
+    /// `guardWindow`. A slash above what is left is cut to it (never refused, so an honest AVS still gets paid).
+    function _guard(PoolState storage st, uint256 poolId, uint32 avsId, uint256 amount, uint256 value)
+        internal
+        returns (uint256 allowed)
+    {
+        if (amount == 0) return 0;
+        uint256 used = _decayedGuard(st.guardUsedWad, st.guardAt);
+        uint256 cap = guardMaxFractionWad;
+        uint256 fraction = Math.mulDiv(amount, WAD, value, Math.Rounding.Ceil);
+        allowed = amount;
+        if (used + fraction > cap) {
+            allowed = used >= cap ? 0 : (cap - used) * value / WAD;
+            fraction = allowed == 0 ? 0 : Math.mulDiv(allowed, WAD, value, Math.Rounding.Ceil);
+            emit CascadeGuardTripped(poolId, avsId, amount, allowed);
+        }
+        st.guardUsedWad = uint64(used + fraction);
+        st.guardAt = uint40(block.timestamp);
+    }
+
+    function _decayedGuard(uint256 used, uint256 at) internal view returns (uint256) {
+        uint256 refill = uint256(guardMaxFractionWad) * (block.timestamp - at) / guardWindow;
+        return used > refill ? used - refill : 0;
+    }
+
+    /// @dev Brings the pool's state to the vault's generation: a fresh pool, or one whose stake a full slash ended,
+    /// starts again with weight UNIT and no allocations (older allocations carry an older epoch).
+    function _syncPool(uint256 poolId) internal returns (PoolState storage st, address operator) {
+        uint32 generation;
+        (operator, generation,) = vault.poolKey(poolId);
+        st = _pools[poolId];
+        if (st.totalWeight == 0 || st.generation != generation) {
+            uint16 epoch = st.epoch + 1;
+            st.totalWeight = UNIT;
+            st.isolatedWeight = 0;
+            st.sharedWeight = 0;
+            st.epoch = epoch;
+            st.generation = generation;
+            emit PoolStateReset(poolId, epoch);
+        }
+    }
+
+    /// @dev `_syncPool` without writing, for views.
+    function _viewPool(uint256 poolId) internal view returns (PoolState memory st, address operator) {
+        uint32 generation;
+        (operator, generation,) = vault.poolKey(poolId);
+        st = _pools[poolId];
+        if (st.totalWeight == 0 || st.generation != generation) {
+            (st.totalWeight, st.isolatedWeight, st.sharedWeight) = (UNIT, 0, 0);
+            st.epoch += 1;
+            st.generation = generation;
+        }
+    }
+
+    /// @dev Lets a matured pending change take over; a decrease frees its committed weight only now.
+    function _apply(PoolState storage st, Allocation storage a) internal {
+        if (a.epoch != st.epoch) {
+            (a.current, a.pending, a.effectAt, a.mode, a.epoch) = (0, 0, 0, Mode.None, st.epoch);
+            return;
+        }
+        uint40 effectAt = a.effectAt;
+        if (effectAt == 0 || block.timestamp < effectAt) return;
+        uint96 current = a.current;
+        uint96 pending = a.pending;
+        if (pending < current) {
+            if (a.mode == Mode.Isolated) st.isolatedWeight -= current - pending;
+            else st.sharedWeight -= current - pending;
+        }
+        a.current = pending;
+        a.effectAt = 0;
+    }
+
+    function _backing(PoolState memory st, Mode mode, uint256 weight, uint256 value) internal pure returns (uint256) {
+        if (mode == Mode.Shared) weight = Math.min(weight, st.totalWeight - st.isolatedWeight);
+        return Math.mulDiv(weight, value, st.totalWeight);
+    }
+
+    function _reuseCap(PoolState memory st) internal view returns (uint256) {
+        return st.reuseCapBps == 0 ? defaultReuseCapBps : st.reuseCapBps;
+    }
+
+    /// @dev Governance-only walk over pools (never stakers): every cap and every base → tier path within limits.
+    function _checkLimits(uint256 maxCap, uint256 maxPath) internal view {
+        uint256 n = vault.poolCount();
+        for (uint256 poolId = 1; poolId <= n; ++poolId) {
+            uint256 cap = _reuseCap(_pools[poolId]);
+            if (cap > maxCap) revert ReuseCapTooHigh(cap, maxCap);
+            uint256 path = pathReuseBps(poolId);
+            if (path > maxPath) revert PathReuseTooHigh(path, maxPath);
+        }
+    }
+
+    /// @dev A pending request must outlive neither a deallocation nor a withdrawal started when it was filed.
+    function _checkVetoWindow(address resolver, uint48 vetoWindow) internal view {
+        uint256 limit = resolver == address(0) ? 0 : deallocationDelay - executionWindow;
+        if ((resolver == address(0)) != (vetoWindow == 0) || vetoWindow > limit) {
+            revert InvalidVetoWindow(vetoWindow, limit);
+        }
+        if (uint256(vetoWindow) + executionWindow + allocationDelay + deallocationDelay >= vault.escrowDelay()) {
+            revert InvalidVetoWindow(vetoWindow, limit);
+        }
+    }
+
+    function _checkFraction(AVS storage avs, uint64 fractionWad) internal view {
+        if (fractionWad == 0 || fractionWad > WAD) revert InvalidFraction(fractionWad);
+        if (fractionWad > avs.maxSlashWad) revert SlashAboveMax(fractionWad, avs.maxSlashWad);
+    }
+
+    function _onlySlasher(uint32 avsId) internal view returns (AVS storage avs) {
+        avs = _getAVS(avsId);
+        if (avs.slasher != msg.sender) revert NotAVSSlasher(avsId, msg.sender);
+    }
+
+    function _pendingRequest(uint64 requestId) internal view returns (Request storage r) {
+        r = _requests[requestId];
+        if (r.status == RequestStatus.None) revert UnknownRequest(requestId);
+        if (r.status != RequestStatus.Pending) revert RequestNotPending(requestId, r.status);
+    }
+
+    function _getAVS(uint32 avsId) internal view returns (AVS storage avs) {
+        avs = _avs[avsId];
+        if (avs.slasher == address(0)) revert UnknownAVS(avsId);
+    }
+}

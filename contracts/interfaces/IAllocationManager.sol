@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title Allocation manager: AVSs, allocations and every slash
+/// @notice The isolation layer over the stake vault, and the vault's only slasher.
+/// - Logical isolation: each AVS registers its own slashing module, the only address that can slash for it, and a
+///   sink fixed at registration.
+/// - Economic isolation: an operator allocates a pool to an AVS either *isolated* (exclusive: no other AVS's slash
+///   can reduce it) or *shared* (restaked: counted against the pool's reuse cap, backed elastically by what is left).
+/// - Every slash passes the pool's cascade guard: a cap on the fraction of its value slashed per rolling window.
+/// @dev Allocations are weights relative to the pool's total weight W; an allocation's backing is weight · V / W
+/// where V is the pool's slashable value in the vault. Deposits and matured withdrawals change V, not weights, so
+/// every allocation grows or shrinks pro rata. A slash of `s` lowers the slashed allocation and W by ⌈W·s/V⌉, which
+/// leaves every other compartment's absolute backing unchanged. Shared backing is min(weight, W − isolated) · V / W.
+interface IAllocationManager {
+    enum Mode {
+        None,
+        Isolated,
+        Shared
+    }
+
+    enum RequestStatus {
+        None,
+        Pending,
+        Vetoed,
+        Executed
+    }
+
+    /// @notice An AVS as registered. `slasher` is its slashing module; `sink` receives what it slashes.
+    struct AVS {
+        address admin;
+        address slasher;
+        address sink;
+        address resolver;
+        uint48 vetoWindow;
+        uint64 maxSlashWad;
+    }
+
+    /// @notice An operator's membership of an AVS.
+    struct Membership {
+        bool optedIn;
+        uint48 optedOutAt;
+    }
+
+    /// @notice One pool's allocation to one AVS. `current` is slashable now; `pending` takes over at `effectAt`.
+    struct Allocation {
+        uint96 current;
+        uint96 pending;
+        uint40 effectAt;
+        Mode mode;
+        uint16 epoch;
+    }
+
+    /// @notice Allocation state of a pool. Weights are relative to `totalWeight`.
+    struct PoolState {
+        uint96 totalWeight;
+        uint96 isolatedWeight; // committed: pending increases count at once, decreases when they take effect
+        uint16 epoch; // follows the vault pool's generation
+        uint32 generation;
+        uint96 sharedWeight; // committed sum of shared limits
+        uint64 guardUsedWad; // cascade guard bucket, decays linearly over the guard window
+        uint40 guardAt;
+        uint32 reuseCapBps; // 0 = the protocol default
+    }
+
+    /// @notice A slash request in the veto flow.
+    struct Request {
+        uint32 avsId;
+        uint64 poolId;
+        uint64 fractionWad;
+        uint40 executableAt;
+        RequestStatus status;
+    }
+
+    /// @notice What a dApp or the risk engine needs about a pool in one call.
+    struct PoolRisk {
+        uint256 poolId;
+        uint256 value; // slashable value (base asset units)
+        uint256 totalIsolated; // assets exclusively backing isolated AVSs
+        uint256 sharedStake; // value − totalIsolated
+        uint256 totalShared; // Σ shared limits, in assets
+        uint256 reuseRatioWad; // totalShared / sharedStake
+        uint256 reuseCapWad;
+        uint256 pathReuseWad; // product of caps along base → tier
+        uint256 guardUsedWad; // fraction of value slashed in the current guard window (decayed)
+    }
+
+    /// @notice One pool's part in an AVS's backing.
+    struct Backing {
+        uint256 poolId;
+        address operator;
+        Mode mode;
+        uint256 assets; // slashable now
+        uint256 allocated; // the allocation's limit in assets (pending included)
+    }
+
+    error ZeroAddress();
+    error UnknownAVS(uint32 avsId);
+    error NotAVSAdmin(uint32 avsId, address caller);
+    error NotAVSSlasher(uint32 avsId, address caller);
+    error NotResolver(uint64 requestId, address caller);
+    error InvalidSlashCap(uint256 maxSlashWad);
+    error InvalidVetoWindow(uint256 vetoWindow, uint256 limit);
+    error InvalidDelays(uint256 allocationDelay, uint256 deallocationDelay, uint256 escrowDelay);
+    error InvalidGuard(uint256 maxFractionWad, uint256 window);
+    error ReuseCapTooHigh(uint256 capBps, uint256 maxBps);
+    error PathReuseTooHigh(uint256 pathBps, uint256 maxBps);
+    error NotOperator(address caller);
+    error AlreadyOptedIn(uint32 avsId, address operator);
+    error NotOptedIn(uint32 avsId, address operator);
+    error NotPoolOperator(uint256 poolId, address caller);
+    error InvalidFraction(uint256 fractionWad);
+    error ModeMismatch(Mode existing, Mode requested);
+    error PendingChange(uint40 effectAt);
+    error NoChange();
+    error IsolatedOverCommitted(uint256 isolatedWeight, uint256 totalWeight);
+    error ReuseCapExceeded(uint256 sharedWeight, uint256 limit);
+    error AllocationsPaused();
+    error NotSlashable(uint32 avsId, uint256 poolId);
+    error SlashAboveMax(uint256 fractionWad, uint256 maxSlashWad);
+    error VetoFlowRequired(uint32 avsId);
+    error NoVetoFlow(uint32 avsId);
+    error UnknownRequest(uint64 requestId);
+    error RequestNotPending(uint64 requestId, RequestStatus status);
+    error VetoWindowOpen(uint64 requestId, uint40 executableAt);
+    error VetoWindowClosed(uint64 requestId, uint40 executableAt);
+    error RequestExpired(uint64 requestId, uint40 expiredAt);
+
+    event AVSRegistered(
+        uint32 indexed avsId,
+        address indexed admin,
+        address slasher,
+        address sink,
+        address resolver,
+        uint48 vetoWindow,
+        uint64 maxSlashWad,
+        string metadataURI
+    );
+    event AVSMetadataUpdated(uint32 indexed avsId, string metadataURI);
+    event OperatorOptedIn(uint32 indexed avsId, address indexed operator);
+    event OperatorOptedOut(uint32 indexed avsId, address indexed operator, uint48 slashableUntil);
+    event AllocationModified(
+        uint256 indexed poolId, uint32 indexed avsId, Mode mode, uint96 current, uint96 pending, uint40 effectAt
+    );
+    event ReuseCapSet(uint256 indexed poolId, uint32 capBps);
+    event ProtocolLimitsSet(uint32 defaultReuseCapBps, uint32 maxReuseCapBps, uint32 maxPathReuseBps);
+    event GuardSet(uint64 maxFractionWad, uint32 window);
+    event PoolStateReset(uint256 indexed poolId, uint16 epoch);
+    event SlashRequested(
+        uint64 indexed requestId, uint32 indexed avsId, uint256 indexed poolId, uint64 fractionWad, uint40 executableAt
+    );
+    event SlashVetoed(uint64 indexed requestId, address indexed resolver);
+    /// @notice A slash went through: `amount` left the pool for the AVS's sink in this transaction.
+    event OperatorSlashed(
+        uint32 indexed avsId,
+        uint256 indexed poolId,
+        address indexed operator,
+        uint64 fractionWad,
+        uint256 amount,
+        uint64 requestId
+    );
+    /// @notice The cascade guard cut a slash: `requested` was asked for, `allowed` went through.
+    event CascadeGuardTripped(uint256 indexed poolId, uint32 indexed avsId, uint256 requested, uint256 allowed);
+
+    // ------------------------------------------------------------------ AVSs and operators
+
+    /// @notice Registers an AVS. `resolver` zero means instant slashing only; otherwise every slash goes through the
+    /// veto flow with `vetoWindow`. The escrow delay must exceed the veto window plus the execution window and the
+    /// allocation delays, so nobody escapes a pending slash by withdrawing or deallocating.
+    function registerAVS(
+        string calldata metadataURI,
+        address slasher,
+        address sink,
+        address resolver,
+        uint48 vetoWindow,
+        uint64 maxSlashWad
+    ) external returns (uint32 avsId);
+
+    /// @notice Updates an AVS's metadata (its admin only). Slasher, sink, resolver and limits never change.
+    function setAVSMetadata(uint32 avsId, string calldata metadataURI) external;
+
+    /// @notice The calling operator joins the AVS.
+    function optIn(uint32 avsId) external;
+
+    /// @notice The calling operator leaves the AVS; it stays slashable for the deallocation delay.
+    function optOut(uint32 avsId) external;
+
+    // ------------------------------------------------------------------ allocations
+
+    /// @notice Sets the pool's allocation to an AVS to `fractionWad` of the pool (pool's operator only). Increases
+    /// become slashable after the allocation delay; decreases take effect after the deallocation delay and the old
+    /// amount stays slashable until then. One pending change per allocation at a time.
+    function allocate(uint256 poolId, uint32 avsId, Mode mode, uint64 fractionWad) external;
+
+    // ------------------------------------------------------------------ slashing
+
+    /// @notice Instant slash of `fractionWad` of the pool's current backing of the AVS (AVS's slasher only; AVSs
+    /// without a resolver). Tokens go to the AVS's sink in this transaction.
+    function slash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint256 amount);
+
+    /// @notice Starts a vetoable slash of `fractionWad` of the backing at execution time (AVS's slasher only).
+    function requestSlash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint64 requestId);
+
+    /// @notice Vetoes a pending request before its veto window closes (the AVS's resolver only).
+    function vetoSlash(uint64 requestId) external;
+
+    /// @notice Executes a request after its veto window and before it expires (AVS's slasher only). The amount is
+    /// `fractionWad` of the backing at execution, so overlapping requests never double count.
+    function executeSlash(uint64 requestId) external returns (uint256 amount);
+
+    // ------------------------------------------------------------------ governance
+
+    /// @notice Sets a pool's reuse cap in basis points (10,000 = 1×) under the protocol and path maxima.
+    function setReuseCap(uint256 poolId, uint32 capBps) external;
+
+    /// @notice Sets the default and maximum reuse cap and the maximum effective reuse along a path.
+    function setProtocolLimits(uint32 defaultReuseCapBps, uint32 maxReuseCapBps, uint32 maxPathReuseBps) external;
+
+    /// @notice Sets the cascade guard: at most `maxFractionWad` of a pool's value per `window` seconds.
+    function setGuard(uint64 maxFractionWad, uint32 window) external;
+
+    // ------------------------------------------------------------------ views
+
+    function getAVS(uint32 avsId) external view returns (AVS memory);
+    function avsCount() external view returns (uint32);
+    function membership(uint32 avsId, address operator) external view returns (Membership memory);
+    function isSlashable(uint32 avsId, address operator) external view returns (bool);
+    function getAllocation(uint256 poolId, uint32 avsId) external view returns (Allocation memory);
+    function getPoolState(uint256 poolId) external view returns (PoolState memory);
+    function getRequest(uint64 requestId) external view returns (Request memory);
+
+    /// @notice Assets of `poolId` that `avsId` can slash right now.
+    function slashableBacking(uint32 avsId, uint256 poolId) external view returns (uint256);
+
+    /// @notice Per-pool risk: isolated, shared, reuse ratio, cap, path reuse, guard usage.
+    function poolRisk(uint256 poolId) external view returns (PoolRisk memory);
+
+    /// @notice An AVS's total backing and its breakdown by pool.
+    function avsBacking(uint32 avsId) external view returns (uint256 total, Backing[] memory pools);
+
+    /// @notice Effective reuse along the pool's path (its cap, times its base pool's cap for a tier), in bps.
+    function pathReuseBps(uint256 poolId) external view returns (uint256);
+}
