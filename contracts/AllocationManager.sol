@@ -50,7 +50,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         uint48 deallocationDelay_,
         uint48 executionWindow_
     ) Ownable(owner_) {
-        if (address(vault_) == address(0) || address(registry_) == address(0)) revert ZeroAddress();
+        if (address(vault_) == address(0) || address(registry_) == address(0)) {
+            revert ZeroAddress();
+        }
         uint256 escrow = vault_.escrowDelay();
         if (
             executionWindow_ == 0 || deallocationDelay_ <= executionWindow_
@@ -150,8 +152,12 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
                 st.sharedWeight = uint96(shared);
             }
             // Growing either side may push the pool over its reuse cap: refuse new allocations there.
-            uint256 limit = (total - isolated) * _reuseCap(st) / BPS;
+            uint256 cap = _reuseCap(st);
+            uint256 limit = (total - isolated) * cap / BPS;
             if (shared > limit) revert ReuseCapExceeded(shared, limit);
+            // A tier created after the caps were set must still respect the path maximum before it is used.
+            uint256 path = _pathReuse(poolId, cap);
+            if (path > maxPathReuseBps) revert PathReuseTooHigh(path, maxPathReuseBps);
             effectAt = uint40(block.timestamp + allocationDelay);
         } else {
             // The old amount stays slashable (and committed) until the deallocation takes effect.
@@ -226,7 +232,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         external
         onlyOwner
     {
-        if (defaultReuseCapBps_ > maxReuseCapBps_) revert ReuseCapTooHigh(defaultReuseCapBps_, maxReuseCapBps_);
+        if (defaultReuseCapBps_ > maxReuseCapBps_) {
+            revert ReuseCapTooHigh(defaultReuseCapBps_, maxReuseCapBps_);
+        }
         defaultReuseCapBps = defaultReuseCapBps_;
         maxReuseCapBps = maxReuseCapBps_;
         maxPathReuseBps = maxPathReuseBps_;
@@ -345,9 +353,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
 
     /// @inheritdoc IAllocationManager
     function pathReuseBps(uint256 poolId) public view returns (uint256) {
-        (,, uint256 basePoolId) = vault.poolKey(poolId);
-        uint256 own = _reuseCap(_pools[poolId]);
-        return basePoolId == 0 ? own : own * _reuseCap(_pools[basePoolId]) / BPS;
+        return _pathReuse(poolId, _reuseCap(_pools[poolId]));
     }
 
     // ------------------------------------------------------------------ internals
@@ -392,8 +398,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         else st.sharedWeight -= cut;
     }
 
-    /// @dev Cascade guard: a token bucket of `guardMaxFractionWad` of the pool's value that refills linearly over
-    /// `guardWindow`. A slash above what is left is cut to it (never refused, so an honest AVS still gets paid).
+    /// @dev Cascade guard: a bucket holding the fraction of the pool's value lost in the window, which drains
+    /// linearly by `guardMaxFractionWad` per `guardWindow`. Losses compound against what is left: 30% then 71.4% of
+    /// the rest is 80% of the value. A slash that would take the bucket past `guardMaxFractionWad` is cut to what
+    /// fits (not refused, so an honest AVS still gets paid) and `CascadeGuardTripped` tells monitors.
     function _guard(PoolState storage st, uint256 poolId, uint32 avsId, uint256 amount, uint256 value)
         internal
         returns (uint256 allowed)
@@ -401,14 +409,15 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         if (amount == 0) return 0;
         uint256 used = _decayedGuard(st.guardUsedWad, st.guardAt);
         uint256 cap = guardMaxFractionWad;
-        uint256 fraction = Math.mulDiv(amount, WAD, value, Math.Rounding.Ceil);
         allowed = amount;
-        if (used + fraction > cap) {
-            allowed = used >= cap ? 0 : (cap - used) * value / WAD;
-            fraction = allowed == 0 ? 0 : Math.mulDiv(allowed, WAD, value, Math.Rounding.Ceil);
+        uint256 after_ = used
+            + Math.mulDiv(Math.mulDiv(amount, WAD, value, Math.Rounding.Ceil), WAD - used, WAD, Math.Rounding.Ceil);
+        if (after_ > cap) {
+            allowed = used >= cap ? 0 : Math.mulDiv(cap - used, value, WAD - used);
+            after_ = cap;
             emit CascadeGuardTripped(poolId, avsId, amount, allowed);
         }
-        st.guardUsedWad = uint64(used + fraction);
+        st.guardUsedWad = uint64(after_);
         st.guardAt = uint40(block.timestamp);
     }
 
@@ -467,6 +476,11 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
     function _backing(PoolState memory st, Mode mode, uint256 weight, uint256 value) internal pure returns (uint256) {
         if (mode == Mode.Shared) weight = Math.min(weight, st.totalWeight - st.isolatedWeight);
         return Math.mulDiv(weight, value, st.totalWeight);
+    }
+
+    function _pathReuse(uint256 poolId, uint256 ownCap) internal view returns (uint256) {
+        uint256 basePoolId = vault.baseOf(poolId);
+        return basePoolId == 0 ? ownCap : ownCap * _reuseCap(_pools[basePoolId]) / BPS;
     }
 
     function _reuseCap(PoolState memory st) internal view returns (uint256) {

@@ -140,7 +140,11 @@ interface IStakeVault {
     event TierAllowed(uint256 indexed basePoolId, bool allowed);
     /// @notice A staker moved `baseShares` of the base pool into a tier pool and received `shares` of it.
     event TierDeposited(
-        address indexed staker, uint256 indexed basePoolId, uint256 indexed tierPoolId, uint256 baseShares, uint256 shares
+        address indexed staker,
+        uint256 indexed basePoolId,
+        uint256 indexed tierPoolId,
+        uint256 baseShares,
+        uint256 shares
     );
 
     // ------------------------------------------------------------------ governance

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AllocationManager} from "../../contracts/AllocationManager.sol";
+import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
+import {VaultFixture} from "./VaultFixture.sol";
+
+/// @notice VaultFixture plus the isolation layer: the AllocationManager is the vault's slasher.
+/// Delays: allocation 1 day, deallocation 3 days, execution window 1 day (escrow 7 days).
+abstract contract IsolationFixture is VaultFixture {
+    uint48 internal constant ALLOC_DELAY = 1 days;
+    uint48 internal constant DEALLOC_DELAY = 3 days;
+    uint48 internal constant EXEC_WINDOW = 1 days;
+    uint48 internal constant VETO_WINDOW = 1 days;
+
+    AllocationManager internal manager;
+    address internal avsAdmin = makeAddr("avsAdmin");
+    address internal module = makeAddr("module"); // an AVS's slashing module (an EOA stands in for it)
+    address internal resolver = makeAddr("resolver");
+
+    function setUp() public virtual override {
+        super.setUp();
+        manager = new AllocationManager(vault, registry, address(this), ALLOC_DELAY, DEALLOC_DELAY, EXEC_WINDOW);
+        vault.setSlasher(address(manager));
+    }
+
+    /// @dev Registers an instant-slashing AVS whose module is `module_` and whose sink is `sink_`.
+    function _instantAVS(address module_, address sink_) internal returns (uint32 avsId) {
+        vm.prank(avsAdmin);
+        avsId = manager.registerAVS("ipfs://avs", module_, sink_, address(0), 0, 1e18);
+    }
+
+    /// @dev Registers a vetoable AVS (resolver `resolver`, veto window VETO_WINDOW).
+    function _vetoAVS(address module_, address sink_) internal returns (uint32 avsId) {
+        vm.prank(avsAdmin);
+        avsId = manager.registerAVS("ipfs://avs-veto", module_, sink_, resolver, VETO_WINDOW, 1e18);
+    }
+
+    /// @dev Operator opts in (if needed) and allocates `fractionWad` of its pool; the change is then made effective.
+    function _allocate(address operator, uint256 poolId, uint32 avsId, IAllocationManager.Mode mode, uint64 fractionWad)
+        internal
+    {
+        vm.startPrank(operator);
+        if (!manager.membership(avsId, operator).optedIn) manager.optIn(avsId);
+        manager.allocate(poolId, avsId, mode, fractionWad);
+        vm.stopPrank();
+    }
+
+    function _slash(address module_, uint32 avsId, uint256 poolId, uint64 fractionWad) internal returns (uint256) {
+        vm.prank(module_);
+        return manager.slash(avsId, poolId, fractionWad);
+    }
+}
