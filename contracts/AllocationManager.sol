@@ -140,24 +140,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         if (target > current) {
             if (vault.paused()) revert AllocationsPaused();
             if (!_membership[avsId][operator].optedIn) revert NotOptedIn(avsId, operator);
-            uint96 delta = target - current;
-            uint256 isolated = st.isolatedWeight;
-            uint256 shared = st.sharedWeight;
-            if (mode == Mode.Isolated) {
-                isolated += delta;
-                if (isolated > total) revert IsolatedOverCommitted(isolated, total);
-                st.isolatedWeight = uint96(isolated);
-            } else {
-                shared += delta;
-                st.sharedWeight = uint96(shared);
-            }
-            // Growing either side may push the pool over its reuse cap: refuse new allocations there.
-            uint256 cap = _reuseCap(st);
-            uint256 limit = (total - isolated) * cap / BPS;
-            if (shared > limit) revert ReuseCapExceeded(shared, limit);
-            // A tier created after the caps were set must still respect the path maximum before it is used.
-            uint256 path = _pathReuse(poolId, cap);
-            if (path > maxPathReuseBps) revert PathReuseTooHigh(path, maxPathReuseBps);
+            _commitIncrease(st, poolId, mode, target - current);
             effectAt = uint40(block.timestamp + allocationDelay);
         } else {
             // The old amount stays slashable (and committed) until the deallocation takes effect.
@@ -453,6 +436,29 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
             st.epoch += 1;
             st.generation = generation;
         }
+    }
+
+    /// @dev Commits an allocation increase at once (it becomes slashable only after the allocation delay) and
+    /// refuses it if the pool would over-commit its isolated stake, its reuse cap or the path maximum.
+    function _commitIncrease(PoolState storage st, uint256 poolId, Mode mode, uint96 delta) internal {
+        uint256 total = st.totalWeight;
+        uint256 isolated = st.isolatedWeight;
+        uint256 shared = st.sharedWeight;
+        if (mode == Mode.Isolated) {
+            isolated += delta;
+            if (isolated > total) revert IsolatedOverCommitted(isolated, total);
+            st.isolatedWeight = uint96(isolated);
+        } else {
+            shared += delta;
+            st.sharedWeight = uint96(shared);
+        }
+        // Growing either side may push the pool over its reuse cap: refuse new allocations there.
+        uint256 cap = _reuseCap(st);
+        uint256 limit = (total - isolated) * cap / BPS;
+        if (shared > limit) revert ReuseCapExceeded(shared, limit);
+        // A tier created after the caps were set must still respect the path maximum before it is used.
+        uint256 path = _pathReuse(poolId, cap);
+        if (path > maxPathReuseBps) revert PathReuseTooHigh(path, maxPathReuseBps);
     }
 
     /// @dev Lets a matured pending change take over; a decrease frees its committed weight only now.
