@@ -125,7 +125,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         if (mode == Mode.None) revert ModeMismatch(Mode.None, mode);
         if (fractionWad > WAD) revert InvalidFraction(fractionWad);
         _getAVS(avsId);
-        (PoolState storage st, address operator) = _syncPool(poolId);
+        (PoolState storage st, address operator,) = _syncPool(poolId);
         if (msg.sender != operator) revert NotPoolOperator(poolId, msg.sender);
         Allocation storage a = _allocations[poolId][avsId];
         _apply(st, a);
@@ -204,7 +204,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
 
     /// @inheritdoc IAllocationManager
     function setReuseCap(uint256 poolId, uint32 capBps) external onlyOwner {
-        (PoolState storage st,) = _syncPool(poolId);
+        (PoolState storage st,,) = _syncPool(poolId);
         st.reuseCapBps = capBps;
         _checkLimits(maxReuseCapBps, maxPathReuseBps);
         emit ReuseCapSet(poolId, capBps);
@@ -281,7 +281,11 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         Allocation memory a = _allocations[poolId][avsId];
         if (a.epoch != st.epoch || a.mode == Mode.None) return 0;
         uint256 weight = a.effectAt != 0 && block.timestamp >= a.effectAt ? a.pending : a.current;
-        return _backing(st, a.mode, weight, vault.slashableAssets(poolId));
+        uint256 backing = _backing(st, a.mode, weight, vault.slashableAssets(poolId));
+        uint256 basePoolId = vault.baseOf(poolId);
+        if (basePoolId == 0) return backing;
+        (PoolState memory base,) = _viewPool(basePoolId);
+        return Math.min(backing, _backing(base, Mode.Shared, base.totalWeight, vault.slashableAssets(basePoolId)));
     }
 
     /// @inheritdoc IAllocationManager
@@ -342,25 +346,49 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
     // ------------------------------------------------------------------ internals
 
     /// @dev The one place a slash is bounded and sent: backing now, times the fraction, through the cascade guard.
+    /// A tier pool's stake also sits in its base pool, restaked from the base's shared stake: a tier slash is bounded
+    /// by that shared stake and the base's guard too, and the base's shared side (never its isolated side) absorbs it.
     function _slash(uint32 avsId, AVS storage avs, uint256 poolId, uint64 fractionWad, uint64 requestId)
         internal
         returns (uint256 amount)
     {
         _checkFraction(avs, fractionWad);
-        (PoolState storage st, address operator) = _syncPool(poolId);
+        (PoolState storage st, address operator, uint256 basePoolId) = _syncPool(poolId);
         Allocation storage a = _allocations[poolId][avsId];
         if (!isSlashable(avsId, operator) || a.epoch != st.epoch || a.mode == Mode.None) {
             revert NotSlashable(avsId, poolId);
         }
         _apply(st, a);
         uint256 value = vault.slashableAssets(poolId);
-        uint256 backing = Math.mulDiv(_slashableWeight(st, a), value, st.totalWeight);
-        amount = _guard(st, poolId, avsId, backing * fractionWad / WAD, value);
+        amount = Math.mulDiv(_slashableWeight(st, a), value, st.totalWeight) * fractionWad / WAD;
+        if (basePoolId != 0) amount = _baseAllowance(basePoolId, amount);
+        amount = _guard(st, poolId, avsId, amount, value);
         if (amount != 0) {
+            if (basePoolId != 0) _chargeBase(basePoolId, avsId, amount);
             _removeWeight(st, a, amount, value);
             vault.slash(poolId, amount, avs.sink);
         }
         emit OperatorSlashed(avsId, poolId, operator, fractionWad, amount, requestId);
+    }
+
+    /// @dev How much of `amount` a tier slash may take from its base pool: its shared stake, within its guard.
+    function _baseAllowance(uint256 basePoolId, uint256 amount) internal returns (uint256) {
+        (PoolState storage base,,) = _syncPool(basePoolId);
+        uint256 value = vault.slashableAssets(basePoolId);
+        uint256 total = base.totalWeight;
+        amount = Math.min(amount, Math.mulDiv(total - base.isolatedWeight, value, total));
+        (amount,) = _guardAllowance(base, amount, value);
+        return amount;
+    }
+
+    /// @dev Books a tier slash in its base pool: the base's guard, and ⌈W·s/V⌉ off the base's total weight, which
+    /// shrinks its shared stake (shared backings follow elastically) and leaves its isolated compartments whole.
+    function _chargeBase(uint256 basePoolId, uint32 avsId, uint256 amount) internal {
+        PoolState storage base = _pools[basePoolId];
+        uint256 value = vault.slashableAssets(basePoolId);
+        _guard(base, basePoolId, avsId, amount, value);
+        uint256 total = base.totalWeight;
+        base.totalWeight = uint96(total - Math.mulDiv(total, amount, value, Math.Rounding.Ceil));
     }
 
     /// @dev Weight of the allocation that can be slashed now: shared allocations are capped by the shared stake.
@@ -390,18 +418,28 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         returns (uint256 allowed)
     {
         if (amount == 0) return 0;
+        uint256 usedAfter;
+        (allowed, usedAfter) = _guardAllowance(st, amount, value);
+        if (allowed < amount) emit CascadeGuardTripped(poolId, avsId, amount, allowed);
+        st.guardUsedWad = uint64(usedAfter);
+        st.guardAt = uint40(block.timestamp);
+    }
+
+    function _guardAllowance(PoolState storage st, uint256 amount, uint256 value)
+        internal
+        view
+        returns (uint256 allowed, uint256 usedAfter)
+    {
+        if (amount == 0) return (0, st.guardUsedWad);
         uint256 used = _decayedGuard(st.guardUsedWad, st.guardAt);
         uint256 cap = guardMaxFractionWad;
-        allowed = amount;
-        uint256 after_ = used
+        usedAfter = used
             + Math.mulDiv(Math.mulDiv(amount, WAD, value, Math.Rounding.Ceil), WAD - used, WAD, Math.Rounding.Ceil);
-        if (after_ > cap) {
+        allowed = amount;
+        if (usedAfter > cap) {
             allowed = used >= cap ? 0 : Math.mulDiv(cap - used, value, WAD - used);
-            after_ = cap;
-            emit CascadeGuardTripped(poolId, avsId, amount, allowed);
+            usedAfter = cap;
         }
-        st.guardUsedWad = uint64(after_);
-        st.guardAt = uint40(block.timestamp);
     }
 
     function _decayedGuard(uint256 used, uint256 at) internal view returns (uint256) {
@@ -411,9 +449,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
 
     /// @dev Brings the pool's state to the vault's generation: a fresh pool, or one whose stake a full slash ended,
     /// starts again with weight UNIT and no allocations (older allocations carry an older epoch).
-    function _syncPool(uint256 poolId) internal returns (PoolState storage st, address operator) {
+    function _syncPool(uint256 poolId) internal returns (PoolState storage st, address operator, uint256 basePoolId) {
         uint32 generation;
-        (operator, generation,) = vault.poolKey(poolId);
+        (operator, generation, basePoolId) = vault.poolKey(poolId);
         st = _pools[poolId];
         if (st.totalWeight == 0 || st.generation != generation) {
             uint16 epoch = st.epoch + 1;
