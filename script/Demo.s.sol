@@ -3,154 +3,253 @@ pragma solidity 0.8.30;
 
 import {Script, console} from "forge-std/Script.sol";
 
+import {AllocationManager} from "../contracts/AllocationManager.sol";
 import {OperatorRegistry} from "../contracts/OperatorRegistry.sol";
 import {StakeVault} from "../contracts/StakeVault.sol";
-import {IStakeVault} from "../contracts/interfaces/IStakeVault.sol";
+import {IAllocationManager} from "../contracts/interfaces/IAllocationManager.sol";
+import {CommitteeSlasher} from "../contracts/modules/CommitteeSlasher.sol";
+import {DoubleSignSlasher} from "../contracts/modules/DoubleSignSlasher.sol";
 import {MockERC20} from "../test/mocks/MockERC20.sol";
 
 /// @notice Chained-slash demo on the real bytecode in forge's in-process EVM (no node):
-///   forge script script/Demo.s.sol -vv
-/// Two operators, three assets, five stakers. Operator A's WETH pool is slashed twice in a row while a withdrawal
-/// sits in escrow; the escrowed stake pays its share, a withdrawal that already matured does not, operator B's pool
-/// is untouched, and a full slash leaves the pool working for the next staker.
-/// Until the isolation layer (AVS slashing modules) lands, the script itself holds the vault's slasher role.
+///   forge script script/Demo.s.sol
+/// Operator A's WETH pool backs an isolated AVS and three shared ones; operator B runs a restaked tier over it and
+/// a pool of its own. One double-sign proof, one vetoed committee verdict and two more slashes hit A's pool in a
+/// row. Watch the isolated AVS keep its backing, the shared ones shrink elastically, the cascade guard cut a slash,
+/// a withdrawal in escrow pay its share, and operator B's own pool never move.
 contract Demo is Script {
+    using IsolationDemoFormat for uint256;
+
+    address internal admin = makeAddr("admin"); // owner and guardian; a timelock on a real chain
+    address internal burn = address(0xdEaD);
+
     OperatorRegistry internal registry;
     StakeVault internal vault;
+    AllocationManager internal manager;
     MockERC20 internal weth;
-    MockERC20 internal wbtc;
-    MockERC20 internal usdc;
-    address internal sink = address(0xdEaD);
-    /// Owner, guardian and (until the isolation layer lands) slasher.
-    address internal admin = makeAddr("admin");
+
+    address internal opA;
+    uint256 internal opAKey;
+    address internal opB = makeAddr("operator-b");
+    address internal alice = makeAddr("alice");
+    address internal bob = makeAddr("bob");
+    address internal carol = makeAddr("carol");
+    address internal dave = makeAddr("dave");
+
+    uint256 internal P; // operator A, WETH
+    uint256 internal T; // operator B's tier over P
+    uint256 internal Q; // operator B, WETH
+    DoubleSignSlasher internal oracle; // shared, instant, objective proof
+    CommitteeSlasher internal bridge; // shared, committee vote + veto
+    uint32 internal oracleId;
+    uint32 internal bridgeId;
+    uint32 internal da; // shared, instant (module: an EOA)
+    uint32 internal custody; // isolated, instant
+    uint32 internal tierAvs; // on the tier
+    address internal daModule = makeAddr("da-module");
+    address internal custodyModule = makeAddr("custody-module");
+    address internal tierModule = makeAddr("tier-module");
+    address internal resolver = makeAddr("bridge-resolver");
+    address[] internal committee;
 
     function run() external {
         vm.warp(1_700_000_000);
+        _deploy();
+        _seed();
+        _show("0. start: A's pool backs custody (isolated 20%) and oracle, bridge, da (shared)");
+
+        vm.prank(alice);
+        uint256 wAlice = vault.queueWithdrawal(P, 100 ether);
+        console.log("alice queues 100 shares (100 WETH); they stay slashable for 7 days");
+
+        // 1. An objective fault: operator A's key signed two different payloads for oracle round 7.
+        bytes memory sigA = _sign(opAKey, oracle.voteDigest(7, keccak256("ETH/USD 3120")));
+        bytes memory sigB = _sign(opAKey, oracle.voteDigest(7, keccak256("ETH/USD 2990")));
+        uint256 got = oracle.slashDoubleSign(opA, 7, keccak256("ETH/USD 3120"), sigA, keccak256("ETH/USD 2990"), sigB);
+        _show(string.concat("1. oracle: double-sign proof, 25% of oracle's backing = ", got.weth()));
+
+        // 2. A subjective verdict: the bridge committee votes a 100% slash; the resolver finds it wrongful.
+        vm.prank(committee[0]);
+        uint256 proposal = bridge.propose(P, 1e18, keccak256("alleged invalid bridge attestation"));
+        vm.prank(committee[1]);
+        bridge.vote(proposal);
+        uint64 request = bridge.getProposal(proposal).requestId;
+        vm.prank(resolver);
+        manager.vetoSlash(request);
+        vm.warp(block.timestamp + 1 days);
+        _show("2. bridge: committee reached quorum, the resolver vetoed within the window: nothing moved");
+
+        // 3. The tier's AVS slashes the tier: paid out of the base pool's shared side; base stakers keep their price.
+        vm.prank(tierModule);
+        got = manager.slash(tierAvs, T, 0.5e18);
+        _show(string.concat("3. tier AVS: 50% of the tier's backing = ", got.weth(), " (base share price unchanged)"));
+
+        // 4. A heavy shared slash: da takes 90% of its backing. The shared stake shrinks; the guard caps the pool.
+        vm.prank(daModule);
+        got = manager.slash(da, P, 0.9e18);
+        _show(string.concat("4. da: asked 90% of its backing, the cascade guard let ", got.weth(), " through"));
+
+        vm.warp(block.timestamp + 6 days);
+        vm.prank(alice);
+        got = vault.completeWithdrawal(wAlice, alice);
+        console.log("");
+        console.log("alice claims %s WETH for the 100 she queued: escrow paid its share of every slash", got.weth());
+        console.log("burned (sent to %s): %s WETH", burn, weth.balanceOf(burn).weth());
+        console.log("vault holds %s WETH; deposits were 1,400", weth.balanceOf(address(vault)).weth());
+    }
+
+    function _deploy() internal {
         registry = new OperatorRegistry();
         vault = new StakeVault(registry, 7 days, admin, admin);
+        manager = new AllocationManager(vault, registry, admin, 1 days, 3 days, 1 days);
+        weth = new MockERC20("Wrapped Ether", "WETH", 18);
+        vm.startPrank(admin);
+        vault.setSlasher(address(manager));
+        vault.setAssetAllowed(address(weth), true);
+        vm.stopPrank();
+
+        address keyA;
+        (keyA, opAKey) = makeAddrAndKey("operator-a-key");
+        opA = makeAddr("operator-a");
+        vm.prank(opA);
+        registry.registerOperator("https://example.org/operator-a", keyA);
+        vm.prank(opB);
+        registry.registerOperator("https://example.org/operator-b", makeAddr("operator-b-key"));
+
+        oracle = new DoubleSignSlasher(manager, vault, registry, "oracle", burn, 0.25e18);
+        oracleId = oracle.avsId();
+        committee.push(makeAddr("member-1"));
+        committee.push(makeAddr("member-2"));
+        committee.push(makeAddr("member-3"));
+        bridge = new CommitteeSlasher(manager, vault, "bridge", burn, resolver, 1 days, 1e18, committee, 2);
+        bridgeId = bridge.avsId();
+        da = manager.registerAVS("data availability", daModule, burn, address(0), 0, 1e18);
+        custody = manager.registerAVS("custody", custodyModule, burn, address(0), 0, 1e18);
+        tierAvs = manager.registerAVS("tier service", tierModule, burn, address(0), 0, 1e18);
+    }
+
+    function _seed() internal {
+        P = _deposit(alice, opA, 500 ether);
+        _deposit(bob, opA, 300 ether);
+        _deposit(carol, opA, 200 ether);
+        Q = _deposit(dave, opB, 400 ether);
         vm.prank(admin);
-        vault.setSlasher(admin);
-        weth = _asset("Wrapped Ether", "WETH", 18);
-        wbtc = _asset("Wrapped BTC", "WBTC", 8);
-        usdc = _asset("USD Coin", "USDC", 6);
-
-        address opA = _operator("operator-a");
-        address opB = _operator("operator-b");
-        address alice = makeAddr("alice");
-        address bob = makeAddr("bob");
-        address carol = makeAddr("carol");
-        address dave = makeAddr("dave");
-        address erin = makeAddr("erin");
-
-        uint256 poolA = _deposit(alice, opA, weth, 100 ether);
-        _deposit(bob, opA, weth, 50 ether);
-        _deposit(carol, opA, weth, 50 ether);
-        uint256 poolB = _deposit(dave, opB, weth, 80 ether);
-        _deposit(dave, opB, wbtc, 2e8);
-        _deposit(erin, opA, usdc, 250_000e6);
-        _show("deposits", poolA, poolB);
-
-        // Carol leaves early: her withdrawal matures before the slashes and is never touched by them.
+        vault.setTierAllowed(P, true);
         vm.prank(carol);
-        uint256 wCarol = vault.queueWithdrawal(poolA, 50 ether);
-        vm.warp(block.timestamp + 7 days);
-        // Alice starts leaving just before trouble: her 40 shares stay slashable for 7 days.
-        vm.prank(alice);
-        uint256 wAlice = vault.queueWithdrawal(poolA, 40 ether);
-        console.log("carol queued 50 WETH (matured now); alice queued 40 WETH (in escrow for 7 days)");
+        (T,) = vault.depositToTier(P, opB, 200 ether);
 
-        vm.prank(admin);
-        vault.slash(poolA, 15 ether, sink);
-        _show("slash 1: 15 WETH from operator A's WETH pool", poolA, poolB);
-        vm.prank(admin);
-        vault.slash(poolA, 27 ether, sink);
-        _show("slash 2 (chained): 27 WETH more from the same pool", poolA, poolB);
-
-        vm.warp(block.timestamp + 7 days);
-        console.log("carol claims %s (queued 50, matured before the slashes)", _fmt(_claim(carol, wCarol), 18));
-        console.log("alice claims %s (queued 40, slashed in escrow twice)", _fmt(_claim(alice, wAlice), 18));
-        _show("after claims", poolA, poolB);
-
-        uint256 rest = vault.slashableAssets(poolA);
-        vm.prank(admin);
-        vault.slash(poolA, rest, sink);
-        _show("slash 3: everything left in operator A's WETH pool", poolA, poolB);
-        _deposit(makeAddr("frank"), opA, weth, 10 ether);
-        console.log("frank deposits 10 WETH after the full slash; his position is worth %s", _value(poolA, "frank"));
-        console.log("bob's old position is worth %s and stays queueable", _value(poolA, "bob"));
-        console.log("vault WETH balance %s = pools + reserves", _fmt(weth.balanceOf(address(vault)), 18));
+        _allocate(opA, P, custody, IAllocationManager.Mode.Isolated, 0.2e18);
+        _allocate(opA, P, oracleId, IAllocationManager.Mode.Shared, 0.6e18);
+        _allocate(opA, P, bridgeId, IAllocationManager.Mode.Shared, 0.5e18);
+        _allocate(opA, P, da, IAllocationManager.Mode.Shared, 0.8e18);
+        _allocate(opB, T, tierAvs, IAllocationManager.Mode.Isolated, 1e18);
+        _allocate(opB, Q, oracleId, IAllocationManager.Mode.Isolated, 0.5e18);
+        vm.warp(block.timestamp + 1 days); // allocation delay
     }
 
-    function _asset(string memory name, string memory symbol, uint8 decimals) internal returns (MockERC20 token) {
-        token = new MockERC20(name, symbol, decimals);
-        vm.prank(admin);
-        vault.setAssetAllowed(address(token), true);
-    }
-
-    function _operator(string memory name) internal returns (address operator) {
-        operator = makeAddr(name);
-        vm.prank(operator);
-        registry.registerOperator(string.concat("https://example.org/", name), makeAddr(string.concat(name, "-key")));
-    }
-
-    function _deposit(address staker, address operator, MockERC20 asset, uint256 amount)
-        internal
-        returns (uint256 poolId)
-    {
-        asset.mint(staker, amount);
+    function _deposit(address staker, address operator, uint256 amount) internal returns (uint256 poolId) {
+        weth.mint(staker, amount);
         vm.startPrank(staker);
-        asset.approve(address(vault), amount);
-        (poolId,) = vault.deposit(operator, address(asset), amount);
+        weth.approve(address(vault), amount);
+        (poolId,) = vault.deposit(operator, address(weth), amount);
         vm.stopPrank();
     }
 
-    function _claim(address staker, uint256 id) internal returns (uint256) {
-        vm.prank(staker);
-        return vault.completeWithdrawal(id, staker);
+    function _allocate(address operator, uint256 poolId, uint32 avsId, IAllocationManager.Mode mode, uint64 f)
+        internal
+    {
+        vm.startPrank(operator);
+        if (!manager.membership(avsId, operator).optedIn) manager.optIn(avsId);
+        manager.allocate(poolId, avsId, mode, f);
+        vm.stopPrank();
     }
 
-    function _value(uint256 poolId, string memory staker) internal returns (string memory) {
-        IStakeVault.PositionView[] memory ps = vault.positionsOf(makeAddr(staker));
-        for (uint256 i; i < ps.length; ++i) {
-            if (ps[i].poolId == poolId) return _fmt(ps[i].value, 18);
-        }
-        return "0";
+    function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
     }
 
-    function _show(string memory step, uint256 poolA, uint256 poolB) internal view {
-        IStakeVault.PoolView memory a = vault.getPool(poolA);
-        IStakeVault.PoolView memory b = vault.getPool(poolB);
+    function _show(string memory step) internal view {
         console.log("");
         console.log("== %s", step);
-        console.log("  pool | operator | slashable WETH | escrow shares | reserve | share price");
-        console.log(_row("A", a));
-        console.log(_row("B", b));
-        console.log("  sink holds %s WETH", _fmt(weth.balanceOf(sink), 18));
-    }
-
-    function _row(string memory name, IStakeVault.PoolView memory p) internal pure returns (string memory) {
-        return string.concat(
-            "  ",
-            vm.toString(p.poolId),
-            "    | ",
-            name,
-            "        | ",
-            _fmt(p.slashableAssets, 18),
-            " | ",
-            _fmt(p.escrowedShares, 18),
-            " | ",
-            _fmt(p.reserve, 18),
-            " | ",
-            _fmt(p.sharePrice, 18)
+        console.log("   AVS        pool  mode      backing (WETH)");
+        _row("custody", custody, P, "isolated");
+        _row("oracle", oracleId, P, "shared");
+        _row("bridge", bridgeId, P, "shared");
+        _row("da", da, P, "shared");
+        _row("tier AVS", tierAvs, T, "isolated");
+        _row("oracle", oracleId, Q, "isolated");
+        IAllocationManager.PoolRisk memory r = manager.poolRisk(P);
+        console.log(
+            string.concat(
+                "   A's pool: value ",
+                r.value.weth(),
+                ", isolated ",
+                r.totalIsolated.weth(),
+                ", shared stake ",
+                r.sharedStake.weth(),
+                ", reuse ",
+                r.reuseRatioWad.weth(),
+                "x, guard used ",
+                (r.guardUsedWad * 100).weth(),
+                "%"
+            )
+        );
+        console.log(
+            string.concat(
+                "   share price A ",
+                vault.getPool(P).sharePrice.weth(),
+                " | tier value ",
+                vault.slashableAssets(T).weth(),
+                " | B's own pool ",
+                vault.slashableAssets(Q).weth()
+            )
         );
     }
 
-    /// @dev Fixed-point amount with 4 decimals, rounded down.
-    function _fmt(uint256 amount, uint8 decimals) internal pure returns (string memory) {
-        uint256 unit = 10 ** decimals;
-        uint256 frac = (amount % unit) * 1e4 / unit;
-        bytes memory f = bytes(vm.toString(frac + 1e4));
-        f[0] = ".";
-        return string.concat(vm.toString(amount / unit), string(f));
+    function _row(string memory name, uint32 avsId, uint256 poolId, string memory mode) internal view {
+        string memory pool = poolId == P ? "A   " : poolId == T ? "tier" : "B   ";
+        console.log(
+            string.concat(
+                "   ",
+                _pad(name, 10),
+                " ",
+                pool,
+                "  ",
+                _pad(mode, 9),
+                " ",
+                manager.slashableBacking(avsId, poolId).weth()
+            )
+        );
+    }
+
+    function _pad(string memory s, uint256 width) internal pure returns (string memory) {
+        bytes memory b = bytes(s);
+        if (b.length >= width) return s;
+        bytes memory out = new bytes(width);
+        for (uint256 i; i < width; ++i) {
+            out[i] = i < b.length ? b[i] : bytes1(" ");
+        }
+        return string(out);
+    }
+}
+
+/// @dev 18-decimal amounts as text with two decimals, rounded down.
+library IsolationDemoFormat {
+    function weth(uint256 amount) internal pure returns (string memory) {
+        uint256 cents = amount / 1e16;
+        string memory frac = _digits(cents % 100);
+        if (cents % 100 < 10) frac = string.concat("0", frac);
+        return string.concat(_digits(cents / 100), ".", frac);
+    }
+
+    function _digits(uint256 x) private pure returns (string memory) {
+        if (x == 0) return "0";
+        bytes memory b;
+        while (x != 0) {
+            b = abi.encodePacked(bytes1(uint8(48 + x % 10)), b);
+            x /= 10;
+        }
+        return string(b);
     }
 }
