@@ -454,7 +454,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         (operator, generation, basePoolId) = vault.poolKey(poolId);
         st = _pools[poolId];
         if (st.totalWeight == 0 || st.generation != generation) {
-            uint16 epoch = st.epoch + 1;
+            uint16 epoch;
+            unchecked {
+                epoch = st.epoch + 1; // wraps after 65,535 resets rather than freezing the pool
+            }
             st.totalWeight = UNIT;
             st.isolatedWeight = 0;
             st.sharedWeight = 0;
@@ -471,7 +474,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         st = _pools[poolId];
         if (st.totalWeight == 0 || st.generation != generation) {
             (st.totalWeight, st.isolatedWeight, st.sharedWeight) = (UNIT, 0, 0);
-            st.epoch += 1;
+            unchecked {
+                st.epoch += 1;
+            }
             st.generation = generation;
         }
     }
