@@ -343,9 +343,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         (,, uint256 pendingAssets) = _pendingSettlement(poolId, p);
         uint256 assets = p.assets - pendingAssets;
         if (!_isTier(p)) return assets;
-        uint256 basePoolId = uint160(p.asset);
-        Pool storage base = _pools[basePoolId];
-        return _tierBaseGeneration[poolId] == base.generation ? _toAssets(base, assets) : 0;
+        return _tierEnded(poolId, p) ? 0 : _toAssets(_pools[uint160(p.asset)], assets);
     }
 
     /// @inheritdoc IStakeVault
@@ -367,7 +365,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (_isTier(p)) {
             basePoolId = uint160(p.asset);
             // A tier whose base generation ended is reset at its next touch: report the generation it will have.
-            if (_tierBaseGeneration[poolId] != _pools[basePoolId].generation) ++generation;
+            if (_tierEnded(poolId, p)) ++generation;
         }
     }
 
@@ -398,7 +396,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
                 operator: p.operator,
                 asset: p.asset,
                 shares: pos.shares,
-                value: pos.generation == p.generation ? _toAssets(p, pos.shares) : 0
+                value: pos.generation == p.generation && !_tierEnded(id, p) ? _toAssets(p, pos.shares) : 0
             });
         }
     }
@@ -413,15 +411,15 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             Staker storage s = _stakers[staker];
             if (s.lastWithdrawalPool != 0) cursor = _withdrawalId(s.lastWithdrawalPool, s.lastWithdrawalIndex);
         }
-        views = new WithdrawalView[](limit);
+        // Count first, so a huge `limit` costs nothing.
         uint256 n;
-        while (cursor != 0 && n < limit) {
-            views[n++] = getWithdrawal(cursor);
-            Entry storage e = _queue[cursor >> 64][uint64(cursor)];
-            cursor = e.prevPool == 0 ? 0 : _withdrawalId(e.prevPool, e.prevIndex);
+        for (uint256 id = cursor; id != 0 && n < limit; id = _prevWithdrawal(id)) {
+            ++n;
         }
-        assembly ("memory-safe") {
-            mstore(views, n)
+        views = new WithdrawalView[](n);
+        for (uint256 i; i < n; ++i) {
+            views[i] = getWithdrawal(cursor);
+            cursor = _prevWithdrawal(cursor);
         }
         next = cursor;
     }
@@ -432,7 +430,8 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         uint256 shares = _entryShares(poolId, index, e);
         bool matured = block.timestamp >= e.maturity;
         uint256 value;
-        if (!e.claimed) value = index < p.settledCount ? _batchValue(poolId, p, index, shares) : _toAssets(p, shares);
+        bool worthless = e.claimed || (_isTier(p) && (_tierEnded(poolId, p) || index < _tierDeadBelow[poolId]));
+        if (!worthless) value = index < p.settledCount ? _batchValue(poolId, p, index, shares) : _toAssets(p, shares);
         v = WithdrawalView({
             id: withdrawalId,
             poolId: poolId,
@@ -537,6 +536,16 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     function _payOut(address asset, uint256 amount, address to) internal {
         _assets[asset].tracked -= uint128(amount);
         IERC20(asset).safeTransfer(to, amount);
+    }
+
+    /// @dev True for a tier whose base pool has been fully slashed since it last synced: its collateral is worthless.
+    function _tierEnded(uint256 poolId, Pool storage p) internal view returns (bool) {
+        return _isTier(p) && _tierBaseGeneration[poolId] != _pools[uint160(p.asset)].generation;
+    }
+
+    function _prevWithdrawal(uint256 withdrawalId) internal view returns (uint256) {
+        Entry storage e = _queue[withdrawalId >> 64][uint64(withdrawalId)];
+        return e.prevPool == 0 ? 0 : _withdrawalId(e.prevPool, e.prevIndex);
     }
 
     function _isTier(Pool storage p) internal view returns (bool) {

@@ -17,7 +17,8 @@ pragma solidity 0.8.30;
 ///   become worthless and the pool starts a new generation at price one, so it keeps working (no share inflation).
 /// - Rounding always favours the pool: deposits mint shares rounded down, withdrawals pay assets rounded down.
 interface IStakeVault {
-    /// @notice A pool as a dApp sees it.
+    /// @notice A pool as a dApp sees it. Amounts are in the pool's collateral: the asset, or for a tier pool shares
+    /// of its base pool (`slashableAssets(poolId)` gives a tier's value in the base asset).
     struct PoolView {
         uint256 poolId;
         address operator;
@@ -43,7 +44,8 @@ interface IStakeVault {
         address operator;
         address asset;
         uint256 shares;
-        /// What the shares redeem for now, rounded down (zero for shares of a pool generation ended by a full slash).
+        /// What the shares redeem for now, rounded down, in the pool's collateral (base shares for a tier); zero for
+        /// shares of a generation ended by a full slash (of the pool, or of a tier's base pool).
         uint256 value;
     }
 
@@ -54,7 +56,8 @@ interface IStakeVault {
         address staker;
         address asset;
         uint256 shares;
-        /// What a claim would pay now (it can still fall until `maturity` if the pool is slashed).
+        /// What a claim would pay now, in the pool's collateral (base shares for a tier); it can still fall until
+        /// `maturity` if the pool is slashed.
         uint256 value;
         uint48 maturity;
         bool matured;
@@ -122,6 +125,7 @@ interface IStakeVault {
     event PausedSet(bool paused, address indexed by);
     event PoolCreated(uint256 indexed poolId, address indexed operator, address indexed asset);
     event Deposited(address indexed staker, uint256 indexed poolId, uint256 assets, uint256 shares);
+    /// @notice `shares` left the staker's position; shares of an ended generation are queued but escrow nothing.
     event WithdrawalQueued(
         uint256 indexed withdrawalId, address indexed staker, uint256 indexed poolId, uint256 shares, uint48 maturity
     );
@@ -213,7 +217,7 @@ interface IStakeVault {
     /// @notice Slashable value of a pool now, in its base asset (matured escrow excluded even if not yet settled).
     function slashableAssets(uint256 poolId) external view returns (uint256);
 
-    /// @notice Assets that `shares` of the pool redeem for now, rounded down.
+    /// @notice What `shares` of the pool redeem for now, rounded down, in its collateral (base shares for a tier).
     function convertToAssets(uint256 poolId, uint256 shares) external view returns (uint256);
 
     /// @notice Shares that depositing `assets` into the pool mints now, rounded down.
