@@ -361,7 +361,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         _apply(st, a);
         uint256 value = vault.slashableAssets(poolId);
         amount = Math.mulDiv(_slashableWeight(st, a), value, st.totalWeight) * fractionWad / WAD;
-        if (basePoolId != 0) amount = _baseAllowance(basePoolId, amount);
+        if (basePoolId != 0) amount = _baseAllowance(basePoolId, avsId, amount);
         amount = _guard(st, poolId, avsId, amount, value);
         if (amount != 0) {
             if (basePoolId != 0) _chargeBase(basePoolId, avsId, amount);
@@ -372,13 +372,13 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
     }
 
     /// @dev How much of `amount` a tier slash may take from its base pool: its shared stake, within its guard.
-    function _baseAllowance(uint256 basePoolId, uint256 amount) internal returns (uint256) {
+    function _baseAllowance(uint256 basePoolId, uint32 avsId, uint256 amount) internal returns (uint256 allowed) {
         (PoolState storage base,,) = _syncPool(basePoolId);
         uint256 value = vault.slashableAssets(basePoolId);
         uint256 total = base.totalWeight;
-        amount = Math.min(amount, Math.mulDiv(total - base.isolatedWeight, value, total));
-        (amount,) = _guardAllowance(base, amount, value);
-        return amount;
+        uint256 bounded = Math.min(amount, Math.mulDiv(total - base.isolatedWeight, value, total));
+        (allowed,) = _guardAllowance(base, bounded, value);
+        if (allowed < bounded) emit CascadeGuardTripped(basePoolId, avsId, bounded, allowed);
     }
 
     /// @dev Books a tier slash in its base pool: the base's guard, and ⌈W·s/V⌉ off the base's total weight, which

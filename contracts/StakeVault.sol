@@ -335,6 +335,8 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             queueLength: p.queueLength,
             settledCount: uint64(settledTo)
         });
+        // A tier whose base was fully slashed: show it as its next touch will leave it (empty, next generation).
+        if (_tierEnded(poolId, p)) _asReset(v);
     }
 
     /// @inheritdoc IStakeVault
@@ -371,7 +373,8 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc IStakeVault
     function convertToAssets(uint256 poolId, uint256 shares) external view returns (uint256) {
-        return _toAssets(_pool(poolId), shares);
+        Pool storage p = _pool(poolId);
+        return _tierEnded(poolId, p) ? 0 : _toAssets(p, shares);
     }
 
     /// @inheritdoc IStakeVault
@@ -536,6 +539,16 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     function _payOut(address asset, uint256 amount, address to) internal {
         _assets[asset].tracked -= uint128(amount);
         IERC20(asset).safeTransfer(to, amount);
+    }
+
+    function _asReset(PoolView memory v) internal pure {
+        v.slashableAssets = 0;
+        v.totalShares = 0;
+        v.escrowedShares = 0;
+        v.reserve = 0;
+        v.sharePrice = 1e18;
+        v.generation += 1;
+        v.settledCount = v.queueLength;
     }
 
     /// @dev True for a tier whose base pool has been fully slashed since it last synced: its collateral is worthless.

@@ -65,7 +65,10 @@ contract Demo is Script {
         // 1. An objective fault: operator A's key signed two different payloads for oracle round 7.
         bytes memory sigA = _sign(opAKey, oracle.voteDigest(7, keccak256("ETH/USD 3120")));
         bytes memory sigB = _sign(opAKey, oracle.voteDigest(7, keccak256("ETH/USD 2990")));
-        uint256 got = oracle.slashDoubleSign(opA, 7, keccak256("ETH/USD 3120"), sigA, keccak256("ETH/USD 2990"), sigB);
+        uint256[] memory taken = oracle.slashDoubleSign(
+            opA, 7, keccak256("ETH/USD 3120"), sigA, keccak256("ETH/USD 2990"), sigB, oracle.slashablePools(opA)
+        );
+        uint256 got = taken[0];
         _show(string.concat("1. oracle: double-sign proof, 25% of oracle's backing = ", got.weth()));
 
         // 2. A subjective verdict: the bridge committee votes a 100% slash; the resolver finds it wrongful.

@@ -10,12 +10,15 @@ import {IStakeVault} from "../interfaces/IStakeVault.sol";
 
 /// @title DoubleSignSlasher
 /// @notice An AVS's slashing module for an objective fault: an operator's signing key signed two different messages
-/// for the same round. Anyone may submit the proof; the slash is instant and hits every pool the operator has
-/// allocated to this AVS, by the fraction fixed at deployment.
+/// for the same round. Anyone may submit the proof with the operator's pools to slash; each is slashed instantly by
+/// the fraction fixed at deployment.
 /// @dev Domain separation: the EIP-712 domain binds chain id and this module's address, and the signed struct binds
 /// the AVS id, so a vote signed for another chain, AVS or module never verifies here. A key counts as the operator's
 /// if the operator ever registered it (the registry keeps history), so rotating keys does not dodge a proof.
-/// Each (operator, round) can be slashed once: a proof cannot be replayed.
+/// Replay: each (operator, round, pool) is slashed at most once. Only a pool actually slashed is marked, so a proof
+/// filed while the operator had nothing at stake does not use up the round. The prover names the pools (see
+/// `slashablePools`), because anyone can open pools for an operator: a loop over all of them could be made too
+/// expensive to submit.
 contract DoubleSignSlasher is EIP712 {
     /// @notice The struct validators sign each round.
     bytes32 public constant VOTE_TYPEHASH = keccak256("Vote(uint32 avsId,uint64 round,bytes32 payload)");
@@ -26,15 +29,19 @@ contract DoubleSignSlasher is EIP712 {
     uint32 public immutable avsId;
     uint64 public immutable slashFractionWad;
 
-    mapping(address operator => mapping(uint64 round => bool)) public slashed;
+    mapping(address operator => mapping(uint64 round => mapping(uint256 poolId => bool))) public slashed;
 
     error SamePayload();
+    error NoPools();
     error SignersDiffer(address signerA, address signerB);
     error NotOperatorKey(address signer, address operator);
-    error AlreadySlashed(address operator, uint64 round);
+    error NotOperatorPool(uint256 poolId, address operator);
+    error AlreadySlashed(address operator, uint64 round, uint256 poolId);
 
-    /// @notice `operator` double-signed `round`; `amount` left its pools for the AVS's sink.
-    event DoubleSignSlashed(address indexed operator, uint64 indexed round, address indexed signer, uint256 amount);
+    /// @notice `operator` double-signed `round`; `amount` of the pool's collateral value left for the AVS's sink.
+    event DoubleSignSlashed(
+        address indexed operator, uint64 indexed round, uint256 indexed poolId, address signer, uint256 amount
+    );
 
     /// @dev Registers the AVS with this contract as its slashing module, so the AVS id is fixed from birth.
     constructor(
@@ -57,31 +64,65 @@ contract DoubleSignSlasher is EIP712 {
         return _hashTypedDataV4(keccak256(abi.encode(VOTE_TYPEHASH, avsId, round, payload)));
     }
 
-    /// @notice Proves that `operator`'s key signed two different payloads for `round` and slashes it.
-    /// @return amount Total slashed across the operator's pools.
+    /// @notice The operator's pools this AVS can slash now (for provers; an off-chain call).
+    function slashablePools(address operator) external view returns (uint256[] memory pools) {
+        uint256[] memory all = vault.operatorPools(operator);
+        pools = new uint256[](all.length);
+        uint256 n;
+        for (uint256 i; i < all.length; ++i) {
+            if (manager.slashableBacking(avsId, all[i]) != 0) pools[n++] = all[i];
+        }
+        assembly ("memory-safe") {
+            mstore(pools, n)
+        }
+    }
+
+    /// @notice Proves that `operator`'s key signed two different payloads for `round` and slashes `poolIds`.
+    /// @return amounts Slashed from each pool, in its base asset (zero where it had nothing at stake here).
     function slashDoubleSign(
         address operator,
         uint64 round,
         bytes32 payloadA,
         bytes calldata signatureA,
         bytes32 payloadB,
+        bytes calldata signatureB,
+        uint256[] calldata poolIds
+    ) external returns (uint256[] memory amounts) {
+        if (poolIds.length == 0) revert NoPools();
+        address signer = _doubleSigner(operator, round, payloadA, signatureA, payloadB, signatureB);
+        amounts = new uint256[](poolIds.length);
+        for (uint256 i; i < poolIds.length; ++i) {
+            amounts[i] = _slashPool(operator, round, poolIds[i], signer);
+        }
+    }
+
+    /// @dev The operator's key that signed both payloads for `round`, or a revert saying why the proof fails.
+    function _doubleSigner(
+        address operator,
+        uint64 round,
+        bytes32 payloadA,
+        bytes calldata signatureA,
+        bytes32 payloadB,
         bytes calldata signatureB
-    ) external returns (uint256 amount) {
+    ) internal view returns (address signer) {
         if (payloadA == payloadB) revert SamePayload();
-        if (slashed[operator][round]) revert AlreadySlashed(operator, round);
-        address signer = ECDSA.recover(voteDigest(round, payloadA), signatureA);
+        signer = ECDSA.recover(voteDigest(round, payloadA), signatureA);
         address signerB = ECDSA.recover(voteDigest(round, payloadB), signatureB);
         if (signer != signerB) revert SignersDiffer(signer, signerB);
         if (registry.operatorOfKey(signer) != operator) revert NotOperatorKey(signer, operator);
-        slashed[operator][round] = true;
+    }
 
-        // Every pool the operator has allocated here; a walk over its pools, never over stakers.
-        uint256[] memory pools = vault.operatorPools(operator);
-        for (uint256 i; i < pools.length; ++i) {
-            if (manager.slashableBacking(avsId, pools[i]) != 0) {
-                amount += manager.slash(avsId, pools[i], slashFractionWad);
-            }
-        }
-        emit DoubleSignSlashed(operator, round, signer, amount);
+    function _slashPool(address operator, uint64 round, uint256 poolId, address signer)
+        internal
+        returns (uint256 amount)
+    {
+        (address poolOperator,,) = vault.poolKey(poolId);
+        if (poolOperator != operator) revert NotOperatorPool(poolId, operator);
+        if (slashed[operator][round][poolId]) revert AlreadySlashed(operator, round, poolId);
+        if (manager.slashableBacking(avsId, poolId) == 0) return 0;
+        amount = manager.slash(avsId, poolId, slashFractionWad);
+        if (amount == 0) return 0;
+        slashed[operator][round][poolId] = true;
+        emit DoubleSignSlashed(operator, round, poolId, signer, amount);
     }
 }

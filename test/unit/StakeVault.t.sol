@@ -2085,8 +2085,17 @@ contract StakeVaultTest is VaultFixture {
             assertEq(ps[i].value, 0, "every position of alice is worthless");
         }
         assertEq(vault.slashableAssets(tier), 0);
+        assertEq(vault.convertToAssets(tier, 30e18), 0);
+        IStakeVault.PoolView memory v = vault.getPool(tier);
+        assertEq(v.slashableAssets, 0);
+        assertEq(v.totalShares, 0);
+        assertEq(v.escrowedShares, 0);
+        assertEq(v.sharePrice, 1e18, "as the next touch will leave it: empty, price one");
+        assertEq(v.generation, 1);
+        assertEq(v.settledCount, 1);
         vm.warp(block.timestamp + ESCROW);
         assertEq(_claim(alice, id), 0, "the claim agrees with the view");
+        assertEq(vault.getPool(tier).generation, 1, "the claim synced the tier to what the view showed");
     }
 
     /// @dev A caller asking for "everything" with limit = type(uint256).max gets every withdrawal, not a panic.
