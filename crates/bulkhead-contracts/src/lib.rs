@@ -126,7 +126,9 @@ impl Contract {
         let abis = ABIS.get_or_init(|| {
             Self::ALL
                 .iter()
-                .map(|c| serde_json::from_str(c.abi_json()).expect("build.rs wrote a valid JSON ABI"))
+                .map(|c| {
+                    serde_json::from_str(c.abi_json()).expect("build.rs wrote a valid JSON ABI")
+                })
                 .collect()
         });
         &abis[self as usize]

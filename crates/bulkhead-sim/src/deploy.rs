@@ -1,0 +1,253 @@
+//! Deploys the whole Bulkhead system from the real bytecode, wired the way `IsolationFixture.sol` wires it.
+
+use alloy::{
+    primitives::{Address, Bytes, U256, aliases::U48},
+    sol_types::SolConstructor,
+};
+use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, StakeVault};
+use eyre::{Result, WrapErr};
+
+use crate::engine::{Engine, Sender};
+
+/// One day in seconds.
+pub const DAY: u64 = 86_400;
+
+/// Parameters of a deployment. The defaults are the Solidity fixtures': 7-day escrow, allocation delay 1 day,
+/// deallocation delay 3 days, execution window 1 day.
+#[derive(Debug, Clone)]
+pub struct DeployConfig {
+    /// Withdrawal escrow of the vault, in seconds.
+    pub escrow_delay: u64,
+    /// Seconds before an allocation increase becomes slashable.
+    pub allocation_delay: u64,
+    /// Seconds a decreased allocation stays slashable.
+    pub deallocation_delay: u64,
+    /// Seconds a vetoable slash request stays executable after its veto window.
+    pub execution_window: u64,
+    /// Actor that deploys and owns the vault and the manager.
+    pub owner: String,
+    /// Actor that can pause the vault.
+    pub guardian: String,
+}
+
+impl Default for DeployConfig {
+    fn default() -> Self {
+        Self {
+            escrow_delay: 7 * DAY,
+            allocation_delay: DAY,
+            deallocation_delay: 3 * DAY,
+            execution_window: DAY,
+            owner: "owner".to_string(),
+            guardian: "guardian".to_string(),
+        }
+    }
+}
+
+/// An allowlisted demo token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    /// Its address.
+    pub address: Address,
+    /// Its symbol (also its label in the engine).
+    pub symbol: &'static str,
+    /// Its decimals.
+    pub decimals: u8,
+}
+
+impl Token {
+    /// `amount` whole tokens in base units.
+    pub fn units(&self, amount: u64) -> U256 {
+        U256::from(amount) * U256::from(10u64).pow(U256::from(self.decimals))
+    }
+}
+
+/// Addresses of a deployed system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct System {
+    /// Owner of the vault and the manager (the deployer).
+    pub owner: Address,
+    /// Guardian of the vault.
+    pub guardian: Address,
+    /// `OperatorRegistry`.
+    pub registry: Address,
+    /// `StakeVault`; its slasher is the manager.
+    pub vault: Address,
+    /// `AllocationManager`.
+    pub manager: Address,
+    /// Wrapped Ether mock, 18 decimals.
+    pub weth: Token,
+    /// Wrapped BTC mock, 8 decimals.
+    pub wbtc: Token,
+    /// USD Coin mock, 6 decimals.
+    pub usdc: Token,
+}
+
+/// Creation bytecode followed by the ABI-encoded constructor arguments.
+pub fn initcode(bytecode: &Bytes, args: &impl SolConstructor) -> Bytes {
+    [bytecode.as_ref(), &args.abi_encode()].concat().into()
+}
+
+fn u48(seconds: u64) -> U48 {
+    U48::from(seconds)
+}
+
+impl System {
+    /// Deploys registry, vault (escrow), manager (the three delays), makes the manager the vault's slasher, and
+    /// deploys and allowlists WETH (18), WBTC (8) and USDC (6). Everything is labelled in the engine.
+    pub fn deploy(engine: &mut Engine, config: &DeployConfig) -> Result<Self> {
+        let owner = engine.actor(&config.owner);
+        let guardian = engine.actor(&config.guardian);
+
+        let registry = engine.deploy(
+            owner,
+            "OperatorRegistry",
+            OperatorRegistry::BYTECODE.clone(),
+        )?;
+        let vault = engine.deploy(
+            owner,
+            "StakeVault",
+            initcode(
+                &StakeVault::BYTECODE,
+                &StakeVault::constructorCall {
+                    registry_: registry,
+                    escrowDelay_: u48(config.escrow_delay),
+                    owner_: owner,
+                    guardian_: guardian,
+                },
+            ),
+        )?;
+        let manager = engine.deploy(
+            owner,
+            "AllocationManager",
+            initcode(
+                &AllocationManager::BYTECODE,
+                &AllocationManager::constructorCall {
+                    vault_: vault,
+                    registry_: registry,
+                    owner_: owner,
+                    allocationDelay_: u48(config.allocation_delay),
+                    deallocationDelay_: u48(config.deallocation_delay),
+                    executionWindow_: u48(config.execution_window),
+                },
+            ),
+        )?;
+        engine
+            .send(
+                owner,
+                vault,
+                StakeVault::setSlasherCall { slasher_: manager },
+            )
+            .wrap_err("making the manager the vault's slasher")?;
+
+        let mut token = |name: &str, symbol: &'static str, decimals: u8| -> Result<Token> {
+            let address = engine.deploy(
+                owner,
+                symbol,
+                initcode(
+                    &MockERC20::BYTECODE,
+                    &MockERC20::constructorCall {
+                        name: name.into(),
+                        symbol: symbol.into(),
+                        decimals_: decimals,
+                    },
+                ),
+            )?;
+            engine
+                .send(
+                    owner,
+                    vault,
+                    StakeVault::setAssetAllowedCall {
+                        asset: address,
+                        allowed: true,
+                    },
+                )
+                .wrap_err_with(|| format!("allowlisting {symbol}"))?;
+            Ok(Token {
+                address,
+                symbol,
+                decimals,
+            })
+        };
+        let weth = token("Wrapped Ether", "WETH", 18)?;
+        let wbtc = token("Wrapped BTC", "WBTC", 8)?;
+        let usdc = token("USD Coin", "USDC", 6)?;
+
+        Ok(Self {
+            owner,
+            guardian,
+            registry,
+            vault,
+            manager,
+            weth,
+            wbtc,
+            usdc,
+        })
+    }
+
+    /// Registers `operator` in the registry with signing key `key` (both named actors) and returns its address.
+    pub fn register_operator(
+        &self,
+        engine: &mut Engine,
+        operator: impl Sender,
+        key: impl Sender,
+    ) -> Result<Address> {
+        let operator = operator.resolve(engine);
+        let key = key.resolve(engine);
+        let uri = format!("ipfs://{}", engine.name_of(operator));
+        engine.send(
+            operator,
+            self.registry,
+            OperatorRegistry::registerOperatorCall {
+                metadataURI: uri,
+                signingKey: key,
+            },
+        )?;
+        Ok(operator)
+    }
+
+    /// Mints `amount` of `asset` to `staker`, approves the vault and deposits with `operator`:
+    /// `VaultFixture._deposit`. Returns (pool id, shares minted).
+    pub fn deposit(
+        &self,
+        engine: &mut Engine,
+        staker: impl Sender,
+        operator: Address,
+        asset: Address,
+        amount: U256,
+    ) -> Result<(U256, U256)> {
+        let staker = staker.resolve(engine);
+        engine.send(staker, asset, MockERC20::mintCall { to: staker, amount })?;
+        engine.send(
+            staker,
+            asset,
+            MockERC20::approveCall {
+                spender: self.vault,
+                value: amount,
+            },
+        )?;
+        let out = engine.send(
+            staker,
+            self.vault,
+            StakeVault::depositCall {
+                operator,
+                asset,
+                assets: amount,
+            },
+        )?;
+        Ok((out.poolId, out.shares))
+    }
+
+    /// `staker`'s shares of `pool_id` (zero if it has no position there): `VaultFixture._sharesOf`.
+    pub fn shares_of(&self, engine: &Engine, staker: Address, pool_id: U256) -> Result<U256> {
+        let positions = engine.view(self.vault, StakeVault::positionsOfCall { staker })?;
+        Ok(positions
+            .iter()
+            .find(|p| p.poolId == pool_id)
+            .map_or(U256::ZERO, |p| p.shares))
+    }
+
+    /// ERC-20 balance of `holder`.
+    pub fn balance_of(&self, engine: &Engine, token: Address, holder: Address) -> Result<U256> {
+        engine.view(token, MockERC20::balanceOfCall { account: holder })
+    }
+}

@@ -1,0 +1,482 @@
+//! The embedded EVM: revm over an in-memory `CacheDB`, one committed transaction per call.
+//!
+//! Every transaction runs in the current block; [`Engine::warp`] moves time (and the block number) forward.
+//! Snapshots are copies of the whole in-memory state, so restoring one is exact and branches never share state.
+
+use alloy::{
+    primitives::{Address, Bytes, TxKind, U256},
+    sol_types::SolCall,
+};
+use eyre::{Result, WrapErr, eyre};
+use revm::{
+    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    context::TxEnv,
+    context_interface::result::{ExecutionResult, Output},
+    database::{CacheDB, EmptyDB},
+    database_interface::{DatabaseRef, WrapDatabaseRef},
+    primitives::hardfork::SpecId,
+};
+use tracing::{debug, trace};
+
+use crate::{
+    actors::Actors,
+    decode::{DecodedEvent, Revert, decode_log, decode_revert},
+};
+
+/// One ether (1e18 wei).
+pub const ETHER: u128 = 1_000_000_000_000_000_000;
+
+/// Chain and block parameters of an [`Engine`].
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Chain id, in the cfg and in every transaction (anvil's 31337 by default).
+    pub chain_id: u64,
+    /// Hard fork. Prague matches `evm_version = "prague"` in foundry.toml.
+    pub spec: SpecId,
+    /// Block timestamp at start (the Solidity fixtures `vm.warp(1_700_000_000)`).
+    pub start_timestamp: u64,
+    /// Block number at start.
+    pub start_block: u64,
+    /// Seconds per block, used by [`Engine::warp`] to advance the block number.
+    pub block_time: u64,
+    /// Gas limit of each transaction (Prague has no per-transaction cap below the block's).
+    pub tx_gas_limit: u64,
+    /// Block gas limit.
+    pub block_gas_limit: u64,
+    /// ETH given to each actor when it is first named.
+    pub actor_balance: U256,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            chain_id: 31_337,
+            spec: SpecId::PRAGUE,
+            start_timestamp: 1_700_000_000,
+            start_block: 1,
+            block_time: 12,
+            tx_gas_limit: 30_000_000,
+            block_gas_limit: 30_000_000,
+            actor_balance: U256::from(100 * ETHER),
+        }
+    }
+}
+
+/// The result of a successful transaction.
+#[derive(Debug, Clone)]
+pub struct Receipt<T> {
+    /// Decoded return data.
+    pub value: T,
+    /// Gas used by the transaction (intrinsic gas included, refunds deducted).
+    pub gas_used: u64,
+    /// Logs, decoded.
+    pub events: Vec<DecodedEvent>,
+}
+
+/// Who sends a transaction: an [`Address`], or an actor's name (named, and funded, on first use).
+pub trait Sender {
+    /// The sender's address.
+    fn resolve(self, engine: &mut Engine) -> Address;
+}
+
+impl Sender for Address {
+    fn resolve(self, _: &mut Engine) -> Address {
+        self
+    }
+}
+
+impl Sender for &str {
+    fn resolve(self, engine: &mut Engine) -> Address {
+        engine.actor(self)
+    }
+}
+
+impl Sender for &String {
+    fn resolve(self, engine: &mut Engine) -> Address {
+        engine.actor(self)
+    }
+}
+
+/// A saved state of an [`Engine`]: accounts, storage, block, actors and labels.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    db: CacheDB<EmptyDB>,
+    block_number: u64,
+    timestamp: u64,
+    actors: Actors,
+}
+
+/// An in-memory chain: revm 43, `CacheDB<EmptyDB>`, named actors, decoded reverts and events.
+///
+/// `Clone` gives an independent branch, like [`Engine::snapshot`].
+#[derive(Debug, Clone)]
+pub struct Engine {
+    db: CacheDB<EmptyDB>,
+    config: EngineConfig,
+    block_number: u64,
+    timestamp: u64,
+    actors: Actors,
+}
+
+/// Raw outcome of a transaction, before it is split into a [`Receipt`] or a [`Revert`].
+enum Outcome {
+    Success {
+        output: Bytes,
+        created: Option<Address>,
+        gas_used: u64,
+        events: Vec<DecodedEvent>,
+    },
+    Revert(Revert),
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new(EngineConfig::default())
+    }
+}
+
+impl Engine {
+    /// An empty chain.
+    pub fn new(config: EngineConfig) -> Self {
+        Self {
+            db: CacheDB::new(EmptyDB::default()),
+            block_number: config.start_block,
+            timestamp: config.start_timestamp,
+            config,
+            actors: Actors::default(),
+        }
+    }
+
+    /// The configuration this engine was made with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    // ------------------------------------------------------------------ actors and accounts
+
+    /// The actor called `name` (forge's `makeAddr(name)`), funded with [`EngineConfig::actor_balance`] when first
+    /// named. Idempotent.
+    pub fn actor(&mut self, name: &str) -> Address {
+        if let Some(address) = self.actors.get(name) {
+            return address;
+        }
+        let address = self.actors.add(name);
+        let balance = self.config.actor_balance;
+        self.set_balance(address, balance);
+        address
+    }
+
+    /// Names and labels known to this engine.
+    pub fn actors(&self) -> &Actors {
+        &self.actors
+    }
+
+    /// Labels `address` (a contract, for instance) for logs and decoded values.
+    pub fn label(&mut self, address: Address, label: impl Into<String>) {
+        self.actors.set_label(address, label);
+    }
+
+    /// The label of `address`, or its checksummed form.
+    pub fn name_of(&self, address: Address) -> String {
+        self.actors.name_of(address)
+    }
+
+    /// Sets the ETH balance of `address`, keeping its nonce, code and storage.
+    pub fn set_balance(&mut self, address: Address, wei: U256) {
+        let mut info = self
+            .db
+            .basic_ref(address)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        info.balance = wei;
+        self.db.insert_account_info(address, info);
+    }
+
+    /// The ETH balance of `address`.
+    pub fn balance(&self, address: Address) -> U256 {
+        self.db
+            .basic_ref(address)
+            .ok()
+            .flatten()
+            .map_or(U256::ZERO, |info| info.balance)
+    }
+
+    /// The nonce of `address`.
+    pub fn nonce(&self, address: Address) -> u64 {
+        self.db
+            .basic_ref(address)
+            .ok()
+            .flatten()
+            .map_or(0, |info| info.nonce)
+    }
+
+    // ------------------------------------------------------------------ time
+
+    /// The current block timestamp.
+    pub fn timestamp(&self) -> u64 {
+        self.timestamp
+    }
+
+    /// The current block number.
+    pub fn block_number(&self) -> u64 {
+        self.block_number
+    }
+
+    /// Moves time forward by `seconds`, and the block number by as many blocks as fit (at least one).
+    pub fn warp(&mut self, seconds: u64) {
+        self.timestamp += seconds;
+        self.block_number += (seconds / self.config.block_time.max(1)).max(1);
+        debug!(
+            timestamp = self.timestamp,
+            block = self.block_number,
+            "warp +{seconds}s"
+        );
+    }
+
+    // ------------------------------------------------------------------ snapshots
+
+    /// Saves the whole state (a copy of the in-memory database).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            db: self.db.clone(),
+            block_number: self.block_number,
+            timestamp: self.timestamp,
+            actors: self.actors.clone(),
+        }
+    }
+
+    /// Returns to a saved state. The snapshot stays valid and can be restored again.
+    pub fn restore(&mut self, snapshot: &Snapshot) {
+        self.db = snapshot.db.clone();
+        self.block_number = snapshot.block_number;
+        self.timestamp = snapshot.timestamp;
+        self.actors = snapshot.actors.clone();
+    }
+
+    // ------------------------------------------------------------------ transactions
+
+    /// Deploys `initcode` (creation bytecode followed by the ABI-encoded constructor arguments) from `from`, labels
+    /// the new contract `label` and returns its address.
+    pub fn deploy(&mut self, from: impl Sender, label: &str, initcode: Bytes) -> Result<Address> {
+        let from = from.resolve(self);
+        match self.commit(from, TxKind::Create, initcode, label)? {
+            Outcome::Success {
+                created: Some(address),
+                gas_used,
+                ..
+            } => {
+                debug!(%address, gas_used, "deployed {label}");
+                self.label(address, label);
+                Ok(address)
+            }
+            Outcome::Success { created: None, .. } => {
+                Err(eyre!("deploying {label}: no contract was created"))
+            }
+            Outcome::Revert(revert) => Err(eyre::Report::new(revert))
+                .wrap_err_with(|| format!("deploying {label} reverted")),
+        }
+    }
+
+    /// Sends `call` to `to` as `from` and returns the decoded return value. A revert is an error whose chain holds
+    /// the decoded [`Revert`] (`err.downcast_ref::<Revert>()`, or [`revert_of`]).
+    pub fn send<C: SolCall>(
+        &mut self,
+        from: impl Sender,
+        to: Address,
+        call: C,
+    ) -> Result<C::Return> {
+        self.exec(from, to, call).map(|receipt| receipt.value)
+    }
+
+    /// Like [`Engine::send`], with gas used and the decoded events.
+    pub fn exec<C: SolCall>(
+        &mut self,
+        from: impl Sender,
+        to: Address,
+        call: C,
+    ) -> Result<Receipt<C::Return>> {
+        let from = from.resolve(self);
+        let what = format!(
+            "{} -> {}.{}",
+            self.name_of(from),
+            self.name_of(to),
+            C::SIGNATURE
+        );
+        match self
+            .commit(
+                from,
+                TxKind::Call(to),
+                call.abi_encode().into(),
+                C::SIGNATURE,
+            )
+            .wrap_err_with(|| what.clone())?
+        {
+            Outcome::Success {
+                output,
+                gas_used,
+                events,
+                ..
+            } => {
+                let value = C::abi_decode_returns(&output)
+                    .map_err(|e| eyre!("{e}"))
+                    .wrap_err_with(|| format!("decoding the return data of {what}"))?;
+                Ok(Receipt {
+                    value,
+                    gas_used,
+                    events,
+                })
+            }
+            Outcome::Revert(revert) => Err(eyre::Report::new(revert)).wrap_err(what),
+        }
+    }
+
+    /// Sends `call` and expects it to revert: returns the decoded revert, or an error if it succeeded. A revert
+    /// changes no state.
+    pub fn expect_revert<C: SolCall>(
+        &mut self,
+        from: impl Sender,
+        to: Address,
+        call: C,
+    ) -> Result<Revert> {
+        let from = from.resolve(self);
+        match self.commit(
+            from,
+            TxKind::Call(to),
+            call.abi_encode().into(),
+            C::SIGNATURE,
+        )? {
+            Outcome::Revert(revert) => Ok(revert),
+            Outcome::Success { .. } => Err(eyre!(
+                "expected {} -> {}.{} to revert, but it succeeded",
+                self.name_of(from),
+                self.name_of(to),
+                C::SIGNATURE
+            )),
+        }
+    }
+
+    /// Calls a view (or any function, without committing) from the zero address and decodes the result.
+    pub fn view<C: SolCall>(&self, to: Address, call: C) -> Result<C::Return> {
+        self.view_as(Address::ZERO, to, call)
+    }
+
+    /// Calls `call` as `from` without committing anything, and decodes the result.
+    pub fn view_as<C: SolCall>(&self, from: Address, to: Address, call: C) -> Result<C::Return> {
+        let what = || format!("view {}.{}", self.name_of(to), C::SIGNATURE);
+        let tx = self
+            .tx(from, TxKind::Call(to), call.abi_encode().into())
+            .wrap_err_with(what)?;
+        let mut evm = Context::mainnet()
+            .with_db(WrapDatabaseRef(&self.db))
+            .modify_cfg_chained(|cfg| {
+                cfg.chain_id = self.config.chain_id;
+                cfg.set_spec_and_mainnet_gas_params(self.config.spec);
+            })
+            .modify_block_chained(|block| self.fill_block(block))
+            .build_mainnet();
+        let result = evm
+            .transact(tx)
+            .map_err(|e| eyre!("{e:?}"))
+            .wrap_err_with(what)?
+            .result;
+        match result {
+            ExecutionResult::Success { output, .. } => C::abi_decode_returns(output.data())
+                .map_err(|e| eyre!("{e}"))
+                .wrap_err_with(|| format!("decoding the return data of {}", what())),
+            ExecutionResult::Revert { output, .. } => {
+                Err(eyre::Report::new(decode_revert(&output, &self.actors))).wrap_err_with(what)
+            }
+            ExecutionResult::Halt { reason, .. } => {
+                Err(eyre!("halted: {reason:?}")).wrap_err_with(what)
+            }
+        }
+    }
+
+    /// Executes and commits one transaction. Reverts are an [`Outcome`], not an error; halts (out of gas, invalid
+    /// opcode) and invalid transactions are errors.
+    fn commit(&mut self, from: Address, kind: TxKind, data: Bytes, what: &str) -> Result<Outcome> {
+        let to = match kind {
+            TxKind::Call(to) => self.name_of(to),
+            TxKind::Create => "new".to_string(),
+        };
+        let tx = self.tx(from, kind, data)?;
+        let (chain_id, spec) = (self.config.chain_id, self.config.spec);
+        let block = self.block_env();
+        let mut evm = Context::mainnet()
+            .with_db(&mut self.db)
+            .modify_cfg_chained(|cfg| {
+                cfg.chain_id = chain_id;
+                cfg.set_spec_and_mainnet_gas_params(spec);
+            })
+            .modify_block_chained(|b| *b = block)
+            .build_mainnet();
+        let result = evm
+            .transact_commit(tx)
+            .map_err(|e| eyre!("invalid transaction: {e:?}"))?;
+        match result {
+            ExecutionResult::Success {
+                gas, logs, output, ..
+            } => {
+                let events: Vec<DecodedEvent> = logs
+                    .iter()
+                    .map(|log| decode_log(log, &self.actors))
+                    .collect();
+                let gas_used = gas.tx_gas_used();
+                let created = match &output {
+                    Output::Create(_, address) => *address,
+                    Output::Call(_) => None,
+                };
+                debug!(from = %self.name_of(from), gas_used, "{to}.{what} ok");
+                for event in &events {
+                    trace!("  {event}");
+                }
+                Ok(Outcome::Success {
+                    output: output.into_data(),
+                    created,
+                    gas_used,
+                    events,
+                })
+            }
+            ExecutionResult::Revert { output, .. } => {
+                let revert = decode_revert(&output, &self.actors);
+                debug!(from = %self.name_of(from), "{to}.{what} reverted: {revert}");
+                Ok(Outcome::Revert(revert))
+            }
+            ExecutionResult::Halt { reason, gas, .. } => {
+                Err(eyre!("halted: {reason:?} after {} gas", gas.tx_gas_used()))
+            }
+        }
+    }
+
+    fn tx(&self, from: Address, kind: TxKind, data: Bytes) -> Result<TxEnv> {
+        TxEnv::builder()
+            .caller(from)
+            .kind(kind)
+            .data(data)
+            .nonce(self.nonce(from))
+            .chain_id(Some(self.config.chain_id))
+            .gas_limit(self.config.tx_gas_limit)
+            .gas_price(0)
+            .build()
+            .map_err(|e| eyre!("building the transaction: {e:?}"))
+    }
+
+    fn block_env(&self) -> revm::context::BlockEnv {
+        let mut block = revm::context::BlockEnv::default();
+        self.fill_block(&mut block);
+        block
+    }
+
+    fn fill_block(&self, block: &mut revm::context::BlockEnv) {
+        block.number = U256::from(self.block_number);
+        block.timestamp = U256::from(self.timestamp);
+        block.gas_limit = self.config.block_gas_limit;
+        block.basefee = 0;
+    }
+}
+
+/// The decoded [`Revert`] inside an error returned by [`Engine::send`], [`Engine::exec`] or [`Engine::view`].
+pub fn revert_of(err: &eyre::Report) -> Option<&Revert> {
+    err.downcast_ref::<Revert>()
+}

@@ -1,0 +1,29 @@
+//! Bulkhead's embedded engine: the real contract bytecode deployed into revm with an in-memory database.
+//!
+//! ```
+//! use bulkhead_sim::{DeployConfig, Engine, System};
+//! use bulkhead_contracts::StakeVault;
+//!
+//! let mut engine = Engine::default();
+//! let system = System::deploy(&mut engine, &DeployConfig::default())?;
+//! let op = system.register_operator(&mut engine, "operatorA", "keyA")?;
+//! let (pool, _) = system.deposit(&mut engine, "alice", op, system.weth.address, system.weth.units(500))?;
+//! let view = engine.view(system.vault, StakeVault::getPoolCall { poolId: pool })?;
+//! assert_eq!(view.slashableAssets, system.weth.units(500));
+//! # Ok::<(), eyre::Report>(())
+//! ```
+//!
+//! - [`engine`]: transactions (`send`, `exec`, `expect_revert`, `view`), time (`warp`), snapshots.
+//! - [`actors`]: named actors at forge's `makeAddr` addresses, labels.
+//! - [`decode`]: reverts and logs decoded against every contract's errors and events.
+//! - [`deploy`]: the system as the Solidity fixtures deploy it.
+
+pub mod actors;
+pub mod decode;
+pub mod deploy;
+pub mod engine;
+
+pub use actors::{Actors, address_of, private_key_of, signer_of};
+pub use decode::{BulkheadError, BulkheadEvent, DecodedEvent, Revert, decode_log, decode_revert};
+pub use deploy::{DAY, DeployConfig, System, Token};
+pub use engine::{ETHER, Engine, EngineConfig, Receipt, Sender, Snapshot, revert_of};

@@ -1,0 +1,133 @@
+//! `test/isolation/ChainedSlash.t.sol`, replayed step by step through the engine on the real bytecode, asserting
+//! the same hand-derived numbers (copied from the Solidity test's comments and assertions).
+
+mod common;
+
+use alloy::primitives::U256;
+use bulkhead_contracts::{
+    AllocationManager, StakeVault, bindings::AllocationManager::AllocationManagerEvents, mode,
+};
+use bulkhead_sim::{BulkheadError, BulkheadEvent, decode::DecodedEvent};
+use common::{Chained, ether, sci, wad};
+use eyre::Result;
+
+#[test]
+fn chained_slash_three_shared_one_isolated_and_a_tier() -> Result<()> {
+    let mut s = Chained::setup()?;
+    let (p, t) = (s.p, s.t);
+    let zero = U256::ZERO;
+
+    // Step 0. P: 1,000 WETH / 1,000 shares. T holds 200 base shares = 200 WETH.
+    s.expect_backings(ether(200), ether(500), ether(500), ether(400), ether(200))?;
+    s.expect_values(ether(500), ether(300), ether(200))?;
+    let path = s.engine.view(
+        s.sys.manager,
+        AllocationManager::pathReuseBpsCall { poolId: t },
+    )?;
+    assert_eq!(path, sci("9e4"), "path reuse = 3x (base) * 3x (tier)");
+
+    // Step 1. S1 slashes 40% of its 500 = 200. P: 800 WETH / 1,000 shares (price 0.8).
+    assert_eq!(s.slash_by("S1", p, wad("0.4e18"))?, ether(200));
+    s.expect_backings(ether(200), ether(300), ether(500), ether(400), ether(160))?;
+    s.expect_values(ether(400), ether(240), ether(160))?;
+    s.expect_sinks(ether(200), zero, zero, zero)?;
+    assert_eq!(s.pool_risk(p)?.guardUsedWad, sci("0.2e18"));
+
+    // Step 2. TA slashes 50% of its 160 = 80 WETH, paid out of P. T keeps 100 base shares; P: 720 WETH / 900 shares.
+    assert_eq!(s.slash_by("TA", t, wad("0.5e18"))?, ether(80));
+    s.expect_backings(ether(200), ether(300), ether(500), ether(400), ether(80))?;
+    s.expect_values(ether(400), ether(240), ether(80))?;
+    s.expect_sinks(ether(200), zero, zero, ether(80))?;
+    let pool_p = s
+        .engine
+        .view(s.sys.vault, StakeVault::getPoolCall { poolId: p })?;
+    assert_eq!(pool_p.totalShares, ether(900));
+    let pool_t = s
+        .engine
+        .view(s.sys.vault, StakeVault::getPoolCall { poolId: t })?;
+    assert_eq!(
+        pool_t.slashableAssets,
+        ether(100),
+        "tier collateral, in base shares"
+    );
+    assert_eq!(s.pool_risk(p)?.guardUsedWad, sci("0.28e18"));
+    assert_eq!(s.pool_risk(t)?.guardUsedWad, sci("0.5e18"));
+
+    // Step 3. S2 slashes 72% of its 500 = 360. P: 360 WETH / 900 shares (price 0.4); shared stake 160, elastic.
+    assert_eq!(s.slash_by("S2", p, wad("0.72e18"))?, ether(360));
+    s.expect_backings(ether(200), ether(160), ether(140), ether(160), ether(40))?;
+    s.expect_values(ether(200), ether(120), ether(40))?;
+    s.expect_sinks(ether(200), ether(360), zero, ether(80))?;
+    assert_eq!(s.pool_risk(p)?.guardUsedWad, sci("0.64e18"));
+
+    // Over the reuse cap (0.84e27 shared weight on 0.16e27 shared stake = 5.25x > 3x): new shared allocations are
+    // refused, decreases still go through.
+    assert_eq!(s.pool_risk(p)?.reuseRatioWad, sci("5.25e18"));
+    let s4 = s.add_avs("S4")?.id;
+    let op_a = s.op_a;
+    s.engine.send(
+        op_a,
+        s.sys.manager,
+        AllocationManager::optInCall { avsId: s4 },
+    )?;
+    let revert = s.engine.expect_revert(
+        op_a,
+        s.sys.manager,
+        AllocationManager::allocateCall {
+            poolId: p,
+            avsId: s4,
+            mode: mode::SHARED,
+            fractionWad: wad("0.01e18"),
+        },
+    )?;
+    assert_eq!(revert.name, "ReuseCapExceeded");
+    let AllocationManager::ReuseCapExceeded {
+        sharedWeight,
+        limit,
+    } = revert.as_error().expect("decodes as ReuseCapExceeded");
+    assert_eq!((sharedWeight, limit), (sci("0.8436e27"), sci("0.48e27")));
+    assert!(
+        matches!(revert.typed, Some(BulkheadError::Manager(ref e)) if e.is_reuse_cap_exceeded())
+    );
+    s.allocate(op_a, p, "S3", mode::SHARED, 0)?;
+
+    // Step 4. I asks for 100% of its 200; the guard has 0.73 - 0.64 left: allowed = 0.09 * 360 / 0.36 = 90.
+    // P: 270 WETH / 900 shares (price 0.3). The guard trip is announced.
+    let (i, module_i) = (s.id("I"), s.avs["I"].module);
+    let receipt = s.engine.exec(
+        module_i,
+        s.sys.manager,
+        AllocationManager::slashCall {
+            avsId: i,
+            poolId: p,
+            fractionWad: wad("1e18"),
+        },
+    )?;
+    assert_eq!(receipt.value, ether(90));
+    let tripped: Vec<&DecodedEvent> = receipt
+        .events
+        .iter()
+        .filter(|e| e.name == "CascadeGuardTripped")
+        .collect();
+    assert_eq!(tripped.len(), 1);
+    assert_eq!(tripped[0].address, s.sys.manager);
+    match &tripped[0].typed {
+        Some(BulkheadEvent::Manager(AllocationManagerEvents::CascadeGuardTripped(e))) => {
+            assert_eq!(
+                (e.poolId, e.avsId, e.requested, e.allowed),
+                (p, i, ether(200), ether(90))
+            );
+        }
+        other => panic!("expected CascadeGuardTripped, got {other:?}"),
+    }
+    s.expect_backings(ether(110), ether(160), ether(140), ether(160), ether(30))?;
+    s.expect_values(ether(150), ether(90), ether(30))?;
+    s.expect_sinks(ether(200), ether(360), ether(90), ether(80))?;
+    assert_eq!(s.pool_risk(p)?.guardUsedWad, sci("0.73e18"));
+
+    // Conservation: 1,000 deposited = 270 still in the vault + 730 in the sinks.
+    let in_vault = s.weth_of(s.sys.vault)?;
+    assert_eq!(in_vault, ether(270));
+    assert_eq!(in_vault + s.sink_total()?, ether(1000));
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! Engine behaviour on the deployed system: decoded reverts and events, snapshots, time.
+
+mod common;
+
+use alloy::primitives::U256;
+use bulkhead_contracts::{AllocationManager, StakeVault};
+use bulkhead_sim::{BulkheadError, DAY, revert_of};
+use common::{Chained, ether, wad};
+use eyre::Result;
+
+#[test]
+fn revert_decodes_to_custom_error_by_name() -> Result<()> {
+    let mut s = Chained::setup()?;
+    let (p, ta) = (s.p, s.avs["TA"]);
+
+    // TA only has an allocation in the tier T: its module cannot reach the base pool P.
+    let call = AllocationManager::slashCall {
+        avsId: ta.id,
+        poolId: p,
+        fractionWad: wad("0.5e18"),
+    };
+    let err = s
+        .engine
+        .send(ta.module, s.sys.manager, call.clone())
+        .expect_err("TA cannot slash P");
+    let revert = revert_of(&err).expect("the error carries the decoded revert");
+    assert_eq!(revert.name, "NotSlashable");
+    assert_eq!(revert.contract, Some("AllocationManager"));
+    assert_eq!(
+        revert.to_string(),
+        format!("NotSlashable(avsId: {}, poolId: {p})", ta.id)
+    );
+    assert_eq!(
+        revert.as_error::<AllocationManager::NotSlashable>(),
+        Some(AllocationManager::NotSlashable {
+            avsId: ta.id,
+            poolId: p
+        })
+    );
+    assert!(matches!(&revert.typed, Some(BulkheadError::Manager(e)) if e.is_not_slashable()));
+    // The report reads: what was sent, then why it failed.
+    let report = format!("{err:#}");
+    assert!(
+        report.contains("module-TA -> AllocationManager.slash(uint32,uint256,uint64)"),
+        "{report}"
+    );
+    assert!(report.contains("NotSlashable(avsId: "), "{report}");
+
+    // Same call from someone else: the slasher check fires first, and the caller shows by name.
+    let revert = s.engine.expect_revert("mallory", s.sys.manager, call)?;
+    assert_eq!(
+        revert.to_string(),
+        format!("NotAVSSlasher(avsId: {}, caller: mallory)", ta.id)
+    );
+
+    // An ERC-20 error bubbling up through the vault decodes against the token's ABI, addresses labelled.
+    let weth = s.sys.weth.address;
+    let op_a = s.op_a;
+    let revert = s.engine.expect_revert(
+        "dave",
+        s.sys.vault,
+        StakeVault::depositCall {
+            operator: op_a,
+            asset: weth,
+            assets: ether(1),
+        },
+    )?;
+    assert_eq!(revert.contract, Some("MockERC20"));
+    assert_eq!(
+        revert.to_string(),
+        format!(
+            "ERC20InsufficientAllowance(spender: StakeVault, allowance: 0, needed: {})",
+            ether(1)
+        )
+    );
+
+    // A revert changes nothing.
+    assert_eq!(s.sink_of("TA")?, ether(0));
+    Ok(())
+}
+
+#[test]
+fn events_are_decoded_by_name() -> Result<()> {
+    let mut s = Chained::setup()?;
+    let (p, s1) = (s.p, s.avs["S1"]);
+    let receipt = s.engine.exec(
+        s1.module,
+        s.sys.manager,
+        AllocationManager::slashCall {
+            avsId: s1.id,
+            poolId: p,
+            fractionWad: wad("0.4e18"),
+        },
+    )?;
+    let names: Vec<String> = receipt
+        .events
+        .iter()
+        .map(|e| format!("{}.{}", e.emitter, e.name))
+        .collect();
+    assert!(names.contains(&"WETH.Transfer".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"StakeVault.Slashed".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"AllocationManager.OperatorSlashed".to_string()),
+        "{names:?}"
+    );
+    let transfer = receipt
+        .events
+        .iter()
+        .find(|e| e.name == "Transfer")
+        .expect("a transfer");
+    assert_eq!(
+        transfer.to_string(),
+        format!(
+            "WETH.Transfer(from: StakeVault, to: sink-S1, value: {})",
+            ether(200)
+        )
+    );
+    assert!(receipt.gas_used > 21_000);
+    Ok(())
+}
+
+#[test]
+fn snapshots_isolate_scenarios() -> Result<()> {
+    let mut s = Chained::setup()?;
+    let p = s.p;
+    let base = s.engine.snapshot();
+    let start = s.engine.timestamp();
+    let value = |s: &Chained| {
+        s.engine
+            .view(s.sys.vault, StakeVault::slashableAssetsCall { poolId: p })
+    };
+
+    // Scenario A: S1 slashes 40% and a week passes.
+    assert_eq!(s.slash_by("S1", p, wad("0.4e18"))?, ether(200));
+    s.engine.warp(7 * DAY);
+    assert_eq!(value(&s)?, ether(800));
+    assert_eq!(s.sink_of("S1")?, ether(200));
+
+    // Back to the base: nothing of A is left, time included.
+    s.engine.restore(&base);
+    assert_eq!(s.engine.timestamp(), start);
+    assert_eq!(value(&s)?, ether(1000));
+    assert_eq!(s.sink_of("S1")?, U256::ZERO);
+    s.expect_backings(ether(200), ether(500), ether(500), ether(400), ether(200))?;
+
+    // Scenario B from the same base: S2 takes 72% of a full 500.
+    assert_eq!(s.slash_by("S2", p, wad("0.72e18"))?, ether(360));
+    assert_eq!(value(&s)?, ether(640));
+    assert_eq!(s.sink_of("S1")?, U256::ZERO);
+
+    // A snapshot can be restored again, and a cloned engine is an independent branch.
+    s.engine.restore(&base);
+    let mut branch = s.clone();
+    assert_eq!(branch.slash_by("I", p, wad("0.5e18"))?, ether(100));
+    assert_eq!(value(&branch)?, ether(900));
+    assert_eq!(value(&s)?, ether(1000));
+    assert_eq!(
+        s.slash_by("I", p, wad("0.5e18"))?,
+        ether(100),
+        "the same slash on the original"
+    );
+    Ok(())
+}
