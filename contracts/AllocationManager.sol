@@ -359,16 +359,30 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
             revert NotSlashable(avsId, poolId);
         }
         _apply(st, a);
-        uint256 value = vault.slashableAssets(poolId);
-        amount = Math.mulDiv(_slashableWeight(st, a), value, st.totalWeight) * fractionWad / WAD;
-        if (basePoolId != 0) amount = _baseAllowance(basePoolId, avsId, amount);
-        amount = _guard(st, poolId, avsId, amount, value);
+        uint256 value;
+        (amount, value) = _bounded(st, a, poolId, avsId, basePoolId, fractionWad);
         if (amount != 0) {
             if (basePoolId != 0) _chargeBase(basePoolId, avsId, amount);
             _removeWeight(st, a, amount, value);
             vault.slash(poolId, amount, avs.sink);
         }
         emit OperatorSlashed(avsId, poolId, operator, fractionWad, amount, requestId);
+    }
+
+    /// @dev The fraction of the backing, within the base pool's allowance (for a tier), the cascade guard and the
+    /// vault's price floor (which may keep a sliver back; the guard is charged for what was asked: conservative).
+    function _bounded(
+        PoolState storage st,
+        Allocation storage a,
+        uint256 poolId,
+        uint32 avsId,
+        uint256 basePoolId,
+        uint64 fractionWad
+    ) internal returns (uint256 amount, uint256 value) {
+        value = vault.slashableAssets(poolId);
+        amount = Math.mulDiv(_slashableWeight(st, a), value, st.totalWeight) * fractionWad / WAD;
+        if (basePoolId != 0) amount = _baseAllowance(basePoolId, avsId, amount);
+        amount = vault.previewSlash(poolId, _guard(st, poolId, avsId, amount, value));
     }
 
     /// @dev How much of `amount` a tier slash may take from its base pool: its shared stake, within its guard.

@@ -20,6 +20,10 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
 
     /// @notice Longest escrow delay a deployment may choose.
     uint48 public constant MAX_ESCROW_DELAY = 365 days;
+    /// @notice A partial slash never leaves a share worth less than 1 / PRICE_FLOOR of a collateral unit: it is cut
+    /// to leave that much (a slash of everything resets the pool instead). Without a floor, a slash leaving a sliver
+    /// would make shares so cheap that later deposits overflow the share supply.
+    uint256 public constant PRICE_FLOOR = 1e8;
 
     struct Pool {
         // slot 0: every deposit, withdrawal and slash
@@ -35,7 +39,8 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         uint32 batchCount;
         // slot 3
         uint128 reserve; // assets of settled, unclaimed withdrawals
-        uint128 earlyClaimedShares; // matured shares claimed since the last settlement
+        // slot 4
+        uint256 earlyClaimedShares; // matured shares claimed since the last settlement (grows without bound)
     }
 
     /// @dev A queued withdrawal. Its shares are `cumShares` minus the previous entry's: no separate slot needed.
@@ -50,10 +55,11 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         uint64 prevIndex; // ... and its queue index
     }
 
-    /// @dev Matured withdrawals settled together, all at one price.
+    /// @dev Matured withdrawals settled together, all at one price: `priceAssets / priceShares`, the pool's
+    /// (assets + 1) / (shares + 1) at settlement, kept exact so each claim rounds once.
     struct Batch {
-        uint128 assets;
-        uint128 shares;
+        uint128 priceAssets;
+        uint128 priceShares;
         uint64 end; // queue entries below `end` (and at or above the previous batch's end)
     }
 
@@ -290,7 +296,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         external
         onlySlasher
         nonReentrant
-        returns (uint256 remainingAssets)
+        returns (uint256 slashed)
     {
         if (amount == 0) revert ZeroAmount();
         if (recipient == address(0)) revert ZeroAddress();
@@ -299,11 +305,27 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         _settle(poolId, p);
         uint256 available = p.assets;
         if (amount > available) revert SlashExceedsAssets(poolId, amount, available);
-        remainingAssets = available - amount;
-        p.assets = uint128(remainingAssets);
-        if (remainingAssets == 0) _reset(poolId, p);
-        _payOut(p.asset, amount, recipient);
-        emit Slashed(poolId, amount, recipient, remainingAssets);
+        slashed = _floorCut(amount, available, p.shares);
+        if (slashed == 0) return 0;
+        uint256 remaining = available - slashed;
+        p.assets = uint128(remaining);
+        if (remaining == 0) _reset(poolId, p);
+        _payOut(p.asset, slashed, recipient);
+        emit Slashed(poolId, slashed, recipient, remaining);
+    }
+
+    /// @inheritdoc IStakeVault
+    function previewSlash(uint256 poolId, uint256 amount) external view returns (uint256) {
+        Pool storage p = _pool(poolId);
+        (, uint256 pendingShares, uint256 pendingAssets) = _pendingSettlement(poolId, p);
+        uint256 assets = p.assets - pendingAssets;
+        uint256 shares = p.shares - pendingShares;
+        if (!_isTier(p)) return amount > assets ? 0 : _floorCut(amount, assets, shares);
+        if (_tierEnded(poolId, p)) return 0;
+        Pool storage base = _pools[uint160(p.asset)];
+        if (amount > _toAssets(base, assets)) return 0;
+        (uint256 slashed,) = _tierCut(base, assets, shares, amount);
+        return slashed;
     }
 
     // ------------------------------------------------------------------ views
@@ -515,7 +537,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     /// pool's price never falls) and pay the asset out of the base pool.
     function _slashTier(uint256 poolId, Pool storage p, uint256 amount, address recipient)
         internal
-        returns (uint256 remainingValue)
+        returns (uint256 slashed)
     {
         _syncTier(poolId, p);
         _settle(poolId, p);
@@ -524,16 +546,42 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         uint256 held = p.assets;
         uint256 available = _toAssets(base, held);
         if (amount > available) revert SlashExceedsAssets(poolId, amount, available);
-        uint256 baseShares = Math.mulDiv(amount, uint256(base.shares) + 1, uint256(base.assets) + 1, Math.Rounding.Ceil);
-        if (baseShares > held) baseShares = held;
+        uint256 baseShares;
+        (slashed, baseShares) = _tierCut(base, held, p.shares, amount);
+        if (slashed == 0) return 0;
         p.assets = uint128(held - baseShares);
         base.shares -= uint128(baseShares);
-        base.assets -= uint128(amount);
+        base.assets -= uint128(slashed);
         if (p.assets == 0) _reset(poolId, p);
         if (base.assets == 0) _reset(basePoolId, base);
-        remainingValue = available - amount;
-        _payOut(base.asset, amount, recipient);
-        emit Slashed(poolId, amount, recipient, remainingValue);
+        _payOut(base.asset, slashed, recipient);
+        emit Slashed(poolId, slashed, recipient, available - slashed);
+    }
+
+    /// @dev The price floor: a partial slash leaves at least ⌈shares / PRICE_FLOOR⌉ of the collateral.
+    function _floorCut(uint256 amount, uint256 available, uint256 shares) internal pure returns (uint256) {
+        if (amount >= available) return amount;
+        uint256 keep = Math.ceilDiv(shares, PRICE_FLOOR);
+        if (available - amount >= keep) return amount;
+        return available > keep ? available - keep : 0;
+    }
+
+    /// @dev A tier slash of `amount` (base asset): the base shares that pay it, rounded up so the base price never
+    /// falls, within the tier's price floor; then what those shares are worth, if the floor cut them.
+    function _tierCut(Pool storage base, uint256 held, uint256 tierShares, uint256 amount)
+        internal
+        view
+        returns (uint256 slashed, uint256 baseShares)
+    {
+        uint256 priceAssets = uint256(base.assets) + 1;
+        uint256 priceShares = uint256(base.shares) + 1;
+        baseShares = Math.min(Math.mulDiv(amount, priceShares, priceAssets, Math.Rounding.Ceil), held);
+        slashed = amount;
+        uint256 keep = Math.ceilDiv(tierShares, PRICE_FLOOR);
+        if (baseShares < held && held - baseShares < keep) {
+            baseShares = held > keep ? held - keep : 0;
+            slashed = Math.mulDiv(baseShares, priceAssets, priceShares);
+        }
     }
 
     function _payOut(address asset, uint256 amount, address to) internal {
@@ -615,7 +663,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             assets = _toAssets(p, shares);
             p.assets -= uint128(assets);
             p.shares -= uint128(shares);
-            p.earlyClaimedShares += uint128(shares);
+            p.earlyClaimedShares += shares;
         }
     }
 
@@ -623,18 +671,18 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     function _settle(uint256 poolId, Pool storage p) internal {
         (uint256 settledTo, uint256 shares, uint256 assets) = _pendingSettlement(poolId, p);
         if (settledTo == p.settledCount) return;
+        _pushBatch(poolId, p, settledTo, uint256(p.assets) + 1, uint256(p.shares) + 1);
         p.assets -= uint128(assets);
         p.shares -= uint128(shares);
         p.reserve += uint128(assets);
         p.earlyClaimedShares = 0;
-        _pushBatch(poolId, p, settledTo, shares, assets);
         emit WithdrawalsSettled(poolId, uint64(settledTo), shares, assets);
     }
 
     /// @dev A full slash: what is still in escrow is worth nothing, and so are the outstanding shares.
     function _reset(uint256 poolId, Pool storage p) internal {
         uint256 n = p.queueLength;
-        if (n != p.settledCount) _pushBatch(poolId, p, n, 0, 0);
+        if (n != p.settledCount) _pushBatch(poolId, p, n, 0, 1);
         p.shares = 0;
         p.earlyClaimedShares = 0;
         uint32 generation = p.generation + 1;
@@ -642,9 +690,12 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         emit PoolReset(poolId, generation);
     }
 
-    function _pushBatch(uint256 poolId, Pool storage p, uint256 end, uint256 shares, uint256 assets) internal {
+    function _pushBatch(uint256 poolId, Pool storage p, uint256 end, uint256 priceAssets, uint256 priceShares)
+        internal
+    {
         uint32 b = p.batchCount;
-        _batches[poolId][b] = Batch({assets: uint128(assets), shares: uint128(shares), end: uint64(end)});
+        _batches[poolId][b] =
+            Batch({priceAssets: _u128(priceAssets), priceShares: _u128(priceShares), end: uint64(end)});
         p.batchCount = b + 1;
         p.settledCount = uint64(end);
     }
@@ -691,7 +742,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             }
             b = _batches[poolId][lo];
         }
-        return b.shares == 0 ? 0 : Math.mulDiv(shares, b.assets, b.shares);
+        return Math.mulDiv(shares, b.priceAssets, b.priceShares);
     }
 
     function _entry(uint256 withdrawalId)

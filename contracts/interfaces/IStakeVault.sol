@@ -195,7 +195,12 @@ interface IStakeVault {
     /// @notice Takes `amount` from the pool's slashable assets (active stake and unmatured escrow, pro rata) and
     /// sends it to `recipient` in the same transaction. For a tier pool `amount` is in the base asset: the tier's
     /// base shares worth it (rounded up) are redeemed from the base pool, whose other stakers keep their price.
-    function slash(uint256 poolId, uint256 amount, address recipient) external returns (uint256 remainingAssets);
+    /// A partial slash that would leave a share worth less than 1e-8 of a collateral unit is cut to leave that much;
+    /// a slash of everything resets the pool. Returns what was taken (see `previewSlash`).
+    function slash(uint256 poolId, uint256 amount, address recipient) external returns (uint256 slashed);
+
+    /// @notice What `slash(poolId, amount, …)` would take now (0 if `amount` exceeds the slashable value).
+    function previewSlash(uint256 poolId, uint256 amount) external view returns (uint256);
 
     // ------------------------------------------------------------------ views
 

@@ -279,7 +279,8 @@ contract StakeVaultTest is VaultFixture {
         vault.slash(poolId, 1e18, sink);
 
         vm.prank(carol);
-        assertEq(vault.slash(poolId, 1e18, sink), 199e18); // 200e18 - 1e18
+        assertEq(vault.slash(poolId, 1e18, sink), 1e18);
+        assertEq(vault.getPool(poolId).slashableAssets, 199e18);
     }
 
     function test_RevertWhen_setSlasherNotOwner() public {
@@ -598,16 +599,29 @@ contract StakeVaultTest is VaultFixture {
         assertEq(vault.getAsset(address(weth)).balance, 10e18 + 1);
     }
 
-    function test_deposit_oneWeiAtDustPriceStillMintsShares() public {
+    /// @dev A slash asking for all but a sliver is cut by the price floor, so the pool keeps taking deposits of any
+    /// size (without the floor, the share supply would overflow: see the fuzz suite's history).
+    function test_slash_priceFloorKeepsPoolUsable() public {
         (uint256 poolId,) = _deposit(alice, opA, weth, 100e18);
-        vault.slash(poolId, 100e18 - 1, sink); // assets 1, shares 100e18: the lowest non-reset price
-        // shares = floor(1 * (100e18 + 1) / (1 + 1)) = 50e18. Price (A+1)/(S+1) <= 1 always, so a deposit of
-        // >= 1 wei always mints >= 1 share (see report: DepositTooSmall is unreachable).
+        // All but 1 wei asked: the floor keeps ceil(100e18 shares / 1e8) = 1e12, a share stays worth >= 1e-8 wei.
+        assertEq(vault.previewSlash(poolId, 100e18 - 1), 100e18 - 1e12);
+        assertEq(vault.slash(poolId, 100e18 - 1, sink), 100e18 - 1e12);
+        assertEq(weth.balanceOf(sink), 100e18 - 1e12);
+        // floor(100e18 * (1e12 + 1) / (100e18 + 1)) = floor(1e12 + 1 - 1e-8) = 1e12: alice owns all that is left.
+        assertEq(_valueOf(alice, poolId), 1e12);
+
+        // 1 wei still mints: floor(1 * (100e18 + 1) / (1e12 + 1)) = 99,999,999 shares.
         (, uint256 shares) = _deposit(bob, opA, weth, 1);
-        assertEq(shares, 50e18);
-        // Pool now 2 assets / 150e18 shares. Bob: floor(50e18 * 3 / (150e18 + 1)) = 0; alice: floor(300e18 / ...) = 1.
-        assertEq(_valueOf(bob, poolId), 0);
-        assertEq(_valueOf(alice, poolId), 1);
+        assertEq(shares, 99_999_999);
+        // A deposit of 1e30 fits the share supply (about 1e38 shares < 2^128) and is worth what it paid, less < 1 wei.
+        (, uint256 big) = _deposit(carol, opA, weth, 1e30);
+        assertLt(big, type(uint128).max);
+        assertLe(_valueOf(carol, poolId), 1e30);
+        assertGe(_valueOf(carol, poolId), 1e30 - 1);
+        // A slash of everything is not cut: it resets the pool.
+        uint256 all = vault.slashableAssets(poolId);
+        assertEq(vault.slash(poolId, all, sink), all);
+        assertEq(vault.getPool(poolId).generation, 1);
     }
 
     function test_RevertWhen_depositZeroAmount() public {
@@ -1104,8 +1118,8 @@ contract StakeVaultTest is VaultFixture {
         uint256 poolId = _twoStakers();
         vm.expectEmit(address(vault));
         emit IStakeVault.Slashed(poolId, 50e18, sink, 150e18);
-        uint256 remaining = vault.slash(poolId, 50e18, sink);
-        assertEq(remaining, 150e18);
+        uint256 slashed = vault.slash(poolId, 50e18, sink);
+        assertEq(slashed, 50e18);
         assertEq(weth.balanceOf(sink), 50e18);
         assertEq(weth.balanceOf(address(vault)), 150e18);
         assertEq(vault.getAsset(address(weth)).tracked, 150e18);
@@ -1210,7 +1224,7 @@ contract StakeVaultTest is VaultFixture {
         emit IStakeVault.PoolReset(poolId, 1);
         vm.expectEmit(address(vault));
         emit IStakeVault.Slashed(poolId, 100e18, sink, 0);
-        assertEq(vault.slash(poolId, 100e18, sink), 0);
+        assertEq(vault.slash(poolId, 100e18, sink), 100e18);
 
         IStakeVault.PoolView memory p = vault.getPool(poolId);
         assertEq(p.slashableAssets, 0);
@@ -1361,8 +1375,8 @@ contract StakeVaultTest is VaultFixture {
         assertEq(weth.balanceOf(sink), 0);
         assertEq(weth.balanceOf(address(vault)), 200e18);
         assertEq(vault.getAsset(address(weth)).tracked, 200e18);
-        // Exactly the available amount is fine.
-        assertEq(vault.slash(poolId, 150e18, sink), 0);
+        // Exactly the available amount is fine (and returns what was taken).
+        assertEq(vault.slash(poolId, 150e18, sink), 150e18);
     }
 
     // ================================================================== views
@@ -1909,7 +1923,7 @@ contract StakeVaultTest is VaultFixture {
         emit IStakeVault.PoolReset(tierPool, 1);
         vm.expectEmit(address(vault));
         emit IStakeVault.Slashed(tierPool, 40e18, sink, 0);
-        assertEq(vault.slash(tierPool, 40e18, sink), 0);
+        assertEq(vault.slash(tierPool, 40e18, sink), 40e18);
         assertEq(vault.getPool(tierPool).generation, 1);
         assertEq(vault.getPool(basePool).generation, 0);
         assertEq(vault.getPool(basePool).slashableAssets, 160e18);
