@@ -41,6 +41,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
     mapping(uint256 poolId => PoolState) internal _pools;
     mapping(uint256 poolId => mapping(uint32 avsId => Allocation)) internal _allocations;
     mapping(uint64 requestId => Request) internal _requests;
+    /// @dev Until when isolated increases are refused on a pool (a vetoable request is pending there).
+    mapping(uint256 poolId => uint40) public frozenUntil;
 
     constructor(
         IStakeVault vault_,
@@ -54,9 +56,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
             revert ZeroAddress();
         }
         uint256 escrow = vault_.escrowDelay();
+        // Room for at least an instant AVS under the registration rule (see `_checkVetoWindow`).
         if (
             executionWindow_ == 0 || deallocationDelay_ <= executionWindow_
-                || uint256(allocationDelay_) + deallocationDelay_ >= escrow
+                || uint256(allocationDelay_) + deallocationDelay_ + executionWindow_ >= escrow
         ) revert InvalidDelays(allocationDelay_, deallocationDelay_, escrow);
         vault = vault_;
         registry = registry_;
@@ -140,6 +143,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         if (target > current) {
             if (vault.paused()) revert AllocationsPaused();
             if (!_membership[avsId][operator].optedIn) revert NotOptedIn(avsId, operator);
+            if (mode == Mode.Isolated) _checkNotFrozen(poolId);
             _commitIncrease(st, poolId, mode, target - current);
             effectAt = uint40(block.timestamp + allocationDelay);
         } else {
@@ -150,6 +154,18 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         a.effectAt = effectAt;
         a.mode = mode;
         emit AllocationModified(poolId, avsId, mode, current, target, effectAt);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function applyPending(uint256 poolId, uint32[] calldata avsIds) external {
+        (PoolState storage st,,) = _syncPool(poolId);
+        for (uint256 i; i < avsIds.length; ++i) {
+            Allocation storage a = _allocations[poolId][avsIds[i]];
+            uint40 effectAt = a.effectAt;
+            if (effectAt == 0 || block.timestamp < effectAt || a.epoch != st.epoch) continue;
+            _apply(st, a);
+            emit AllocationModified(poolId, avsIds[i], a.mode, a.current, a.pending, 0);
+        }
     }
 
     // ------------------------------------------------------------------ slashing
@@ -177,6 +193,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
             status: RequestStatus.Pending
         });
         emit SlashRequested(requestId, avsId, poolId, fractionWad, executableAt);
+        uint40 until = executableAt + uint40(executionWindow);
+        _freeze(poolId, until);
+        uint256 basePoolId = vault.baseOf(poolId);
+        if (basePoolId != 0) _freeze(basePoolId, until);
     }
 
     /// @inheritdoc IAllocationManager
@@ -323,7 +343,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
             if (a.epoch != st.epoch || a.mode == Mode.None || (a.current == 0 && a.pending == 0)) continue;
             uint256 value = vault.slashableAssets(poolId);
             uint256 assets = slashableBacking(avsId, poolId);
-            uint256 limit = a.current > a.pending ? a.current : a.pending;
+            bool matured = a.effectAt != 0 && block.timestamp >= a.effectAt;
+            uint256 limit = matured ? a.pending : (a.current > a.pending ? a.current : a.pending);
             pools[count++] = Backing({
                 poolId: poolId,
                 operator: operator,
@@ -570,6 +591,17 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         if (uint256(vetoWindow) + executionWindow + allocationDelay + deallocationDelay >= vault.escrowDelay()) {
             revert InvalidVetoWindow(vetoWindow, limit);
         }
+    }
+
+    function _freeze(uint256 poolId, uint40 until) internal {
+        if (frozenUntil[poolId] >= until) return;
+        frozenUntil[poolId] = until;
+        emit PoolFrozen(poolId, until);
+    }
+
+    function _checkNotFrozen(uint256 poolId) internal view {
+        uint40 until = frozenUntil[poolId];
+        if (block.timestamp <= until) revert PendingSlash(poolId, until);
     }
 
     function _checkFraction(AVS storage avs, uint64 fractionWad) internal view {

@@ -113,6 +113,7 @@ interface IAllocationManager {
     error ModeMismatch(Mode existing, Mode requested);
     error PendingChange(uint40 effectAt);
     error NoChange();
+    error PendingSlash(uint256 poolId, uint40 until);
     error IsolatedOverCommitted(uint256 isolatedWeight, uint256 totalWeight);
     error ReuseCapExceeded(uint256 sharedWeight, uint256 limit);
     error AllocationsPaused();
@@ -159,6 +160,8 @@ interface IAllocationManager {
         uint256 amount,
         uint64 requestId
     );
+    /// @notice Isolated increases on the pool are refused until `until`: a vetoable slash request is pending on it.
+    event PoolFrozen(uint256 indexed poolId, uint40 until);
     /// @notice The cascade guard cut a slash: `requested` was asked for, `allowed` went through.
     event CascadeGuardTripped(uint256 indexed poolId, uint32 indexed avsId, uint256 requested, uint256 allowed);
 
@@ -192,6 +195,10 @@ interface IAllocationManager {
     /// amount stays slashable until then. One pending change per allocation at a time.
     function allocate(uint256 poolId, uint32 avsId, Mode mode, uint64 fractionWad) external;
 
+    /// @notice Lets matured pending changes of the pool's allocations to `avsIds` take effect (anyone may call):
+    /// a finished deallocation frees its committed weight (capacity, shared stake) only when applied.
+    function applyPending(uint256 poolId, uint32[] calldata avsIds) external;
+
     // ------------------------------------------------------------------ slashing
 
     /// @notice Instant slash of `fractionWad` of the pool's current backing of the AVS (AVS's slasher only; AVSs
@@ -199,6 +206,8 @@ interface IAllocationManager {
     function slash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint256 amount);
 
     /// @notice Starts a vetoable slash of `fractionWad` of the backing at execution time (AVS's slasher only).
+    /// Until the request can no longer execute, the pool (and a tier's base) refuses isolated increases, which
+    /// would otherwise shrink the shared stake a pending shared slash is counting on.
     function requestSlash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint64 requestId);
 
     /// @notice Vetoes a pending request before its veto window closes (the AVS's resolver only).
