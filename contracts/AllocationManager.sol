@@ -472,7 +472,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
             + Math.mulDiv(Math.mulDiv(amount, WAD, value, Math.Rounding.Ceil), WAD - used, WAD, Math.Rounding.Ceil);
         allowed = amount;
         if (usedAfter > cap) {
-            allowed = used >= cap ? 0 : Math.mulDiv(cap - used, value, WAD - used);
+            // Capped at the request: the fraction was rounded up, so "what fits" can exceed what was asked.
+            allowed = used >= cap ? 0 : Math.min(amount, Math.mulDiv(cap - used, value, WAD - used));
             usedAfter = cap;
         }
     }

@@ -124,4 +124,22 @@ contract AllocationRegressionsTest is IsolationFixture {
         AllocationManager m = new AllocationManager(vault, registry, address(this), 1 days, 5 days - 1, 1 days);
         m.registerAVS("instant", module, sink, address(0), 0, 1e18);
     }
+
+    /// @dev A slash that fits under the cap but trips it through rounding must not take more than it asked for
+    /// (the excess would come out of a neighbour's isolated compartment).
+    function test_guardCutNeverExceedsTheRequest() public {
+        address moduleY = makeAddr("moduleY");
+        uint32 x = _instantAVS(module, sink);
+        uint32 y = _instantAVS(moduleY, makeAddr("sinkY"));
+        _allocate(opA, pool, x, ISO, 0.5e18);
+        _allocate(opA, pool, y, SHARED, 0.25e18 - 1);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        manager.setGuard(0.25e18, 1 days);
+        _slash(module, x, pool, 1); // 500 wei: the bucket holds 1e-18
+        uint256 xBefore = manager.slashableBacking(x, pool);
+        uint256 yBacking = manager.slashableBacking(y, pool);
+        uint256 slashed = _slash(moduleY, y, pool, 1e18);
+        assertLe(slashed, yBacking, "took more than Y's backing");
+        assertEq(manager.slashableBacking(x, pool), xBefore, "X's isolated backing moved");
+    }
 }

@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {AllocationManager} from "../../../contracts/AllocationManager.sol";
+import {IAllocationManager} from "../../../contracts/interfaces/IAllocationManager.sol";
+import {IStakeVault} from "../../../contracts/interfaces/IStakeVault.sol";
+import {StakeVault} from "../../../contracts/StakeVault.sol";
+import {MockERC20} from "../../mocks/MockERC20.sol";
+
+/// @notice Drives the isolation layer (AllocationManager over StakeVault) for IsolationInvariantsTest.
+/// Actors: stakers (deposit, queue, claim), operators (allocate, deallocate, opt out / in), two instant AVS modules
+/// (slash), two vetoable AVS modules (requestSlash, executeSlash), their resolvers (veto), governance (cascade guard)
+/// and time (warp 0-2 days).
+/// @dev Every action bounds its inputs and returns early on states where the call would legitimately revert, so the
+/// campaign runs with fail_on_revert. Calls that MUST revert (executing a vetoed, expired or early request, a late or
+/// foreign veto, an instant slash by a veto AVS) are attempted under try/catch and a success is recorded as a
+/// violation. Every slash is checked at the moment it happens against a before/after snapshot of every (pool, AVS)
+/// backing, every pool's value, the sink and the vault balance, and every escrowed withdrawal of the slashed pool.
+/// The invariant contract asserts the violation counters are zero.
+contract IsolationHandler is Test {
+    uint256 internal constant NP = 3; // pools
+    uint256 internal constant NA = 4; // AVSs: 0-1 instant, 2-3 vetoable
+    uint256 internal constant WAD = 1e18;
+
+    // ------------------------------------------------------------------ violation kinds
+    uint256 public constant V_ISOLATION = 0; // another AVS's isolated backing fell
+    uint256 public constant V_ELASTIC = 1; // a shared backing fell below min(limit, shared stake after)
+    uint256 public constant V_UNTOUCHED = 2; // a pool other than the slashed one changed
+    uint256 public constant V_ABOVE_BACKING = 3; // amount > backing before x fraction
+    uint256 public constant V_SLASH_ACCOUNTING = 4; // amount != sink receipt / vault outflow / value drop
+    uint256 public constant V_REUSE = 5; // a successful allocation increase left the pool over its reuse cap
+    uint256 public constant V_ESCROW = 6; // an escrowed withdrawal did not fall with the share price
+    uint256 public constant V_VETOED_EXECUTED = 7;
+    uint256 public constant V_EXPIRED_EXECUTED = 8;
+    uint256 public constant V_EARLY_EXECUTED = 9;
+    uint256 public constant V_DOUBLE_EXECUTED = 10;
+    uint256 public constant V_UNSLASHABLE_EXECUTED = 11;
+    uint256 public constant V_LATE_VETO = 12; // veto after the window (or of a non-pending request) went through
+    uint256 public constant V_FOREIGN_VETO = 13; // someone other than the AVS's resolver vetoed
+    uint256 public constant V_VETO_BYPASS = 14; // a vetoable AVS slashed instantly
+    uint256 public constant V_CLAIM = 15; // a claim paid other than its shown value
+    uint256 public constant V_OVERCOMMIT = 16; // Σ isolated + a shared backing of a pool exceed its value
+    uint256 public constant V_DEPOSIT_REFUSED = 17; // an ordinary deposit into an existing pool was refused
+    uint256 public constant N_VIOLATIONS = 18;
+
+    struct AvsConfig {
+        uint32 id;
+        address module;
+        address sink;
+        address resolver; // zero for instant AVSs
+        uint64 maxSlashWad;
+    }
+
+    /// @dev Everything a slash may (or may not) touch, read through public views.
+    struct Snap {
+        uint256[NP] value;
+        uint32[NP] generation;
+        uint256[NA][NP] backing;
+        uint256[NA][NP] limit; // the allocation's weight in assets, weight · V / W (not capped by the shared stake)
+        bool[NA][NP] live; // the pool's operator is slashable by the AVS
+        IAllocationManager.Mode[NA][NP] mode;
+    }
+
+    /// @dev Unmatured withdrawals of the slashed pool and their values before the slash.
+    struct EscrowSnap {
+        uint256[] ids;
+        uint256[] values;
+    }
+
+    struct Counts {
+        uint256 deposits;
+        uint256 queued;
+        uint256 claims;
+        uint256 zeroClaims;
+        uint256 allocIncreases;
+        uint256 allocDecreases;
+        uint256 allocRefused;
+        uint256 optIns;
+        uint256 optOuts;
+        uint256 slashes; // instant + executed
+        uint256 slashesNonZero;
+        uint256 isolatedSlashes;
+        uint256 sharedSlashes;
+        uint256 guardCuts;
+        uint256 fullSlashes;
+        uint256 escrowChecked;
+        uint256 requests;
+        uint256 executed;
+        uint256 vetoes;
+        uint256 vetoedAttempts;
+        uint256 expiredAttempts;
+        uint256 earlyAttempts;
+        uint256 doubleAttempts;
+        uint256 lateVetoAttempts;
+        uint256 foreignVetoAttempts;
+        uint256 bypassAttempts;
+        uint256 guardChanges;
+        uint256 warps;
+        uint256 skips;
+    }
+
+    AllocationManager public immutable manager;
+    StakeVault public immutable vault;
+    address public immutable governance;
+    uint48 internal immutable executionWindow;
+
+    uint256[NP] public pools;
+    address[NP] public poolOperator;
+    MockERC20[NP] public poolAsset;
+    AvsConfig[NA] internal _avs;
+    address[] internal _stakers;
+    address[] internal _operators;
+
+    // ------------------------------------------------------------------ ghost ledger
+    mapping(address token => uint256) public ghostDeposited;
+    mapping(address token => uint256) public ghostClaimed;
+    mapping(address token => uint256) public ghostSlashed;
+
+    uint256[] internal _open; // unclaimed withdrawal ids
+    uint64[] internal _requests;
+    uint64[] internal _executedIds;
+    mapping(uint64 requestId => bool) public ghostVetoed;
+    mapping(uint64 requestId => bool) public ghostExecuted;
+    /// @dev generation + 1 of the pool when a shared slash (which may legitimately push it over its reuse cap)
+    /// last took weight from it; 0 = never.
+    mapping(uint256 poolIndex => uint256) public sharedSlashGeneration;
+
+    uint256[N_VIOLATIONS] public violations;
+    /// @dev The first violation of each kind, described.
+    mapping(uint256 kind => string) public firstViolation;
+    Counts internal _c;
+
+    constructor(
+        AllocationManager manager_,
+        StakeVault vault_,
+        address governance_,
+        address[] memory stakers_,
+        address[] memory operators_
+    ) {
+        manager = manager_;
+        vault = vault_;
+        governance = governance_;
+        executionWindow = manager_.executionWindow();
+        _stakers = stakers_;
+        _operators = operators_;
+    }
+
+    // ================================================================== stakers
+
+    /// @notice A staker deposits a log-uniform amount (1e-6 to 1e6 whole tokens) into a pool.
+    function deposit(uint256 stakerSeed, uint256 poolSeed, uint256 amountSeed) external {
+        uint256 pi = poolSeed % NP;
+        uint256 unit = 10 ** poolAsset[pi].decimals();
+        uint256 e = 10 ** (amountSeed % 12);
+        uint256 amount = _bound(amountSeed >> 8, unit * e / 1e6, unit * e * 10 / 1e6);
+        _deposit(_stakers[stakerSeed % _stakers.length], pi, amount);
+    }
+
+    /// @notice A staker queues some or all of its shares of a pool.
+    function queueWithdrawal(uint256 stakerSeed, uint256 poolSeed, uint256 sharesSeed) external {
+        _queue(_stakers[stakerSeed % _stakers.length], poolSeed % NP, sharesSeed);
+    }
+
+    /// @notice A staker claims a matured withdrawal (the first matured one from a random start).
+    function claimWithdrawal(uint256 seed) external {
+        uint256 n = _open.length;
+        for (uint256 k; k < n; ++k) {
+            uint256 slot = (seed % n + k) % n;
+            IStakeVault.WithdrawalView memory w = vault.getWithdrawal(_open[slot]);
+            if (!w.matured) continue;
+            uint256 balanceBefore = MockERC20(w.asset).balanceOf(w.staker);
+            vm.prank(w.staker);
+            uint256 paid = vault.completeWithdrawal(w.id, w.staker);
+            if (paid != w.value || MockERC20(w.asset).balanceOf(w.staker) - balanceBefore != paid) {
+                _flag(V_CLAIM, string.concat("claim paid ", vm.toString(paid), " shown ", vm.toString(w.value)));
+            }
+            ghostClaimed[w.asset] += paid;
+            ++_c.claims;
+            if (paid == 0) ++_c.zeroClaims;
+            _open[slot] = _open[n - 1];
+            _open.pop();
+            return;
+        }
+        ++_c.skips;
+    }
+
+    // ================================================================== operators
+
+    /// @notice The pool's operator sets its allocation to an AVS (20% of calls: the whole pool).
+    function allocate(uint256 poolSeed, uint256 avsSeed, bool isolated, uint256 fractionSeed) external {
+        uint64 fraction = fractionSeed % 5 == 0 ? uint64(WAD) : uint64(_bound(fractionSeed, 1, WAD));
+        _allocate(
+            poolSeed % NP,
+            avsSeed % NA,
+            isolated ? IAllocationManager.Mode.Isolated : IAllocationManager.Mode.Shared,
+            fraction
+        );
+    }
+
+    /// @notice The pool's operator lowers an allocation (a third of the time to zero).
+    function deallocate(uint256 poolSeed, uint256 avsSeed, uint256 keepSeed) external {
+        uint256 pi = poolSeed % NP;
+        uint256 ai = avsSeed % NA;
+        IAllocationManager.Allocation memory al = manager.getAllocation(pools[pi], _avs[ai].id);
+        if (al.effectAt != 0 || al.current == 0) return _skip();
+        // A shared limit can exceed the pool's total weight once other AVSs' slashes shrank it.
+        uint256 maxFraction = Math.min(uint256(al.current) * WAD / manager.getPoolState(pools[pi]).totalWeight, WAD);
+        uint64 fraction = keepSeed % 3 == 0 || maxFraction == 0 ? 0 : uint64(_bound(keepSeed, 0, maxFraction - 1));
+        _allocate(pi, ai, al.mode, fraction);
+    }
+
+    /// @notice An operator leaves an AVS it is in, or joins one it is not in.
+    function toggleOptIn(uint256 operatorSeed, uint256 avsSeed) external {
+        address op = _operators[operatorSeed % _operators.length];
+        uint32 avsId = _avs[avsSeed % NA].id;
+        bool optedIn = manager.membership(avsId, op).optedIn;
+        vm.prank(op);
+        if (optedIn) {
+            manager.optOut(avsId);
+            ++_c.optOuts;
+        } else {
+            manager.optIn(avsId);
+            ++_c.optIns;
+        }
+    }
+
+    // ================================================================== AVS modules and resolvers
+
+    /// @notice An instant AVS slashes a pool it can slash (see `_fraction` for the fractions it asks for).
+    function slash(uint256 avsSeed, uint256 poolSeed, uint256 fractionSeed) external {
+        (bool found, uint256 ai, uint256 pi) = _findSlashable(0, avsSeed, poolSeed, false);
+        if (!found) return _skip();
+        _checkedSlash(ai, pi, _fraction(ai, pi, fractionSeed), 0);
+    }
+
+    /// @notice A vetoable AVS files a slash request against a pool it backs; sometimes it first tries to slash
+    /// instantly, which must revert.
+    function requestSlash(uint256 avsSeed, uint256 poolSeed, uint256 fractionSeed) external {
+        (bool found, uint256 ai, uint256 pi) = _findSlashable(2, avsSeed, poolSeed, true);
+        if (!found) return _skip();
+        uint64 fraction = _fraction(ai, pi, fractionSeed);
+        AvsConfig memory cfg = _avs[ai];
+        if (fractionSeed % 8 == 2) {
+            ++_c.bypassAttempts;
+            vm.prank(cfg.module);
+            try manager.slash(cfg.id, pools[pi], fraction) returns (uint256 amount) {
+                _flag(V_VETO_BYPASS, string.concat("veto AVS slashed instantly: ", vm.toString(amount)));
+            } catch {}
+        }
+        vm.prank(cfg.module);
+        uint64 id = manager.requestSlash(cfg.id, pools[pi], fraction);
+        _requests.push(id);
+        ++_c.requests;
+    }
+
+    /// @notice A vetoable AVS executes a request. Three times in four it picks a pending request whose execution
+    /// window is open (checked like any slash); otherwise any request, and one that is vetoed, executed, early or
+    /// expired must revert.
+    function executeSlash(uint256 seed) external {
+        uint256 n = _requests.length;
+        if (n == 0) return _skip();
+        uint64 id = _requests[seed % n];
+        if (seed % 4 != 0) {
+            for (uint256 k; k < n; ++k) {
+                uint64 candidate = _requests[(seed % n + k) % n];
+                if (_executable(manager.getRequest(candidate))) {
+                    id = candidate;
+                    break;
+                }
+            }
+        }
+        IAllocationManager.Request memory r = manager.getRequest(id);
+        uint256 ai = _avsIndex(r.avsId);
+        if (_executable(r)) {
+            uint256 pi = _poolIndex(r.poolId);
+            if (_slashable(ai, pi)) {
+                _checkedSlash(ai, pi, r.fractionWad, id);
+                ghostExecuted[id] = true;
+                _executedIds.push(id);
+                ++_c.executed;
+            } else {
+                // The operator left the AVS long ago or the pool's stake ended: nothing to slash, it must revert.
+                _mustNotExecute(id, ai, V_UNSLASHABLE_EXECUTED);
+            }
+            return;
+        }
+        uint256 kind;
+        if (r.status == IAllocationManager.RequestStatus.Vetoed) {
+            kind = V_VETOED_EXECUTED;
+            ++_c.vetoedAttempts;
+        } else if (r.status == IAllocationManager.RequestStatus.Executed) {
+            kind = V_DOUBLE_EXECUTED;
+            ++_c.doubleAttempts;
+        } else if (block.timestamp < r.executableAt) {
+            kind = V_EARLY_EXECUTED;
+            ++_c.earlyAttempts;
+        } else {
+            kind = V_EXPIRED_EXECUTED;
+            ++_c.expiredAttempts;
+        }
+        _mustNotExecute(id, ai, kind);
+    }
+
+    /// @notice A resolver vetoes a request. Three times in four it picks one still in its veto window (and
+    /// sometimes a stranger tries first, which must revert); otherwise any request, where a veto of a request that
+    /// is not pending or whose window closed must revert.
+    function vetoSlash(uint256 seed) external {
+        uint256 n = _requests.length;
+        if (n == 0) return _skip();
+        uint64 id = _requests[seed % n];
+        if (seed % 4 != 0) {
+            for (uint256 k; k < n; ++k) {
+                uint64 candidate = _requests[(seed % n + k) % n];
+                if (_vetoable(manager.getRequest(candidate))) {
+                    id = candidate;
+                    break;
+                }
+            }
+        }
+        IAllocationManager.Request memory r = manager.getRequest(id);
+        uint256 ai = _avsIndex(r.avsId);
+        if (!_vetoable(r)) {
+            ++_c.lateVetoAttempts;
+            vm.prank(_avs[ai].resolver);
+            try manager.vetoSlash(id) {
+                _flag(V_LATE_VETO, string.concat("late veto went through: ", vm.toString(id)));
+            } catch {}
+            return;
+        }
+        if (seed % 5 == 1) {
+            // The other veto AVS's resolver and the AVS's own module are strangers to this request.
+            ++_c.foreignVetoAttempts;
+            address stranger = seed % 2 == 0 ? _avs[ai == 2 ? 3 : 2].resolver : _avs[ai].module;
+            vm.prank(stranger);
+            try manager.vetoSlash(id) {
+                _flag(V_FOREIGN_VETO, string.concat("stranger vetoed ", vm.toString(id)));
+            } catch {}
+        }
+        vm.prank(_avs[ai].resolver);
+        manager.vetoSlash(id);
+        ghostVetoed[id] = true;
+        ++_c.vetoes;
+    }
+
+    // ================================================================== governance and time
+
+    /// @notice Governance moves the cascade guard between 25%, 50% and 100% (off) of a pool per day.
+    function setGuard(uint256 seed) external {
+        uint64 cap = [uint64(0.25e18), uint64(0.5e18), uint64(1e18)][seed % 3];
+        vm.prank(governance);
+        manager.setGuard(cap, 1 days);
+        ++_c.guardChanges;
+    }
+
+    function warp(uint256 secondsSeed) external {
+        vm.warp(block.timestamp + _bound(secondsSeed, 0, 2 days));
+        ++_c.warps;
+    }
+
+    // ================================================================== set-up helpers (not fuzz targets)
+
+    /// @notice Declares pool `pi` (the pool is created by its first deposit).
+    function setPool(uint256 pi, address operator, MockERC20 asset) external {
+        (poolOperator[pi], poolAsset[pi]) = (operator, asset);
+    }
+
+    /// @notice Declares AVS `ai`: 0-1 instant, 2-3 vetoable.
+    function setAvs(uint256 ai, AvsConfig calldata cfg) external {
+        _avs[ai] = cfg;
+    }
+
+    function seedDeposit(address staker, uint256 pi, uint256 amount) external {
+        _deposit(staker, pi, amount);
+    }
+
+    function seedQueue(address staker, uint256 pi, uint256 shares) external {
+        _queueShares(staker, pools[pi], shares);
+    }
+
+    function seedAllocate(uint256 pi, uint256 ai, IAllocationManager.Mode mode, uint64 fraction) external {
+        _allocate(pi, ai, mode, fraction);
+    }
+
+    // ================================================================== views for the invariants
+
+    function counts() external view returns (Counts memory) {
+        return _c;
+    }
+
+    function avs(uint256 ai) external view returns (AvsConfig memory) {
+        return _avs[ai];
+    }
+
+    function requestIds() external view returns (uint64[] memory) {
+        return _requests;
+    }
+
+    function executedIds() external view returns (uint64[] memory) {
+        return _executedIds;
+    }
+
+    function openWithdrawals() external view returns (uint256[] memory) {
+        return _open;
+    }
+
+    // ================================================================== internals: actions
+
+    function _deposit(address staker, uint256 pi, uint256 amount) internal {
+        MockERC20 token = poolAsset[pi];
+        if (amount == 0 || (pools[pi] != 0 && vault.convertToShares(pools[pi], amount) == 0)) return _skip();
+        token.mint(staker, amount);
+        vm.startPrank(staker);
+        token.approve(address(vault), amount);
+        try vault.deposit(poolOperator[pi], address(token), amount) returns (uint256 poolId, uint256) {
+            pools[pi] = poolId;
+            ghostDeposited[address(token)] += amount;
+            ++_c.deposits;
+        } catch (bytes memory err) {
+            // A pool must keep accepting ordinary deposits (invariant_poolsKeepWorking): record the refusal there
+            // instead of aborting the campaign of every other invariant. Anything else is re-raised.
+            if (bytes4(err) != IStakeVault.AmountTooLarge.selector) _bubble(err);
+            _flag(
+                V_DEPOSIT_REFUSED,
+                string.concat(
+                    "deposit of ", vm.toString(amount), " into pool ", vm.toString(pi), " refused: ", vm.toString(err)
+                )
+            );
+        }
+        vm.stopPrank();
+    }
+
+    function _queue(address staker, uint256 pi, uint256 sharesSeed) internal {
+        uint256 poolId = pools[pi];
+        uint256 held = _sharesOf(staker, poolId);
+        if (held == 0) return _skip();
+        _queueShares(staker, poolId, sharesSeed % 4 == 0 ? held : _bound(sharesSeed, 1, held));
+    }
+
+    function _queueShares(address staker, uint256 poolId, uint256 shares) internal {
+        vm.prank(staker);
+        _open.push(vault.queueWithdrawal(poolId, shares));
+        ++_c.queued;
+    }
+
+    /// @dev Calls `allocate` where it cannot legitimately revert, except for the two capacity refusals of an
+    /// increase (isolated over-commitment, reuse cap), which are counted; any other revert is re-raised.
+    function _allocate(uint256 pi, uint256 ai, IAllocationManager.Mode mode, uint64 fraction) internal {
+        uint256 poolId = pools[pi];
+        uint32 avsId = _avs[ai].id;
+        address op = poolOperator[pi];
+        IAllocationManager.Allocation memory al = manager.getAllocation(poolId, avsId);
+        if (al.effectAt != 0) return _skip(); // one pending change at a time
+        if (al.current != 0) mode = al.mode; // the mode is fixed while anything is allocated
+        uint256 target = uint256(fraction) * manager.getPoolState(poolId).totalWeight / WAD;
+        if (target == al.current) return _skip();
+        bool increase = target > al.current;
+        if (increase && !manager.membership(avsId, op).optedIn) return _skip();
+        vm.prank(op);
+        try manager.allocate(poolId, avsId, mode, fraction) {
+            if (increase) {
+                ++_c.allocIncreases;
+                _checkReuseAfterIncrease(pi);
+            } else {
+                ++_c.allocDecreases;
+            }
+        } catch (bytes memory err) {
+            if (!increase || !_isCapacityRefusal(bytes4(err), mode)) _bubble(err);
+            ++_c.allocRefused;
+        }
+    }
+
+    /// @dev The refusals an allocation increase may legitimately meet: isolated over-commitment, the reuse cap, and
+    /// (for an isolated increase) a pool frozen by a pending vetoable request, `PendingSlash(uint256,uint40)`, which
+    /// is matched by selector so this file also compiles against managers that predate it.
+    function _isCapacityRefusal(bytes4 selector, IAllocationManager.Mode mode) internal pure returns (bool) {
+        return selector == IAllocationManager.IsolatedOverCommitted.selector
+            || selector == IAllocationManager.ReuseCapExceeded.selector
+            || (mode == IAllocationManager.Mode.Isolated
+                && selector == bytes4(keccak256("PendingSlash(uint256,uint40)")));
+    }
+
+    /// @dev Bounded reuse: an allocation increase that went through leaves Σ shared ≤ cap × shared stake.
+    function _checkReuseAfterIncrease(uint256 pi) internal {
+        IAllocationManager.PoolRisk memory r = manager.poolRisk(pools[pi]);
+        if (r.totalShared * WAD > r.reuseCapWad * r.sharedStake) {
+            _flag(
+                V_REUSE,
+                string.concat(
+                    "allocation left pool ",
+                    vm.toString(pi),
+                    " over cap: shared ",
+                    vm.toString(r.totalShared),
+                    " stake ",
+                    vm.toString(r.sharedStake)
+                )
+            );
+        }
+    }
+
+    function _mustNotExecute(uint64 id, uint256 ai, uint256 kind) internal {
+        vm.prank(_avs[ai].module);
+        try manager.executeSlash(id) returns (uint256 amount) {
+            _flag(kind, string.concat("request ", vm.toString(id), " executed for ", vm.toString(amount)));
+        } catch {}
+    }
+
+    // ================================================================== internals: the checked slash
+
+    /// @dev One slash (instant, or the execution of `requestId`) with every check made around it.
+    function _checkedSlash(uint256 ai, uint256 pi, uint64 fraction, uint64 requestId) internal {
+        Snap memory before = _snap();
+        EscrowSnap memory escrow = _escrowSnap(pools[pi]);
+        uint256[2] memory balances = _balances(ai, pi);
+
+        vm.prank(_avs[ai].module);
+        uint256 amount =
+            requestId == 0 ? manager.slash(_avs[ai].id, pools[pi], fraction) : manager.executeSlash(requestId);
+
+        Snap memory afterSlash = _snap();
+        ghostSlashed[address(poolAsset[pi])] += amount;
+        uint256[2] memory balancesAfter = _balances(ai, pi);
+        if (
+            balancesAfter[0] - balances[0] != amount || balances[1] - balancesAfter[1] != amount
+                || before.value[pi] - afterSlash.value[pi] != amount
+        ) _flag(V_SLASH_ACCOUNTING, string.concat("slash moved other than its amount ", vm.toString(amount)));
+
+        _checkCommitment(before);
+        _checkCommitment(afterSlash);
+        _checkAmount(ai, pi, fraction, amount, before.backing[pi][ai]);
+        _checkUntouched(pi, before, afterSlash);
+        _checkSlashedPool(ai, pi, before, afterSlash);
+        _checkEscrow(escrow, before.value[pi], afterSlash.value[pi]);
+        _countSlash(ai, pi, amount, before, afterSlash);
+    }
+
+    /// @dev The AVS's sink's and the vault's balance of the pool's token.
+    function _balances(uint256 ai, uint256 pi) internal view returns (uint256[2] memory b) {
+        b[0] = poolAsset[pi].balanceOf(_avs[ai].sink);
+        b[1] = poolAsset[pi].balanceOf(address(vault));
+    }
+
+    function _countSlash(uint256 ai, uint256 pi, uint256 amount, Snap memory b, Snap memory s) internal {
+        ++_c.slashes;
+        if (amount != 0) {
+            ++_c.slashesNonZero;
+            if (b.mode[pi][ai] == IAllocationManager.Mode.Shared) {
+                ++_c.sharedSlashes;
+                sharedSlashGeneration[pi] = uint256(s.generation[pi]) + 1;
+            } else {
+                ++_c.isolatedSlashes;
+            }
+        }
+        if (s.generation[pi] != b.generation[pi]) ++_c.fullSlashes;
+    }
+
+    /// @dev Exclusivity: in every pool, the isolated backings plus any one shared backing fit in the value.
+    function _checkCommitment(Snap memory s) internal {
+        for (uint256 p; p < NP; ++p) {
+            uint256 isolated;
+            uint256 maxShared;
+            for (uint256 a; a < NA; ++a) {
+                if (s.mode[p][a] == IAllocationManager.Mode.Isolated) isolated += s.backing[p][a];
+                else if (s.backing[p][a] > maxShared) maxShared = s.backing[p][a];
+            }
+            if (isolated + maxShared > s.value[p]) {
+                _flag(
+                    V_OVERCOMMIT,
+                    string.concat(
+                        "pool ",
+                        vm.toString(p),
+                        ": isolated ",
+                        vm.toString(isolated),
+                        " + shared ",
+                        vm.toString(maxShared),
+                        " > value ",
+                        vm.toString(s.value[p])
+                    )
+                );
+            }
+        }
+    }
+
+    /// @dev No slash above backing: amount ≤ backing before × fraction, exactly.
+    function _checkAmount(uint256 ai, uint256 pi, uint64 fraction, uint256 amount, uint256 backingBefore) internal {
+        uint256 cap = backingBefore * fraction / WAD;
+        if (amount > cap) {
+            _flag(
+                V_ABOVE_BACKING,
+                string.concat(
+                    "avs ",
+                    vm.toString(ai),
+                    " pool ",
+                    vm.toString(pi),
+                    " slashed ",
+                    vm.toString(amount),
+                    " > backing x fraction ",
+                    vm.toString(cap)
+                )
+            );
+        } else if (amount < cap) {
+            ++_c.guardCuts;
+        }
+    }
+
+    /// @dev Pools other than the slashed one: value, generation and every AVS's backing unchanged.
+    function _checkUntouched(uint256 pi, Snap memory b, Snap memory s) internal {
+        for (uint256 q; q < NP; ++q) {
+            if (q == pi) continue;
+            bool same = b.value[q] == s.value[q] && b.generation[q] == s.generation[q];
+            for (uint256 a; a < NA; ++a) {
+                same = same && b.backing[q][a] == s.backing[q][a];
+            }
+            if (!same) {
+                _flag(V_UNTOUCHED, string.concat("slash of pool ", vm.toString(pi), " changed pool ", vm.toString(q)));
+            }
+        }
+    }
+
+    /// @dev The slashed pool: other AVSs' isolated backings never fall. Another AVS's shared backing may fall only
+    /// with the shared stake: never below min(its limit before, shared stake after), where the shared stake after is
+    /// (W − I) · V / W read after the slash; and not at all when the slashed allocation was isolated.
+    function _checkSlashedPool(uint256 ai, uint256 pi, Snap memory b, Snap memory s) internal {
+        IAllocationManager.PoolState memory st = manager.getPoolState(pools[pi]);
+        uint256 sharedStakeAfter = Math.mulDiv(st.totalWeight - st.isolatedWeight, s.value[pi], st.totalWeight);
+        bool slasherIsolated = b.mode[pi][ai] == IAllocationManager.Mode.Isolated;
+        for (uint256 a; a < NA; ++a) {
+            if (a == ai) continue;
+            uint256 was = b.backing[pi][a];
+            uint256 now_ = s.backing[pi][a];
+            if (b.mode[pi][a] == IAllocationManager.Mode.Isolated) {
+                if (now_ < was) _flag(V_ISOLATION, _backingMessage("isolated", ai, a, pi, was, now_));
+            } else if (b.mode[pi][a] == IAllocationManager.Mode.Shared) {
+                uint256 floor_ = b.live[pi][a] ? Math.min(b.limit[pi][a], sharedStakeAfter) : 0;
+                if (slasherIsolated && was > floor_) floor_ = was;
+                if (now_ < floor_) _flag(V_ELASTIC, _backingMessage("shared", ai, a, pi, was, now_));
+            }
+        }
+    }
+
+    /// @dev Escrowed withdrawals stay slashable: each unmatured withdrawal's value v falls to v × (A'+1)/(A+1), the
+    /// fall of the share price (A+1)/(S+1) with S unchanged, within one wei (one more if matured escrow was settled
+    /// at the slash).
+    function _checkEscrow(EscrowSnap memory e, uint256 assetsBefore, uint256 assetsAfter) internal {
+        for (uint256 i; i < e.ids.length; ++i) {
+            uint256 valueAfter = vault.getWithdrawal(e.ids[i]).value;
+            uint256 lo = Math.mulDiv(e.values[i], assetsAfter + 1, assetsBefore + 1);
+            uint256 hi = Math.mulDiv(e.values[i], assetsAfter + 1, assetsBefore + 1, Math.Rounding.Ceil) + 1;
+            if (valueAfter < lo || valueAfter > hi) {
+                _flag(
+                    V_ESCROW,
+                    string.concat(
+                        "escrowed withdrawal ",
+                        vm.toString(e.ids[i]),
+                        " went ",
+                        vm.toString(e.values[i]),
+                        " -> ",
+                        vm.toString(valueAfter),
+                        " expected ",
+                        vm.toString(lo)
+                    )
+                );
+            }
+            ++_c.escrowChecked;
+        }
+    }
+
+    function _snap() internal view returns (Snap memory s) {
+        for (uint256 p; p < NP; ++p) {
+            uint256 poolId = pools[p];
+            s.value[p] = vault.slashableAssets(poolId);
+            (, s.generation[p],) = vault.poolKey(poolId);
+            uint256 total = manager.getPoolState(poolId).totalWeight;
+            for (uint256 a; a < NA; ++a) {
+                uint32 avsId = _avs[a].id;
+                IAllocationManager.Allocation memory al = manager.getAllocation(poolId, avsId);
+                s.backing[p][a] = manager.slashableBacking(avsId, poolId);
+                s.limit[p][a] = Math.mulDiv(al.current, s.value[p], total);
+                s.live[p][a] = manager.isSlashable(avsId, poolOperator[p]);
+                s.mode[p][a] = al.mode;
+            }
+        }
+    }
+
+    function _escrowSnap(uint256 poolId) internal view returns (EscrowSnap memory e) {
+        uint256 n = _open.length;
+        uint256[] memory ids = new uint256[](n);
+        uint256[] memory values = new uint256[](n);
+        uint256 k;
+        for (uint256 i; i < n; ++i) {
+            if (_open[i] >> 64 != poolId) continue;
+            IStakeVault.WithdrawalView memory w = vault.getWithdrawal(_open[i]);
+            if (w.matured) continue;
+            (ids[k], values[k]) = (w.id, w.value);
+            ++k;
+        }
+        assembly ("memory-safe") {
+            mstore(ids, k)
+            mstore(values, k)
+        }
+        (e.ids, e.values) = (ids, values);
+    }
+
+    // ================================================================== internals: helpers
+
+    /// @dev First (AVS, pool) pair from the seeds, among the two AVSs starting at `firstAvs`, that can be slashed
+    /// without a revert (for a request: with non-zero backing).
+    function _findSlashable(uint256 firstAvs, uint256 avsSeed, uint256 poolSeed, bool needBacking)
+        internal
+        view
+        returns (bool found, uint256 ai, uint256 pi)
+    {
+        for (uint256 k; k < 2 * NP; ++k) {
+            ai = firstAvs + (avsSeed % 2 + k) % 2;
+            pi = (poolSeed % NP + k / 2) % NP;
+            found = needBacking ? manager.slashableBacking(_avs[ai].id, pools[pi]) != 0 : _slashable(ai, pi);
+            if (found) return (found, ai, pi);
+        }
+    }
+
+    /// @dev What `_slash` requires: the operator slashable by the AVS and an allocation of the current epoch.
+    function _slashable(uint256 ai, uint256 pi) internal view returns (bool) {
+        uint32 avsId = _avs[ai].id;
+        return manager.isSlashable(avsId, poolOperator[pi])
+            && manager.getAllocation(pools[pi], avsId).mode != IAllocationManager.Mode.None;
+    }
+
+    function _executable(IAllocationManager.Request memory r) internal view returns (bool) {
+        return r.status == IAllocationManager.RequestStatus.Pending && block.timestamp >= r.executableAt
+            && block.timestamp <= uint256(r.executableAt) + executionWindow;
+    }
+
+    function _vetoable(IAllocationManager.Request memory r) internal view returns (bool) {
+        return r.status == IAllocationManager.RequestStatus.Pending && block.timestamp < r.executableAt;
+    }
+
+    /// @dev A fraction in (0, maxSlashWad]: a quarter of the time exactly the maximum, a quarter of the time the
+    /// boundary where the request asks for exactly what the cascade guard still lets through (what a module reading
+    /// poolRisk().guardUsedWad would ask for), otherwise anything.
+    function _fraction(uint256 ai, uint256 pi, uint256 seed) internal view returns (uint64) {
+        uint64 max = _avs[ai].maxSlashWad;
+        if (seed % 4 == 0) return max;
+        if (seed % 4 == 1) {
+            IAllocationManager.PoolRisk memory r = manager.poolRisk(pools[pi]);
+            uint256 cap = manager.guardMaxFractionWad();
+            uint256 backing = manager.slashableBacking(_avs[ai].id, pools[pi]);
+            if (r.guardUsedWad < cap && backing != 0) {
+                uint256 room = Math.mulDiv(cap - r.guardUsedWad, r.value, WAD - r.guardUsedWad);
+                uint256 f = Math.mulDiv(room, WAD, backing);
+                if (f != 0 && f <= max) return uint64(f);
+            }
+        }
+        return uint64(_bound(seed, 1, max));
+    }
+
+    function _avsIndex(uint32 avsId) internal view returns (uint256) {
+        for (uint256 a; a < NA; ++a) {
+            if (_avs[a].id == avsId) return a;
+        }
+        revert("unknown AVS");
+    }
+
+    function _poolIndex(uint256 poolId) internal view returns (uint256) {
+        for (uint256 p; p < NP; ++p) {
+            if (pools[p] == poolId) return p;
+        }
+        revert("unknown pool");
+    }
+
+    function _sharesOf(address staker, uint256 poolId) internal view returns (uint256) {
+        IStakeVault.PositionView[] memory ps = vault.positionsOf(staker);
+        for (uint256 i; i < ps.length; ++i) {
+            if (ps[i].poolId == poolId) return ps[i].shares;
+        }
+        return 0;
+    }
+
+    function _backingMessage(string memory kind, uint256 slasher, uint256 victim, uint256 pi, uint256 was, uint256 now_)
+        internal
+        pure
+        returns (string memory)
+    {
+        return string.concat(
+            "slash by avs ",
+            vm.toString(slasher),
+            " lowered ",
+            kind,
+            " backing of avs ",
+            vm.toString(victim),
+            " in pool ",
+            vm.toString(pi),
+            ": ",
+            vm.toString(was),
+            " -> ",
+            vm.toString(now_)
+        );
+    }
+
+    function _flag(uint256 kind, string memory why) internal {
+        ++violations[kind];
+        if (bytes(firstViolation[kind]).length == 0) firstViolation[kind] = why;
+    }
+
+    function _skip() internal {
+        ++_c.skips;
+    }
+
+    function _bubble(bytes memory err) internal pure {
+        assembly ("memory-safe") {
+            revert(add(err, 32), mload(err))
+        }
+    }
+}
