@@ -17,11 +17,13 @@
 //! - [`actors`]: named actors at forge's `makeAddr` addresses, labels.
 //! - [`decode`]: reverts and logs decoded against every contract's errors and events.
 //! - [`deploy`]: the system as the Solidity fixtures deploy it.
+//! - [`scenario`]: declarative TOML scenarios run on the engine, with located errors and a report.
 
 pub mod actors;
 pub mod decode;
 pub mod deploy;
 pub mod engine;
+pub mod scenario;
 
 pub use actors::{Actors, address_of, private_key_of, signer_of};
 pub use decode::{BulkheadError, BulkheadEvent, DecodedEvent, Revert, decode_log, decode_revert};

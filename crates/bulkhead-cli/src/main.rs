@@ -1,0 +1,56 @@
+//! `bulkhead`: the command line of the Bulkhead harness.
+//!
+//! - `bulkhead simulate <file>... [--json]`: runs scenario files on the embedded engine (see `docs/scenarios.md`).
+//!
+//! `-v` logs what runs (`-vv` every transaction, `-vvv` every decoded event) to stderr; `RUST_LOG` overrides it.
+
+mod simulate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Bulkhead: restaking with risk isolation.
+#[derive(Debug, Parser)]
+#[command(name = "bulkhead", version, about, propagate_version = true)]
+struct Cli {
+    /// More logs on stderr: -v what runs, -vv every transaction, -vvv every event (RUST_LOG overrides).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenario files on the embedded EVM, each from a fresh deployment, and check their expectations.
+    ///
+    /// Exit status: 0 if every expectation held, 1 if one failed, 2 if a file could not be loaded or run.
+    Simulate(simulate::Args),
+}
+
+fn init_logging(verbose: u8) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(match verbose {
+            0 => "warn",
+            1 => "warn,bulkhead=info,bulkhead_sim=info",
+            2 => "warn,bulkhead=debug,bulkhead_sim=debug",
+            _ => "warn,bulkhead=trace,bulkhead_sim=trace",
+        })
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    match cli.command {
+        Command::Simulate(args) => simulate::run(&args),
+    }
+}

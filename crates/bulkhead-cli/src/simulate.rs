@@ -1,0 +1,308 @@
+//! `bulkhead simulate`: load each file, run it, print the timeline, the expectations and the final state (or one
+//! JSON object per run).
+
+use std::{io::Write, path::PathBuf, process::ExitCode, time::Instant};
+
+use bulkhead_sim::scenario::{self, RunReport, StepOutcome, format_duration};
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use tracing::{info, warn};
+
+/// Arguments of `bulkhead simulate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario files (TOML, `version = 1`).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Print one JSON object per run (one per line) instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+/// How one file went.
+enum Status {
+    Passed,
+    Failed,
+    Error,
+}
+
+/// Runs every file; the exit status is the worst outcome.
+pub fn run(args: &Args) -> ExitCode {
+    let started = Instant::now();
+    let mut statuses = Vec::new();
+    let stdout = std::io::stdout();
+    for file in &args.files {
+        let outcome = scenario::load(file)
+            .map_err(eyre::Report::new)
+            .and_then(|scenario| scenario::run(&scenario));
+        let status = match outcome {
+            Ok(report) => {
+                let status = if report.passed {
+                    Status::Passed
+                } else {
+                    Status::Failed
+                };
+                let mut out = stdout.lock();
+                let written = if args.json {
+                    serde_json::to_string(&report)
+                        .map_err(std::io::Error::other)
+                        .and_then(|line| writeln!(out, "{line}"))
+                } else {
+                    writeln!(out, "{}", render(&report))
+                };
+                if let Err(e) = written
+                    && e.kind() != std::io::ErrorKind::BrokenPipe
+                {
+                    warn!("writing the report: {e}");
+                }
+                status
+            }
+            Err(err) => {
+                let message = format!("{err:#}");
+                if args.json {
+                    let line =
+                        serde_json::json!({ "file": file.display().to_string(), "error": message });
+                    println!("{line}");
+                } else {
+                    eprintln!("error: {message}");
+                }
+                Status::Error
+            }
+        };
+        statuses.push(status);
+    }
+    let count = |f: fn(&Status) -> bool| statuses.iter().filter(|s| f(s)).count();
+    let (passed, failed, errors) = (
+        count(|s| matches!(s, Status::Passed)),
+        count(|s| matches!(s, Status::Failed)),
+        count(|s| matches!(s, Status::Error)),
+    );
+    info!(
+        passed,
+        failed,
+        errors,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "simulate done"
+    );
+    if !args.json && statuses.len() > 1 {
+        println!(
+            "{passed} passed, {failed} failed, {errors} could not run ({} files)",
+            statuses.len()
+        );
+    }
+    if errors > 0 {
+        ExitCode::from(2)
+    } else if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_header(header.to_vec());
+    table
+}
+
+fn right(text: impl ToString) -> Cell {
+    Cell::new(text.to_string()).set_alignment(CellAlignment::Right)
+}
+
+/// A multiple or percentage with at most 4 decimals, for tables (`0.714285714285714285x` → `0.7142x`); the JSON
+/// report keeps the exact value.
+fn short(exact: &str) -> String {
+    let Some((int, rest)) = exact.split_once('.') else {
+        return exact.to_string();
+    };
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let suffix = &rest[digits.len()..];
+    if digits.len() <= 4 {
+        return exact.to_string();
+    }
+    format!("{int}.{}…{suffix}", &digits[..4])
+}
+
+/// The human report of one run.
+pub fn render(report: &RunReport) -> String {
+    let mut out = String::new();
+    let verdict = if report.passed { "PASSED" } else { "FAILED" };
+    out.push_str(&format!(
+        "━━ {} ({}) — {verdict}\n",
+        report.scenario, report.file
+    ));
+    if let Some(description) = &report.description {
+        out.push_str(description.trim());
+        out.push('\n');
+    }
+
+    let mut steps = table(&["#", "t", "action", "detail", "outcome", "gas", "results"]);
+    for step in &report.steps {
+        let mut detail = step.detail.clone();
+        if let Some(note) = &step.note {
+            detail.push_str(&format!("\n» {note}"));
+        }
+        let mut outcome = step.outcome.to_string();
+        if let Some(expected) = &step.expect_revert {
+            let held =
+                matches!(&step.outcome, StepOutcome::Reverted { error, .. } if error == expected);
+            outcome = format!(
+                "{outcome}\n{} expected revert {expected}",
+                if held { "✓" } else { "✗" }
+            );
+        }
+        let mut results = step.results.clone();
+        for e in report.expectations.iter().filter(|e| e.step == step.index) {
+            if step.action != "expect" && e.passed {
+                continue;
+            }
+            results.push(if e.passed {
+                format!("✓ {} = {}", e.what, e.actual)
+            } else {
+                format!("✗ {}: expected {}, actual {}", e.what, e.expected, e.actual)
+            });
+        }
+        steps.add_row(vec![
+            right(step.index),
+            Cell::new(format!("+{}", format_duration(step.time))),
+            Cell::new(&step.action),
+            Cell::new(detail),
+            Cell::new(outcome),
+            right(step.gas.map_or_else(String::new, |g| g.to_string())),
+            Cell::new(results.join("\n")),
+        ]);
+    }
+    out.push_str(&format!("{steps}\n"));
+
+    let fs = &report.final_state;
+    out.push_str(&format!("Final state at +{}\n", format_duration(fs.time)));
+    let mut pools = table(&[
+        "pool",
+        "id",
+        "operator",
+        "value",
+        "isolated",
+        "shared stake",
+        "Σ shared",
+        "reuse",
+        "cap",
+        "guard used",
+    ]);
+    for p in &fs.pools {
+        let name = match &p.tier_of {
+            Some(base) => format!("{} (tier of {base})", p.name),
+            None => p.name.clone(),
+        };
+        let with = |v: &str| format!("{v} {}", p.asset);
+        pools.add_row(vec![
+            Cell::new(name),
+            Cell::new(p.id.clone().unwrap_or_else(|| "-".into())),
+            Cell::new(&p.operator),
+            right(with(&p.value)),
+            right(with(&p.isolated)),
+            right(with(&p.shared_stake)),
+            right(with(&p.total_shared)),
+            right(short(&p.reuse_ratio)),
+            right(short(&p.reuse_cap)),
+            right(short(&p.guard_used)),
+        ]);
+    }
+    out.push_str(&format!("{pools}\n"));
+
+    let mut avs = table(&["AVS", "id", "kind", "backing", "sink", "sink holds"]);
+    for a in &fs.avs {
+        let backings: Vec<String> = a
+            .backings
+            .iter()
+            .map(|b| format!("{}: {} {} ({})", b.pool, b.backing, b.asset, b.mode))
+            .collect();
+        let held: Vec<String> = fs
+            .sinks
+            .iter()
+            .filter(|s| s.avs == a.name)
+            .flat_map(|s| {
+                s.balances
+                    .iter()
+                    .map(|b| format!("{} {}", b.amount, b.asset))
+            })
+            .collect();
+        avs.add_row(vec![
+            Cell::new(&a.name),
+            right(a.id),
+            Cell::new(&a.kind),
+            Cell::new(if backings.is_empty() {
+                "-".into()
+            } else {
+                backings.join("\n")
+            }),
+            Cell::new(&a.sink),
+            Cell::new(if held.is_empty() {
+                "0".into()
+            } else {
+                held.join("\n")
+            }),
+        ]);
+    }
+    out.push_str(&format!("{avs}\n"));
+
+    let mut stakers = table(&[
+        "staker",
+        "positions (value)",
+        "unclaimed withdrawals",
+        "wallet",
+    ]);
+    for s in &fs.stakers {
+        let positions: Vec<String> = s
+            .positions
+            .iter()
+            .map(|p| format!("{}: {} {} ({} shares)", p.pool, p.value, p.asset, p.shares))
+            .collect();
+        let escrow: Vec<String> = s
+            .escrow
+            .iter()
+            .map(|e| format!("{}: {} {} ({}x)", e.pool, e.value, e.asset, e.withdrawals))
+            .collect();
+        let wallet: Vec<String> = s
+            .wallet
+            .iter()
+            .map(|t| format!("{} {}", t.amount, t.asset))
+            .collect();
+        let or_dash = |v: Vec<String>| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.join("\n")
+            }
+        };
+        stakers.add_row(vec![
+            Cell::new(&s.name),
+            Cell::new(or_dash(positions)),
+            Cell::new(or_dash(escrow)),
+            Cell::new(or_dash(wallet)),
+        ]);
+    }
+    out.push_str(&format!("{stakers}\n"));
+
+    let failures: Vec<_> = report.failures().collect();
+    out.push_str(&format!(
+        "Expectations: {} passed, {} failed ({:.0} ms)\n",
+        report.expectations.len() - failures.len(),
+        failures.len(),
+        report.wall_time_ms
+    ));
+    for failure in failures {
+        out.push_str(&format!(
+            "  ✗ {}:{}:{}: {}: {}\n      expected {}\n      actual   {}\n",
+            report.file,
+            failure.line,
+            failure.column,
+            failure.path,
+            failure.what,
+            failure.expected,
+            failure.actual
+        ));
+    }
+    out
+}

@@ -1,0 +1,193 @@
+//! `bulkhead simulate` end to end: tables, JSON, and the exit status.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/bulkhead-cli")
+        .to_path_buf()
+}
+
+fn examples() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(repo_root().join("examples"))
+        .expect("examples/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".toml"))
+        .map(|name| format!("examples/{name}"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn bulkhead(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(args)
+        .current_dir(repo_root())
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("runs bulkhead")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A scenario file under the target directory (kept out of the repository).
+fn scratch(name: &str, contents: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("writes the scenario");
+    path
+}
+
+#[test]
+fn every_example_passes_with_tables() {
+    let files = examples();
+    let args: Vec<&str> = std::iter::once("simulate")
+        .chain(files.iter().map(String::as_str))
+        .collect();
+    let out = bulkhead(&args);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert_eq!(stdout.matches("— PASSED").count(), files.len(), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "{} passed, 0 failed, 0 could not run",
+            files.len()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("guard tripped on P: I asked 200 WETH, allowed 90 WETH"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn json_is_one_object_per_run() {
+    let files = examples();
+    let args: Vec<&str> = ["simulate", "--json"]
+        .into_iter()
+        .chain(files.iter().map(String::as_str))
+        .collect();
+    let out = bulkhead(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let runs: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is a JSON object"))
+        .collect();
+    assert_eq!(runs.len(), files.len());
+    for (run, file) in runs.iter().zip(&files) {
+        assert_eq!(run["file"], file.as_str());
+        assert_eq!(run["passed"], true);
+        assert!(run["steps"].as_array().is_some_and(|s| !s.is_empty()));
+        assert!(
+            run["final_state"]["pools"]
+                .as_array()
+                .is_some_and(|p| !p.is_empty())
+        );
+    }
+    let chained = runs
+        .iter()
+        .find(|r| r["scenario"] == "chained-slash")
+        .expect("the chained slash");
+    let pool_p = &chained["final_state"]["pools"][0];
+    assert_eq!(
+        (pool_p["name"].as_str(), pool_p["value"].as_str()),
+        (Some("P"), Some("270"))
+    );
+    assert_eq!(pool_p["reuse_ratio"], "5.25x");
+    let slash = &chained["steps"][9];
+    assert_eq!(slash["action"], "slash");
+    assert_eq!(slash["events"][0]["name"], "CascadeGuardTripped");
+    assert_eq!(
+        slash["events"][0]["args"]["allowed"],
+        "90000000000000000000"
+    );
+}
+
+#[test]
+fn a_failed_expectation_exits_1_with_expected_and_actual() {
+    let text_in =
+        std::fs::read_to_string(repo_root().join("examples/guard_trip.toml")).expect("the example");
+    let wrong = text_in.replacen(
+        r#"guard_used = { P = "25%" }"#,
+        r#"guard_used = { P = "30%" }"#,
+        1,
+    );
+    let path = scratch("guard_wrong.toml", &wrong);
+    let out = bulkhead(&["simulate", path.to_str().expect("utf-8")]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("— FAILED"), "{stdout}");
+    assert!(
+        stdout.contains("steps[5].guard_used.P: cascade guard used in P"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("expected 30%") && stdout.contains("actual   25%"),
+        "{stdout}"
+    );
+
+    let out = bulkhead(&["simulate", "--json", path.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let failed: Vec<&serde_json::Value> = run["expectations"]
+        .as_array()
+        .expect("expectations")
+        .iter()
+        .filter(|e| e["passed"] == false)
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        (failed[0]["expected"].as_str(), failed[0]["actual"].as_str()),
+        (Some("30%"), Some("25%"))
+    );
+}
+
+#[test]
+fn a_malformed_file_exits_2_with_a_located_error() {
+    let path = scratch(
+        "malformed.toml",
+        "version = 1\n\n[[steps]]\naction = \"warp\"\nduration = \"soon\"\n",
+    );
+    let out = bulkhead(&[
+        "simulate",
+        path.to_str().expect("utf-8"),
+        "examples/guard_trip.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "error: {}:5:12: steps[0].duration: expected a duration like",
+            path.display()
+        )),
+        "{stderr}"
+    );
+    // The other file still ran.
+    assert!(text(&out.stdout).contains("guard-trip"));
+}
+
+#[test]
+fn verbose_logs_go_to_stderr() {
+    let out = bulkhead(&["-v", "simulate", "--json", "examples/guard_trip.toml"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+    assert!(
+        text(&out.stderr).contains("running guard-trip"),
+        "{}",
+        text(&out.stderr)
+    );
+}

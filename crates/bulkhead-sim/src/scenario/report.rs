@@ -1,0 +1,290 @@
+//! What a run produces: one record per step, every expectation with expected and actual values, and the final
+//! state. Everything serializes (serde) for `--json`; amounts are exact decimal strings in token units.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer, ser::SerializeMap};
+
+/// The result of running one scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The scenario file, as named.
+    pub file: String,
+    /// The scenario's name.
+    pub scenario: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// True if every expectation held (checks, expected reverts, and no unexpected revert).
+    pub passed: bool,
+    /// The timeline, one record per step.
+    pub steps: Vec<StepRecord>,
+    /// Every expectation, in timeline order.
+    pub expectations: Vec<Expectation>,
+    /// State after the last step.
+    pub final_state: FinalState,
+    /// Wall-clock time of the run (deployment included), in milliseconds.
+    pub wall_time_ms: f64,
+}
+
+impl RunReport {
+    /// The expectations that did not hold.
+    pub fn failures(&self) -> impl Iterator<Item = &Expectation> {
+        self.expectations.iter().filter(|e| !e.passed)
+    }
+}
+
+/// One step of the timeline as it ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    /// Index in `[[steps]]`, from 0 (as in `steps[3]`).
+    pub index: usize,
+    /// Line of the step's `action` in the file.
+    pub line: usize,
+    /// Seconds since the end of the setup when the step ran.
+    pub time: u64,
+    /// The action (`deposit`, `slash`, `expect`, ...).
+    pub action: String,
+    /// What the step does, in words, with names and amounts.
+    pub detail: String,
+    /// The step's `note`, if any.
+    pub note: Option<String>,
+    /// What happened.
+    pub outcome: StepOutcome,
+    /// The error the step was expected to revert with, if any.
+    pub expect_revert: Option<String>,
+    /// Gas of the step's transactions (minting and approvals for a deposit, and an automatic opt-in, excluded);
+    /// `None` for steps without a transaction and for reverted ones.
+    pub gas: Option<u64>,
+    /// The key results, read from the events: amounts slashed, guard cuts, requests, shares minted, ...
+    pub results: Vec<String>,
+    /// Every event the step's transactions emitted (token transfers and approvals left out), decoded.
+    pub events: Vec<EventRecord>,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum StepOutcome {
+    /// Every transaction succeeded.
+    Ok,
+    /// A transaction reverted (state unchanged by it).
+    Reverted {
+        /// The error's name (`NotSlashable`, `Error`, `Panic`, ...).
+        error: String,
+        /// The decoded error with its arguments.
+        detail: String,
+    },
+    /// An `expect` step: how many of its checks held.
+    Checked {
+        /// Checks that held.
+        passed: usize,
+        /// Checks that did not.
+        failed: usize,
+    },
+}
+
+impl fmt::Display for StepOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Ok => f.write_str("ok"),
+            Self::Reverted { detail, .. } => write!(f, "reverted {detail}"),
+            Self::Checked { passed, failed: 0 } => write!(f, "{passed} passed"),
+            Self::Checked { passed, failed } => write!(f, "{failed} FAILED, {passed} passed"),
+        }
+    }
+}
+
+/// A decoded event.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    /// The emitting contract's label.
+    pub emitter: String,
+    /// The event's name.
+    pub name: String,
+    /// Arguments in declaration order, values formatted (addresses by label).
+    #[serde(serialize_with = "ordered_map")]
+    pub args: Vec<(String, String)>,
+}
+
+impl fmt::Display for EventRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}(", self.emitter, self.name)?;
+        for (i, (name, value)) in self.args.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name}: {value}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+fn ordered_map<S: Serializer>(args: &[(String, String)], serializer: S) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(args.len()))?;
+    for (k, v) in args {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+/// One expectation and how it came out.
+#[derive(Debug, Clone, Serialize)]
+pub struct Expectation {
+    /// The step it belongs to.
+    pub step: usize,
+    /// Where it is written: 1-based line and column.
+    pub line: usize,
+    /// See `line`.
+    pub column: usize,
+    /// Its path in the document (`steps[5].backing.S1.P`).
+    pub path: String,
+    /// What is checked, in words (`backing of S1 in P`).
+    pub what: String,
+    /// The value written in the file.
+    pub expected: String,
+    /// The value found.
+    pub actual: String,
+    /// Whether they agree.
+    pub passed: bool,
+}
+
+impl fmt::Display for Expectation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}: {}: expected {}, actual {}",
+            self.line, self.column, self.path, self.what, self.expected, self.actual
+        )
+    }
+}
+
+/// State after the last step.
+#[derive(Debug, Clone, Serialize)]
+pub struct FinalState {
+    /// Seconds since the end of the setup.
+    pub time: u64,
+    /// Every declared pool.
+    pub pools: Vec<PoolSummary>,
+    /// Every AVS with its backings.
+    pub avs: Vec<AvsSummary>,
+    /// Every staker's positions, escrow and wallet.
+    pub stakers: Vec<StakerSummary>,
+    /// What each AVS's sink holds.
+    pub sinks: Vec<SinkSummary>,
+}
+
+/// A pool's risk picture (`AllocationManager.poolRisk`), amounts in its asset.
+#[derive(Debug, Clone, Serialize)]
+pub struct PoolSummary {
+    /// Its name in the scenario.
+    pub name: String,
+    /// Its vault id, once a deposit created it.
+    pub id: Option<String>,
+    /// Its operator.
+    pub operator: String,
+    /// The asset its amounts are in (a tier's base asset).
+    pub asset: String,
+    /// The base pool, for a tier.
+    pub tier_of: Option<String>,
+    /// Slashable value.
+    pub value: String,
+    /// Value backing isolated allocations.
+    pub isolated: String,
+    /// Value left for shared allocations (value − isolated).
+    pub shared_stake: String,
+    /// Sum of shared allocations, in assets.
+    pub total_shared: String,
+    /// total_shared / shared_stake, as a multiple (`1.75x`).
+    pub reuse_ratio: String,
+    /// The pool's reuse cap, as a multiple.
+    pub reuse_cap: String,
+    /// Cascade-guard usage in the current window, as a percentage.
+    pub guard_used: String,
+}
+
+/// An AVS and what backs it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AvsSummary {
+    /// Its name in the scenario.
+    pub name: String,
+    /// Its id in the manager.
+    pub id: u32,
+    /// `instant`, `veto`, `double_sign` or `committee`.
+    pub kind: String,
+    /// Who receives what it slashes (`burn` or an actor).
+    pub sink: String,
+    /// Its backing in each pool with an allocation to it.
+    pub backings: Vec<BackingSummary>,
+}
+
+/// One pool's part in an AVS's backing.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackingSummary {
+    /// The pool.
+    pub pool: String,
+    /// `isolated` or `shared`.
+    pub mode: String,
+    /// Slashable by the AVS now.
+    pub backing: String,
+    /// The asset of `backing`.
+    pub asset: String,
+}
+
+/// A staker's holdings.
+#[derive(Debug, Clone, Serialize)]
+pub struct StakerSummary {
+    /// The staker.
+    pub name: String,
+    /// Positions in declared pools.
+    pub positions: Vec<PositionSummary>,
+    /// Unclaimed withdrawals, by pool.
+    pub escrow: Vec<EscrowSummary>,
+    /// Token balances outside the vault (non-zero ones).
+    pub wallet: Vec<TokenAmount>,
+}
+
+/// A staker's position in one pool.
+#[derive(Debug, Clone, Serialize)]
+pub struct PositionSummary {
+    /// The pool.
+    pub pool: String,
+    /// Shares held (a tier's shares over base shares).
+    pub shares: String,
+    /// What they redeem for now, in `asset`.
+    pub value: String,
+    /// The asset of `value` (a tier's base asset).
+    pub asset: String,
+}
+
+/// A staker's unclaimed withdrawals from one pool.
+#[derive(Debug, Clone, Serialize)]
+pub struct EscrowSummary {
+    /// The pool.
+    pub pool: String,
+    /// How many withdrawals.
+    pub withdrawals: usize,
+    /// What claiming them would pay now, in `asset`.
+    pub value: String,
+    /// The asset of `value`.
+    pub asset: String,
+}
+
+/// An amount of one token.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenAmount {
+    /// The token's symbol.
+    pub asset: String,
+    /// The amount in token units.
+    pub amount: String,
+}
+
+/// What one AVS's sink holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct SinkSummary {
+    /// The AVS.
+    pub avs: String,
+    /// The sink (`burn` or an actor).
+    pub holder: String,
+    /// Non-zero balances.
+    pub balances: Vec<TokenAmount>,
+}
