@@ -1,0 +1,1777 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Vm} from "forge-std/Vm.sol";
+
+import {AllocationManager} from "../../contracts/AllocationManager.sol";
+import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
+import {IOperatorRegistry} from "../../contracts/interfaces/IOperatorRegistry.sol";
+import {IStakeVault} from "../../contracts/interfaces/IStakeVault.sol";
+import {IsolationFixture} from "../utils/IsolationFixture.sol";
+
+/// @notice Unit tests for AllocationManager: every external function, every revert path (exact error and args),
+/// every event, and the weight accounting with numbers worked out by hand.
+///
+/// Notation used in the comments: W = the pool's total weight (1e27 for a fresh pool), V = the vault's slashable
+/// value of the pool, iso = the pool's committed isolated weight. Backing of an isolated allocation of weight w is
+/// w·V/W; of a shared one min(w, W − iso)·V/W. A slash of s removes ⌈W·s/V⌉ from the allocation and from W.
+/// The base pool `pool` holds alice's 1,000 WETH at price 1 (1,000e18 shares) unless a test says otherwise.
+contract AllocationManagerTest is IsolationFixture {
+    uint96 internal constant W = 1e27;
+    IAllocationManager.Mode internal constant NONE = IAllocationManager.Mode.None;
+    IAllocationManager.Mode internal constant ISO = IAllocationManager.Mode.Isolated;
+    IAllocationManager.Mode internal constant SHARED = IAllocationManager.Mode.Shared;
+
+    address internal alice = makeAddr("alice");
+    address internal bob = makeAddr("bob");
+    address internal stranger = makeAddr("stranger");
+    address internal module2 = makeAddr("module2");
+    address internal module3 = makeAddr("module3");
+    address internal sink2 = makeAddr("sink2");
+    address internal sink3 = makeAddr("sink3");
+
+    uint256 internal pool;
+    uint256 internal t0;
+
+    function setUp() public override {
+        super.setUp();
+        t0 = block.timestamp;
+        (pool,) = _deposit(alice, opA, weth, 1000 ether);
+    }
+
+    // ================================================================== helpers
+
+    function _warp(uint256 dt) internal {
+        vm.warp(block.timestamp + dt);
+    }
+
+    function _optIn(address operator, uint32 avsId) internal {
+        vm.prank(operator);
+        manager.optIn(avsId);
+    }
+
+    /// @dev Allocates without opting in (the caller arranged membership).
+    function _set(address operator, uint256 poolId, uint32 avsId, IAllocationManager.Mode mode, uint64 f) internal {
+        vm.prank(operator);
+        manager.allocate(poolId, avsId, mode, f);
+    }
+
+    function _request(address module_, uint32 avsId, uint256 poolId, uint64 f) internal returns (uint64) {
+        vm.prank(module_);
+        return manager.requestSlash(avsId, poolId, f);
+    }
+
+    function _execute(address module_, uint64 requestId) internal returns (uint256) {
+        vm.prank(module_);
+        return manager.executeSlash(requestId);
+    }
+
+    function _err(bytes4 selector) internal {
+        vm.expectRevert(abi.encodeWithSelector(selector));
+    }
+
+    /// @dev A tier pool of opB over `pool`, holding `baseShares` of alice's base shares.
+    function _tier(uint256 baseShares) internal returns (uint256 tierPool) {
+        vault.setTierAllowed(pool, true);
+        vm.prank(alice);
+        (tierPool,) = vault.depositToTier(pool, opB, baseShares);
+    }
+
+    function _ids(uint32 a) internal pure returns (uint32[] memory ids) {
+        ids = new uint32[](1);
+        ids[0] = a;
+    }
+
+    function _deploy(uint48 a, uint48 d, uint48 e) internal returns (AllocationManager) {
+        return new AllocationManager(vault, registry, address(this), a, d, e);
+    }
+
+    // ================================================================== constructor
+
+    function test_constructor_setsImmutablesAndDefaults() public view {
+        assertEq(address(manager.vault()), address(vault));
+        assertEq(address(manager.registry()), address(registry));
+        assertEq(manager.owner(), address(this));
+        assertEq(manager.allocationDelay(), 1 days);
+        assertEq(manager.deallocationDelay(), 3 days);
+        assertEq(manager.executionWindow(), 1 days);
+        assertEq(manager.defaultReuseCapBps(), 30_000);
+        assertEq(manager.maxReuseCapBps(), 100_000);
+        assertEq(manager.maxPathReuseBps(), 200_000);
+        assertEq(manager.guardMaxFractionWad(), 0.5e18);
+        assertEq(manager.guardWindow(), 1 days);
+        assertEq(manager.avsCount(), 0);
+        assertEq(manager.requestCount(), 0);
+    }
+
+    function test_RevertWhen_constructorZeroVault() public {
+        _err(IAllocationManager.ZeroAddress.selector);
+        new AllocationManager(IStakeVault(address(0)), registry, address(this), 1 days, 3 days, 1 days);
+    }
+
+    function test_RevertWhen_constructorZeroRegistry() public {
+        _err(IAllocationManager.ZeroAddress.selector);
+        new AllocationManager(vault, IOperatorRegistry(address(0)), address(this), 1 days, 3 days, 1 days);
+    }
+
+    function test_RevertWhen_constructorZeroOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
+        new AllocationManager(vault, registry, address(0), 1 days, 3 days, 1 days);
+    }
+
+    function test_RevertWhen_constructorZeroExecutionWindow() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidDelays.selector, 1 days, 3 days, 7 days));
+        _deploy(1 days, 3 days, 0);
+    }
+
+    function test_RevertWhen_constructorDeallocationEqualsExecutionWindow() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidDelays.selector, 1 days, 2 days, 7 days));
+        _deploy(1 days, 2 days, 2 days);
+    }
+
+    function test_RevertWhen_constructorDeallocationBelowExecutionWindow() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidDelays.selector, 1 days, 1 days, 7 days));
+        _deploy(1 days, 1 days, 2 days);
+    }
+
+    function test_RevertWhen_constructorDelaysReachEscrow() public {
+        // allocation 2 + deallocation 4 + execution 1 = 7 days = the escrow: not even an instant AVS would fit
+        // under the registration rule (veto window + execution + allocation + deallocation < escrow).
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidDelays.selector, 2 days, 4 days, 7 days));
+        _deploy(2 days, 4 days, 1 days);
+    }
+
+    function test_RevertWhen_constructorDelaysWithExecutionWindowReachEscrow() public {
+        // 1 + 5 = 6 days < 7 on their own, but with the 1-day execution window they reach the escrow.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidDelays.selector, 1 days, 5 days, 7 days));
+        _deploy(1 days, 5 days, 1 days);
+    }
+
+    function test_RevertWhen_constructorDelaysExceedEscrow() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidDelays.selector, 4 days, 4 days, 7 days));
+        _deploy(4 days, 4 days, 1 days);
+    }
+
+    function test_constructor_acceptsDelaysJustBelowEscrow() public {
+        AllocationManager m = _deploy(2 days, 4 days - 1, 1 days);
+        assertEq(m.allocationDelay(), 2 days);
+        assertEq(m.deallocationDelay(), 4 days - 1);
+        assertEq(m.executionWindow(), 1 days);
+        // And an instant AVS fits: 0 + 1 + 2 + (4 days − 1 s) = 7 days − 1 s < 7 days.
+        assertEq(m.registerAVS("instant", module, sink, address(0), 0, 1e18), 1);
+    }
+
+    // ================================================================== registerAVS
+
+    function test_registerAVS_storesAndEmits() public {
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AVSRegistered(1, avsAdmin, module, sink, address(0), 0, 1e18, "ipfs://avs");
+        uint32 id = _instantAVS(module, sink);
+        assertEq(id, 1);
+        assertEq(manager.avsCount(), 1);
+        IAllocationManager.AVS memory a = manager.getAVS(1);
+        assertEq(a.admin, avsAdmin);
+        assertEq(a.slasher, module);
+        assertEq(a.sink, sink);
+        assertEq(a.resolver, address(0));
+        assertEq(a.vetoWindow, 0);
+        assertEq(a.maxSlashWad, 1e18);
+
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AVSRegistered(2, stranger, module2, sink2, resolver, 1 days, 0.5e18, "uri2");
+        vm.prank(stranger);
+        uint32 id2 = manager.registerAVS("uri2", module2, sink2, resolver, 1 days, 0.5e18);
+        assertEq(id2, 2);
+        assertEq(manager.avsCount(), 2);
+        a = manager.getAVS(2);
+        assertEq(a.admin, stranger);
+        assertEq(a.slasher, module2);
+        assertEq(a.sink, sink2);
+        assertEq(a.resolver, resolver);
+        assertEq(a.vetoWindow, 1 days);
+        assertEq(a.maxSlashWad, 0.5e18);
+    }
+
+    function test_RevertWhen_registerAVSZeroSlasher() public {
+        _err(IAllocationManager.ZeroAddress.selector);
+        manager.registerAVS("x", address(0), sink, address(0), 0, 1e18);
+    }
+
+    function test_RevertWhen_registerAVSZeroSink() public {
+        _err(IAllocationManager.ZeroAddress.selector);
+        manager.registerAVS("x", module, address(0), address(0), 0, 1e18);
+    }
+
+    function test_RevertWhen_registerAVSZeroSlashCap() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidSlashCap.selector, 0));
+        manager.registerAVS("x", module, sink, address(0), 0, 0);
+    }
+
+    function test_RevertWhen_registerAVSSlashCapAboveOne() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidSlashCap.selector, 1e18 + 1));
+        manager.registerAVS("x", module, sink, address(0), 0, 1e18 + 1);
+    }
+
+    function test_RevertWhen_registerAVSResolverWithoutWindow() public {
+        // limit = deallocation 3 days − execution window 1 day = 2 days.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidVetoWindow.selector, 0, 2 days));
+        manager.registerAVS("x", module, sink, resolver, 0, 1e18);
+    }
+
+    function test_RevertWhen_registerAVSWindowWithoutResolver() public {
+        // Without a resolver the limit is 0.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidVetoWindow.selector, 1 days, 0));
+        manager.registerAVS("x", module, sink, address(0), 1 days, 1e18);
+    }
+
+    function test_RevertWhen_registerAVSWindowAboveDeallocationMinusExecution() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidVetoWindow.selector, 2 days + 1, 2 days));
+        manager.registerAVS("x", module, sink, resolver, 2 days + 1, 1e18);
+    }
+
+    function test_RevertWhen_registerAVSWindowBreaksEscrowSum() public {
+        // 2 days passes the first rule (≤ 3 − 1 days) but veto 2 + execution 1 + allocation 1 + deallocation 3
+        // = 7 days is not below the 7-day escrow.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidVetoWindow.selector, 2 days, 2 days));
+        manager.registerAVS("x", module, sink, resolver, 2 days, 1e18);
+    }
+
+    function test_registerAVS_acceptsWindowJustBelowEscrowSum() public {
+        // 2 days − 1 + 5 days = 7 days − 1 < 7 days.
+        uint32 id = manager.registerAVS("x", module, sink, resolver, 2 days - 1, 1e18);
+        assertEq(manager.getAVS(id).vetoWindow, 2 days - 1);
+    }
+
+    // ================================================================== setAVSMetadata
+
+    function test_setAVSMetadata_emits() public {
+        uint32 id = _instantAVS(module, sink);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AVSMetadataUpdated(id, "ipfs://new");
+        vm.prank(avsAdmin);
+        manager.setAVSMetadata(id, "ipfs://new");
+    }
+
+    function test_RevertWhen_setAVSMetadataNotAdmin() public {
+        uint32 id = _instantAVS(module, sink);
+        // Not even the AVS's own slashing module.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotAVSAdmin.selector, id, module));
+        vm.prank(module);
+        manager.setAVSMetadata(id, "x");
+    }
+
+    function test_RevertWhen_setAVSMetadataUnknownAVS() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownAVS.selector, 7));
+        vm.prank(avsAdmin);
+        manager.setAVSMetadata(7, "x");
+    }
+
+    // ================================================================== optIn / optOut
+
+    function test_optIn_setsMembershipAndEmits() public {
+        uint32 id = _instantAVS(module, sink);
+        assertFalse(manager.membership(id, opA).optedIn);
+        assertFalse(manager.isSlashable(id, opA));
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.OperatorOptedIn(id, opA);
+        _optIn(opA, id);
+        IAllocationManager.Membership memory m = manager.membership(id, opA);
+        assertTrue(m.optedIn);
+        assertEq(m.optedOutAt, 0);
+        assertTrue(manager.isSlashable(id, opA));
+    }
+
+    function test_RevertWhen_optInUnknownAVS() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownAVS.selector, 1));
+        vm.prank(opA);
+        manager.optIn(1);
+    }
+
+    function test_RevertWhen_optInNotOperator() public {
+        uint32 id = _instantAVS(module, sink);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotOperator.selector, stranger));
+        vm.prank(stranger);
+        manager.optIn(id);
+    }
+
+    function test_RevertWhen_optInTwice() public {
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opA, id);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.AlreadyOptedIn.selector, id, opA));
+        vm.prank(opA);
+        manager.optIn(id);
+    }
+
+    function test_optOut_setsMembershipAndEmits() public {
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opA, id);
+        _warp(5 hours);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.OperatorOptedOut(id, opA, uint48(block.timestamp + 3 days));
+        vm.prank(opA);
+        manager.optOut(id);
+        IAllocationManager.Membership memory m = manager.membership(id, opA);
+        assertFalse(m.optedIn);
+        assertEq(m.optedOutAt, block.timestamp);
+    }
+
+    function test_RevertWhen_optOutNotOptedIn() public {
+        uint32 id = _instantAVS(module, sink);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotOptedIn.selector, id, opA));
+        vm.prank(opA);
+        manager.optOut(id);
+    }
+
+    function test_RevertWhen_optOutTwice() public {
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opA, id);
+        vm.prank(opA);
+        manager.optOut(id);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotOptedIn.selector, id, opA));
+        vm.prank(opA);
+        manager.optOut(id);
+    }
+
+    function test_RevertWhen_optOutUnknownAVS() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownAVS.selector, 3));
+        vm.prank(opA);
+        manager.optOut(3);
+    }
+
+    /// @dev Isolated 50% (500 WETH) to an instant AVS; the operator opts out at t1. Slashable until t1 + 3 days − 1.
+    function _optedOutSetup() internal returns (uint32 id, uint256 t1) {
+        id = _instantAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        t1 = block.timestamp;
+        vm.prank(opA);
+        manager.optOut(id);
+    }
+
+    function test_optOut_staysSlashableForDeallocationDelay() public {
+        (uint32 id, uint256 t1) = _optedOutSetup();
+        vm.warp(t1 + 3 days - 1);
+        assertTrue(manager.isSlashable(id, opA));
+        assertEq(manager.slashableBacking(id, pool), 500 ether);
+        // 10% of 500 = 50 (5% of the pool, under the guard).
+        assertEq(_slash(module, id, pool, 0.1e18), 50 ether);
+        assertEq(weth.balanceOf(sink), 50 ether);
+    }
+
+    function test_optOut_notSlashableAfterDeallocationDelay() public {
+        (uint32 id, uint256 t1) = _optedOutSetup();
+        vm.warp(t1 + 3 days);
+        assertFalse(manager.isSlashable(id, opA));
+        assertEq(manager.slashableBacking(id, pool), 0);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotSlashable.selector, id, pool));
+        _slash(module, id, pool, 0.1e18);
+    }
+
+    function test_optIn_afterOptOutClearsOptedOutAt() public {
+        (uint32 id, uint256 t1) = _optedOutSetup();
+        vm.warp(t1 + 10 days);
+        assertFalse(manager.isSlashable(id, opA));
+        _optIn(opA, id);
+        IAllocationManager.Membership memory m = manager.membership(id, opA);
+        assertTrue(m.optedIn);
+        assertEq(m.optedOutAt, 0);
+        // The allocation never went away: 500 is slashable again.
+        assertEq(manager.slashableBacking(id, pool), 500 ether);
+    }
+
+    // ================================================================== allocate: success paths
+
+    function test_allocate_increaseCommitsAtOnceAndEmits() public {
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opA, id);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.PoolStateReset(pool, 1); // first touch of the pool
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AllocationModified(pool, id, ISO, 0, 0.5e27, uint40(t0 + 1 days));
+        _set(opA, pool, id, ISO, 0.5e18);
+
+        IAllocationManager.Allocation memory a = manager.getAllocation(pool, id);
+        assertEq(a.current, 0);
+        assertEq(a.pending, 0.5e27);
+        assertEq(a.effectAt, t0 + 1 days);
+        assertEq(uint8(a.mode), uint8(ISO));
+        assertEq(a.epoch, 1);
+        IAllocationManager.PoolState memory st = manager.getPoolState(pool);
+        assertEq(st.totalWeight, W);
+        assertEq(st.isolatedWeight, 0.5e27, "committed at once");
+        assertEq(st.sharedWeight, 0);
+        assertEq(st.epoch, 1);
+        assertEq(st.generation, 0);
+    }
+
+    function test_allocate_sharedIncreaseCommitsSharedWeight() public {
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opA, id);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AllocationModified(pool, id, SHARED, 0, 0.7e27, uint40(t0 + 1 days));
+        _set(opA, pool, id, SHARED, 0.7e18);
+        IAllocationManager.PoolState memory st = manager.getPoolState(pool);
+        assertEq(st.sharedWeight, 0.7e27);
+        assertEq(st.isolatedWeight, 0);
+    }
+
+    function test_allocate_allocationDelay() public {
+        uint32 id = _instantAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        vm.warp(t0 + 1 days - 1);
+        assertEq(manager.slashableBacking(id, pool), 0, "not slashable before the delay");
+        assertEq(manager.getAllocation(pool, id).current, 0);
+        vm.warp(t0 + 1 days);
+        // 0.5e27 · 1,000 / 1e27 = 500.
+        assertEq(manager.slashableBacking(id, pool), 500 ether, "full after the delay");
+        IAllocationManager.Allocation memory a = manager.getAllocation(pool, id);
+        assertEq(a.current, 0.5e27, "pending applied in the view");
+        assertEq(a.pending, 0.5e27);
+        assertEq(a.effectAt, 0);
+    }
+
+    function test_allocate_decreaseKeepsOldAmountSlashableUntilDelay() public {
+        uint32 a = _instantAVS(module, sink);
+        uint32 b = _instantAVS(module2, sink2);
+        _allocate(opA, pool, a, ISO, 0.8e18);
+        _warp(1 days);
+        uint256 t1 = block.timestamp;
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AllocationModified(pool, a, ISO, 0.8e27, 0.3e27, uint40(t1 + 3 days));
+        _set(opA, pool, a, ISO, 0.3e18);
+
+        // Until the deallocation takes effect the old 800 stays slashable and committed: B's 50% would need
+        // 0.8e27 + 0.5e27 = 1.3e27 of isolated weight, above W = 1e27.
+        vm.warp(t1 + 3 days - 1);
+        assertEq(manager.slashableBacking(a, pool), 800 ether);
+        assertEq(manager.getAllocation(pool, a).current, 0.8e27);
+        _optIn(opA, b);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.IsolatedOverCommitted.selector, 1.3e27, W));
+        _set(opA, pool, b, ISO, 0.5e18);
+
+        vm.warp(t1 + 3 days);
+        assertEq(manager.slashableBacking(a, pool), 300 ether);
+        IAllocationManager.Allocation memory al = manager.getAllocation(pool, a);
+        assertEq(al.current, 0.3e27);
+        assertEq(al.effectAt, 0);
+        // The finished deallocation frees its committed weight when applied (by anyone): then B's 50% fits,
+        // 0.3e27 + 0.5e27 = 0.8e27 ≤ 1e27.
+        vm.prank(stranger);
+        manager.applyPending(pool, _ids(a));
+        assertEq(manager.getPoolState(pool).isolatedWeight, 0.3e27);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AllocationModified(pool, b, ISO, 0, 0.5e27, uint40(t1 + 4 days));
+        _set(opA, pool, b, ISO, 0.5e18);
+        assertEq(manager.getPoolState(pool).isolatedWeight, 0.8e27);
+    }
+
+    function test_allocate_decreaseSlashedBeforeEffectKeepsOldAmount() public {
+        uint32 a = _instantAVS(module, sink);
+        _allocate(opA, pool, a, ISO, 0.8e18);
+        _warp(1 days);
+        _set(opA, pool, a, ISO, 0.3e18);
+        _warp(2 days);
+        // The pending decrease does not protect the stake: 40% of the still-slashable 800 = 320.
+        assertEq(_slash(module, a, pool, 0.4e18), 320 ether);
+        // cut = ⌈1e27 · 320/1,000⌉ = 0.32e27: current 0.48e27, pending 0.3e27 − 0.3e27 → 0 (the cut exceeds it).
+        IAllocationManager.Allocation memory al = manager.getAllocation(pool, a);
+        assertEq(al.current, 0.48e27);
+        assertEq(al.pending, 0);
+        assertEq(manager.getPoolState(pool).isolatedWeight, 0.48e27);
+    }
+
+    function test_allocate_modeCanChangeOnceFullyDeallocated() public {
+        uint32 id = _instantAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        _set(opA, pool, id, ISO, 0);
+        _warp(3 days);
+        uint256 t1 = block.timestamp;
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AllocationModified(pool, id, SHARED, 0, 0.4e27, uint40(t1 + 1 days));
+        _set(opA, pool, id, SHARED, 0.4e18);
+        IAllocationManager.PoolState memory st = manager.getPoolState(pool);
+        assertEq(st.isolatedWeight, 0, "the matured decrease was applied by this call");
+        assertEq(st.sharedWeight, 0.4e27);
+    }
+
+    function test_allocate_decreaseAllowedWhileNotOptedIn() public {
+        uint32 id = _instantAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        vm.prank(opA);
+        manager.optOut(id);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AllocationModified(pool, id, ISO, 0.5e27, 0.1e27, uint40(block.timestamp + 3 days));
+        _set(opA, pool, id, ISO, 0.1e18);
+    }
+
+    // ================================================================== allocate: reverts
+
+    function test_RevertWhen_allocateModeNone() public {
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opA, id);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ModeMismatch.selector, NONE, NONE));
+        _set(opA, pool, id, NONE, 0.5e18);
+    }
+
+    function test_RevertWhen_allocateModeMismatch() public {
+        uint32 id = _instantAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ModeMismatch.selector, ISO, SHARED));
+        _set(opA, pool, id, SHARED, 0.2e18);
+    }
+
+    function test_RevertWhen_allocateFractionAboveOne() public {
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opA, id);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidFraction.selector, 1e18 + 1));
+        _set(opA, pool, id, ISO, 1e18 + 1);
+    }
+
+    function test_RevertWhen_allocateUnknownAVS() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownAVS.selector, 42));
+        _set(opA, pool, 42, ISO, 0.5e18);
+    }
+
+    function test_RevertWhen_allocateUnknownPool() public {
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opA, id);
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.UnknownPool.selector, 99));
+        _set(opA, 99, id, ISO, 0.5e18);
+    }
+
+    function test_RevertWhen_allocateNotPoolOperator() public {
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opB, id);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotPoolOperator.selector, pool, opB));
+        _set(opB, pool, id, ISO, 0.5e18);
+    }
+
+    function test_RevertWhen_allocatePendingChange() public {
+        uint32 id = _instantAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        vm.warp(t0 + 1 days - 1);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PendingChange.selector, uint40(t0 + 1 days)));
+        _set(opA, pool, id, ISO, 0.6e18);
+        // At effectAt the change has matured and a new one is accepted.
+        vm.warp(t0 + 1 days);
+        _set(opA, pool, id, ISO, 0.6e18);
+        assertEq(manager.getAllocation(pool, id).pending, 0.6e27);
+    }
+
+    function test_RevertWhen_allocateNoChangeFromZero() public {
+        uint32 id = _instantAVS(module, sink);
+        _err(IAllocationManager.NoChange.selector);
+        _set(opA, pool, id, ISO, 0);
+    }
+
+    function test_RevertWhen_allocateNoChangeSameFraction() public {
+        uint32 id = _instantAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        _err(IAllocationManager.NoChange.selector);
+        _set(opA, pool, id, ISO, 0.5e18);
+    }
+
+    function test_RevertWhen_allocateIncreaseNotOptedIn() public {
+        uint32 id = _instantAVS(module, sink);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotOptedIn.selector, id, opA));
+        _set(opA, pool, id, ISO, 0.5e18);
+    }
+
+    function test_RevertWhen_allocateIncreaseWhileVaultPaused() public {
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opA, id);
+        vm.prank(guardian);
+        vault.pause();
+        _err(IAllocationManager.AllocationsPaused.selector);
+        _set(opA, pool, id, ISO, 0.5e18);
+    }
+
+    function test_allocate_decreaseAllowedWhileVaultPaused() public {
+        uint32 id = _instantAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        vm.prank(guardian);
+        vault.pause();
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AllocationModified(pool, id, ISO, 0.5e27, 0.2e27, uint40(block.timestamp + 3 days));
+        _set(opA, pool, id, ISO, 0.2e18);
+    }
+
+    function test_RevertWhen_allocateIsolatedOverCommitted() public {
+        uint32 a = _instantAVS(module, sink);
+        uint32 b = _instantAVS(module2, sink2);
+        _allocate(opA, pool, a, ISO, 0.6e18);
+        _optIn(opA, b);
+        // A is still pending, but increases count at once: 0.6e27 + 0.5e27 = 1.1e27 > 1e27.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.IsolatedOverCommitted.selector, 1.1e27, W));
+        _set(opA, pool, b, ISO, 0.5e18);
+        // Exactly the rest fits.
+        _set(opA, pool, b, ISO, 0.4e18);
+        assertEq(manager.getPoolState(pool).isolatedWeight, W);
+    }
+
+    function test_RevertWhen_allocateSharedAboveReuseCap() public {
+        uint32 x = _instantAVS(module, sink);
+        uint32 y = _instantAVS(module, sink);
+        uint32 z = _instantAVS(module, sink);
+        uint32 s4 = _instantAVS(module, sink);
+        _allocate(opA, pool, x, SHARED, 1e18);
+        _allocate(opA, pool, y, SHARED, 1e18);
+        _allocate(opA, pool, z, SHARED, 1e18); // 3e27 = 3 × (W − 0): exactly at the default cap
+        _optIn(opA, s4);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReuseCapExceeded.selector, 3.1e27, 3e27));
+        _set(opA, pool, s4, SHARED, 0.1e18);
+    }
+
+    function test_RevertWhen_allocateIsolatedPushesSharedAboveReuseCap() public {
+        uint32 x = _instantAVS(module, sink);
+        uint32 y = _instantAVS(module, sink);
+        uint32 z = _instantAVS(module, sink);
+        uint32 i = _instantAVS(module, sink);
+        _allocate(opA, pool, x, SHARED, 1e18);
+        _allocate(opA, pool, y, SHARED, 1e18);
+        _allocate(opA, pool, z, SHARED, 1e18);
+        _optIn(opA, i);
+        // Isolating 10% shrinks the shared stake to 0.9e27: limit 3 × 0.9e27 = 2.7e27 < 3e27.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReuseCapExceeded.selector, 3e27, 2.7e27));
+        _set(opA, pool, i, ISO, 0.1e18);
+    }
+
+    function test_RevertWhen_allocateTierPathReuseTooHigh() public {
+        // Base cap 10× (path 100,000 ≤ 200,000 while no tier exists), then a tier with the default 3×:
+        // path = 30,000 × 100,000 / 10,000 = 300,000 > 200,000.
+        manager.setReuseCap(pool, 100_000);
+        uint256 tier = _tier(400e18);
+        assertEq(manager.pathReuseBps(tier), 300_000);
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opB, id);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 300_000, 200_000));
+        _set(opB, tier, id, ISO, 0.5e18);
+        // A 2× tier cap brings the path to 20,000 × 100,000 / 10,000 = 200,000: allowed.
+        manager.setReuseCap(tier, 20_000);
+        _set(opB, tier, id, ISO, 0.5e18);
+        assertEq(manager.getAllocation(tier, id).pending, 0.5e27);
+    }
+
+    // ================================================================== slash: reverts
+
+    function test_RevertWhen_slashNotSlasher() public {
+        uint32 id = _instantAVS(module, sink);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotAVSSlasher.selector, id, stranger));
+        _slash(stranger, id, pool, 0.1e18);
+    }
+
+    function test_RevertWhen_slashUnknownAVS() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownAVS.selector, 5));
+        _slash(module, 5, pool, 0.1e18);
+    }
+
+    function test_RevertWhen_slashVetoFlowRequired() public {
+        uint32 id = _vetoAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.VetoFlowRequired.selector, id));
+        _slash(module, id, pool, 0.1e18);
+    }
+
+    function test_RevertWhen_slashZeroFraction() public {
+        uint32 id = _instantAVS(module, sink);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidFraction.selector, 0));
+        _slash(module, id, pool, 0);
+    }
+
+    function test_RevertWhen_slashFractionAboveOne() public {
+        uint32 id = _instantAVS(module, sink);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidFraction.selector, 1e18 + 1));
+        _slash(module, id, pool, 1e18 + 1);
+    }
+
+    function test_RevertWhen_slashAboveMax() public {
+        vm.prank(avsAdmin);
+        uint32 id = manager.registerAVS("capped", module, sink, address(0), 0, 0.5e18);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.SlashAboveMax.selector, 0.5e18 + 1, 0.5e18));
+        _slash(module, id, pool, 0.5e18 + 1);
+        // At the cap: 50% of 500 = 250.
+        assertEq(_slash(module, id, pool, 0.5e18), 250 ether);
+    }
+
+    function test_RevertWhen_slashUnallocatedPool() public {
+        uint32 id = _instantAVS(module, sink);
+        _optIn(opA, id);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotSlashable.selector, id, pool));
+        _slash(module, id, pool, 0.1e18);
+    }
+
+    function test_RevertWhen_slashNeverOptedIn() public {
+        uint32 id = _instantAVS(module, sink);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotSlashable.selector, id, pool));
+        _slash(module, id, pool, 0.1e18);
+    }
+
+    function test_slash_allocationNotYetEffectiveTakesNothing() public {
+        uint32 id = _instantAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        vm.warp(t0 + 1 days - 1);
+        assertEq(manager.slashableBacking(id, pool), 0);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.OperatorSlashed(id, pool, opA, 0.5e18, 0, 0);
+        assertEq(_slash(module, id, pool, 0.5e18), 0);
+        assertEq(weth.balanceOf(sink), 0);
+        assertEq(vault.slashableAssets(pool), 1000 ether);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0);
+    }
+
+    // ================================================================== slash: success
+
+    function test_slash_isolatedMovesTokensAndWeights() public {
+        uint32 id = _instantAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        // 20% of 500 = 100.
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.OperatorSlashed(id, pool, opA, 0.2e18, 100 ether, 0);
+        assertEq(_slash(module, id, pool, 0.2e18), 100 ether);
+        assertEq(weth.balanceOf(sink), 100 ether);
+        assertEq(vault.slashableAssets(pool), 900 ether);
+        // cut = ⌈1e27 · 100/1,000⌉ = 0.1e27 off the allocation and W.
+        IAllocationManager.Allocation memory a = manager.getAllocation(pool, id);
+        assertEq(a.current, 0.4e27);
+        assertEq(a.pending, 0.4e27);
+        IAllocationManager.PoolState memory st = manager.getPoolState(pool);
+        assertEq(st.totalWeight, 0.9e27);
+        assertEq(st.isolatedWeight, 0.4e27);
+        // 0.4e27 · 900 / 0.9e27 = 400.
+        assertEq(manager.slashableBacking(id, pool), 400 ether);
+        // Alice's 1,000 shares now redeem for 900.
+        assertEq(vault.convertToAssets(pool, 1000e18), 900 ether);
+    }
+
+    /// @dev A 30% isolated to A, 20% isolated to B, 50% shared to X and 80% shared to Y (shared stake 500).
+    function test_slash_isolatedLeavesOtherCompartmentsWhole() public {
+        uint32 a = _instantAVS(module, sink);
+        uint32 b = _instantAVS(module2, sink2);
+        uint32 x = _instantAVS(module3, sink3);
+        uint32 y = _instantAVS(module3, sink3);
+        _allocate(opA, pool, a, ISO, 0.3e18);
+        _allocate(opA, pool, b, ISO, 0.2e18);
+        _allocate(opA, pool, x, SHARED, 0.5e18);
+        _allocate(opA, pool, y, SHARED, 0.8e18); // Σ shared 1.3e27 ≤ 3 × 0.5e27
+        _warp(1 days);
+        assertEq(manager.slashableBacking(a, pool), 300 ether);
+        assertEq(manager.slashableBacking(b, pool), 200 ether);
+        assertEq(manager.slashableBacking(x, pool), 500 ether);
+        assertEq(manager.slashableBacking(y, pool), 500 ether, "min(0.8e27, 0.5e27) -> 500");
+
+        // A slashes 50% of 300 = 150. cut = ⌈1e27 · 150/1,000⌉ = 0.15e27: W 0.85e27, iso 0.35e27, V 850.
+        assertEq(_slash(module, a, pool, 0.5e18), 150 ether);
+        assertEq(manager.slashableBacking(a, pool), 150 ether, "0.15e27 * 850 / 0.85e27");
+        assertEq(manager.slashableBacking(b, pool), 200 ether, "0.2e27 * 850 / 0.85e27: unchanged");
+        assertEq(manager.slashableBacking(x, pool), 500 ether, "shared stake 0.85e27 - 0.35e27 = 0.5e27: unchanged");
+        assertEq(manager.slashableBacking(y, pool), 500 ether);
+        IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
+        assertEq(r.value, 850 ether);
+        assertEq(r.totalIsolated, 350 ether);
+        assertEq(r.sharedStake, 500 ether);
+        assertEq(r.totalShared, 1300 ether);
+        assertEq(r.reuseRatioWad, 2.6e18);
+        assertEq(r.guardUsedWad, 0.15e18);
+        assertEq(weth.balanceOf(sink), 150 ether);
+        assertEq(weth.balanceOf(sink2), 0);
+        assertEq(weth.balanceOf(sink3), 0);
+    }
+
+    /// @dev I 20% isolated (200); X 60% and Y 30% shared over a shared stake of 800.
+    function test_slash_sharedIsElastic() public {
+        uint32 i = _instantAVS(module, sink);
+        uint32 x = _instantAVS(module2, sink2);
+        uint32 y = _instantAVS(module3, sink3);
+        _allocate(opA, pool, i, ISO, 0.2e18);
+        _allocate(opA, pool, x, SHARED, 0.6e18);
+        _allocate(opA, pool, y, SHARED, 0.3e18);
+        _warp(1 days);
+        assertEq(manager.slashableBacking(x, pool), 600 ether);
+        assertEq(manager.slashableBacking(y, pool), 300 ether);
+
+        // X takes 50% of 600 = 300: cut 0.3e27, W 0.7e27, V 700. Shared stake (0.7 − 0.2)e27 → 500 ≥ Y's 300:
+        // Y keeps its 300; I keeps 0.2e27 · 700 / 0.7e27 = 200.
+        assertEq(_slash(module2, x, pool, 0.5e18), 300 ether);
+        assertEq(manager.slashableBacking(x, pool), 300 ether);
+        assertEq(manager.slashableBacking(y, pool), 300 ether, "shared stake still above Y's limit");
+        assertEq(manager.slashableBacking(i, pool), 200 ether);
+        assertEq(manager.poolRisk(pool).sharedStake, 500 ether);
+
+        // A day later (guard drained) X takes all of its 300 (300/700 ≈ 43% < 50%): cut 0.3e27, W 0.4e27, V 400.
+        // Shared stake (0.4 − 0.2)e27 → 200 < Y's 300: Y falls to 200. I still 200.
+        _warp(1 days);
+        assertEq(_slash(module2, x, pool, 1e18), 300 ether);
+        assertEq(manager.slashableBacking(x, pool), 0);
+        assertEq(manager.slashableBacking(y, pool), 200 ether, "elastic: capped by the shared stake");
+        assertEq(manager.slashableBacking(i, pool), 200 ether);
+        assertEq(manager.poolRisk(pool).sharedStake, 200 ether);
+        assertEq(weth.balanceOf(sink2), 600 ether);
+    }
+
+    function test_slash_sharedSlashPushesPoolOverReuseCap() public {
+        uint32 x = _instantAVS(module, sink);
+        uint32 y = _instantAVS(module2, sink2);
+        uint32 z = _instantAVS(module3, sink3);
+        _allocate(opA, pool, x, SHARED, 1e18);
+        _allocate(opA, pool, y, SHARED, 1e18);
+        _allocate(opA, pool, z, SHARED, 1e18);
+        _warp(1 days);
+        // X takes 40% of 1,000 = 400: cut 0.4e27, W 0.6e27, shared weights 3e27 − 0.4e27 = 2.6e27 against a limit
+        // of 3 × 0.6e27 = 1.8e27.
+        assertEq(_slash(module, x, pool, 0.4e18), 400 ether);
+        IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
+        assertEq(r.value, 600 ether);
+        assertEq(r.sharedStake, 600 ether);
+        assertEq(r.totalShared, 2600 ether, "2.6e27 * 600 / 0.6e27");
+        assertEq(r.reuseRatioWad, 4_333_333_333_333_333_333, "2,600 / 600, rounded down");
+        assertEq(r.reuseCapWad, 3e18);
+
+        // New shared weight is refused: 1% of 0.6e27 = 0.006e27 on top of 2.6e27.
+        uint32 s4 = _instantAVS(module, sink);
+        _optIn(opA, s4);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReuseCapExceeded.selector, 2.606e27, 1.8e27));
+        _set(opA, pool, s4, SHARED, 0.01e18);
+        // So is new isolated weight (it shrinks the shared stake): 10% = 0.06e27, limit 3 × 0.54e27 = 1.62e27.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReuseCapExceeded.selector, 2.6e27, 1.62e27));
+        _set(opA, pool, s4, ISO, 0.1e18);
+        // A decrease goes through: Y from 1e27 to 50% of W = 0.3e27.
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AllocationModified(pool, y, SHARED, 1e27, 0.3e27, uint40(block.timestamp + 3 days));
+        _set(opA, pool, y, SHARED, 0.5e18);
+    }
+
+    function test_allocations_followDepositsAndMaturedWithdrawalsProRata() public {
+        uint32 i = _instantAVS(module, sink);
+        uint32 x = _instantAVS(module2, sink2);
+        _allocate(opA, pool, i, ISO, 0.5e18);
+        _allocate(opA, pool, x, SHARED, 0.3e18);
+        _warp(1 days);
+        assertEq(manager.slashableBacking(i, pool), 500 ether);
+        assertEq(manager.slashableBacking(x, pool), 300 ether);
+
+        // bob deposits 500 at price 1: V 1,500, weights unchanged, every allocation × 1.5.
+        _deposit(bob, opA, weth, 500 ether);
+        assertEq(manager.slashableBacking(i, pool), 750 ether);
+        assertEq(manager.slashableBacking(x, pool), 450 ether);
+        assertEq(manager.getAllocation(pool, i).current, 0.5e27, "weights do not move");
+
+        // alice queues 600 shares (= 600 WETH). Still slashable until maturity.
+        uint256 tq = block.timestamp;
+        _queue(alice, pool, 600e18);
+        vm.warp(tq + ESCROW - 1);
+        assertEq(manager.slashableBacking(i, pool), 750 ether);
+        // At maturity V = 900: every allocation × 900/1,500 = 0.6.
+        vm.warp(tq + ESCROW);
+        assertEq(vault.slashableAssets(pool), 900 ether);
+        assertEq(manager.slashableBacking(i, pool), 450 ether);
+        assertEq(manager.slashableBacking(x, pool), 270 ether);
+        IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
+        assertEq(r.totalIsolated, 450 ether);
+        assertEq(r.sharedStake, 450 ether);
+        assertEq(r.totalShared, 270 ether);
+    }
+
+    // ================================================================== cascade guard
+
+    /// @dev X and Y both 100% shared over the whole 1,000, each with its own sink.
+    function _guardSetup() internal returns (uint32 x, uint32 y) {
+        x = _instantAVS(module, sink);
+        y = _instantAVS(module2, sink2);
+        _allocate(opA, pool, x, SHARED, 1e18);
+        _allocate(opA, pool, y, SHARED, 1e18);
+        _warp(1 days);
+    }
+
+    function test_guard_secondSlashCutToOneSixthOfWhatIsLeft() public {
+        (uint32 x, uint32 y) = _guardSetup();
+        // X takes 40% of 1,000 = 400: bucket 0.4. V 600, W 0.6e27, Y backed by min(1e27, 0.6e27) → 600.
+        assertEq(_slash(module, x, pool, 0.4e18), 400 ether);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0.4e18);
+        assertEq(manager.slashableBacking(y, pool), 600 ether);
+
+        // Y asks 40% of 600 = 240. The bucket counts the fraction of the window's starting value lost, compounding:
+        // 0.4 + (240/600)(1 − 0.4) = 0.64 > 0.5. What fits: 0.4 + f(1 − 0.4) = 0.5 → f = 0.1/0.6 = 1/6 of the
+        // 600 left = 100 (= the 10 points of the original 1,000 still allowed).
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.CascadeGuardTripped(pool, y, 240 ether, 100 ether);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.OperatorSlashed(y, pool, opA, 0.4e18, 100 ether, 0);
+        assertEq(_slash(module2, y, pool, 0.4e18), 100 ether);
+        assertEq(weth.balanceOf(sink2), 100 ether);
+        assertEq(vault.slashableAssets(pool), 500 ether, "exactly half the day's starting value is gone");
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0.5e18);
+
+        // A full bucket lets nothing through.
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.CascadeGuardTripped(pool, x, 50 ether, 0);
+        assertEq(_slash(module, x, pool, 0.1e18), 0, "10% of X's 500");
+        assertEq(vault.slashableAssets(pool), 500 ether);
+    }
+
+    function test_guard_refillsLinearly() public {
+        (uint32 x, uint32 y) = _guardSetup();
+        _slash(module, x, pool, 0.4e18);
+        _slash(module2, y, pool, 0.4e18); // bucket full at 0.5, V 500
+        uint256 t1 = block.timestamp;
+        // Drains 0.5 per day: after half a day 0.5 − 0.25 = 0.25.
+        vm.warp(t1 + 12 hours);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0.25e18);
+        // W: 1e27 − 0.4e27 − ⌈0.6e27 · 100/600⌉ = 0.5e27; X's weight 0.6e27 → min(0.6, 0.5)e27 → 500.
+        // X takes 20% of 500 = 100 in full: 0.25 + (100/500)(1 − 0.25) = 0.40 ≤ 0.5.
+        assertEq(_slash(module, x, pool, 0.2e18), 100 ether);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0.4e18);
+        // 0.4 drains in 0.8 days; after a full day the bucket is empty.
+        vm.warp(t1 + 12 hours + 1 days);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0);
+    }
+
+    // ================================================================== full slash: pool reset
+
+    function test_fullSlash_resetsPoolStateAndPoolCanBeAllocatedAgain() public {
+        manager.setGuard(1e18, 1 days);
+        uint32 x = _instantAVS(module, sink);
+        _allocate(opA, pool, x, ISO, 1e18);
+        _warp(1 days);
+        assertEq(_slash(module, x, pool, 1e18), 1000 ether);
+        assertEq(vault.slashableAssets(pool), 0);
+        assertEq(vault.getPool(pool).generation, 1);
+
+        // The view already shows the new epoch: W back to 1e27, no allocations.
+        IAllocationManager.PoolState memory st = manager.getPoolState(pool);
+        assertEq(st.epoch, 2);
+        assertEq(st.generation, 1);
+        assertEq(st.totalWeight, W);
+        assertEq(st.isolatedWeight, 0);
+        assertEq(st.sharedWeight, 0);
+        IAllocationManager.Allocation memory a = manager.getAllocation(pool, x);
+        assertEq(a.current, 0);
+        assertEq(a.pending, 0);
+        assertEq(uint8(a.mode), uint8(NONE));
+        assertEq(a.epoch, 2);
+        assertEq(manager.slashableBacking(x, pool), 0);
+
+        // bob brings 500 to the fresh generation (price 1 again); the old allocation is gone.
+        _deposit(bob, opA, weth, 500 ether);
+        assertEq(manager.slashableBacking(x, pool), 0, "the old epoch's allocation does not back the new stake");
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotSlashable.selector, x, pool));
+        _slash(module, x, pool, 0.1e18);
+
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.PoolStateReset(pool, 2);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AllocationModified(pool, x, ISO, 0, 0.5e27, uint40(block.timestamp + 1 days));
+        _set(opA, pool, x, ISO, 0.5e18);
+        _warp(1 days);
+        // 0.5e27 · 500 / 1e27 = 250; the guard (100%/day) has drained. 10% of 250 = 25.
+        assertEq(manager.slashableBacking(x, pool), 250 ether);
+        assertEq(_slash(module, x, pool, 0.1e18), 25 ether);
+        assertEq(weth.balanceOf(sink), 1025 ether);
+    }
+
+    // ================================================================== requestSlash
+
+    function test_requestSlash_storesAndEmits() public {
+        uint32 id = _vetoAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        uint40 at = uint40(block.timestamp + 1 days);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.SlashRequested(1, id, pool, 0.5e18, at);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.PoolFrozen(pool, at + 1 days); // until the request can no longer execute
+        assertEq(_request(module, id, pool, 0.5e18), 1);
+        assertEq(manager.frozenUntil(pool), at + 1 days);
+        assertEq(manager.requestCount(), 1);
+        IAllocationManager.Request memory r = manager.getRequest(1);
+        assertEq(r.avsId, id);
+        assertEq(r.poolId, pool);
+        assertEq(r.fractionWad, 0.5e18);
+        assertEq(r.executableAt, at);
+        assertEq(uint8(r.status), uint8(IAllocationManager.RequestStatus.Pending));
+        // Nothing moves until execution.
+        assertEq(vault.slashableAssets(pool), 1000 ether);
+        assertEq(_request(module, id, pool, 0.1e18), 2);
+        // An unknown request reads as all zeros.
+        assertEq(uint8(manager.getRequest(3).status), uint8(IAllocationManager.RequestStatus.None));
+    }
+
+    function test_RevertWhen_requestSlashNoVetoFlow() public {
+        uint32 id = _instantAVS(module, sink);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NoVetoFlow.selector, id));
+        _request(module, id, pool, 0.5e18);
+    }
+
+    function test_RevertWhen_requestSlashNotSlasher() public {
+        uint32 id = _vetoAVS(module, sink);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotAVSSlasher.selector, id, resolver));
+        _request(resolver, id, pool, 0.5e18);
+    }
+
+    function test_RevertWhen_requestSlashInvalidFraction() public {
+        uint32 id = _vetoAVS(module, sink);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidFraction.selector, 0));
+        _request(module, id, pool, 0);
+    }
+
+    function test_RevertWhen_requestSlashAboveMax() public {
+        vm.prank(avsAdmin);
+        uint32 id = manager.registerAVS("capped", module, sink, resolver, 1 days, 0.3e18);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.SlashAboveMax.selector, 0.4e18, 0.3e18));
+        _request(module, id, pool, 0.4e18);
+    }
+
+    function test_RevertWhen_requestSlashNothingAllocated() public {
+        uint32 id = _vetoAVS(module, sink);
+        _optIn(opA, id);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotSlashable.selector, id, pool));
+        _request(module, id, pool, 0.5e18);
+    }
+
+    function test_RevertWhen_requestSlashAllocationNotYetEffective() public {
+        uint32 id = _vetoAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        vm.warp(t0 + 1 days - 1);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotSlashable.selector, id, pool));
+        _request(module, id, pool, 0.5e18);
+    }
+
+    // ================================================================== vetoSlash
+
+    /// @dev A vetoable AVS with 50% isolated (500) and one pending request of 50%, executable at t1 + 1 day.
+    function _requested() internal returns (uint32 id, uint64 req, uint40 at) {
+        id = _vetoAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        req = _request(module, id, pool, 0.5e18);
+        at = uint40(block.timestamp + 1 days);
+    }
+
+    function test_vetoSlash_marksVetoedAndEmits() public {
+        (, uint64 req, uint40 at) = _requested();
+        vm.warp(at - 1);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.SlashVetoed(req, resolver);
+        vm.prank(resolver);
+        manager.vetoSlash(req);
+        assertEq(uint8(manager.getRequest(req).status), uint8(IAllocationManager.RequestStatus.Vetoed));
+    }
+
+    function test_RevertWhen_vetoSlashUnknownRequest() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownRequest.selector, 1));
+        vm.prank(resolver);
+        manager.vetoSlash(1);
+        _requested();
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownRequest.selector, 2));
+        vm.prank(resolver);
+        manager.vetoSlash(2);
+    }
+
+    function test_RevertWhen_vetoSlashNotResolver() public {
+        (, uint64 req,) = _requested();
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotResolver.selector, req, module));
+        vm.prank(module);
+        manager.vetoSlash(req);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotResolver.selector, req, avsAdmin));
+        vm.prank(avsAdmin);
+        manager.vetoSlash(req);
+    }
+
+    function test_RevertWhen_vetoSlashAtExactlyExecutableAt() public {
+        (, uint64 req, uint40 at) = _requested();
+        vm.warp(at);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.VetoWindowClosed.selector, req, at));
+        vm.prank(resolver);
+        manager.vetoSlash(req);
+        // And it executes: 50% of 500 = 250.
+        assertEq(_execute(module, req), 250 ether);
+    }
+
+    function test_RevertWhen_vetoSlashTwice() public {
+        (, uint64 req,) = _requested();
+        vm.prank(resolver);
+        manager.vetoSlash(req);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAllocationManager.RequestNotPending.selector, req, IAllocationManager.RequestStatus.Vetoed
+            )
+        );
+        vm.prank(resolver);
+        manager.vetoSlash(req);
+    }
+
+    function test_vetoSlash_vetoedRequestNeverExecutes() public {
+        (, uint64 req, uint40 at) = _requested();
+        vm.prank(resolver);
+        manager.vetoSlash(req);
+        bytes memory notPending = abi.encodeWithSelector(
+            IAllocationManager.RequestNotPending.selector, req, IAllocationManager.RequestStatus.Vetoed
+        );
+        vm.warp(at);
+        vm.expectRevert(notPending);
+        _execute(module, req);
+        vm.warp(at + 1 days);
+        vm.expectRevert(notPending);
+        _execute(module, req);
+        assertEq(weth.balanceOf(sink), 0);
+        assertEq(vault.slashableAssets(pool), 1000 ether);
+    }
+
+    // ================================================================== executeSlash
+
+    function test_executeSlash_atExecutableAt() public {
+        (uint32 id, uint64 req, uint40 at) = _requested();
+        vm.warp(at);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.OperatorSlashed(id, pool, opA, 0.5e18, 250 ether, req);
+        assertEq(_execute(module, req), 250 ether);
+        assertEq(weth.balanceOf(sink), 250 ether);
+        assertEq(uint8(manager.getRequest(req).status), uint8(IAllocationManager.RequestStatus.Executed));
+        assertEq(manager.slashableBacking(id, pool), 250 ether);
+    }
+
+    function test_executeSlash_atLastSecondOfExecutionWindow() public {
+        (, uint64 req, uint40 at) = _requested();
+        vm.warp(at + 1 days);
+        assertEq(_execute(module, req), 250 ether);
+    }
+
+    function test_RevertWhen_executeSlashUnknownRequest() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownRequest.selector, 9));
+        _execute(module, 9);
+    }
+
+    function test_RevertWhen_executeSlashNotSlasher() public {
+        (uint32 id, uint64 req, uint40 at) = _requested();
+        vm.warp(at);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotAVSSlasher.selector, id, resolver));
+        _execute(resolver, req);
+    }
+
+    function test_RevertWhen_executeSlashVetoWindowOpen() public {
+        (, uint64 req, uint40 at) = _requested();
+        vm.warp(at - 1);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.VetoWindowOpen.selector, req, at));
+        _execute(module, req);
+    }
+
+    function test_RevertWhen_executeSlashExpired() public {
+        (, uint64 req, uint40 at) = _requested();
+        vm.warp(at + 1 days + 1);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.RequestExpired.selector, req, at + 1 days));
+        _execute(module, req);
+        assertEq(weth.balanceOf(sink), 0);
+        assertEq(uint8(manager.getRequest(req).status), uint8(IAllocationManager.RequestStatus.Pending));
+    }
+
+    function test_RevertWhen_executeSlashTwice() public {
+        (, uint64 req, uint40 at) = _requested();
+        vm.warp(at);
+        _execute(module, req);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAllocationManager.RequestNotPending.selector, req, IAllocationManager.RequestStatus.Executed
+            )
+        );
+        _execute(module, req);
+        assertEq(weth.balanceOf(sink), 250 ether);
+    }
+
+    // ================================================================== veto flow: audit cases
+
+    function test_vetoFlow_amountReboundedByDeallocationInBetween() public {
+        uint32 id = _vetoAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.8e18);
+        _warp(1 days);
+        uint256 t1 = block.timestamp;
+        _set(opA, pool, id, ISO, 0.2e18); // takes effect at t1 + 3 days
+        vm.warp(t1 + 2 days);
+        assertEq(manager.slashableBacking(id, pool), 800 ether);
+        uint64 req = _request(module, id, pool, 0.5e18); // executable at t1 + 3 days
+        vm.warp(t1 + 3 days);
+        assertEq(manager.slashableBacking(id, pool), 200 ether);
+        // 50% of the backing at execution (200), not of the 800 at request time.
+        assertEq(_execute(module, req), 100 ether);
+        assertEq(weth.balanceOf(sink), 100 ether);
+    }
+
+    function test_vetoFlow_amountReboundedBySlashInBetween() public {
+        uint32 v = _vetoAVS(module, sink);
+        uint32 y = _instantAVS(module2, sink2);
+        _allocate(opA, pool, v, SHARED, 1e18);
+        _allocate(opA, pool, y, SHARED, 1e18);
+        _warp(1 days);
+        uint64 req = _request(module, v, pool, 0.25e18); // 25% of 1,000 = 250 at request time
+        _warp(1 hours);
+        // Y takes 20% = 200: W 0.8e27 = the shared stake; V's backing min(1e27, 0.8e27) → 800.
+        assertEq(_slash(module2, y, pool, 0.2e18), 200 ether);
+        assertEq(manager.slashableBacking(v, pool), 800 ether);
+        vm.warp(block.timestamp + 23 hours);
+        // 25% of 800 = 200, not the 250 of request time. (The bucket has drained 0.5 · 23/24 > 0.2: 0.25 ≤ 0.5.)
+        assertEq(_execute(module, req), 200 ether);
+        assertEq(vault.slashableAssets(pool), 600 ether);
+    }
+
+    function test_vetoFlow_overlappingRequestsNeverExceedBacking() public {
+        uint32 id = _vetoAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        uint64 r1 = _request(module, id, pool, 0.6e18);
+        uint64 r2 = _request(module, id, pool, 0.6e18);
+        _warp(1 days);
+        // First: 60% of 500 = 300. cut 0.3e27: allocation 0.2e27, W 0.7e27, V 700 → backing 200.
+        assertEq(_execute(module, r1), 300 ether);
+        assertEq(manager.slashableBacking(id, pool), 200 ether);
+        // Second: 60% of what is left = 120 (guard 0.3 + (120/700) · 0.7 = 0.42 ≤ 0.5).
+        assertEq(_execute(module, r2), 120 ether);
+        assertEq(weth.balanceOf(sink), 420 ether, "300 + 120 <= 500");
+        // cut ⌈0.7e27 · 120/700⌉ = 0.12e27: allocation 0.08e27, W 0.58e27, V 580 → 80.
+        assertEq(manager.slashableBacking(id, pool), 80 ether);
+    }
+
+    function test_vetoFlow_optOutDoesNotEscapePendingRequest() public {
+        (uint32 id, uint64 req, uint40 at) = _requested();
+        vm.prank(opA);
+        manager.optOut(id);
+        vm.warp(at + 1 days); // the last second of the execution window: 2 days < the 3-day opt-out tail
+        assertEq(_execute(module, req), 250 ether);
+    }
+
+    function test_vetoFlow_fullSlashInBetweenMakesRequestUnexecutable() public {
+        manager.setGuard(1e18, 1 days);
+        uint32 v = _vetoAVS(module, sink);
+        uint32 x = _instantAVS(module2, sink2);
+        _allocate(opA, pool, v, SHARED, 1e18);
+        _allocate(opA, pool, x, SHARED, 1e18);
+        _warp(1 days);
+        uint64 req = _request(module, v, pool, 0.5e18);
+        assertEq(_slash(module2, x, pool, 1e18), 1000 ether);
+        _deposit(bob, opA, weth, 100 ether);
+        _warp(1 days);
+        // The pool started a new epoch: the old allocation backs nothing.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotSlashable.selector, v, pool));
+        _execute(module, req);
+    }
+
+    // ================================================================== applyPending
+
+    function test_applyPending_appliesOnlyMaturedChanges() public {
+        uint32 a = _instantAVS(module, sink);
+        uint32 b = _instantAVS(module2, sink2);
+        uint32 c = _instantAVS(module3, sink3);
+        _allocate(opA, pool, a, ISO, 0.6e18);
+        _allocate(opA, pool, b, SHARED, 0.5e18);
+        _warp(1 days);
+        uint256 t1 = block.timestamp;
+        _set(opA, pool, a, ISO, 0.1e18); // decrease: matures at t1 + 3 days
+        _allocate(opA, pool, c, SHARED, 0.4e18); // increase: matures at t1 + 1 day
+        // b's increase matured at t1 and was never applied in storage.
+        vm.warp(t1 + 1 days);
+        uint32[] memory ids = new uint32[](4);
+        (ids[0], ids[1], ids[2], ids[3]) = (a, b, c, 77);
+
+        vm.recordLogs();
+        vm.prank(stranger); // anyone
+        manager.applyPending(pool, ids);
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        // b and c are due; a is not (t1 + 3 days) and AVS 77 has nothing: two events, in order.
+        assertEq(logs.length, 2);
+        _assertApplied(logs[0], b, SHARED, 0.5e27);
+        _assertApplied(logs[1], c, SHARED, 0.4e27);
+        IAllocationManager.PoolState memory st = manager.getPoolState(pool);
+        assertEq(st.isolatedWeight, 0.6e27, "a's decrease still committed");
+        assertEq(st.sharedWeight, 0.9e27, "increases were committed when made");
+
+        vm.warp(t1 + 3 days);
+        vm.recordLogs();
+        manager.applyPending(pool, ids);
+        logs = vm.getRecordedLogs();
+        assertEq(logs.length, 1);
+        _assertApplied(logs[0], a, ISO, 0.1e27);
+        assertEq(manager.getPoolState(pool).isolatedWeight, 0.1e27);
+
+        // Nothing left to apply: a no-op.
+        vm.recordLogs();
+        manager.applyPending(pool, ids);
+        assertEq(vm.getRecordedLogs().length, 0);
+    }
+
+    function _assertApplied(Vm.Log memory log, uint32 avsId, IAllocationManager.Mode mode, uint96 weight)
+        internal
+        view
+    {
+        assertEq(log.emitter, address(manager));
+        assertEq(log.topics[0], IAllocationManager.AllocationModified.selector);
+        assertEq(uint256(log.topics[1]), pool);
+        assertEq(uint256(log.topics[2]), avsId);
+        (IAllocationManager.Mode m, uint96 current, uint96 pending, uint40 effectAt) =
+            abi.decode(log.data, (IAllocationManager.Mode, uint96, uint96, uint40));
+        assertEq(uint8(m), uint8(mode));
+        assertEq(current, weight);
+        assertEq(pending, weight);
+        assertEq(effectAt, 0);
+    }
+
+    function test_applyPending_returnsStakeToTheSharedSide() public {
+        uint32 i = _instantAVS(module, sink);
+        uint32 x = _instantAVS(module2, sink2);
+        _allocate(opA, pool, i, ISO, 0.8e18);
+        _allocate(opA, pool, x, SHARED, 0.6e18); // the cap: 3 × (1 − 0.8) = 0.6
+        _warp(1 days);
+        _set(opA, pool, i, ISO, 0);
+        _warp(3 days);
+        assertEq(manager.slashableBacking(i, pool), 0);
+        // Until applied, the shared side still counts the committed 0.8e27: min(0.6, 0.2)e27 → 200.
+        assertEq(manager.slashableBacking(x, pool), 200 ether);
+        assertEq(manager.poolRisk(pool).totalIsolated, 800 ether);
+        manager.applyPending(pool, _ids(i));
+        assertEq(manager.slashableBacking(x, pool), 600 ether);
+        IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
+        assertEq(r.totalIsolated, 0);
+        assertEq(r.sharedStake, 1000 ether);
+        assertEq(r.reuseRatioWad, 0.6e18);
+    }
+
+    function test_applyPending_skipsAllocationsOfAnEndedEpoch() public {
+        manager.setGuard(1e18, 1 days);
+        uint32 x = _instantAVS(module, sink);
+        _allocate(opA, pool, x, ISO, 1e18);
+        _warp(1 days);
+        _set(opA, pool, x, ISO, 0.5e18); // pending decrease; the full 1,000 stays slashable
+        assertEq(_slash(module, x, pool, 1e18), 1000 ether); // the vault pool starts generation 1
+        _warp(3 days);
+        _deposit(bob, opA, weth, 100 ether);
+        vm.recordLogs();
+        manager.applyPending(pool, _ids(x));
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        // Only the pool's reset: the old epoch's decrease is not applied to the new one.
+        assertEq(logs.length, 1);
+        assertEq(logs[0].topics[0], IAllocationManager.PoolStateReset.selector);
+        assertEq(abi.decode(logs[0].data, (uint16)), 2);
+        assertEq(manager.getPoolState(pool).isolatedWeight, 0);
+        assertEq(manager.getAllocation(pool, x).current, 0);
+    }
+
+    function test_RevertWhen_applyPendingUnknownPool() public {
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.UnknownPool.selector, 9));
+        manager.applyPending(9, _ids(1));
+    }
+
+    // ================================================================== freeze under a pending request
+
+    function test_freeze_refusesIsolatedIncreasesUntilTheRequestExpires() public {
+        (uint32 v,, uint40 at) = _requested(); // v: isolated 50%
+        uint40 until = at + 1 days;
+        uint32 i = _instantAVS(module2, sink2);
+        uint32 x = _instantAVS(module3, sink3);
+        _optIn(opA, i);
+        _optIn(opA, x);
+        bytes memory frozen = abi.encodeWithSelector(IAllocationManager.PendingSlash.selector, pool, until);
+        vm.expectRevert(frozen);
+        _set(opA, pool, i, ISO, 0.1e18);
+        vm.expectRevert(frozen);
+        _set(opA, pool, v, ISO, 0.6e18); // an existing isolated allocation cannot grow either
+        // Shared increases and isolated decreases never shrink a shared backing: allowed.
+        _set(opA, pool, x, SHARED, 0.3e18);
+        _set(opA, pool, v, ISO, 0.4e18);
+        // Frozen through the request's last executable second, free one second later.
+        vm.warp(until);
+        vm.expectRevert(frozen);
+        _set(opA, pool, i, ISO, 0.1e18);
+        vm.warp(until + 1);
+        _set(opA, pool, i, ISO, 0.1e18);
+        assertEq(manager.getAllocation(pool, i).pending, 0.1e27);
+    }
+
+    function test_freeze_closesTheIsolatedIncreaseEscapeFromASharedSlash() public {
+        uint32 s = _vetoAVS(module, sink);
+        _allocate(opA, pool, s, SHARED, 1e18);
+        vm.prank(opA);
+        uint32 own = manager.registerAVS("own", opA, opA, address(0), 0, 1e18); // the operator's own AVS
+        _optIn(opA, own);
+        _warp(1 days);
+        uint64 req = _request(module, s, pool, 0.5e18);
+        // Isolating 60% would cut the shared stake (and s's backing) to 400 at once, while the 600 would not be
+        // slashable by anyone for a day.
+        vm.expectRevert(
+            abi.encodeWithSelector(IAllocationManager.PendingSlash.selector, pool, uint40(block.timestamp + 2 days))
+        );
+        _set(opA, pool, own, ISO, 0.6e18);
+        _warp(1 days);
+        assertEq(_execute(module, req), 500 ether, "50% of the whole 1,000");
+    }
+
+    function test_freeze_extendedOnlyByALaterRequest() public {
+        (uint32 v,, uint40 at) = _requested();
+        vm.recordLogs();
+        _request(module, v, pool, 0.1e18); // same instant: same deadline, no new freeze event
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(logs.length, 1);
+        assertEq(logs[0].topics[0], IAllocationManager.SlashRequested.selector);
+        _warp(1 hours);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.PoolFrozen(pool, at + 1 days + 1 hours);
+        _request(module, v, pool, 0.1e18);
+        assertEq(manager.frozenUntil(pool), at + 1 days + 1 hours);
+    }
+
+    function test_freeze_tierRequestAlsoFreezesTheBase() public {
+        uint256 tier = _tier(400e18);
+        uint32 t = _vetoAVS(module, sink);
+        _allocate(opB, tier, t, ISO, 1e18);
+        uint32 i = _instantAVS(module2, sink2);
+        _optIn(opA, i);
+        _warp(1 days);
+        // The tier's 400 is restaked from the base's shared stake (all 1,000 of it): backing 400.
+        assertEq(manager.slashableBacking(t, tier), 400 ether);
+        uint40 until = uint40(block.timestamp + 2 days);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.PoolFrozen(tier, until);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.PoolFrozen(pool, until);
+        _request(module, t, tier, 0.5e18);
+        // An isolated increase on the base would shrink the shared stake the tier's slash draws on.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PendingSlash.selector, pool, until));
+        _set(opA, pool, i, ISO, 0.9e18);
+    }
+
+    // ================================================================== setReuseCap
+
+    function test_setReuseCap_setsAndEmits() public {
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.PoolStateReset(pool, 1);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.ReuseCapSet(pool, 40_000);
+        manager.setReuseCap(pool, 40_000);
+        assertEq(manager.getPoolState(pool).reuseCapBps, 40_000);
+        assertEq(manager.pathReuseBps(pool), 40_000);
+        assertEq(manager.poolRisk(pool).reuseCapWad, 4e18);
+
+        // 4× lets a fourth full shared allocation in (3.1e27 would exceed the 3× default).
+        uint32 x = _instantAVS(module, sink);
+        uint32 y = _instantAVS(module, sink);
+        uint32 z = _instantAVS(module, sink);
+        uint32 s4 = _instantAVS(module, sink);
+        _allocate(opA, pool, x, SHARED, 1e18);
+        _allocate(opA, pool, y, SHARED, 1e18);
+        _allocate(opA, pool, z, SHARED, 1e18);
+        _allocate(opA, pool, s4, SHARED, 1e18);
+        assertEq(manager.getPoolState(pool).sharedWeight, 4e27);
+
+        // 0 goes back to the protocol default.
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.ReuseCapSet(pool, 0);
+        manager.setReuseCap(pool, 0);
+        assertEq(manager.pathReuseBps(pool), 30_000);
+    }
+
+    function test_RevertWhen_setReuseCapNotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
+        vm.prank(stranger);
+        manager.setReuseCap(pool, 40_000);
+    }
+
+    function test_RevertWhen_setReuseCapAboveMax() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReuseCapTooHigh.selector, 100_001, 100_000));
+        manager.setReuseCap(pool, 100_001);
+    }
+
+    function test_RevertWhen_setReuseCapBreaksTierPath() public {
+        uint256 tier = _tier(400e18);
+        assertEq(manager.pathReuseBps(tier), 90_000, "3x * 3x");
+        // Base at 10×: the tier's path becomes 30,000 × 100,000 / 10,000 = 300,000 > 200,000.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 300_000, 200_000));
+        manager.setReuseCap(pool, 100_000);
+        // 6× base: 30,000 × 60,000 / 10,000 = 180,000 is fine.
+        manager.setReuseCap(pool, 60_000);
+        assertEq(manager.pathReuseBps(tier), 180_000);
+        assertEq(manager.poolRisk(tier).pathReuseWad, 18e18);
+    }
+
+    function test_RevertWhen_setReuseCapUnknownPool() public {
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.UnknownPool.selector, 2));
+        manager.setReuseCap(2, 20_000);
+    }
+
+    // ================================================================== setProtocolLimits
+
+    function test_setProtocolLimits_setsAndEmits() public {
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.ProtocolLimitsSet(20_000, 50_000, 150_000);
+        manager.setProtocolLimits(20_000, 50_000, 150_000);
+        assertEq(manager.defaultReuseCapBps(), 20_000);
+        assertEq(manager.maxReuseCapBps(), 50_000);
+        assertEq(manager.maxPathReuseBps(), 150_000);
+        // A pool without its own cap follows the new default.
+        assertEq(manager.pathReuseBps(pool), 20_000);
+        assertEq(manager.poolRisk(pool).reuseCapWad, 2e18);
+    }
+
+    function test_RevertWhen_setProtocolLimitsNotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
+        vm.prank(stranger);
+        manager.setProtocolLimits(20_000, 50_000, 150_000);
+    }
+
+    function test_RevertWhen_setProtocolLimitsDefaultAboveMax() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReuseCapTooHigh.selector, 50_001, 50_000));
+        manager.setProtocolLimits(50_001, 50_000, 200_000);
+    }
+
+    function test_RevertWhen_setProtocolLimitsBelowAPoolCap() public {
+        manager.setReuseCap(pool, 80_000);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReuseCapTooHigh.selector, 80_000, 50_000));
+        manager.setProtocolLimits(30_000, 50_000, 200_000);
+    }
+
+    function test_RevertWhen_setProtocolLimitsPathBelowAPoolCap() public {
+        // The base pool's path is its own (default) cap, 30,000.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 30_000, 20_000));
+        manager.setProtocolLimits(30_000, 100_000, 20_000);
+    }
+
+    function test_RevertWhen_setProtocolLimitsPathBelowATierPath() public {
+        _tier(400e18);
+        // Tier path 3× · 3× = 90,000 > 80,000.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 90_000, 80_000));
+        manager.setProtocolLimits(30_000, 100_000, 80_000);
+    }
+
+    // ================================================================== setGuard
+
+    function test_setGuard_setsAndEmits() public {
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.GuardSet(0.3e18, 2 days);
+        manager.setGuard(0.3e18, 2 days);
+        assertEq(manager.guardMaxFractionWad(), 0.3e18);
+        assertEq(manager.guardWindow(), 2 days);
+    }
+
+    function test_RevertWhen_setGuardNotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
+        vm.prank(stranger);
+        manager.setGuard(0.3e18, 2 days);
+    }
+
+    function test_RevertWhen_setGuardZeroFraction() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidGuard.selector, 0, 1 days));
+        manager.setGuard(0, 1 days);
+    }
+
+    function test_RevertWhen_setGuardFractionAboveOne() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidGuard.selector, 1e18 + 1, 1 days));
+        manager.setGuard(1e18 + 1, 1 days);
+    }
+
+    function test_RevertWhen_setGuardZeroWindow() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidGuard.selector, 0.5e18, 0));
+        manager.setGuard(0.5e18, 0);
+    }
+
+    // ================================================================== ownership (Ownable2Step)
+
+    function test_ownership_twoStepTransfer() public {
+        address newOwner = makeAddr("newOwner");
+        manager.transferOwnership(newOwner);
+        assertEq(manager.owner(), address(this), "nothing changes before acceptance");
+        assertEq(manager.pendingOwner(), newOwner);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
+        vm.prank(stranger);
+        manager.acceptOwnership();
+        vm.prank(newOwner);
+        manager.acceptOwnership();
+        assertEq(manager.owner(), newOwner);
+        // The old owner lost governance; the new one has it.
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
+        manager.setGuard(0.3e18, 1 days);
+        vm.prank(newOwner);
+        manager.setGuard(0.3e18, 1 days);
+        assertEq(manager.guardMaxFractionWad(), 0.3e18);
+    }
+
+    // ================================================================== views
+
+    function test_getAVS_unknownReverts() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownAVS.selector, 1));
+        manager.getAVS(1);
+    }
+
+    function test_views_untouchedPool() public view {
+        IAllocationManager.PoolState memory st = manager.getPoolState(pool);
+        assertEq(st.totalWeight, W, "a fresh pool reads as synced");
+        assertEq(st.epoch, 1);
+        IAllocationManager.Allocation memory a = manager.getAllocation(pool, 1);
+        assertEq(a.current, 0);
+        assertEq(a.epoch, 1);
+        IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
+        assertEq(r.poolId, pool);
+        assertEq(r.value, 1000 ether);
+        assertEq(r.totalIsolated, 0);
+        assertEq(r.sharedStake, 1000 ether);
+        assertEq(r.totalShared, 0);
+        assertEq(r.reuseRatioWad, 0);
+        assertEq(r.reuseCapWad, 3e18);
+        assertEq(r.pathReuseWad, 3e18);
+        assertEq(r.guardUsedWad, 0);
+        assertEq(manager.slashableBacking(1, pool), 0);
+    }
+
+    function test_poolRisk_everyField() public {
+        uint32 i = _instantAVS(module, sink);
+        uint32 x = _instantAVS(module2, sink2);
+        uint32 y = _instantAVS(module3, sink3);
+        _allocate(opA, pool, i, ISO, 0.4e18);
+        _allocate(opA, pool, x, SHARED, 0.6e18);
+        _allocate(opA, pool, y, SHARED, 0.3e18);
+        manager.setReuseCap(pool, 25_000);
+        // Committed at once: isolated 400, shared stake 600, Σ shared 900 → ratio 1.5.
+        IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
+        assertEq(r.poolId, pool);
+        assertEq(r.value, 1000 ether);
+        assertEq(r.totalIsolated, 400 ether);
+        assertEq(r.sharedStake, 600 ether);
+        assertEq(r.totalShared, 900 ether);
+        assertEq(r.reuseRatioWad, 1.5e18);
+        assertEq(r.reuseCapWad, 2.5e18);
+        assertEq(r.pathReuseWad, 2.5e18);
+        assertEq(r.guardUsedWad, 0);
+
+        // X takes 10% of 600 = 60: cut 0.06e27, W 0.94e27, V 940. Isolated 0.4e27 · 940/0.94e27 = 400;
+        // shared stake 540; Σ shared (0.54 + 0.3)e27 → 840; ratio 840/540 = 1.5555…; guard 0.06.
+        _warp(1 days);
+        assertEq(_slash(module2, x, pool, 0.1e18), 60 ether);
+        r = manager.poolRisk(pool);
+        assertEq(r.value, 940 ether);
+        assertEq(r.totalIsolated, 400 ether);
+        assertEq(r.sharedStake, 540 ether);
+        assertEq(r.totalShared, 840 ether);
+        assertEq(r.reuseRatioWad, 1_555_555_555_555_555_555);
+        assertEq(r.guardUsedWad, 0.06e18);
+        // Six hours later the bucket drained by 0.5 · 6/24 = 0.125 > 0.06: empty.
+        _warp(6 hours);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0);
+    }
+
+    function test_poolRisk_ratioWhenNoSharedStakeLeft() public {
+        uint32 i = _instantAVS(module, sink);
+        _allocate(opA, pool, i, ISO, 1e18);
+        IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
+        assertEq(r.totalIsolated, 1000 ether);
+        assertEq(r.sharedStake, 0);
+        assertEq(r.reuseRatioWad, 0, "no shared stake and nothing shared");
+    }
+
+    function test_poolRisk_ratioMaxWhenSharedStakeGoneButSharedWeightLeft() public {
+        uint32 i = _instantAVS(module, sink);
+        uint32 x = _instantAVS(module2, sink2);
+        uint32 y = _instantAVS(module3, sink3);
+        _allocate(opA, pool, i, ISO, 0.5e18);
+        _allocate(opA, pool, x, SHARED, 0.5e18);
+        _allocate(opA, pool, y, SHARED, 0.5e18);
+        _warp(1 days);
+        // X takes its whole 500 (exactly the 50% guard): W 0.5e27 = iso, so no shared stake; Y's 0.5e27 remains.
+        assertEq(_slash(module2, x, pool, 1e18), 500 ether);
+        IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
+        assertEq(r.value, 500 ether);
+        assertEq(r.totalIsolated, 500 ether);
+        assertEq(r.sharedStake, 0);
+        assertEq(r.totalShared, 500 ether);
+        assertEq(r.reuseRatioWad, type(uint256).max);
+        assertEq(manager.slashableBacking(y, pool), 0);
+        assertEq(manager.slashableBacking(i, pool), 500 ether);
+    }
+
+    function test_avsBacking_totalAndBreakdown() public {
+        (uint256 poolB,) = _deposit(bob, opB, weth, 400 ether);
+        _deposit(bob, opA, usdc, 1000e6); // a third pool, never allocated to the AVS
+        uint32 x = _instantAVS(module, sink);
+        _allocate(opA, pool, x, ISO, 0.5e18);
+        _warp(1 days);
+        _allocate(opB, poolB, x, SHARED, 0.25e18);
+
+        (uint256 total, IAllocationManager.Backing[] memory b) = manager.avsBacking(x);
+        assertEq(total, 500 ether, "poolB's 100 is not slashable yet");
+        assertEq(b.length, 2);
+        assertEq(b[0].poolId, pool);
+        assertEq(b[0].operator, opA);
+        assertEq(uint8(b[0].mode), uint8(ISO));
+        assertEq(b[0].assets, 500 ether);
+        assertEq(b[0].allocated, 500 ether);
+        assertEq(b[1].poolId, poolB);
+        assertEq(b[1].operator, opB);
+        assertEq(uint8(b[1].mode), uint8(SHARED));
+        assertEq(b[1].assets, 0);
+        assertEq(b[1].allocated, 100 ether, "pending included: 0.25e27 * 400 / 1e27");
+
+        _warp(1 days);
+        // Pool A: decrease to 20% pending; the old 500 still counts until it takes effect.
+        _set(opA, pool, x, ISO, 0.2e18);
+        (total, b) = manager.avsBacking(x);
+        assertEq(total, 600 ether);
+        assertEq(b[0].assets, 500 ether);
+        assertEq(b[0].allocated, 500 ether);
+        assertEq(b[1].assets, 100 ether);
+        assertEq(b[1].allocated, 100 ether);
+
+        // Once the decrease has matured (not yet applied in storage) both numbers follow it: 0.2e27 · 1,000 / 1e27.
+        _warp(3 days);
+        (total, b) = manager.avsBacking(x);
+        assertEq(total, 300 ether);
+        assertEq(b[0].assets, 200 ether);
+        assertEq(b[0].allocated, 200 ether);
+    }
+
+    function test_avsBacking_emptyAndUnknown() public {
+        uint32 x = _instantAVS(module, sink);
+        (uint256 total, IAllocationManager.Backing[] memory b) = manager.avsBacking(x);
+        assertEq(total, 0);
+        assertEq(b.length, 0);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownAVS.selector, 2));
+        manager.avsBacking(2);
+    }
+
+    function test_pathReuseBps_baseAndTier() public {
+        assertEq(manager.pathReuseBps(pool), 30_000);
+        manager.setReuseCap(pool, 50_000);
+        uint256 tier = _tier(400e18);
+        assertEq(manager.pathReuseBps(pool), 50_000);
+        // 30,000 (tier default) × 50,000 / 10,000.
+        assertEq(manager.pathReuseBps(tier), 150_000);
+        manager.setReuseCap(tier, 20_000);
+        assertEq(manager.pathReuseBps(tier), 100_000);
+        IAllocationManager.PoolRisk memory r = manager.poolRisk(tier);
+        assertEq(r.reuseCapWad, 2e18);
+        assertEq(r.pathReuseWad, 10e18);
+    }
+
+    function test_slashableBacking_tierCappedByBaseSharedStake() public {
+        uint32 i = _instantAVS(module, sink);
+        uint32 t = _instantAVS(module2, sink2);
+        _allocate(opA, pool, i, ISO, 0.8e18); // base shared stake: 200
+        uint256 tier = _tier(500e18); // 500 base shares = 500 WETH
+        _allocate(opB, tier, t, ISO, 1e18);
+        _warp(1 days);
+        assertEq(vault.slashableAssets(tier), 500 ether);
+        assertEq(manager.slashableBacking(t, tier), 200 ether, "min(500, base shared stake 200)");
+
+        // T takes all it can: 200 (tier guard 200/500 = 0.4, base guard 200/1,000 = 0.2).
+        assertEq(_slash(module2, t, tier, 1e18), 200 ether);
+        assertEq(weth.balanceOf(sink2), 200 ether);
+        // Base: V 800, W 1e27 − ⌈1e27 · 200/1,000⌉ = 0.8e27 = its isolated weight: I keeps 800, no shared stake.
+        assertEq(manager.slashableBacking(i, pool), 800 ether);
+        assertEq(manager.poolRisk(pool).sharedStake, 0);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0.2e18);
+        // Tier: 300 base shares at price 1 → 300, but nothing of the base's shared stake is left.
+        assertEq(vault.slashableAssets(tier), 300 ether);
+        assertEq(manager.slashableBacking(t, tier), 0);
+    }
+}
