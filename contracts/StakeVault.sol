@@ -259,7 +259,8 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (_isTier(p)) {
             // A tier pays in base shares, back into the receiver's base position (they leave the base pool only
             // through its own escrow).
-            _creditBase(uint160(asset), receiver, assets);
+            uint256 basePoolId = uint160(asset);
+            _credit(basePoolId, receiver, _pools[basePoolId].generation, assets);
         } else {
             _assets[asset].tracked -= uint128(assets);
             IERC20(asset).safeTransfer(receiver, assets);
@@ -518,19 +519,21 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         _reset(poolId, p);
     }
 
-    /// @dev Credits base shares (from a tier) to `staker`'s position in the base pool's current generation.
-    function _creditBase(uint256 basePoolId, address staker, uint256 baseShares) internal {
-        Position storage pos = _positions[basePoolId][staker];
-        uint32 generation = _pools[basePoolId].generation;
-        uint256 held = pos.generation == generation ? pos.shares : 0;
-        if (!pos.listed) {
+    /// @dev Adds shares to the staker's position in the pool's current generation, listing the pool for
+    /// `positionsOf` the first time. A position from an ended generation holds worthless shares: it restarts at zero.
+    function _credit(uint256 poolId, address staker, uint32 generation, uint256 shares) internal {
+        Position storage pos = _positions[poolId][staker];
+        Position memory m = pos;
+        uint256 held = m.generation == generation ? m.shares : 0;
+        if (!m.listed) {
             Staker storage s = _stakers[staker];
-            pos.prevPool = s.lastPool;
-            pos.listed = true;
-            s.lastPool = uint32(basePoolId);
+            m.prevPool = s.lastPool;
+            s.lastPool = uint32(poolId);
         }
-        pos.shares = _u128(held + baseShares);
+        pos.shares = _u128(held + shares);
         pos.generation = generation;
+        pos.prevPool = m.prevPool;
+        pos.listed = true;
     }
 
     /// @dev A tier's slash in base-asset `amount`: burn the tier's base shares worth it (rounded up, so the base
@@ -623,21 +626,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         p.assets = _u128(poolAssets + assets);
         p.shares = _u128(poolShares + shares);
 
-        Position storage pos = _positions[poolId][staker];
-        Position memory m = pos;
-        uint32 generation = p.generation;
-        // A position from an ended generation holds worthless shares: start it again from zero.
-        uint256 held = m.generation == generation ? m.shares : 0;
-        if (!m.listed) {
-            Staker storage s = _stakers[staker];
-            m.prevPool = s.lastPool;
-            m.listed = true;
-            s.lastPool = uint32(poolId);
-        }
-        pos.shares = _u128(held + shares);
-        pos.generation = generation;
-        pos.prevPool = m.prevPool;
-        pos.listed = true;
+        _credit(poolId, staker, p.generation, shares);
     }
 
     /// @dev Marks a matured withdrawal claimed and takes its value out of the pool (or its reserve).
