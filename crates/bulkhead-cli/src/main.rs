@@ -1,9 +1,12 @@
 //! `bulkhead`: the command line of the Bulkhead harness.
 //!
 //! - `bulkhead simulate <file>... [--json]`: runs scenario files on the embedded engine (see `docs/scenarios.md`).
+//! - `bulkhead deploy --rpc-url <url> [--private-key <hex>] [--out <dir>] [--json]`: deploys the system to a node
+//!   and writes `<dir>/<chainId>.json` (the schema of `script/Deploy.s.sol`).
 //!
 //! `-v` logs what runs (`-vv` every transaction, `-vvv` every decoded event) to stderr; `RUST_LOG` overrides it.
 
+mod deploy;
 mod simulate;
 
 use std::process::ExitCode;
@@ -29,6 +32,10 @@ enum Command {
     ///
     /// Exit status: 0 if every expectation held, 1 if one failed, 2 if a file could not be loaded or run.
     Simulate(simulate::Args),
+    /// Deploy the system to a node over HTTP and write `deployments/<chainId>.json`.
+    ///
+    /// Demo WETH/WBTC/USDC are deployed and allowlisted on chain 31337 only. Exit status 1 on any error.
+    Deploy(deploy::Args),
 }
 
 fn init_logging(verbose: u8) {
@@ -52,5 +59,6 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     match cli.command {
         Command::Simulate(args) => simulate::run(&args),
+        Command::Deploy(args) => deploy::run(&args),
     }
 }

@@ -17,15 +17,18 @@
 //! - [`actors`]: named actors at forge's `makeAddr` addresses, labels.
 //! - [`decode`]: reverts and logs decoded against every contract's errors and events.
 //! - [`deploy`]: the system as the Solidity fixtures deploy it.
+//! - [`rpc_deploy`]: the same system deployed to a node over HTTP, described as `deployments/<chainId>.json`.
 //! - [`scenario`]: declarative TOML scenarios run on the engine, with located errors and a report.
 
 pub mod actors;
 pub mod decode;
 pub mod deploy;
 pub mod engine;
+pub mod rpc_deploy;
 pub mod scenario;
 
 pub use actors::{Actors, address_of, private_key_of, signer_of};
 pub use decode::{BulkheadError, BulkheadEvent, DecodedEvent, Revert, decode_log, decode_revert};
 pub use deploy::{DAY, DeployConfig, System, Token};
 pub use engine::{ETHER, Engine, EngineConfig, Receipt, Sender, Snapshot, revert_of};
+pub use rpc_deploy::{ANVIL_DEV_KEY, Contracts, Deployment, LOCAL_CHAIN_ID, deploy_rpc};

@@ -1,0 +1,113 @@
+//! `bulkhead deploy` against a fresh anvil (the npm toolchain's binary): the written file, code at every address,
+//! and the wiring read back through a provider.
+
+use std::{path::Path, process::Command};
+
+use alloy::{
+    node_bindings::Anvil,
+    primitives::{Address, aliases::U48},
+    providers::{Provider, ProviderBuilder},
+};
+use bulkhead_contracts::StakeVault;
+use bulkhead_sim::Deployment;
+
+#[tokio::test]
+async fn deploys_to_anvil_and_writes_the_deployment_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("repo root");
+    let anvil = Anvil::at(root.join("node_modules/.bin/anvil")).spawn();
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-{}", anvil.port()));
+
+    let output = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["deploy", "--rpc-url", anvil.endpoint().as_str(), "--out"])
+        .arg(&out)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("runs bulkhead");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("AllocationManager"), "{stdout}");
+
+    let text = std::fs::read_to_string(out.join("31337.json")).expect("deployments file");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let keys: Vec<&str> = json
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for key in [
+        "chainId",
+        "block",
+        "escrowDelay",
+        "allocationDelay",
+        "deallocationDelay",
+        "executionWindow",
+        "owner",
+        "guardian",
+        "contracts",
+        "assets",
+        "artifacts",
+    ] {
+        assert!(keys.contains(&key), "missing {key} in {text}");
+    }
+    assert_eq!(
+        json["artifacts"]["StakeVault"],
+        "out/StakeVault.sol/StakeVault.json"
+    );
+    let deployment: Deployment = serde_json::from_value(json).expect("schema");
+    assert_eq!(deployment.chain_id, 31_337);
+    assert_eq!(deployment.escrow_delay, 604_800);
+    assert_eq!(deployment.owner, anvil.addresses()[0]);
+
+    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url());
+    let c = deployment.contracts;
+    let mut addresses: Vec<Address> =
+        vec![c.operator_registry, c.stake_vault, c.allocation_manager];
+    assert_eq!(
+        deployment.assets.len(),
+        3,
+        "WETH, WBTC, USDC on a local chain"
+    );
+    addresses.extend(deployment.assets.values());
+    for address in addresses {
+        let code = provider.get_code_at(address).await.expect("eth_getCode");
+        assert!(!code.is_empty(), "no code at {address}");
+    }
+    let vault = StakeVault::new(c.stake_vault, &provider);
+    assert_eq!(
+        vault.slasher().call().await.expect("slasher()"),
+        c.allocation_manager
+    );
+    assert_eq!(
+        vault.escrowDelay().call().await.expect("escrowDelay()"),
+        U48::from(604_800)
+    );
+}
+
+#[test]
+fn requires_a_key_off_the_local_chain() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("repo root");
+    let anvil = Anvil::at(root.join("node_modules/.bin/anvil"))
+        .chain_id(1)
+        .spawn();
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-{}", anvil.port()));
+    let output = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["deploy", "--rpc-url", anvil.endpoint().as_str(), "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs bulkhead");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("pass --private-key"), "{stderr}");
+    assert!(!out.join("1.json").exists());
+}

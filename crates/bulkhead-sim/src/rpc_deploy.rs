@@ -1,0 +1,190 @@
+//! Deploys the Bulkhead system to a node over JSON-RPC (plain HTTP) with a local signer, the way
+//! `script/Deploy.s.sol` does, and describes it with the same `deployments/<chainId>.json` schema.
+
+use std::collections::BTreeMap;
+
+use alloy::{
+    network::{EthereumWallet, ReceiptResponse},
+    primitives::{Address, aliases::U48},
+    providers::{Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, StakeVault};
+use eyre::{Result, WrapErr, bail, ensure};
+use serde::{Deserialize, Serialize};
+
+use crate::deploy::DeployConfig;
+
+/// Chain id of a local anvil node: the only chain with a default key and demo tokens.
+pub const LOCAL_CHAIN_ID: u64 = 31_337;
+
+/// Anvil's first dev account key, used when no key is given on [`LOCAL_CHAIN_ID`].
+pub const ANVIL_DEV_KEY: &str =
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+/// `deployments/<chainId>.json`, key for key what `script/Deploy.s.sol` writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    /// Chain id of the node.
+    pub chain_id: u64,
+    /// Latest block before the first deployment transaction.
+    pub block: u64,
+    /// Withdrawal escrow of the vault, in seconds.
+    pub escrow_delay: u64,
+    /// Allocation delay of the manager, in seconds.
+    pub allocation_delay: u64,
+    /// Deallocation delay of the manager, in seconds.
+    pub deallocation_delay: u64,
+    /// Execution window of vetoable slashes, in seconds.
+    pub execution_window: u64,
+    /// Owner of the vault and the manager (the deployer).
+    pub owner: Address,
+    /// Guardian of the vault (the deployer).
+    pub guardian: Address,
+    /// The core contracts.
+    pub contracts: Contracts,
+    /// Allowlisted demo tokens by symbol (WETH, WBTC, USDC); empty except on a local chain.
+    pub assets: BTreeMap<String, Address>,
+    /// Contract name to its forge artifact (`out/Name.sol/Name.json`), which holds the ABI.
+    pub artifacts: BTreeMap<String, String>,
+}
+
+/// Addresses of the core contracts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contracts {
+    /// `OperatorRegistry`.
+    #[serde(rename = "OperatorRegistry")]
+    pub operator_registry: Address,
+    /// `StakeVault`; its slasher is the manager.
+    #[serde(rename = "StakeVault")]
+    pub stake_vault: Address,
+    /// `AllocationManager`.
+    #[serde(rename = "AllocationManager")]
+    pub allocation_manager: Address,
+}
+
+fn succeeded(receipt: impl ReceiptResponse, what: &str) -> Result<()> {
+    ensure!(
+        receipt.status(),
+        "{what} reverted (tx {})",
+        receipt.transaction_hash()
+    );
+    Ok(())
+}
+
+/// Deploys registry, vault and manager from `config`'s delays with the signer of `private_key` as owner and
+/// guardian, makes the manager the vault's slasher and, on [`LOCAL_CHAIN_ID`], deploys and allowlists demo WETH (18),
+/// WBTC (8) and USDC (6). Without a key it signs with [`ANVIL_DEV_KEY`], which only a local chain accepts.
+pub async fn deploy_rpc(
+    rpc_url: &str,
+    private_key: Option<&str>,
+    config: &DeployConfig,
+) -> Result<Deployment> {
+    let url = rpc_url
+        .parse()
+        .wrap_err_with(|| format!("invalid RPC URL {rpc_url}"))?;
+    let chain_id = ProviderBuilder::new()
+        .connect_http(url)
+        .get_chain_id()
+        .await
+        .wrap_err_with(|| format!("reading the chain id from {rpc_url}"))?;
+    let local = chain_id == LOCAL_CHAIN_ID;
+    let key = match private_key {
+        Some(key) => key,
+        None if local => ANVIL_DEV_KEY,
+        None => bail!("chain {chain_id} is not a local anvil chain: pass --private-key"),
+    };
+    let signer: PrivateKeySigner = key.parse().wrap_err("invalid private key")?;
+    let owner = signer.address();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(rpc_url.parse()?);
+    let block = provider.get_block_number().await?;
+
+    let registry = OperatorRegistry::deploy_builder(&provider)
+        .deploy()
+        .await
+        .wrap_err("deploying OperatorRegistry")?;
+    let vault = StakeVault::deploy_builder(
+        &provider,
+        registry,
+        U48::from(config.escrow_delay),
+        owner,
+        owner,
+    )
+    .deploy()
+    .await
+    .wrap_err("deploying StakeVault")?;
+    let manager = AllocationManager::deploy_builder(
+        &provider,
+        vault,
+        registry,
+        owner,
+        U48::from(config.allocation_delay),
+        U48::from(config.deallocation_delay),
+        U48::from(config.execution_window),
+    )
+    .deploy()
+    .await
+    .wrap_err("deploying AllocationManager")?;
+    let stake_vault = StakeVault::new(vault, &provider);
+    let receipt = stake_vault
+        .setSlasher(manager)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    succeeded(receipt, "StakeVault.setSlasher")?;
+
+    let mut assets = BTreeMap::new();
+    if local {
+        for (name, symbol, decimals) in [
+            ("Wrapped Ether", "WETH", 18),
+            ("Wrapped BTC", "WBTC", 8),
+            ("USD Coin", "USDC", 6),
+        ] {
+            let token = MockERC20::deploy_builder(&provider, name.into(), symbol.into(), decimals)
+                .deploy()
+                .await
+                .wrap_err_with(|| format!("deploying {symbol}"))?;
+            let receipt = stake_vault
+                .setAssetAllowed(token, true)
+                .send()
+                .await?
+                .get_receipt()
+                .await?;
+            succeeded(receipt, &format!("allowlisting {symbol}"))?;
+            assets.insert(symbol.to_string(), token);
+        }
+    }
+
+    let artifacts = [
+        "OperatorRegistry",
+        "StakeVault",
+        "AllocationManager",
+        "DoubleSignSlasher",
+        "CommitteeSlasher",
+        "MockERC20",
+    ]
+    .into_iter()
+    .map(|name| (name.to_string(), format!("out/{name}.sol/{name}.json")))
+    .collect();
+    Ok(Deployment {
+        chain_id,
+        block,
+        escrow_delay: config.escrow_delay,
+        allocation_delay: config.allocation_delay,
+        deallocation_delay: config.deallocation_delay,
+        execution_window: config.execution_window,
+        owner,
+        guardian: owner,
+        contracts: Contracts {
+            operator_registry: registry,
+            stake_vault: vault,
+            allocation_manager: manager,
+        },
+        assets,
+        artifacts,
+    })
+}
