@@ -232,17 +232,9 @@ pub fn render(report: &RunReport) -> String {
             Cell::new(&a.name),
             right(a.id),
             Cell::new(&a.kind),
-            Cell::new(if backings.is_empty() {
-                "-".into()
-            } else {
-                backings.join("\n")
-            }),
+            Cell::new(lines_or(backings, "-")),
             Cell::new(&a.sink),
-            Cell::new(if held.is_empty() {
-                "0".into()
-            } else {
-                held.join("\n")
-            }),
+            Cell::new(lines_or(held, "0")),
         ]);
     }
     out.push_str(&format!("{avs}\n"));
@@ -269,18 +261,11 @@ pub fn render(report: &RunReport) -> String {
             .iter()
             .map(|t| format!("{} {}", t.amount, t.asset))
             .collect();
-        let or_dash = |v: Vec<String>| {
-            if v.is_empty() {
-                "-".to_string()
-            } else {
-                v.join("\n")
-            }
-        };
         stakers.add_row(vec![
             Cell::new(&s.name),
-            Cell::new(or_dash(positions)),
-            Cell::new(or_dash(escrow)),
-            Cell::new(or_dash(wallet)),
+            Cell::new(lines_or(positions, "-")),
+            Cell::new(lines_or(escrow, "-")),
+            Cell::new(lines_or(wallet, "-")),
         ]);
     }
     out.push_str(&format!("{stakers}\n"));
@@ -305,4 +290,13 @@ pub fn render(report: &RunReport) -> String {
         ));
     }
     out
+}
+
+/// One line per item, or `empty` when there are none (a table cell never shows blank).
+fn lines_or(items: Vec<String>, empty: &str) -> String {
+    if items.is_empty() {
+        empty.to_string()
+    } else {
+        items.join("\n")
+    }
 }
