@@ -1,6 +1,7 @@
 //! `bulkhead`: the command line of the Bulkhead harness.
 //!
-//! - `bulkhead simulate <file>... [--json]`: runs scenario files on the embedded engine (see `docs/scenarios.md`).
+//! - `bulkhead simulate <file>... [--json] [--fork-url <url> [--block <n>] | --rpc-url <url>]`: runs scenario files
+//!   on the embedded engine, on a fork of a deployed chain, or on an anvil node (see `docs/scenarios.md`).
 //! - `bulkhead deploy --rpc-url <url> [--private-key <hex>] [--out <dir>] [--json]`: deploys the system to a node
 //!   and writes `<dir>/<chainId>.json` (the schema of `script/Deploy.s.sol`).
 //!

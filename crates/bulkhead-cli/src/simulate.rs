@@ -3,7 +3,10 @@
 
 use std::{io::Write, path::PathBuf, process::ExitCode, time::Instant};
 
-use bulkhead_sim::scenario::{self, RunReport, StepOutcome, format_duration};
+use bulkhead_sim::{
+    Deployment, Engine, Snapshot,
+    scenario::{self, RunReport, StepOutcome, Target, format_duration},
+};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use tracing::{info, warn};
 
@@ -17,6 +20,78 @@ pub struct Args {
     /// Print one JSON object per run (one per line) instead of tables.
     #[arg(long)]
     json: bool,
+
+    /// Fork the chain at this JSON-RPC URL into the embedded EVM and run against its deployment. Nothing is sent
+    /// to the node.
+    #[arg(long, value_name = "URL", conflicts_with = "rpc_url")]
+    fork_url: Option<String>,
+
+    /// Block to fork at (default: the latest).
+    #[arg(long, value_name = "N", requires = "fork_url")]
+    block: Option<u64>,
+
+    /// Run on the anvil node at this URL itself: its deployment, transactions mined there from impersonated actors.
+    #[arg(long, value_name = "URL")]
+    rpc_url: Option<String>,
+
+    /// Deployment file of the forked or connected chain [default: deployments/<chainId>.json].
+    #[arg(long, value_name = "FILE")]
+    deployment: Option<PathBuf>,
+}
+
+/// The chain the scenarios run on, when it is not a fresh in-memory one.
+struct Chain {
+    engine: Engine,
+    deployment: Deployment,
+    /// The node's state before the first file, to start every later file from it.
+    start: Snapshot,
+    runs: usize,
+}
+
+impl Chain {
+    fn open(args: &Args) -> eyre::Result<Option<Self>> {
+        let engine = match (&args.fork_url, &args.rpc_url) {
+            (Some(url), _) => Engine::fork(url, args.block)?,
+            (None, Some(url)) => Engine::connect(url)?,
+            (None, None) => return Ok(None),
+        };
+        let path = args.deployment.clone().unwrap_or_else(|| {
+            PathBuf::from(format!("deployments/{}.json", engine.config().chain_id))
+        });
+        let deployment = Deployment::load(&path)?;
+        eyre::ensure!(
+            deployment.chain_id == engine.config().chain_id,
+            "{} is for chain {}, but the node is chain {}: pass --deployment for this chain",
+            path.display(),
+            deployment.chain_id,
+            engine.config().chain_id
+        );
+        info!(
+            "running on {} with the deployment of {}",
+            engine.describe(),
+            path.display()
+        );
+        let start = engine.try_snapshot()?;
+        Ok(Some(Self {
+            engine,
+            deployment,
+            start,
+            runs: 0,
+        }))
+    }
+
+    /// Every file starts from the state the command found: a fork gives each its own branch; a node is reverted to
+    /// it before each file but the first, and keeps what the last file did.
+    fn target(&mut self) -> eyre::Result<Target<'_>> {
+        if self.runs > 0 && self.engine.is_node() {
+            self.engine.try_restore(&self.start)?;
+        }
+        self.runs += 1;
+        Ok(Target::Deployed {
+            engine: self.engine.clone(),
+            deployment: &self.deployment,
+        })
+    }
 }
 
 /// How one file went.
@@ -29,12 +104,22 @@ enum Status {
 /// Runs every file; the exit status is the worst outcome.
 pub fn run(args: &Args) -> ExitCode {
     let started = Instant::now();
+    let mut chain = match Chain::open(args) {
+        Ok(chain) => chain,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
     let mut statuses = Vec::new();
     let stdout = std::io::stdout();
     for file in &args.files {
         let outcome = scenario::load(file)
             .map_err(eyre::Report::new)
-            .and_then(|scenario| scenario::run(&scenario));
+            .and_then(|scenario| match &mut chain {
+                Some(chain) => scenario::run_on(&scenario, chain.target()?),
+                None => scenario::run(&scenario),
+            });
         let status = match outcome {
             Ok(report) => {
                 let status = if report.passed {

@@ -5,9 +5,12 @@ use alloy::{
     sol_types::SolConstructor,
 };
 use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, StakeVault};
-use eyre::{Result, WrapErr};
+use eyre::{Result, WrapErr, ensure};
 
-use crate::engine::{Engine, Sender};
+use crate::{
+    engine::{Engine, Sender},
+    rpc_deploy::Deployment,
+};
 
 /// One day in seconds.
 pub const DAY: u64 = 86_400;
@@ -181,6 +184,64 @@ impl System {
             weth,
             wbtc,
             usdc,
+        })
+    }
+
+    /// The system of `deployment` on an engine that holds it (a fork of, or a connection to, its chain). Core
+    /// contracts and the deployment's owner are labelled; WETH, WBTC and USDC are the deployment's demo tokens, with
+    /// the zero address for a token it does not have (only local chains do).
+    pub fn attach(engine: &mut Engine, deployment: &Deployment) -> Result<Self> {
+        let c = deployment.contracts;
+        let slasher = engine
+            .view(c.stake_vault, StakeVault::slasherCall {})
+            .wrap_err_with(|| {
+                format!(
+                    "no Bulkhead StakeVault at {} on {}: is the deployment file for this chain and block?",
+                    c.stake_vault,
+                    engine.describe()
+                )
+            })?;
+        ensure!(
+            slasher == c.allocation_manager,
+            "the StakeVault at {} is slashed by {slasher}, not by the deployment's AllocationManager {}",
+            c.stake_vault,
+            c.allocation_manager
+        );
+        for (address, label) in [
+            (c.operator_registry, "OperatorRegistry"),
+            (c.stake_vault, "StakeVault"),
+            (c.allocation_manager, "AllocationManager"),
+            (deployment.owner, "owner"),
+        ] {
+            engine.label(address, label);
+        }
+        let mut token = |symbol: &'static str| -> Result<Token> {
+            let Some(&address) = deployment.assets.get(symbol) else {
+                return Ok(Token {
+                    address: Address::ZERO,
+                    symbol,
+                    decimals: 0,
+                });
+            };
+            engine.label(address, symbol);
+            let decimals = engine
+                .view(address, MockERC20::decimalsCall {})
+                .wrap_err_with(|| format!("reading the decimals of {symbol} at {address}"))?;
+            Ok(Token {
+                address,
+                symbol,
+                decimals,
+            })
+        };
+        Ok(Self {
+            owner: deployment.owner,
+            guardian: deployment.guardian,
+            registry: c.operator_registry,
+            vault: c.stake_vault,
+            manager: c.allocation_manager,
+            weth: token("WETH")?,
+            wbtc: token("WBTC")?,
+            usdc: token("USDC")?,
         })
     }
 

@@ -1,7 +1,10 @@
-//! The embedded EVM: revm over an in-memory `CacheDB`, one committed transaction per call.
+//! The engine: revm over an in-memory `CacheDB` (empty, or forked from a node), or an anvil node itself, with one
+//! committed transaction per call.
 //!
-//! Every transaction runs in the current block; [`Engine::warp`] moves time (and the block number) forward.
-//! Snapshots are copies of the whole in-memory state, so restoring one is exact and branches never share state.
+//! Every transaction runs at the engine's clock; [`Engine::warp`] moves time (and the block number) forward. In
+//! memory, snapshots are copies of the whole state, so restoring one is exact and branches never share state. On a
+//! node ([`Engine::connect`]) each transaction is mined in its own block stamped with the engine's clock, and
+//! snapshots are the node's (`evm_snapshot` / `evm_revert`).
 
 use alloy::{
     primitives::{Address, Bytes, TxKind, U256},
@@ -12,15 +15,19 @@ use revm::{
     Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
     context::TxEnv,
     context_interface::result::{ExecutionResult, Output},
-    database::{CacheDB, EmptyDB},
+    database::CacheDB,
     database_interface::{DatabaseRef, WrapDatabaseRef},
     primitives::hardfork::SpecId,
 };
-use tracing::{debug, trace};
+use std::sync::Arc;
+
+use tracing::{debug, trace, warn};
 
 use crate::{
     actors::Actors,
     decode::{DecodedEvent, Revert, decode_log, decode_revert},
+    fork::{ForkPoint, ForkSource, Upstream},
+    node::{Mined, Node},
 };
 
 /// One ether (1e18 wei).
@@ -100,18 +107,35 @@ impl Sender for &String {
 /// A saved state of an [`Engine`]: accounts, storage, block, actors and labels.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    db: CacheDB<EmptyDB>,
+    state: Saved,
     block_number: u64,
     timestamp: u64,
     actors: Actors,
 }
 
-/// An in-memory chain: revm 43, `CacheDB<EmptyDB>`, named actors, decoded reverts and events.
+#[derive(Debug, Clone)]
+enum Saved {
+    Memory(CacheDB<Upstream>),
+    /// A slot in the node's list of snapshot ids.
+    Node(usize),
+}
+
+/// Where the engine's state lives.
+#[derive(Debug, Clone)]
+enum Backend {
+    /// revm over an in-memory cache of an empty chain or of a fork.
+    Memory(CacheDB<Upstream>),
+    /// An anvil node; clones of the engine share it.
+    Node(Arc<Node>),
+}
+
+/// A chain driven by named actors, with decoded reverts and events: revm 43 over a `CacheDB` (fresh or forked), or
+/// an anvil node.
 ///
-/// `Clone` gives an independent branch, like [`Engine::snapshot`].
+/// In memory, `Clone` gives an independent branch, like [`Engine::snapshot`]; on a node, clones share the node.
 #[derive(Debug, Clone)]
 pub struct Engine {
-    db: CacheDB<EmptyDB>,
+    backend: Backend,
     config: EngineConfig,
     block_number: u64,
     timestamp: u64,
@@ -139,11 +163,56 @@ impl Engine {
     /// An empty chain.
     pub fn new(config: EngineConfig) -> Self {
         Self {
-            db: CacheDB::new(EmptyDB::default()),
+            backend: Backend::Memory(CacheDB::new(Upstream::Empty)),
             block_number: config.start_block,
             timestamp: config.start_timestamp,
             config,
             actors: Actors::default(),
+        }
+    }
+
+    /// Forks the chain at `rpc_url` at `block` (the latest when `None`) into memory: state is read from the node
+    /// on first use and cached; nothing is ever sent to the node. The clock starts at the block's timestamp, the
+    /// chain id is the node's.
+    pub fn fork(rpc_url: &str, block: Option<u64>) -> Result<Self> {
+        let (source, point) = ForkSource::connect(rpc_url, block)?;
+        let mut engine = Self::new(Self::config_at(point));
+        engine.backend = Backend::Memory(CacheDB::new(Upstream::Fork(Arc::new(source))));
+        Ok(engine)
+    }
+
+    /// Drives the anvil node at `rpc_url`: transactions are mined there, from impersonated actors, at the engine's
+    /// clock (which starts at the latest block's timestamp). Panics nowhere, but must not be used from inside an
+    /// async task that blocks its runtime's only thread.
+    pub fn connect(rpc_url: &str) -> Result<Self> {
+        let (node, point) = Node::connect(rpc_url)?;
+        let mut engine = Self::new(Self::config_at(point));
+        engine.backend = Backend::Node(Arc::new(node));
+        Ok(engine)
+    }
+
+    fn config_at(point: ForkPoint) -> EngineConfig {
+        EngineConfig {
+            chain_id: point.chain_id,
+            start_block: point.block + 1,
+            start_timestamp: point.timestamp,
+            ..EngineConfig::default()
+        }
+    }
+
+    /// `true` when transactions are mined by a node rather than run in memory.
+    pub fn is_node(&self) -> bool {
+        matches!(self.backend, Backend::Node(_))
+    }
+
+    /// Where this engine runs: `memory`, `fork of URL at block N` or `node URL`.
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Memory(db) => match &db.db {
+                Upstream::Empty => "memory".to_string(),
+                Upstream::Fork(fork) => format!("{fork:?}"),
+            },
+            Backend::Node(node) => format!("node {}", node.rpc_url()),
         }
     }
 
@@ -181,34 +250,45 @@ impl Engine {
         self.actors.name_of(address)
     }
 
-    /// Sets the ETH balance of `address`, keeping its nonce, code and storage.
+    /// Sets the ETH balance of `address`, keeping its nonce, code and storage. On a node that refuses, the refusal
+    /// is logged and the next transaction from `address` fails with the node's reason.
     pub fn set_balance(&mut self, address: Address, wei: U256) {
-        let mut info = self
-            .db
-            .basic_ref(address)
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        info.balance = wei;
-        self.db.insert_account_info(address, info);
+        match &mut self.backend {
+            Backend::Memory(db) => {
+                let mut info = db.basic_ref(address).ok().flatten().unwrap_or_default();
+                info.balance = wei;
+                db.insert_account_info(address, info);
+            }
+            Backend::Node(node) => {
+                if let Err(e) = node.set_balance(address, wei) {
+                    warn!("funding {address}: {e:#}");
+                }
+            }
+        }
+    }
+
+    fn account(&self, address: Address) -> (U256, u64) {
+        match &self.backend {
+            Backend::Memory(db) => db
+                .basic_ref(address)
+                .ok()
+                .flatten()
+                .map_or((U256::ZERO, 0), |info| (info.balance, info.nonce)),
+            Backend::Node(node) => node.account(address).unwrap_or_else(|e| {
+                warn!("{e:#}");
+                (U256::ZERO, 0)
+            }),
+        }
     }
 
     /// The ETH balance of `address`.
     pub fn balance(&self, address: Address) -> U256 {
-        self.db
-            .basic_ref(address)
-            .ok()
-            .flatten()
-            .map_or(U256::ZERO, |info| info.balance)
+        self.account(address).0
     }
 
     /// The nonce of `address`.
     pub fn nonce(&self, address: Address) -> u64 {
-        self.db
-            .basic_ref(address)
-            .ok()
-            .flatten()
-            .map_or(0, |info| info.nonce)
+        self.account(address).1
     }
 
     // ------------------------------------------------------------------ time
@@ -236,22 +316,48 @@ impl Engine {
 
     // ------------------------------------------------------------------ snapshots
 
-    /// Saves the whole state (a copy of the in-memory database).
+    /// Saves the whole state: a copy of the in-memory database. On a node, see [`Engine::try_snapshot`].
+    ///
+    /// # Panics
+    /// If the node refuses `evm_snapshot`.
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot {
-            db: self.db.clone(),
-            block_number: self.block_number,
-            timestamp: self.timestamp,
-            actors: self.actors.clone(),
-        }
+        self.try_snapshot().expect("taking a snapshot")
     }
 
     /// Returns to a saved state. The snapshot stays valid and can be restored again.
+    ///
+    /// # Panics
+    /// If the node refuses `evm_revert`, or the snapshot was taken by another kind of engine.
     pub fn restore(&mut self, snapshot: &Snapshot) {
-        self.db = snapshot.db.clone();
+        self.try_restore(snapshot).expect("restoring a snapshot");
+    }
+
+    /// Saves the whole state (a copy of the in-memory database, or a node snapshot).
+    pub fn try_snapshot(&self) -> Result<Snapshot> {
+        let state = match &self.backend {
+            Backend::Memory(db) => Saved::Memory(db.clone()),
+            Backend::Node(node) => Saved::Node(node.snapshot()?),
+        };
+        Ok(Snapshot {
+            state,
+            block_number: self.block_number,
+            timestamp: self.timestamp,
+            actors: self.actors.clone(),
+        })
+    }
+
+    /// Returns to a saved state. The snapshot stays valid and can be restored again (on a node, restoring a
+    /// snapshot invalidates the ones taken after it).
+    pub fn try_restore(&mut self, snapshot: &Snapshot) -> Result<()> {
+        match (&mut self.backend, &snapshot.state) {
+            (Backend::Memory(db), Saved::Memory(saved)) => *db = saved.clone(),
+            (Backend::Node(node), Saved::Node(slot)) => node.restore(*slot)?,
+            _ => eyre::bail!("a snapshot restores only on the kind of engine that took it"),
+        }
         self.block_number = snapshot.block_number;
         self.timestamp = snapshot.timestamp;
         self.actors = snapshot.actors.clone();
+        Ok(())
     }
 
     // ------------------------------------------------------------------ transactions
@@ -364,32 +470,44 @@ impl Engine {
     /// Calls `call` as `from` without committing anything, and decodes the result.
     pub fn view_as<C: SolCall>(&self, from: Address, to: Address, call: C) -> Result<C::Return> {
         let what = || format!("view {}.{}", self.name_of(to), C::SIGNATURE);
-        let tx = self
-            .tx(from, TxKind::Call(to), call.abi_encode().into())
-            .wrap_err_with(what)?;
+        match self
+            .call_raw(from, to, call.abi_encode().into())
+            .wrap_err_with(what)?
+        {
+            Ok(output) => C::abi_decode_returns(&output)
+                .map_err(|e| eyre!("{e}"))
+                .wrap_err_with(|| format!("decoding the return data of {}", what())),
+            Err(data) => {
+                Err(eyre::Report::new(decode_revert(&data, &self.actors))).wrap_err_with(what)
+            }
+        }
+    }
+
+    /// Runs a call without committing it: its output, or its revert data.
+    fn call_raw(
+        &self,
+        from: Address,
+        to: Address,
+        data: Bytes,
+    ) -> Result<std::result::Result<Bytes, Bytes>> {
+        let db = match &self.backend {
+            Backend::Memory(db) => db,
+            Backend::Node(node) => return node.call(from, to, data, self.timestamp),
+        };
+        let tx = self.tx(from, TxKind::Call(to), data)?;
         let mut evm = Context::mainnet()
-            .with_db(WrapDatabaseRef(&self.db))
+            .with_db(WrapDatabaseRef(db))
             .modify_cfg_chained(|cfg| {
                 cfg.chain_id = self.config.chain_id;
                 cfg.set_spec_and_mainnet_gas_params(self.config.spec);
             })
             .modify_block_chained(|block| self.fill_block(block))
             .build_mainnet();
-        let result = evm
-            .transact(tx)
-            .map_err(|e| eyre!("{e:?}"))
-            .wrap_err_with(what)?
-            .result;
+        let result = evm.transact(tx).map_err(|e| eyre!("{e}"))?.result;
         match result {
-            ExecutionResult::Success { output, .. } => C::abi_decode_returns(output.data())
-                .map_err(|e| eyre!("{e}"))
-                .wrap_err_with(|| format!("decoding the return data of {}", what())),
-            ExecutionResult::Revert { output, .. } => {
-                Err(eyre::Report::new(decode_revert(&output, &self.actors))).wrap_err_with(what)
-            }
-            ExecutionResult::Halt { reason, .. } => {
-                Err(eyre!("halted: {reason:?}")).wrap_err_with(what)
-            }
+            ExecutionResult::Success { output, .. } => Ok(Ok(output.into_data())),
+            ExecutionResult::Revert { output, .. } => Ok(Err(output)),
+            ExecutionResult::Halt { reason, .. } => Err(eyre!("halted: {reason:?}")),
         }
     }
 
@@ -400,11 +518,47 @@ impl Engine {
             TxKind::Call(to) => self.name_of(to),
             TxKind::Create => "new".to_string(),
         };
+        let mined = match &self.backend {
+            Backend::Memory(_) => self.commit_in_memory(from, kind, data)?,
+            Backend::Node(node) => {
+                let mined =
+                    node.send(from, kind, data, self.config.tx_gas_limit, self.timestamp)?;
+                // The node's next block follows the one just mined; keep the clock where the steps put it.
+                self.block_number += 1;
+                mined
+            }
+        };
+        if !mined.success {
+            let revert = decode_revert(&mined.output, &self.actors);
+            debug!(from = %self.name_of(from), "{to}.{what} reverted: {revert}");
+            return Ok(Outcome::Revert(revert));
+        }
+        let events: Vec<DecodedEvent> = mined
+            .logs
+            .iter()
+            .map(|log| decode_log(log, &self.actors))
+            .collect();
+        debug!(from = %self.name_of(from), gas_used = mined.gas_used, "{to}.{what} ok");
+        for event in &events {
+            trace!("  {event}");
+        }
+        Ok(Outcome::Success {
+            output: mined.output,
+            created: mined.created,
+            gas_used: mined.gas_used,
+            events,
+        })
+    }
+
+    fn commit_in_memory(&mut self, from: Address, kind: TxKind, data: Bytes) -> Result<Mined> {
         let tx = self.tx(from, kind, data)?;
         let (chain_id, spec) = (self.config.chain_id, self.config.spec);
         let block = self.block_env();
+        let Backend::Memory(db) = &mut self.backend else {
+            unreachable!("commit_in_memory on a node");
+        };
         let mut evm = Context::mainnet()
-            .with_db(&mut self.db)
+            .with_db(db)
             .modify_cfg_chained(|cfg| {
                 cfg.chain_id = chain_id;
                 cfg.set_spec_and_mainnet_gas_params(spec);
@@ -413,36 +567,27 @@ impl Engine {
             .build_mainnet();
         let result = evm
             .transact_commit(tx)
-            .map_err(|e| eyre!("invalid transaction: {e:?}"))?;
+            .map_err(|e| eyre!("invalid transaction: {e}"))?;
         match result {
             ExecutionResult::Success {
                 gas, logs, output, ..
-            } => {
-                let events: Vec<DecodedEvent> = logs
-                    .iter()
-                    .map(|log| decode_log(log, &self.actors))
-                    .collect();
-                let gas_used = gas.tx_gas_used();
-                let created = match &output {
+            } => Ok(Mined {
+                success: true,
+                created: match &output {
                     Output::Create(_, address) => *address,
                     Output::Call(_) => None,
-                };
-                debug!(from = %self.name_of(from), gas_used, "{to}.{what} ok");
-                for event in &events {
-                    trace!("  {event}");
-                }
-                Ok(Outcome::Success {
-                    output: output.into_data(),
-                    created,
-                    gas_used,
-                    events,
-                })
-            }
-            ExecutionResult::Revert { output, .. } => {
-                let revert = decode_revert(&output, &self.actors);
-                debug!(from = %self.name_of(from), "{to}.{what} reverted: {revert}");
-                Ok(Outcome::Revert(revert))
-            }
+                },
+                output: output.into_data(),
+                gas_used: gas.tx_gas_used(),
+                logs,
+            }),
+            ExecutionResult::Revert { output, gas, .. } => Ok(Mined {
+                success: false,
+                output,
+                gas_used: gas.tx_gas_used(),
+                logs: Vec::new(),
+                created: None,
+            }),
             ExecutionResult::Halt { reason, gas, .. } => {
                 Err(eyre!("halted: {reason:?} after {} gas", gas.tx_gas_used()))
             }

@@ -17,6 +17,7 @@
 //! - [`actors`]: named actors at forge's `makeAddr` addresses, labels.
 //! - [`decode`]: reverts and logs decoded against every contract's errors and events.
 //! - [`deploy`]: the system as the Solidity fixtures deploy it.
+//! - [`fork`]: the database under the engine: empty, or a node read at a fixed block.
 //! - [`rpc_deploy`]: the same system deployed to a node over HTTP, described as `deployments/<chainId>.json`.
 //! - [`scenario`]: declarative TOML scenarios run on the engine, with located errors and a report.
 
@@ -24,6 +25,8 @@ pub mod actors;
 pub mod decode;
 pub mod deploy;
 pub mod engine;
+pub mod fork;
+mod node;
 pub mod rpc_deploy;
 pub mod scenario;
 

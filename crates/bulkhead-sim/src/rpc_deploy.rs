@@ -50,6 +50,38 @@ pub struct Deployment {
     pub artifacts: BTreeMap<String, String>,
 }
 
+impl Deployment {
+    /// The delays the system was deployed with.
+    pub fn config(&self) -> DeployConfig {
+        DeployConfig {
+            escrow_delay: self.escrow_delay,
+            allocation_delay: self.allocation_delay,
+            deallocation_delay: self.deallocation_delay,
+            execution_window: self.execution_window,
+            ..DeployConfig::default()
+        }
+    }
+
+    /// Reads a `deployments/<chainId>.json` file.
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).wrap_err_with(|| {
+            format!(
+                "reading the deployment file {}: deploy first with `bulkhead deploy --rpc-url URL` (or `make deploy-local`)",
+                path.display()
+            )
+        })?;
+        serde_json::from_str(&text).map_err(|e| {
+            eyre::eyre!(
+                "{}:{}:{}: not a deployment file: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            )
+        })
+    }
+}
+
 /// Addresses of the core contracts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contracts {

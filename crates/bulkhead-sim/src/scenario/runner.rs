@@ -29,8 +29,8 @@ use super::{
     units::{WAD, format_duration, format_percent, format_ratio, format_units},
 };
 use crate::{
-    BulkheadEvent, DecodedEvent, DeployConfig, Engine, Receipt, Revert, System, deploy::initcode,
-    revert_of, signer_of,
+    BulkheadEvent, DecodedEvent, DeployConfig, Deployment, Engine, Receipt, Revert, System,
+    deploy::initcode, revert_of, signer_of,
 };
 
 /// Where `burn` sinks send slashed tokens.
@@ -41,12 +41,32 @@ const AVS_ADMIN: &str = "avsAdmin";
 /// Default sender of `double_sign` proofs and committee executions (anyone may send them).
 const KEEPER: &str = "keeper";
 
+/// Where a scenario runs.
+#[derive(Debug)]
+pub enum Target<'d> {
+    /// A fresh in-memory chain with the system deployed from the bytecode, as the Solidity fixtures deploy it.
+    Fresh,
+    /// An engine holding `deployment`: a fork of its chain ([`Engine::fork`]) or its anvil node
+    /// ([`Engine::connect`]). The scenario's actors, tokens and AVSs are added to what is there.
+    Deployed {
+        /// The engine.
+        engine: Engine,
+        /// The deployed system (`deployments/<chainId>.json`).
+        deployment: &'d Deployment,
+    },
+}
+
 /// Runs `scenario` from a fresh deployment. Reverts and failed expectations are part of the report; an error means
 /// the scenario could not be run as written (located in the file) or the EVM failed.
 pub fn run(scenario: &Scenario) -> Result<RunReport> {
+    run_on(scenario, Target::Fresh)
+}
+
+/// Runs `scenario` on `target`, like [`run`].
+pub fn run_on(scenario: &Scenario, target: Target<'_>) -> Result<RunReport> {
     let started = Instant::now();
     info!(file = scenario.file(), "running {}", scenario.name());
-    let mut run = Run::setup(scenario)?;
+    let mut run = Run::setup(scenario, target)?;
     let mut steps = Vec::new();
     let mut expectations = Vec::new();
     for step in &scenario.steps {
@@ -120,19 +140,43 @@ struct Run<'s> {
 impl<'s> Run<'s> {
     // ------------------------------------------------------------------ setup
 
-    fn setup(sc: &'s Scenario) -> Result<Self> {
-        let mut engine = Engine::default();
-        let config = DeployConfig::default();
-        let sys = System::deploy(&mut engine, &config)?;
+    fn setup(sc: &'s Scenario, target: Target<'_>) -> Result<Self> {
+        let (mut engine, sys, config) = match target {
+            Target::Fresh => {
+                let mut engine = Engine::default();
+                let config = DeployConfig::default();
+                let sys = System::deploy(&mut engine, &config)?;
+                (engine, sys, config)
+            }
+            Target::Deployed {
+                mut engine,
+                deployment,
+            } => {
+                let sys = System::attach(&mut engine, deployment)?;
+                (engine, sys, deployment.config())
+            }
+        };
         engine.label(BURN, "burn");
 
         let mut assets = Vec::new();
         for asset in &sc.assets {
-            let address = match asset.symbol.as_str() {
-                "WETH" if asset.builtin => sys.weth.address,
-                "WBTC" if asset.builtin => sys.wbtc.address,
-                "USDC" if asset.builtin => sys.usdc.address,
-                symbol => {
+            let builtin = match asset.symbol.as_str() {
+                "WETH" if asset.builtin => Some(sys.weth.address),
+                "WBTC" if asset.builtin => Some(sys.wbtc.address),
+                "USDC" if asset.builtin => Some(sys.usdc.address),
+                _ => None,
+            };
+            if builtin == Some(Address::ZERO) {
+                return Err(eyre!(
+                    "{}: the scenario uses the demo token {} but the deployment has none (only local chains do): declare it under [[assets]] with its decimals so the scenario deploys its own",
+                    sc.file(),
+                    asset.symbol
+                ));
+            }
+            let address = match builtin {
+                Some(address) => address,
+                None => {
+                    let symbol = asset.symbol.as_str();
                     let address = engine.deploy(
                         sys.owner,
                         symbol,

@@ -1,0 +1,235 @@
+//! An anvil node driven like the in-memory engine: actors are impersonated (`anvil_autoImpersonateAccount`), funded
+//! with `anvil_setBalance`, and every transaction is mined in its own block at the engine's clock
+//! (`evm_setNextBlockTimestamp`), so the same steps see the same `block.timestamp` on the node as in memory.
+
+use std::{fmt, sync::Mutex, time::Duration};
+
+use alloy::{
+    eips::BlockId,
+    network::{ReceiptResponse, TransactionBuilder},
+    primitives::{Address, Bytes, Log, TxKind, U256},
+    providers::{DynProvider, Provider},
+    rpc::types::{BlockOverrides, TransactionRequest},
+};
+use eyre::{Result, WrapErr, bail, eyre};
+use serde_json::{Value, json};
+use tracing::trace;
+
+use crate::fork::{Blocking, ForkPoint, connect};
+
+/// A transaction mined by the node.
+#[derive(Debug, Clone)]
+pub(crate) struct Mined {
+    pub success: bool,
+    /// Return data, or revert data when `success` is false.
+    pub output: Bytes,
+    pub gas_used: u64,
+    pub logs: Vec<Log>,
+    pub created: Option<Address>,
+}
+
+/// A connection to an anvil node.
+pub struct Node {
+    provider: DynProvider,
+    rpc_url: String,
+    blocking: Blocking,
+    /// Snapshot ids handed out by `evm_snapshot`; anvil forgets an id once reverted to, so restores take a new one.
+    snapshots: Mutex<Vec<U256>>,
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Node")
+            .field("rpc_url", &self.rpc_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Node {
+    /// Connects to the anvil node at `rpc_url` and turns on impersonation of every sender.
+    pub(crate) fn connect(rpc_url: &str) -> Result<(Self, ForkPoint)> {
+        let provider = connect(rpc_url)?;
+        let blocking = Blocking::new()?;
+        let node = Self {
+            provider,
+            rpc_url: rpc_url.to_string(),
+            blocking,
+            snapshots: Mutex::default(),
+        };
+        let (chain_id, header) = node
+            .blocking
+            .run(async {
+                let chain_id = node.provider.get_chain_id().await?;
+                let header = node.provider.get_block(BlockId::latest()).await?;
+                Ok::<_, eyre::Report>((chain_id, header))
+            })
+            .wrap_err_with(|| format!("reading the chain id and latest block from {rpc_url}"))?;
+        let header = header
+            .ok_or_else(|| eyre!("{rpc_url} has no latest block"))?
+            .header;
+        node.rpc::<Value>("anvil_autoImpersonateAccount", json!([true]))
+            .wrap_err_with(|| {
+                format!(
+                    "{rpc_url} does not impersonate senders: the node must be anvil (start one with `make anvil`)"
+                )
+            })?;
+        Ok((
+            node,
+            ForkPoint {
+                chain_id,
+                block: header.number,
+                timestamp: header.timestamp,
+            },
+        ))
+    }
+
+    /// The node's URL.
+    pub fn rpc_url(&self) -> &str {
+        &self.rpc_url
+    }
+
+    fn rpc<R>(&self, method: &'static str, params: Value) -> Result<R>
+    where
+        R: serde::de::DeserializeOwned + fmt::Debug + Send + Sync + Unpin + 'static,
+    {
+        let provider = &self.provider;
+        self.blocking
+            .run(async move { provider.raw_request(method.into(), params).await })
+            .map_err(|e| eyre!("{method} on {}: {e}", self.rpc_url))
+    }
+
+    pub(crate) fn set_balance(&self, address: Address, wei: U256) -> Result<()> {
+        self.rpc::<Value>("anvil_setBalance", json!([address, wei]))?;
+        Ok(())
+    }
+
+    pub(crate) fn account(&self, address: Address) -> Result<(U256, u64)> {
+        let provider = &self.provider;
+        self.blocking
+            .run(async move {
+                tokio::try_join!(
+                    provider.get_balance(address),
+                    provider.get_transaction_count(address)
+                )
+            })
+            .map_err(|e| eyre!("reading account {address} on {}: {e}", self.rpc_url))
+    }
+
+    /// Mines one transaction at `timestamp` and returns its receipt and output (from a call trace).
+    pub(crate) fn send(
+        &self,
+        from: Address,
+        kind: TxKind,
+        data: Bytes,
+        gas: u64,
+        timestamp: u64,
+    ) -> Result<Mined> {
+        self.rpc::<Value>("evm_setNextBlockTimestamp", json!([timestamp]))?;
+        let mut request = TransactionRequest::default()
+            .with_from(from)
+            .with_input(data)
+            .with_gas_limit(gas);
+        request = match kind {
+            TxKind::Call(to) => request.with_to(to),
+            TxKind::Create => request.into_create(),
+        };
+        let provider = &self.provider;
+        let (receipt, trace) = self
+            .blocking
+            .run(async move {
+                let hash = *provider.send_transaction(request).await?.tx_hash();
+                let mut receipt = None;
+                for attempt in 0..200u64 {
+                    receipt = provider.get_transaction_receipt(hash).await?;
+                    if receipt.is_some() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(attempt.min(20))).await;
+                }
+                let trace: Value = provider
+                    .raw_request(
+                        "debug_traceTransaction".into(),
+                        json!([hash, {"tracer": "callTracer", "tracerConfig": {"onlyTopCall": true}}]),
+                    )
+                    .await?;
+                Ok::<_, alloy::transports::TransportError>((receipt, trace))
+            })
+            .map_err(|e| eyre!("sending a transaction from {from} to {}: {e}", self.rpc_url))?;
+        let receipt =
+            receipt.ok_or_else(|| eyre!("{} mined no receipt (is automine off?)", self.rpc_url))?;
+        let output = trace
+            .get("output")
+            .and_then(Value::as_str)
+            .map(|hex| hex.parse::<Bytes>())
+            .transpose()
+            .wrap_err("decoding the call trace's output")?
+            .unwrap_or_default();
+        trace!(
+            success = receipt.status(),
+            gas = receipt.gas_used(),
+            "mined"
+        );
+        Ok(Mined {
+            success: receipt.status(),
+            output,
+            gas_used: receipt.gas_used(),
+            logs: receipt
+                .inner
+                .logs()
+                .iter()
+                .map(|log| log.inner.clone())
+                .collect(),
+            created: receipt.contract_address(),
+        })
+    }
+
+    /// Calls without mining, in a block at `timestamp`. `Ok(Err(data))` is a revert with its data.
+    pub(crate) fn call(
+        &self,
+        from: Address,
+        to: Address,
+        data: Bytes,
+        timestamp: u64,
+    ) -> Result<std::result::Result<Bytes, Bytes>> {
+        let request = TransactionRequest::default()
+            .with_from(from)
+            .with_to(to)
+            .with_input(data);
+        let overrides = BlockOverrides {
+            time: Some(timestamp),
+            ..Default::default()
+        };
+        let provider = &self.provider;
+        let result = self
+            .blocking
+            .run(async move { provider.call(request).with_block_overrides(overrides).await });
+        match result {
+            Ok(output) => Ok(Ok(output)),
+            Err(e) => match e.as_error_resp().and_then(|resp| resp.as_revert_data()) {
+                Some(data) => Ok(Err(data)),
+                None => Err(eyre!("eth_call to {to} on {}: {e}", self.rpc_url)),
+            },
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Result<usize> {
+        let id: U256 = self.rpc("evm_snapshot", json!([]))?;
+        let mut ids = self.snapshots.lock().expect("snapshot ids");
+        ids.push(id);
+        Ok(ids.len() - 1)
+    }
+
+    pub(crate) fn restore(&self, slot: usize) -> Result<()> {
+        let id = self.snapshots.lock().expect("snapshot ids")[slot];
+        let reverted: bool = self.rpc("evm_revert", json!([id]))?;
+        if !reverted {
+            bail!(
+                "{} could not revert to snapshot {id}: it was taken before a snapshot restored since",
+                self.rpc_url
+            );
+        }
+        let fresh: U256 = self.rpc("evm_snapshot", json!([]))?;
+        self.snapshots.lock().expect("snapshot ids")[slot] = fresh;
+        Ok(())
+    }
+}
