@@ -4,9 +4,13 @@
 //!   on the embedded engine, on a fork of a deployed chain, or on an anvil node (see `docs/scenarios.md`).
 //! - `bulkhead deploy --rpc-url <url> [--private-key <hex>] [--out <dir>] [--json]`: deploys the system to a node
 //!   and writes `<dir>/<chainId>.json` (the schema of `script/Deploy.s.sol`).
+//! - `bulkhead demo [--embedded] [--keep]`: the demo world and its chained slash on a spawned anvil or in memory.
+//! - `bulkhead bench [--json]`: chained-slash scenarios per second, embedded and over JSON-RPC.
 //!
 //! `-v` logs what runs (`-vv` every transaction, `-vvv` every decoded event) to stderr; `RUST_LOG` overrides it.
 
+mod bench;
+mod demo;
 mod deploy;
 mod simulate;
 
@@ -37,6 +41,15 @@ enum Command {
     ///
     /// Demo WETH/WBTC/USDC are deployed and allowlisted on chain 31337 only. Exit status 1 on any error.
     Deploy(deploy::Args),
+    /// Spawn anvil, deploy, seed the demo world (3 operators, 4 AVSs, 20 stakers, a tier) and fire a chained slash.
+    ///
+    /// `--embedded` runs the same world in the embedded EVM instead; `--keep` leaves the node up. Exit status 1 if
+    /// an expectation of the demo failed or anything went wrong.
+    Demo(demo::Args),
+    /// Chained-slash scenarios per second in the embedded EVM and, in the same run, against anvil over JSON-RPC.
+    ///
+    /// A benchmark: it prints figures (`--json` for scripts) and fails only if the two paths disagree.
+    Bench(bench::Args),
 }
 
 fn init_logging(verbose: u8) {
@@ -61,5 +74,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Simulate(args) => simulate::run(&args),
         Command::Deploy(args) => deploy::run(&args),
+        Command::Demo(args) => demo::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }

@@ -14,6 +14,7 @@
 //! ```
 //!
 //! - [`engine`]: transactions (`send`, `exec`, `expect_revert`, `view`), time (`warp`), snapshots.
+//! - [`bench`]: the benchmark's chained-slash scenario, the same on every engine.
 //! - [`actors`]: named actors at forge's `makeAddr` addresses, labels.
 //! - [`decode`]: reverts and logs decoded against every contract's errors and events.
 //! - [`deploy`]: the system as the Solidity fixtures deploy it.
@@ -22,6 +23,7 @@
 //! - [`scenario`]: declarative TOML scenarios run on the engine, with located errors and a report.
 
 pub mod actors;
+pub mod bench;
 pub mod decode;
 pub mod deploy;
 pub mod engine;
@@ -34,4 +36,5 @@ pub use actors::{Actors, address_of, private_key_of, signer_of};
 pub use decode::{BulkheadError, BulkheadEvent, DecodedEvent, Revert, decode_log, decode_revert};
 pub use deploy::{DAY, DeployConfig, System, Token};
 pub use engine::{ETHER, Engine, EngineConfig, Receipt, Sender, Snapshot, revert_of};
+pub use node::anvil_binary;
 pub use rpc_deploy::{ANVIL_DEV_KEY, Contracts, Deployment, LOCAL_CHAIN_ID, deploy_rpc};

@@ -17,6 +17,29 @@ use tracing::trace;
 
 use crate::fork::{Blocking, ForkPoint, connect};
 
+/// The anvil executable: the platform binary the npm toolchain installed (`node_modules/@foundry-rs/anvil-*/bin`)
+/// in the working directory or a parent, else `anvil` on PATH. Not `node_modules/.bin/anvil`: that is a node
+/// launcher, and killing it would leave the real node running.
+pub fn anvil_binary() -> std::path::PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for dir in cwd.ancestors() {
+        let Ok(entries) = std::fs::read_dir(dir.join("node_modules/@foundry-rs")) else {
+            continue;
+        };
+        let mut found: Vec<_> = entries
+            .filter_map(|entry| entry.ok())
+            .filter(|entry| entry.file_name().to_string_lossy().starts_with("anvil-"))
+            .map(|entry| entry.path().join("bin/anvil"))
+            .filter(|path| path.is_file())
+            .collect();
+        found.sort();
+        if let Some(path) = found.into_iter().next() {
+            return path;
+        }
+    }
+    "anvil".into()
+}
+
 /// A transaction mined by the node.
 #[derive(Debug, Clone)]
 pub(crate) struct Mined {

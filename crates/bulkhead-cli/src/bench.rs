@@ -1,0 +1,189 @@
+//! `bulkhead bench`: chained-slash scenarios per second in the embedded EVM and, in the same run, the same
+//! scenarios against a spawned anvil over JSON-RPC. A benchmark, not a test: it prints figures and checks that both
+//! paths slashed the same amounts.
+
+use std::{
+    path::PathBuf,
+    process::ExitCode,
+    time::{Duration, Instant},
+};
+
+use bulkhead_sim::{
+    DeployConfig, Engine, System,
+    bench::{self, BenchWorld, Outcome, SLASHES_PER_SCENARIO},
+    deploy_rpc,
+};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use eyre::{Result, WrapErr, ensure};
+use serde::Serialize;
+use tracing::info;
+
+use crate::demo::{find_anvil, free_port, spawn};
+
+/// Arguments of `bulkhead bench`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenarios to time in the embedded EVM (one thread).
+    #[arg(long, default_value_t = 20_000)]
+    scenarios: u64,
+
+    /// Scenarios to time against anvil over JSON-RPC.
+    #[arg(long, default_value_t = 200)]
+    rpc_scenarios: u64,
+
+    /// Only the embedded path (no anvil needed).
+    #[arg(long)]
+    no_rpc: bool,
+
+    /// The anvil binary [default: the one `make toolchain` installs under node_modules/@foundry-rs, else `anvil`].
+    #[arg(long, env = "BULKHEAD_ANVIL", value_name = "PATH")]
+    anvil: Option<PathBuf>,
+
+    /// Print `{"embedded_per_s", "rpc_per_s", "ratio", "slashes_per_scenario", ...}` instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The figures, as `--json` prints them.
+#[derive(Debug, Serialize)]
+struct Figures {
+    embedded_per_s: f64,
+    rpc_per_s: Option<f64>,
+    ratio: Option<f64>,
+    slashes_per_scenario: usize,
+    embedded_scenarios: u64,
+    rpc_scenarios: u64,
+    /// Embedded scenarios run on one thread: the figure is per core.
+    threads: usize,
+    cores: usize,
+    /// Mean wall time of one embedded scenario, microseconds.
+    embedded_us: f64,
+    /// Mean wall time of one RPC scenario, milliseconds.
+    rpc_ms: Option<f64>,
+}
+
+/// Runs the benchmark; exit status 1 on any error or if the two paths disagree.
+pub fn run(args: &Args) -> ExitCode {
+    match bench_all(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn bench_all(args: &Args) -> Result<()> {
+    ensure!(args.scenarios > 0, "--scenarios must be at least 1");
+    let mut engine = Engine::default();
+    let sys = System::deploy(&mut engine, &DeployConfig::default())?;
+    let world = bench::setup(&mut engine, &sys)?;
+    // Warm the allocator and caches before timing.
+    for seed in 0..args.scenarios.min(500) {
+        bench::scenario(&mut engine, &sys, &world, seed)?;
+    }
+    let (embedded, embedded_time) = time(&mut engine, &sys, &world, args.scenarios)?;
+    let embedded_per_s = args.scenarios as f64 / embedded_time.as_secs_f64();
+    info!(embedded_per_s, "embedded done");
+
+    let rpc = if args.no_rpc || args.rpc_scenarios == 0 {
+        None
+    } else {
+        Some(bench_rpc(args, &embedded)?)
+    };
+    let figures = Figures {
+        embedded_per_s,
+        rpc_per_s: rpc.map(|d| args.rpc_scenarios as f64 / d.as_secs_f64()),
+        ratio: rpc.map(|d| embedded_per_s / (args.rpc_scenarios as f64 / d.as_secs_f64())),
+        slashes_per_scenario: SLASHES_PER_SCENARIO,
+        embedded_scenarios: args.scenarios,
+        rpc_scenarios: if rpc.is_some() { args.rpc_scenarios } else { 0 },
+        threads: 1,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        embedded_us: embedded_time.as_secs_f64() * 1e6 / args.scenarios as f64,
+        rpc_ms: rpc.map(|d| d.as_secs_f64() * 1e3 / args.rpc_scenarios as f64),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&figures)?);
+    } else {
+        print_table(&figures);
+    }
+    Ok(())
+}
+
+fn time(
+    engine: &mut Engine,
+    sys: &System,
+    world: &BenchWorld,
+    scenarios: u64,
+) -> Result<(Vec<Outcome>, Duration)> {
+    let mut outcomes = Vec::with_capacity(scenarios as usize);
+    let started = Instant::now();
+    for seed in 0..scenarios {
+        outcomes.push(bench::scenario(engine, sys, world, seed)?);
+    }
+    Ok((outcomes, started.elapsed()))
+}
+
+/// The same scenarios on a fresh anvil, deployed over JSON-RPC; every outcome must equal the embedded one.
+fn bench_rpc(args: &Args, embedded: &[Outcome]) -> Result<Duration> {
+    let anvil = find_anvil(args.anvil.as_deref());
+    let node = spawn(&anvil, free_port()?)?;
+    let deployment = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(deploy_rpc(&node.url, None, &DeployConfig::default()))
+        .wrap_err("deploying to the bench node")?;
+    let mut engine = Engine::connect(&node.url)?;
+    let sys = System::attach(&mut engine, &deployment)?;
+    let world = bench::setup(&mut engine, &sys)?;
+    let (outcomes, elapsed) = time(&mut engine, &sys, &world, args.rpc_scenarios)?;
+    for (seed, (rpc, mem)) in outcomes.iter().zip(embedded).enumerate() {
+        ensure!(
+            rpc == mem,
+            "scenario {seed}: anvil slashed {:?}, the embedded EVM {:?}",
+            rpc.slashed,
+            mem.slashed
+        );
+    }
+    info!(
+        compared = outcomes.len().min(embedded.len()),
+        "anvil and embedded outcomes agree"
+    );
+    Ok(elapsed)
+}
+
+fn print_table(f: &Figures) {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_header(vec![
+        "path",
+        "scenarios",
+        "per scenario",
+        "scenarios/s",
+    ]);
+    table.add_row(vec![
+        "embedded revm (1 thread)".to_string(),
+        f.embedded_scenarios.to_string(),
+        format!("{:.1} µs", f.embedded_us),
+        format!("{:.0}", f.embedded_per_s),
+    ]);
+    if let (Some(per_s), Some(ms)) = (f.rpc_per_s, f.rpc_ms) {
+        table.add_row(vec![
+            "anvil over JSON-RPC".to_string(),
+            f.rpc_scenarios.to_string(),
+            format!("{ms:.2} ms"),
+            format!("{per_s:.0}"),
+        ]);
+    }
+    println!(
+        "Chained-slash scenarios: restore the world from a snapshot, {} shared slashes, check the isolated backing.",
+        f.slashes_per_scenario
+    );
+    println!("{table}");
+    if let Some(ratio) = f.ratio {
+        println!(
+            "embedded / RPC: {ratio:.0}x (outcomes identical on both paths); {} cores on this machine",
+            f.cores
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! `bulkhead demo`: the demo world (`examples/demo.toml`: 3 operators, 4 AVSs, 20 stakers, a tier) and its chained
+//! slash, on a spawned anvil node (deployed over JSON-RPC) or in the embedded EVM.
+
+use std::{
+    net::{TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitCode, Stdio},
+    time::{Duration, Instant},
+};
+
+use bulkhead_sim::{
+    DeployConfig, Deployment, Engine, anvil_binary, deploy_rpc,
+    scenario::{self, RunReport, Target},
+};
+use eyre::{Result, WrapErr, bail, eyre};
+use tracing::info;
+
+use crate::simulate::render;
+
+/// The demo world, compiled in so the binary runs it from anywhere.
+const DEMO: &str = include_str!("../../../examples/demo.toml");
+const DEMO_FILE: &str = "examples/demo.toml";
+
+/// Arguments of `bulkhead demo`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Run in the embedded EVM (no node): the system deployed from the bytecode into revm.
+    #[arg(long)]
+    embedded: bool,
+
+    /// Leave anvil running with the deployment and the demo's state, write deployments/31337.json and print how to
+    /// connect; Ctrl-C stops it.
+    #[arg(long, conflicts_with = "embedded")]
+    keep: bool,
+
+    /// Port for anvil [default: a free one; 8545 with --keep].
+    #[arg(long)]
+    port: Option<u16>,
+
+    /// The anvil binary [default: the one `make toolchain` installs under node_modules/@foundry-rs in this
+    /// directory or a parent, else `anvil` on PATH].
+    #[arg(long, env = "BULKHEAD_ANVIL", value_name = "PATH")]
+    anvil: Option<PathBuf>,
+
+    /// Print the run report as one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Kills the node on every way out except `--keep`.
+pub(crate) struct Node {
+    child: Child,
+    pub(crate) url: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the demo; exit status 0 if every expectation of the demo held, 1 otherwise.
+pub fn run(args: &Args) -> ExitCode {
+    match demo(args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn demo(args: &Args) -> Result<bool> {
+    let world = scenario::parse(DEMO_FILE, DEMO)?;
+    if args.embedded {
+        let report = scenario::run(&world)?;
+        print(args, &report, "the embedded EVM (revm, in memory)")?;
+        return Ok(report.passed);
+    }
+
+    let anvil = find_anvil(args.anvil.as_deref());
+    let port = match args.port {
+        Some(port) => port,
+        None if args.keep => 8545,
+        None => free_port()?,
+    };
+    let node = spawn(&anvil, port)?;
+    let deployment = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(deploy_rpc(&node.url, None, &DeployConfig::default()))
+        .wrap_err("deploying to the demo node")?;
+    info!(
+        vault = %deployment.contracts.stake_vault,
+        manager = %deployment.contracts.allocation_manager,
+        "deployed"
+    );
+    let engine = Engine::connect(&node.url)?;
+    let report = scenario::run_on(
+        &world,
+        Target::Deployed {
+            engine,
+            deployment: &deployment,
+        },
+    )?;
+    print(args, &report, &format!("anvil at {}", node.url))?;
+    if args.keep {
+        keep(node, &deployment)?;
+    }
+    Ok(report.passed)
+}
+
+fn print(args: &Args, report: &RunReport, place: &str) -> Result<()> {
+    if args.json {
+        println!("{}", serde_json::to_string(report)?);
+        return Ok(());
+    }
+    println!(
+        "Bulkhead demo on {place}: 3 operators, 4 AVSs, 20 stakers, one tier, a chained slash ({DEMO_FILE}).\n"
+    );
+    println!("{}", render(report));
+    println!("{}", story(report));
+    Ok(())
+}
+
+/// What happened, in words, from the final state.
+fn story(report: &RunReport) -> String {
+    let state = &report.final_state;
+    let mut lines = vec!["What happened:".to_string()];
+    for sink in &state.sinks {
+        let took: Vec<String> = sink
+            .balances
+            .iter()
+            .map(|b| format!("{} {}", b.amount, b.asset))
+            .collect();
+        if !took.is_empty() {
+            lines.push(format!("  {} slashed {}", sink.avs, took.join(" + ")));
+        }
+    }
+    for avs in &state.avs {
+        for b in avs.backings.iter().filter(|b| b.mode == "isolated") {
+            lines.push(format!(
+                "  {} (isolated in {}) still has {} {} behind it",
+                avs.name, b.pool, b.backing, b.asset
+            ));
+        }
+    }
+    for pool in &state.pools {
+        lines.push(format!(
+            "  pool {}{}: {} {} left, cascade guard {} used",
+            pool.name,
+            pool.tier_of
+                .as_ref()
+                .map_or(String::new(), |base| format!(" (tier of {base})")),
+            pool.value,
+            pool.asset,
+            pool.guard_used
+        ));
+    }
+    lines.push(format!(
+        "  expectations: {} ({} checked)",
+        if report.passed {
+            "all held"
+        } else {
+            "some FAILED"
+        },
+        report.expectations.len()
+    ));
+    lines.join("\n")
+}
+
+fn keep(mut node: Node, deployment: &Deployment) -> Result<()> {
+    let dir = Path::new("deployments");
+    std::fs::create_dir_all(dir).wrap_err("creating deployments/")?;
+    let file = dir.join(format!("{}.json", deployment.chain_id));
+    std::fs::write(&file, serde_json::to_string_pretty(deployment)? + "\n")
+        .wrap_err_with(|| format!("writing {}", file.display()))?;
+    let c = &deployment.contracts;
+    println!(
+        "\nanvil keeps running at {url} (chain {chain}); the deployment is in {file}.\n\
+         \x20 StakeVault        {vault}\n\
+         \x20 AllocationManager {manager}\n\
+         \x20 OperatorRegistry  {registry}\n\
+         Try:\n\
+         \x20 cast call {manager} 'poolRisk(uint256)' 1 --rpc-url {url}\n\
+         \x20 bulkhead simulate --fork-url {url} examples/isolated_neighbour.toml\n\
+         Ctrl-C stops the node.",
+        url = node.url,
+        chain = deployment.chain_id,
+        file = file.display(),
+        vault = c.stake_vault,
+        manager = c.allocation_manager,
+        registry = c.operator_registry,
+    );
+    let status = node.child.wait().wrap_err("waiting for anvil")?;
+    bail!("anvil exited ({status})")
+}
+
+/// `path`, else the npm toolchain's anvil binary ([`anvil_binary`]).
+pub(crate) fn find_anvil(path: Option<&Path>) -> PathBuf {
+    path.map_or_else(anvil_binary, Path::to_path_buf)
+}
+
+pub(crate) fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").wrap_err("finding a free port for anvil")?;
+    Ok(listener.local_addr()?.port())
+}
+
+pub(crate) fn spawn(anvil: &Path, port: u16) -> Result<Node> {
+    let child = Command::new(anvil)
+        .args(["--port", &port.to_string(), "--silent"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .wrap_err_with(|| {
+            format!(
+                "starting {}: run `make toolchain` (npm installs anvil into node_modules/.bin), pass --anvil PATH, or use --embedded",
+                anvil.display()
+            )
+        })?;
+    let mut node = Node {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = node.child.try_wait()? {
+            return Err(eyre!(
+                "anvil exited ({status}) before listening on port {port}: is the port taken? pass --port"
+            ));
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("anvil did not listen on port {port} within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    info!(url = node.url, "anvil is up");
+    Ok(node)
+}

@@ -1,0 +1,153 @@
+//! The benchmark's chained-slash scenario, identical on every kind of [`Engine`]: a pool backing three shared AVSs
+//! and an isolated one; each scenario starts from a snapshot of that world and fires three chained shared slashes.
+
+use alloy::primitives::{Address, U256, aliases::U48};
+use bulkhead_contracts::{AllocationManager, mode};
+use eyre::{Result, WrapErr, ensure};
+
+use crate::{Engine, Snapshot, System};
+
+/// Slashes in each scenario.
+pub const SLASHES_PER_SCENARIO: usize = 3;
+
+const WAD: u64 = 1_000_000_000_000_000_000;
+
+/// The world every scenario starts from.
+#[derive(Debug, Clone)]
+pub struct BenchWorld {
+    /// The pool every AVS is backed by.
+    pub pool: U256,
+    /// The shared AVSs as (id, slashing module), slashed in this order.
+    pub shared: Vec<(u32, Address)>,
+    /// The isolated AVS, which never slashes: its backing must not move.
+    pub isolated: u32,
+    /// The state after setup.
+    pub snapshot: Snapshot,
+}
+
+/// Registers an operator, deposits 1,000 WETH from four stakers, registers three shared AVSs (60%, 50%, 40%) and
+/// an isolated one (20%), lets the allocations become slashable and snapshots the result. `sys` must have WETH.
+pub fn setup(engine: &mut Engine, sys: &System) -> Result<BenchWorld> {
+    let operator = sys
+        .register_operator(engine, "bench-operator", "bench-operator-key")
+        .wrap_err("registering the bench operator")?;
+    let mut pool = U256::ZERO;
+    for (staker, amount) in [
+        ("bench-alice", 400),
+        ("bench-bob", 300),
+        ("bench-carol", 200),
+        ("bench-dave", 100),
+    ] {
+        (pool, _) = sys.deposit(
+            engine,
+            staker,
+            operator,
+            sys.weth.address,
+            sys.weth.units(amount),
+        )?;
+    }
+    let mut register = |name: &str, mode: u8, percent: u64| -> Result<(u32, Address)> {
+        let module = engine.actor(&format!("bench-module-{name}"));
+        let sink = engine.actor(&format!("bench-sink-{name}"));
+        let id = engine.send(
+            "bench-avs-admin",
+            sys.manager,
+            AllocationManager::registerAVSCall {
+                metadataURI: format!("ipfs://bench-{name}"),
+                slasher: module,
+                sink,
+                resolver: Address::ZERO,
+                vetoWindow: U48::ZERO,
+                maxSlashWad: WAD,
+            },
+        )?;
+        engine.send(
+            operator,
+            sys.manager,
+            AllocationManager::optInCall { avsId: id },
+        )?;
+        engine.send(
+            operator,
+            sys.manager,
+            AllocationManager::allocateCall {
+                poolId: pool,
+                avsId: id,
+                mode,
+                fractionWad: percent * (WAD / 100),
+            },
+        )?;
+        Ok((id, module))
+    };
+    let (isolated, _) = register("custody", mode::ISOLATED, 20)?;
+    let shared = vec![
+        register("oracle", mode::SHARED, 60)?,
+        register("bridge", mode::SHARED, 50)?,
+        register("da", mode::SHARED, 40)?,
+    ];
+    let delay = engine.view(sys.manager, AllocationManager::allocationDelayCall {})?;
+    engine.warp(u64::from(delay.to::<u64>()) + 1);
+    let snapshot = engine.try_snapshot()?;
+    Ok(BenchWorld {
+        pool,
+        shared,
+        isolated,
+        snapshot,
+    })
+}
+
+/// The fraction (in WAD) shared AVS `k` slashes in scenario `seed`: 10% to 49%, from a splitmix64 of both.
+pub fn fraction(seed: u64, k: usize) -> u64 {
+    let mut z = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(k as u64 + 1);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (10 + z % 40) * (WAD / 100)
+}
+
+/// What a scenario did: the three slashed amounts and the isolated AVS's backing afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Amount each shared AVS slashed, in order.
+    pub slashed: [U256; SLASHES_PER_SCENARIO],
+    /// The isolated AVS's backing after the cascade.
+    pub isolated_backing: U256,
+}
+
+/// Restores the world and fires scenario `seed`: three chained shared slashes, then reads the isolated backing.
+pub fn scenario(
+    engine: &mut Engine,
+    sys: &System,
+    world: &BenchWorld,
+    seed: u64,
+) -> Result<Outcome> {
+    engine.try_restore(&world.snapshot)?;
+    let mut slashed = [U256::ZERO; SLASHES_PER_SCENARIO];
+    for (k, (avs, module)) in world.shared.iter().enumerate() {
+        slashed[k] = engine.send(
+            *module,
+            sys.manager,
+            AllocationManager::slashCall {
+                avsId: *avs,
+                poolId: world.pool,
+                fractionWad: fraction(seed, k),
+            },
+        )?;
+    }
+    let isolated_backing = engine.view(
+        sys.manager,
+        AllocationManager::slashableBackingCall {
+            avsId: world.isolated,
+            poolId: world.pool,
+        },
+    )?;
+    ensure!(
+        isolated_backing == sys.weth.units(200),
+        "scenario {seed}: the isolated AVS's backing moved to {isolated_backing}"
+    );
+    Ok(Outcome {
+        slashed,
+        isolated_backing,
+    })
+}
