@@ -78,6 +78,8 @@ fn bench_all(args: &Args) -> Result<()> {
     let mut engine = Engine::default();
     let sys = System::deploy(&mut engine, &DeployConfig::default())?;
     let world = bench::setup(&mut engine, &sys)?;
+    // Scenarios read return values and views only; both paths skip formatting events.
+    engine.set_decode_events(false);
     // Warm the allocator and caches before timing.
     for seed in 0..args.scenarios.min(500) {
         bench::scenario(&mut engine, &sys, &world, seed)?;
@@ -137,6 +139,7 @@ fn bench_rpc(args: &Args, embedded: &[Outcome]) -> Result<Duration> {
     let mut engine = Engine::connect(&node.url)?;
     let sys = System::attach(&mut engine, &deployment)?;
     let world = bench::setup(&mut engine, &sys)?;
+    engine.set_decode_events(false);
     let (outcomes, elapsed) = time(&mut engine, &sys, &world, args.rpc_scenarios)?;
     for (seed, (rpc, mem)) in outcomes.iter().zip(embedded).enumerate() {
         ensure!(

@@ -216,7 +216,7 @@ pub(crate) fn spawn(anvil: &Path, port: u16) -> Result<Node> {
         .spawn()
         .wrap_err_with(|| {
             format!(
-                "starting {}: run `make toolchain` (npm installs anvil into node_modules/.bin), pass --anvil PATH, or use --embedded",
+                "starting {}: run `make toolchain` (npm installs anvil under node_modules/@foundry-rs), pass --anvil PATH, or use --embedded",
                 anvil.display()
             )
         })?;

@@ -13,11 +13,7 @@ use bulkhead_sim::Deployment;
 
 #[tokio::test]
 async fn deploys_to_anvil_and_writes_the_deployment_file() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("repo root");
-    let anvil = Anvil::at(root.join("node_modules/.bin/anvil")).spawn();
+    let anvil = Anvil::at(bulkhead_sim::anvil_binary()).spawn();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-{}", anvil.port()));
 
     let output = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
@@ -93,13 +89,7 @@ async fn deploys_to_anvil_and_writes_the_deployment_file() {
 
 #[test]
 fn requires_a_key_off_the_local_chain() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("repo root");
-    let anvil = Anvil::at(root.join("node_modules/.bin/anvil"))
-        .chain_id(1)
-        .spawn();
+    let anvil = Anvil::at(bulkhead_sim::anvil_binary()).chain_id(1).spawn();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-{}", anvil.port()));
     let output = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
         .args(["deploy", "--rpc-url", anvil.endpoint().as_str(), "--out"])

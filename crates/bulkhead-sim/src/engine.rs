@@ -52,6 +52,9 @@ pub struct EngineConfig {
     pub block_gas_limit: u64,
     /// ETH given to each actor when it is first named.
     pub actor_balance: U256,
+    /// Decode and label every log into [`Receipt::events`] (reports and expectations need it). Off, receipts carry
+    /// no events: throughput runs that only read return values and views skip the formatting.
+    pub decode_events: bool,
 }
 
 impl Default for EngineConfig {
@@ -65,6 +68,7 @@ impl Default for EngineConfig {
             tx_gas_limit: 30_000_000,
             block_gas_limit: 30_000_000,
             actor_balance: U256::from(100 * ETHER),
+            decode_events: true,
         }
     }
 }
@@ -115,7 +119,7 @@ pub struct Snapshot {
 
 #[derive(Debug, Clone)]
 enum Saved {
-    Memory(CacheDB<Upstream>),
+    Memory(Arc<CacheDB<Upstream>>),
     /// A slot in the node's list of snapshot ids.
     Node(usize),
 }
@@ -211,6 +215,7 @@ impl Engine {
             Backend::Memory(db) => match &db.db {
                 Upstream::Empty => "memory".to_string(),
                 Upstream::Fork(fork) => format!("{fork:?}"),
+                Upstream::Frozen(_) => "memory (from a snapshot)".to_string(),
             },
             Backend::Node(node) => format!("node {}", node.rpc_url()),
         }
@@ -219,6 +224,11 @@ impl Engine {
     /// The configuration this engine was made with.
     pub fn config(&self) -> &EngineConfig {
         &self.config
+    }
+
+    /// Turns decoding of logs into [`Receipt::events`] on or off ([`EngineConfig::decode_events`]).
+    pub fn set_decode_events(&mut self, on: bool) {
+        self.config.decode_events = on;
     }
 
     // ------------------------------------------------------------------ actors and accounts
@@ -335,7 +345,7 @@ impl Engine {
     /// Saves the whole state (a copy of the in-memory database, or a node snapshot).
     pub fn try_snapshot(&self) -> Result<Snapshot> {
         let state = match &self.backend {
-            Backend::Memory(db) => Saved::Memory(db.clone()),
+            Backend::Memory(db) => Saved::Memory(Arc::new(db.clone())),
             Backend::Node(node) => Saved::Node(node.snapshot()?),
         };
         Ok(Snapshot {
@@ -350,7 +360,9 @@ impl Engine {
     /// snapshot invalidates the ones taken after it).
     pub fn try_restore(&mut self, snapshot: &Snapshot) -> Result<()> {
         match (&mut self.backend, &snapshot.state) {
-            (Backend::Memory(db), Saved::Memory(saved)) => *db = saved.clone(),
+            (Backend::Memory(db), Saved::Memory(saved)) => {
+                *db = CacheDB::new(Upstream::Frozen(Arc::clone(saved)));
+            }
             (Backend::Node(node), Saved::Node(slot)) => node.restore(*slot)?,
             _ => eyre::bail!("a snapshot restores only on the kind of engine that took it"),
         }
@@ -403,21 +415,25 @@ impl Engine {
         call: C,
     ) -> Result<Receipt<C::Return>> {
         let from = from.resolve(self);
-        let what = format!(
-            "{} -> {}.{}",
-            self.name_of(from),
-            self.name_of(to),
-            C::SIGNATURE
-        );
-        match self
-            .commit(
-                from,
-                TxKind::Call(to),
-                call.abi_encode().into(),
-                C::SIGNATURE,
+        // Labels are looked up only when an error needs them: this is the hot path of every scenario.
+        let what = |engine: &Self| {
+            format!(
+                "{} -> {}.{}",
+                engine.name_of(from),
+                engine.name_of(to),
+                C::SIGNATURE
             )
-            .wrap_err_with(|| what.clone())?
-        {
+        };
+        let outcome = match self.commit(
+            from,
+            TxKind::Call(to),
+            call.abi_encode().into(),
+            C::SIGNATURE,
+        ) {
+            Ok(outcome) => outcome,
+            Err(e) => return Err(e.wrap_err(what(self))),
+        };
+        match outcome {
             Outcome::Success {
                 output,
                 gas_used,
@@ -426,14 +442,14 @@ impl Engine {
             } => {
                 let value = C::abi_decode_returns(&output)
                     .map_err(|e| eyre!("{e}"))
-                    .wrap_err_with(|| format!("decoding the return data of {what}"))?;
+                    .wrap_err_with(|| format!("decoding the return data of {}", what(self)))?;
                 Ok(Receipt {
                     value,
                     gas_used,
                     events,
                 })
             }
-            Outcome::Revert(revert) => Err(eyre::Report::new(revert)).wrap_err(what),
+            Outcome::Revert(revert) => Err(eyre::Report::new(revert)).wrap_err(what(self)),
         }
     }
 
@@ -514,8 +530,8 @@ impl Engine {
     /// Executes and commits one transaction. Reverts are an [`Outcome`], not an error; halts (out of gas, invalid
     /// opcode) and invalid transactions are errors.
     fn commit(&mut self, from: Address, kind: TxKind, data: Bytes, what: &str) -> Result<Outcome> {
-        let to = match kind {
-            TxKind::Call(to) => self.name_of(to),
+        let to = |engine: &Self| match kind {
+            TxKind::Call(to) => engine.name_of(to),
             TxKind::Create => "new".to_string(),
         };
         let mined = match &self.backend {
@@ -530,15 +546,19 @@ impl Engine {
         };
         if !mined.success {
             let revert = decode_revert(&mined.output, &self.actors);
-            debug!(from = %self.name_of(from), "{to}.{what} reverted: {revert}");
+            debug!(from = %self.name_of(from), "{}.{what} reverted: {revert}", to(self));
             return Ok(Outcome::Revert(revert));
         }
-        let events: Vec<DecodedEvent> = mined
-            .logs
-            .iter()
-            .map(|log| decode_log(log, &self.actors))
-            .collect();
-        debug!(from = %self.name_of(from), gas_used = mined.gas_used, "{to}.{what} ok");
+        let events: Vec<DecodedEvent> = if self.config.decode_events {
+            mined
+                .logs
+                .iter()
+                .map(|log| decode_log(log, &self.actors))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        debug!(from = %self.name_of(from), gas_used = mined.gas_used, "{}.{what} ok", to(self));
         for event in &events {
             trace!("  {event}");
         }

@@ -16,6 +16,7 @@ use alloy::{
 use eyre::{Result, WrapErr, eyre};
 use revm::{
     bytecode::Bytecode,
+    database::CacheDB,
     database_interface::{DBErrorMarker, DatabaseRef},
     state::AccountInfo,
 };
@@ -226,7 +227,7 @@ impl DatabaseRef for ForkSource {
     }
 }
 
-/// The database under an engine's cache: an empty chain or a fork.
+/// The database under an engine's cache: an empty chain, a fork, or a snapshot.
 #[derive(Debug, Clone, Default)]
 pub enum Upstream {
     /// Nothing exists until the engine writes it.
@@ -234,6 +235,9 @@ pub enum Upstream {
     Empty,
     /// A node at a fixed block; shared by snapshots and clones, which only ever read it.
     Fork(Arc<ForkSource>),
+    /// A frozen state (a snapshot): restoring puts an empty cache over it, so a restore costs nothing however
+    /// large the state, and the snapshot can be restored again.
+    Frozen(Arc<CacheDB<Upstream>>),
 }
 
 impl DatabaseRef for Upstream {
@@ -243,6 +247,7 @@ impl DatabaseRef for Upstream {
         match self {
             Self::Empty => Ok(None),
             Self::Fork(fork) => fork.basic_ref(address),
+            Self::Frozen(state) => state.basic_ref(address),
         }
     }
 
@@ -250,6 +255,7 @@ impl DatabaseRef for Upstream {
         match self {
             Self::Empty => Ok(Bytecode::default()),
             Self::Fork(fork) => fork.code_by_hash_ref(code_hash),
+            Self::Frozen(state) => state.code_by_hash_ref(code_hash),
         }
     }
 
@@ -257,6 +263,7 @@ impl DatabaseRef for Upstream {
         match self {
             Self::Empty => Ok(U256::ZERO),
             Self::Fork(fork) => fork.storage_ref(address, index),
+            Self::Frozen(state) => state.storage_ref(address, index),
         }
     }
 
@@ -264,6 +271,7 @@ impl DatabaseRef for Upstream {
         match self {
             Self::Empty => Ok(keccak256(number.to_string().as_bytes())),
             Self::Fork(fork) => fork.block_hash_ref(number),
+            Self::Frozen(state) => state.block_hash_ref(number),
         }
     }
 }
