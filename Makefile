@@ -3,11 +3,23 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 STAMP := node_modules/.bulkhead-toolchain
 
-.PHONY: demo test toolchain build gas anvil deploy-local fmt clean
+.PHONY: demo test toolchain build gas bench demo-anvil demo-forge anvil deploy-local fmt clean
 
-## demo: chained-slash demo on the real bytecode in forge's in-process EVM (no node needed)
+## demo: the demo world's chained slash on the real bytecode in the embedded revm (no node needed)
 demo: toolchain
+	cargo run --locked -q -p bulkhead-cli -- demo --embedded
+
+## demo-anvil: the same on a spawned anvil, deployed over JSON-RPC; KEEP=1 leaves the node up
+demo-anvil: toolchain
+	cargo run --locked -q -p bulkhead-cli -- demo $(if $(KEEP),--keep)
+
+## demo-forge: the narrated forge-script demo (double-sign, committee veto, tier slash) in forge's EVM
+demo-forge: toolchain
 	forge script script/Demo.s.sol
+
+## bench: chained-slash scenarios per second, embedded revm vs anvil JSON-RPC (release build)
+bench: toolchain
+	cargo run --locked --release -q -p bulkhead-cli -- bench
 
 ## test: formatting, lints, every Solidity and Rust test, and the gas benchmark
 test: toolchain
