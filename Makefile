@@ -17,9 +17,9 @@ demo-anvil: toolchain
 demo-forge: toolchain
 	forge script script/Demo.s.sol
 
-## bench: chained-slash scenarios per second, embedded revm vs anvil JSON-RPC (release build)
+## bench: chained-slash scenarios per second, embedded revm vs anvil JSON-RPC (release build with LTO)
 bench: toolchain
-	cargo run --locked --release -q -p bulkhead-cli -- bench
+	cargo run --locked --profile bench-release -q -p bulkhead-cli -- bench
 
 ## test: formatting, lints, every Solidity and Rust test, and the gas benchmark
 test: toolchain
