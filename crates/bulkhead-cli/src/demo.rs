@@ -101,7 +101,7 @@ fn demo(args: &Args) -> Result<bool> {
     let report = scenario::run_on(
         &world,
         Target::Deployed {
-            engine,
+            engine: Box::new(engine),
             deployment: &deployment,
         },
     )?;

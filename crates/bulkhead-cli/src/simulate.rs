@@ -88,7 +88,7 @@ impl Chain {
         }
         self.runs += 1;
         Ok(Target::Deployed {
-            engine: self.engine.clone(),
+            engine: Box::new(self.engine.clone()),
             deployment: &self.deployment,
         })
     }

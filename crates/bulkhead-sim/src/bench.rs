@@ -85,7 +85,7 @@ pub fn setup(engine: &mut Engine, sys: &System) -> Result<BenchWorld> {
         register("da", mode::SHARED, 40)?,
     ];
     let delay = engine.view(sys.manager, AllocationManager::allocationDelayCall {})?;
-    engine.warp(u64::from(delay.to::<u64>()) + 1);
+    engine.warp(delay.to::<u64>() + 1);
     let snapshot = engine.try_snapshot()?;
     Ok(BenchWorld {
         pool,

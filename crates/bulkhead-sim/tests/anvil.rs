@@ -102,7 +102,7 @@ fn fork_and_chain_agree_on_every_example() {
         let on_fork = scenario::run_on(
             &sc,
             Target::Deployed {
-                engine: fork,
+                engine: Box::new(fork),
                 deployment: &deployment,
             },
         )
@@ -110,7 +110,7 @@ fn fork_and_chain_agree_on_every_example() {
         let on_chain = scenario::run_on(
             &sc,
             Target::Deployed {
-                engine: Engine::connect(&node.url).expect("connects"),
+                engine: Box::new(Engine::connect(&node.url).expect("connects")),
                 deployment: &deployment,
             },
         )
@@ -143,7 +143,7 @@ fn a_fork_never_writes_to_the_node() {
     let report = scenario::run_on(
         &sc,
         Target::Deployed {
-            engine: Engine::fork(&node.url, None).expect("forks"),
+            engine: Box::new(Engine::fork(&node.url, None).expect("forks")),
             deployment: &deployment,
         },
     )
@@ -154,7 +154,7 @@ fn a_fork_never_writes_to_the_node() {
     let again = scenario::run_on(
         &sc,
         Target::Deployed {
-            engine: Engine::connect(&node.url).expect("connects"),
+            engine: Box::new(Engine::connect(&node.url).expect("connects")),
             deployment: &deployment,
         },
     )

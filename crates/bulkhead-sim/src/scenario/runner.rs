@@ -49,8 +49,8 @@ pub enum Target<'d> {
     /// An engine holding `deployment`: a fork of its chain ([`Engine::fork`]) or its anvil node
     /// ([`Engine::connect`]). The scenario's actors, tokens and AVSs are added to what is there.
     Deployed {
-        /// The engine.
-        engine: Engine,
+        /// The engine (boxed: an engine is large and `Fresh` carries nothing).
+        engine: Box<Engine>,
         /// The deployed system (`deployments/<chainId>.json`).
         deployment: &'d Deployment,
     },
@@ -153,7 +153,7 @@ impl<'s> Run<'s> {
                 deployment,
             } => {
                 let sys = System::attach(&mut engine, deployment)?;
-                (engine, sys, deployment.config())
+                (*engine, sys, deployment.config())
             }
         };
         engine.label(BURN, "burn");
