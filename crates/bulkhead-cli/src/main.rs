@@ -9,10 +9,13 @@
 //!
 //! `-v` logs what runs (`-vv` every transaction, `-vvv` every decoded event) to stderr; `RUST_LOG` overrides it.
 
+mod audit;
+mod audit_source;
 mod bench;
 mod demo;
 mod deploy;
 mod simulate;
+mod stress;
 
 use std::process::ExitCode;
 
@@ -50,6 +53,18 @@ enum Command {
     ///
     /// A benchmark: it prints figures (`--json` for scripts) and fails only if the two paths disagree.
     Bench(bench::Args),
+    /// Generate random chained-slash scenarios, run them on the real bytecode on all cores and check every step
+    /// against the Rust model of the accounting; report loss distributions.
+    ///
+    /// Mismatches are shrunk and written as scenario files into `--out`. Exit status 0 if model and chain agree,
+    /// 1 on a mismatch, 2 if a scenario could not be run.
+    Stress(stress::StressArgs),
+    /// Restaking risk audit of a network file: exact attack search, worst-case loss, Byzantine services, D&R
+    /// certificate, exposure; `--json` for one object, `--html` for a report with SVG charts.
+    ///
+    /// Exit status: 0 if no profitable attack exists (or none is known with `--bounds-only`), 1 if the network is
+    /// insecure, 2 if the file could not be loaded.
+    Audit(audit::AuditArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -76,5 +91,13 @@ fn main() -> ExitCode {
         Command::Deploy(args) => deploy::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Audit(args) => audit::run(&args),
+        Command::Stress(args) => stress::run(&args).map_or_else(
+            |e| {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            },
+            |code| ExitCode::from(code as u8),
+        ),
     }
 }

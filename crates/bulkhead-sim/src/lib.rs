@@ -31,6 +31,7 @@ pub mod fork;
 mod node;
 pub mod rpc_deploy;
 pub mod scenario;
+pub mod stress;
 
 pub use actors::{Actors, address_of, private_key_of, signer_of};
 pub use decode::{BulkheadError, BulkheadEvent, DecodedEvent, Revert, decode_log, decode_revert};

@@ -1,0 +1,498 @@
+//! `bulkhead audit`: the restaking risk engine on a network file, on the final state of a scenario, or on a
+//! deployment read over JSON-RPC. Prints tables (or one JSON object) and optionally writes a self-contained HTML
+//! report.
+
+use std::{path::PathBuf, process::ExitCode, time::Instant};
+
+use bulkhead_risk::{AuditOptions, Report, html, network, number};
+
+use crate::audit_source::{Bearers, Source, Terms};
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use eyre::WrapErr;
+use tracing::info;
+
+/// Arguments of `bulkhead audit`.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Network file (JSON: model, validators, services, edges or allocations; see docs/audit.md).
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["scenario", "rpc_url"], conflicts_with_all = ["scenario", "rpc_url"])]
+    network: Option<PathBuf>,
+
+    /// Audit the final state of this scenario (run on the embedded EVM): pools are validators, AVSs services.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "rpc_url",
+        requires = "terms"
+    )]
+    scenario: Option<PathBuf>,
+
+    /// Audit the deployment on the chain at this JSON-RPC URL (read through a fork; nothing is sent).
+    #[arg(long, value_name = "URL", requires = "terms")]
+    rpc_url: Option<String>,
+
+    /// Block to read the chain at (default: the latest).
+    #[arg(long, value_name = "N", requires = "rpc_url")]
+    block: Option<u64>,
+
+    /// Deployment file of the chain [default: deployments/<chainId>.json].
+    #[arg(long, value_name = "FILE", requires = "rpc_url")]
+    deployment: Option<PathBuf>,
+
+    /// Off-chain terms for --scenario / --rpc-url: per AVS its profit from corruption and threshold, per asset its
+    /// price (JSON; see docs/audit.md).
+    #[arg(long, value_name = "FILE")]
+    terms: Option<PathBuf>,
+
+    /// Shock sizes ψ for worst_case_loss, as fractions of the total stake ("1/10", "0.01"); default 1/100 and 1/10.
+    #[arg(long, value_name = "PSI", num_args = 1.., action = clap::ArgAction::Append)]
+    psi: Vec<String>,
+
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+
+    /// Also write a self-contained HTML report (inline SVG charts) to this file.
+    #[arg(long, value_name = "OUT")]
+    html: Option<PathBuf>,
+
+    /// Skip the exact searches: certified bounds and a greedy heuristic attack (for large networks).
+    #[arg(long)]
+    bounds_only: bool,
+
+    /// Budget of each exact search, in nodes (heavier nodes count more; 20 M is a few seconds); past it the measure
+    /// is reported as certified bounds.
+    #[arg(long, value_name = "N", default_value_t = 20_000_000)]
+    node_limit: u64,
+}
+
+/// Runs the audit. Exit status: 0 when no profitable attack exists (or none was found with bounds), 1 when the
+/// network is insecure, 2 if the file could not be loaded or the report not written.
+pub fn run(args: &AuditArgs) -> ExitCode {
+    match audit(args) {
+        Ok(report) if report.secure == Some(false) => ExitCode::from(1),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The network to audit, and, from a scenario or a chain, the pools and stakers behind it.
+fn load(args: &AuditArgs) -> eyre::Result<(network::Network, Option<Source>, String)> {
+    let terms = || -> eyre::Result<Terms> {
+        Terms::load(args.terms.as_deref().expect("clap requires --terms"))
+    };
+    let (source, title) = if let Some(path) = &args.network {
+        let title = path
+            .file_name()
+            .map_or_else(|| "network".into(), |n| n.to_string_lossy().into_owned());
+        return Ok((network::load(path)?, None, title));
+    } else if let Some(path) = &args.scenario {
+        (
+            Source::from_scenario(path, &terms()?)?,
+            format!("scenario {}", path.display()),
+        )
+    } else {
+        let url = args.rpc_url.as_deref().expect("clap requires an input");
+        let chain_id = bulkhead_sim::Engine::fork(url, args.block)?
+            .config()
+            .chain_id;
+        let path = args
+            .deployment
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!("deployments/{chain_id}.json")));
+        let deployment = bulkhead_sim::Deployment::load(&path)?;
+        (
+            Source::from_chain(url, args.block, &deployment, &terms()?)?,
+            format!("chain {chain_id} at {url}"),
+        )
+    };
+    let network = network::parse(&source.network.to_string())
+        .wrap_err("the network read from the protocol is not valid")?;
+    Ok((network, Some(source), title))
+}
+
+fn audit(args: &AuditArgs) -> eyre::Result<Report> {
+    let started = Instant::now();
+    let (network, source, title) = load(args)?;
+    let texts = if args.psi.is_empty() {
+        vec!["1/100".to_string(), "1/10".to_string()]
+    } else {
+        args.psi.clone()
+    };
+    let psis = texts
+        .iter()
+        .map(|t| {
+            number::parse(t)
+                .map(|q| (t.clone(), q))
+                .map_err(|e| eyre::eyre!("--psi: {e}"))
+        })
+        .collect::<eyre::Result<Vec<_>>>()?;
+    let curve = if args.html.is_some() {
+        (0..=10)
+            .map(|k| number::Q::new(k.into(), 20.into()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let opts = AuditOptions {
+        psis,
+        bounds_only: args.bounds_only,
+        node_limit: args.node_limit,
+        curve,
+    };
+    let report = bulkhead_risk::audit(&network, &opts)?;
+    info!("audit of {title} in {:.2?}", started.elapsed());
+    if let Some(out) = &args.html {
+        std::fs::write(out, html::render(&report, &title))
+            .wrap_err_with(|| format!("writing {}", out.display()))?;
+    }
+    let bearers = source.as_ref().map(Source::bearers);
+    if args.json {
+        let mut value = serde_json::to_value(&report)?;
+        if let (Some(bearers), Some(exposure)) = (&bearers, value.get_mut("exposure")) {
+            exposure["bearers"] = serde_json::to_value(bearers)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print!("{}", render(&report));
+        if let Some(bearers) = &bearers {
+            print!("{}", render_bearers(bearers));
+        }
+        if let Some(out) = &args.html {
+            println!("HTML report: {}", out.display());
+        }
+    }
+    Ok(report)
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(header.iter().map(Cell::new));
+    t
+}
+
+/// A rational with a decimal hint: `"3/5 (0.6)"`.
+fn show(q: &str) -> String {
+    match number::parse(q) {
+        Ok(v) if !v.is_integer() => format!("{q} (≈{:.4})", number::approx(&v)),
+        _ => q.to_string(),
+    }
+}
+
+fn pct(q: &str) -> String {
+    number::parse(q).map_or_else(
+        |_| q.to_string(),
+        |v| format!("{q} ({:.3}%)", 100.0 * number::approx(&v)),
+    )
+}
+
+const ROWS: usize = 20;
+
+fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let verdict = match r.secure {
+        Some(true) => "SECURE: no attack with profit − cost > 0",
+        Some(false) => "INSECURE: a profitable attack exists",
+        None => "UNDECIDED (bounds only)",
+    };
+    let mut s = table(&["audit", ""]);
+    s.add_row(vec!["mode".to_string(), r.mode.to_string()]);
+    s.add_row(vec![
+        "network".to_string(),
+        format!(
+            "{} model, {} validators, {} services, stake {}, profit {}",
+            serde_json::to_value(r.network.model)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            r.network.validators,
+            r.network.services,
+            r.network.total_stake,
+            r.network.total_profit
+        ),
+    ]);
+    s.add_row(vec!["verdict".to_string(), verdict.to_string()]);
+    match (&r.max_attack_profit, &r.bounds.max_attack_profit) {
+        (Some(v), _) => s.add_row(vec!["max_attack_profit".to_string(), show(v)]),
+        (None, Some(i)) => s.add_row(vec![
+            "max_attack_profit".to_string(),
+            format!(
+                "in [{}, {}] (certified bounds)",
+                show(&i.lower),
+                i.upper.as_deref().map_or("?".into(), show)
+            ),
+        ]),
+        _ => s.add_row(vec!["max_attack_profit".to_string(), "-".to_string()]),
+    };
+    let byz = match (
+        r.min_byzantine_services,
+        &r.bounds.min_byzantine_services,
+        &r.byzantine_set,
+    ) {
+        (Some(k), _, Some(z)) => format!("{k} {{{}}}", z.join(", ")),
+        (Some(k), _, None) => k.to_string(),
+        (None, Some((lo, hi)), _) => {
+            format!("≥ {lo}{}", hi.map_or(String::new(), |h| format!(", ≤ {h}")))
+        }
+        (None, None, _) => "none: no set of failing services makes the rest insecure".to_string(),
+    };
+    s.add_row(vec!["min_byzantine_services".to_string(), byz]);
+    s.add_row(vec![
+        "certificate γ (D&R)".to_string(),
+        match (&r.certificate.gamma, r.certificate.unbounded) {
+            (Some(g), _) => show(g),
+            (None, true) => "any γ (no profit at stake)".to_string(),
+            (None, false) => "none (the sufficient condition fails)".to_string(),
+        },
+    ]);
+    out.push_str(&format!("{s}\n"));
+
+    let attack = r.best_attack.as_ref().map(|a| ("best attack", a)).or(r
+        .bounds
+        .heuristic_attack
+        .as_ref()
+        .map(|a| ("heuristic attack (greedy, no optimality claim)", a)));
+    if let Some((label, a)) = attack {
+        let mut t = table(&["service", "coalition"]);
+        for svc in a.services.iter().take(ROWS) {
+            let b = a
+                .validators
+                .get(svc)
+                .map(|b| b.join(", "))
+                .unwrap_or_default();
+            t.add_row(vec![svc.clone(), b]);
+        }
+        out.push_str(&format!(
+            "{label}: profit {}, cost {}\n{t}\n",
+            show(&a.profit),
+            show(&a.cost)
+        ));
+    }
+
+    let mut w = table(&[
+        "ψ",
+        "worst_case_loss",
+        "lower",
+        "upper",
+        "certificate bound",
+    ]);
+    for p in r.loss_curve.iter().filter(|p| {
+        r.worst_case_loss.contains_key(&p.psi) || r.bounds.worst_case_loss.contains_key(&p.psi)
+    }) {
+        w.add_row(vec![
+            p.psi.clone(),
+            p.exact.as_deref().map_or("-".into(), pct),
+            pct(&p.lower),
+            p.upper.as_deref().map_or("-".into(), pct),
+            r.certificate
+                .loss_bound
+                .get(&p.psi)
+                .map_or("-".into(), |b| pct(b)),
+        ]);
+    }
+    out.push_str(&format!(
+        "worst-case loss (fraction of the total stake)\n{w}\n"
+    ));
+
+    let mut v = table(&[
+        "validator",
+        "stake",
+        "allocated",
+        "restaking degree",
+        "services",
+    ]);
+    let mut vals: Vec<_> = r.exposure.validators.iter().collect();
+    vals.sort_by(|a, b| {
+        let d = |x: &str| number::parse(x).map(|q| number::approx(&q)).unwrap_or(0.0);
+        d(&b.restaking_degree)
+            .total_cmp(&d(&a.restaking_degree))
+            .then(a.id.cmp(&b.id))
+    });
+    for x in vals.iter().take(ROWS) {
+        v.add_row(vec![
+            Cell::new(&x.id),
+            Cell::new(&x.stake).set_alignment(CellAlignment::Right),
+            Cell::new(&x.allocated).set_alignment(CellAlignment::Right),
+            Cell::new(show(&x.restaking_degree)).set_alignment(CellAlignment::Right),
+            Cell::new(x.services).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    let more = |n: usize| {
+        if n > ROWS {
+            format!(" (top {ROWS} of {n})")
+        } else {
+            String::new()
+        }
+    };
+    out.push_str(&format!(
+        "exposure per validator{}\n{v}\n",
+        more(vals.len())
+    ));
+
+    let mut f = table(&[
+        "service fails alone",
+        "profit",
+        "θ",
+        "backing lost",
+        "who bears it",
+        "knock-on backing",
+    ]);
+    for (svc, fa) in r
+        .exposure
+        .services
+        .iter()
+        .zip(&r.exposure.fails_alone)
+        .take(ROWS)
+    {
+        let bearers: Vec<String> = fa
+            .losses
+            .iter()
+            .take(5)
+            .map(|l| format!("{} −{}", l.validator, l.amount))
+            .collect();
+        let extra = fa.losses.len().saturating_sub(5);
+        let knock: Vec<String> = fa
+            .knock_on
+            .iter()
+            .take(4)
+            .map(|k| format!("{} {} → {}", k.service, k.before, k.after))
+            .collect();
+        f.add_row(vec![
+            svc.id.clone(),
+            svc.profit.clone(),
+            svc.threshold.clone(),
+            fa.total.clone(),
+            format!(
+                "{}{}",
+                bearers.join("\n"),
+                if extra > 0 {
+                    format!("\n… {extra} more")
+                } else {
+                    String::new()
+                }
+            ),
+            if knock.is_empty() {
+                "-".into()
+            } else {
+                knock.join("\n")
+            },
+        ]);
+    }
+    out.push_str(&format!(
+        "who bears the risk{}\n{f}\n",
+        more(r.exposure.services.len())
+    ));
+    for n in &r.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out
+}
+
+/// Who bears each AVS failing alone, down to pools and stakers.
+fn render_bearers(bearers: &[Bearers]) -> String {
+    let mut t = table(&[
+        "AVS fails alone",
+        "pools lose",
+        "stakers lose (through tiers)",
+    ]);
+    for b in bearers {
+        let pools: Vec<String> = b
+            .pools
+            .iter()
+            .map(|(p, q)| format!("{p}: {}", show(q)))
+            .collect();
+        let stakers: Vec<String> = b
+            .stakers
+            .iter()
+            .map(|(s, q)| format!("{s}: {}", show(q)))
+            .collect();
+        t.add_row(vec![
+            Cell::new(&b.service),
+            Cell::new(if pools.is_empty() {
+                "-".to_string()
+            } else {
+                pools.join("\n")
+            }),
+            Cell::new(if pools.is_empty() {
+                "-".to_string()
+            } else if stakers.is_empty() {
+                "(no staker index on chain)".to_string()
+            } else {
+                stakers.join("\n")
+            }),
+        ]);
+    }
+    format!("Who bears the risk, per pool and staker\n{t}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/networks")
+            .join(name)
+    }
+
+    fn args(name: &str, psi: &[&str]) -> AuditArgs {
+        AuditArgs {
+            network: Some(example(name)),
+            scenario: None,
+            rpc_url: None,
+            block: None,
+            deployment: None,
+            terms: None,
+            psi: psi.iter().map(|p| p.to_string()).collect(),
+            json: true,
+            html: None,
+            bounds_only: false,
+            node_limit: 20_000_000,
+        }
+    }
+
+    #[test]
+    fn example_networks_audit_as_documented() {
+        let hub = audit(&args("hub_insecure.json", &["1/1000", "1/10"])).unwrap();
+        assert_eq!(hub.secure, Some(false));
+        assert_eq!(hub.max_attack_profit.as_deref(), Some("320"));
+        assert_eq!(
+            hub.worst_case_loss.get("1/10").map(String::as_str),
+            Some("9/16")
+        );
+        assert!(render(&hub).contains("INSECURE"));
+        let dr = audit(&args("dr_secure.json", &["1/1000"])).unwrap();
+        assert_eq!(dr.secure, Some(true));
+        assert_eq!(dr.certificate.gamma.as_deref(), Some("1/10"));
+        assert_eq!(
+            dr.certificate.loss_bound.get("1/1000").map(String::as_str),
+            Some("11/1000")
+        );
+        let elastic = audit(&args("elastic.json", &[])).unwrap();
+        assert_eq!(elastic.secure, Some(true));
+        assert_eq!(elastic.min_byzantine_services, Some(2));
+    }
+
+    #[test]
+    fn html_report_is_self_contained() {
+        let out = std::env::temp_dir().join(format!("bulkhead-audit-{}.html", std::process::id()));
+        let mut a = args("elastic.json", &["1/10"]);
+        a.html = Some(out.clone());
+        audit(&a).unwrap();
+        let page = std::fs::read_to_string(&out).unwrap();
+        std::fs::remove_file(&out).unwrap();
+        assert_eq!(page.matches("<svg").count(), 3);
+        assert!(!page.contains("<script") && !page.contains("http"));
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        assert!(audit(&args("missing.json", &[])).is_err());
+        let err = audit(&args("elastic.json", &["3/2"])).unwrap_err();
+        assert!(format!("{err:#}").contains("--psi 3/2: must be in [0, 1]"));
+    }
+}

@@ -1,0 +1,165 @@
+//! `bulkhead audit` on the protocol's own state: a scenario's final state and a deployment on anvil read through a
+//! fork. The demo world is audited both ways and must give the same verdict and the same losses.
+
+use std::{
+    path::Path,
+    process::{Command, Output},
+};
+
+use alloy::node_bindings::Anvil;
+use serde_json::Value;
+
+fn bulkhead(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(args)
+        .current_dir(bulkhead_contracts::repo_root())
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("runs bulkhead")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(output)))
+}
+
+fn bearers<'a>(report: &'a Value, service: &str) -> &'a Value {
+    report["exposure"]["bearers"]
+        .as_array()
+        .expect("bearers")
+        .iter()
+        .find(|b| b["service"] == service)
+        .unwrap_or_else(|| panic!("no bearers for {service}"))
+}
+
+fn loss_of<'a>(list: &'a Value, name: &str) -> &'a str {
+    list.as_array()
+        .expect("list")
+        .iter()
+        .find(|pair| pair[0] == name)
+        .and_then(|pair| pair[1].as_str())
+        .unwrap_or_else(|| panic!("{name} not in {list}"))
+}
+
+#[test]
+fn a_scenario_is_audited_down_to_its_stakers() {
+    let out = bulkhead(&[
+        "audit",
+        "--scenario",
+        "examples/demo.toml",
+        "--terms",
+        "examples/networks/demo-terms.json",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = json(&out);
+    // Validators are the base pools: P (500 WETH) and Q (20 WBTC at 30 = 600); the tier T folds into P.
+    assert_eq!(report["network"]["validators"], 2);
+    assert_eq!(report["network"]["total_stake"], "1100");
+    assert_eq!(report["secure"], true);
+    // custody failing alone takes its 200 WETH from P (value 500). staker01 holds 50 of P: 200·50/500 = 20. The tier
+    // T holds 65 of P and passes its 26 on: staker13 (20 of T's 65) 8, staker14 (45) 18.
+    let custody = bearers(&report, "custody");
+    assert_eq!(loss_of(&custody["pools"], "P"), "200");
+    assert_eq!(loss_of(&custody["stakers"], "staker01"), "20");
+    assert_eq!(loss_of(&custody["stakers"], "staker13"), "8");
+    assert_eq!(loss_of(&custody["stakers"], "staker14"), "18");
+    // bridge is backed by T itself (isolated, 65): only T's holders bear that part, on top of their share of P's 300.
+    let bridge = bearers(&report, "bridge");
+    assert_eq!(loss_of(&bridge["pools"], "T"), "65");
+    // staker14 holds 45 of T's 65: T's own loss of 65 costs it 45; P's loss of 300 reaches T's 65 of P's 500 and
+    // passes on 300·65/500·45/65 = 27; 72 in all.
+    assert_eq!(loss_of(&bridge["stakers"], "staker14"), "72");
+}
+
+#[test]
+fn terms_must_name_every_avs() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let terms = dir.join("partial-terms.json");
+    std::fs::write(
+        &terms,
+        r#"{"services": {"oracle": {"profit": "1", "threshold": "1/2"}}}"#,
+    )
+    .expect("writes");
+    let out = bulkhead(&[
+        "audit",
+        "--scenario",
+        "examples/demo.toml",
+        "--terms",
+        &terms.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("no entry for AVS \"bridge\""),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_deployment_on_anvil_audits_like_its_scenario() {
+    let anvil = Anvil::at(bulkhead_sim::anvil_binary()).spawn();
+    let url = anvil.endpoint();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("audit-{}", anvil.port()));
+    let deployed = bulkhead(&[
+        "deploy",
+        "--rpc-url",
+        &url,
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert!(deployed.status.success(), "{}", text(&deployed));
+    let deployment = dir.join("31337.json").display().to_string();
+    let world = bulkhead(&[
+        "simulate",
+        "--rpc-url",
+        &url,
+        "--deployment",
+        &deployment,
+        "examples/demo.toml",
+    ]);
+    assert!(world.status.success(), "{}", text(&world));
+
+    let on_chain = bulkhead(&[
+        "audit",
+        "--rpc-url",
+        &url,
+        "--deployment",
+        &deployment,
+        "--terms",
+        "examples/networks/demo-chain-terms.json",
+        "--json",
+    ]);
+    assert!(on_chain.status.success(), "{}", text(&on_chain));
+    let chain = json(&on_chain);
+    let scenario = json(&bulkhead(&[
+        "audit",
+        "--scenario",
+        "examples/demo.toml",
+        "--terms",
+        "examples/networks/demo-terms.json",
+        "--json",
+    ]));
+    for key in [
+        "secure",
+        "max_attack_profit",
+        "worst_case_loss",
+        "min_byzantine_services",
+    ] {
+        assert_eq!(chain[key], scenario[key], "{key}");
+    }
+    assert_eq!(chain["network"]["total_stake"], "1100");
+    // AVS ids follow registration order: oracle 1, bridge 2, da 3, custody 4; pools P 1, Q 2, T 3.
+    let custody = bearers(&chain, "avs-4");
+    assert_eq!(loss_of(&custody["pools"], "pool-1"), "200");
+    assert!(custody["stakers"].as_array().expect("list").is_empty());
+    assert_eq!(loss_of(&bearers(&chain, "avs-2")["pools"], "pool-3"), "65");
+}

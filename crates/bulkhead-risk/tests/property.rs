@@ -1,0 +1,218 @@
+//! Property test: on seeded random small networks (≤ 4 services, ≤ 5 validators, both models) the fast searches
+//! agree with the brute-force enumerator on secure, max_attack_profit, worst_case_loss and min_byzantine_services,
+//! and every attack they return is a real attack with the value they claim.
+
+use bulkhead_risk::{
+    brute::{self, Dense},
+    certificate::{self, Certificate},
+    generate::{self, Params, SplitMix64},
+    network::{Model, Net, Network},
+    number::{self, Q},
+    search::{self, Budget},
+};
+use num_bigint::BigInt;
+
+fn small(rng: &mut SplitMix64, model: Model, profit_pct: (u64, u64)) -> Network {
+    let params = Params {
+        validators: rng.range(1, 5) as usize,
+        services: rng.range(1, 4) as usize,
+        model,
+        degree: (0, 3),
+        stake: (1, 9),
+        profit_pct,
+    };
+    generate::network(rng, &params)
+}
+
+fn check(network: &Network, case: &str) {
+    let net = Net::from_network(network).unwrap();
+    let dense = Dense::new(network);
+    let reference = brute::attacks(&dense);
+    let mut budget = Budget::new(u64::MAX);
+    let found = search::max_attack(&net, &mut budget, false)
+        .unwrap()
+        .unwrap();
+    let ctx = || format!("{case}: {}", network.to_json());
+    // The attack is real and its value is what the search says.
+    assert!(
+        found.attack.is_valid(&net),
+        "invalid attack {:?} in {}",
+        found.attack,
+        ctx()
+    );
+    assert_eq!(found.attack.value(&net), found.value, "{}", ctx());
+    assert_eq!(
+        Some(net.value(found.value)),
+        reference.max_profit,
+        "max_attack_profit in {}",
+        ctx()
+    );
+    // The decision mode agrees on secure.
+    let decided = search::max_attack(&net, &mut Budget::new(u64::MAX), true)
+        .unwrap()
+        .unwrap();
+    assert_eq!(decided.value > 0, found.value > 0, "secure in {}", ctx());
+    // Costliest profitable attack.
+    let mpc = search::max_profitable_cost(&net, &mut Budget::new(u64::MAX)).unwrap();
+    assert_eq!(
+        mpc.as_ref().map(|m| net.value(m.0)),
+        reference.max_profitable_cost,
+        "max profitable cost in {}",
+        ctx()
+    );
+    if let Some((cost, attack)) = &mpc {
+        assert!(
+            attack.is_valid(&net) && attack.cost(&net) == *cost && attack.profit(&net) > *cost,
+            "{}",
+            ctx()
+        );
+    }
+    // Worst-case loss at a few shock sizes.
+    let total = net.total_stake();
+    for psi in ["0", "1/10", "1/4", "1/2"] {
+        let psi_q = number::parse(psi).unwrap();
+        let cap = (&psi_q * Q::from_integer(BigInt::from(total)))
+            .floor()
+            .to_integer();
+        let cap: i128 = cap.try_into().unwrap();
+        let (loss, _, _) = search::worst_case_loss(&net, cap, &mut Budget::new(u64::MAX)).unwrap();
+        assert_eq!(
+            number::frac(loss, total),
+            brute::worst_case_loss(&dense, &psi_q),
+            "worst_case_loss({psi}) in {}",
+            ctx()
+        );
+    }
+    // Bounds used at scale bracket the exact values.
+    let upper = certificate::attack_profit_upper_bound(&net);
+    assert!(
+        upper >= net.value(found.value),
+        "LP bound {upper} below the maximum in {}",
+        ctx()
+    );
+    let greedy = search::greedy_attack(&net).unwrap();
+    assert!(
+        greedy.attack.is_valid(&net) && greedy.value <= found.value,
+        "{}",
+        ctx()
+    );
+    // D&R's certificate: when it holds, the network is secure and every shock loses less than (1 + 1/γ)ψ.
+    let cert = Certificate::new(network);
+    if cert.proves_secure() {
+        assert!(found.value <= 0, "certificate but insecure: {}", ctx());
+        for psi in ["1/20", "1/5", "1/2"] {
+            let psi_q = number::parse(psi).unwrap();
+            let bound = cert.loss_bound(&psi_q).unwrap();
+            let exact = brute::worst_case_loss(&dense, &psi_q);
+            assert!(
+                exact < bound || (cert.unbounded && exact <= bound),
+                "wcl({psi}) {exact} ≥ bound {bound} in {}",
+                ctx()
+            );
+        }
+    }
+    // Byzantine services.
+    let byz = search::min_byzantine_services(&net, &mut Budget::new(u64::MAX)).unwrap();
+    assert_eq!(
+        byz.as_ref().map(|b| b.0),
+        brute::min_byzantine_services(&dense),
+        "min_byzantine_services in {}",
+        ctx()
+    );
+    if let Some((k, z, _)) = &byz {
+        assert_eq!(z.len(), *k);
+    }
+}
+
+#[test]
+fn fast_search_matches_brute_force_full() {
+    let mut rng = SplitMix64::new(0xB01_C4EAD);
+    for case in 0..150 {
+        let network = small(&mut rng, Model::Full, (0, 300));
+        check(&network, &format!("full case {case}"));
+    }
+}
+
+#[test]
+fn fast_search_matches_brute_force_elastic() {
+    let mut rng = SplitMix64::new(0x0E1A_571C);
+    for case in 0..150 {
+        let network = small(&mut rng, Model::Elastic, (0, 300));
+        check(&network, &format!("elastic case {case}"));
+    }
+}
+
+/// Low profits: most networks carry a D&R certificate, whose claims are checked against the brute force.
+#[test]
+fn certificates_hold_on_random_networks() {
+    let mut rng = SplitMix64::new(0xD_A0B);
+    let mut certified = 0;
+    for case in 0..120 {
+        let model = if case % 2 == 0 {
+            Model::Full
+        } else {
+            Model::Elastic
+        };
+        let network = small(&mut rng, model, (0, 40));
+        certified += usize::from(Certificate::new(&network).gamma.is_some());
+        check(&network, &format!("low-profit case {case}"));
+    }
+    assert!(
+        certified > 30,
+        "only {certified} certified networks: the test would check little"
+    );
+}
+
+/// The costliest profitable attack when joining every coalition is too expensive (the participation search):
+/// more validators (up to 7), one or two services, high profits, so that profit(A) falls between the cheapest cover
+/// and the all-in cost. Checked against the brute force's largest profitable cost.
+#[test]
+fn costliest_profitable_attack_matches_brute_force() {
+    let mut rng = SplitMix64::new(0xC057_11E5);
+    let mut searched = 0;
+    for case in 0..200 {
+        let model = if case % 2 == 0 {
+            Model::Full
+        } else {
+            Model::Elastic
+        };
+        let params = Params {
+            validators: rng.range(4, 7) as usize,
+            services: rng.range(1, 2) as usize,
+            model,
+            degree: (1, 2),
+            stake: (1, 30),
+            profit_pct: (100, 400),
+        };
+        let network = generate::network(&mut rng, &params);
+        let net = Net::from_network(&network).unwrap();
+        let reference = brute::attacks(&Dense::new(&network));
+        let fast = search::max_profitable_cost(&net, &mut Budget::new(u64::MAX)).unwrap();
+        assert_eq!(
+            fast.as_ref().map(|m| net.value(m.0)),
+            reference.max_profitable_cost,
+            "case {case}: {}",
+            network.to_json()
+        );
+        if let Some((cost, attack)) = &fast {
+            assert!(
+                attack.is_valid(&net) && attack.cost(&net) == *cost && attack.profit(&net) > *cost
+            );
+            let all_in: i128 = (0..net.n())
+                .map(|v| {
+                    let load: i128 = net.by_validator[v]
+                        .iter()
+                        .filter(|(s, _)| attack.services.contains(s))
+                        .map(|&(_, w)| w)
+                        .sum();
+                    load.min(net.stake[v])
+                })
+                .sum();
+            searched += usize::from(all_in >= attack.profit(&net));
+        }
+    }
+    assert!(
+        searched > 20,
+        "only {searched} cases needed the participation search"
+    );
+}
