@@ -160,14 +160,26 @@ impl Node {
         let (receipt, trace) = self
             .blocking
             .run(async move {
-                let hash = *provider.send_transaction(request).await?.tx_hash();
+                // The nonce is the mined state's: after `evm_revert` the pool's idea of a sender's next nonce can run
+                // ahead of the chain's, which would park the transaction as a future one.
+                let nonce = provider.get_transaction_count(from).latest().await?;
+                let hash = *provider
+                    .send_transaction(request.with_nonce(nonce))
+                    .await?
+                    .tx_hash();
                 let mut receipt = None;
-                for attempt in 0..200u64 {
+                for attempt in 0..500u64 {
                     receipt = provider.get_transaction_receipt(hash).await?;
                     if receipt.is_some() {
                         break;
                     }
                     tokio::time::sleep(Duration::from_millis(attempt.min(20))).await;
+                }
+                if receipt.is_none() {
+                    let pending: Value = provider
+                        .raw_request("eth_getTransactionByHash".into(), json!([hash]))
+                        .await?;
+                    return Ok((None, pending));
                 }
                 let trace: Value = provider
                     .raw_request(
@@ -178,8 +190,12 @@ impl Node {
                 Ok::<_, alloy::transports::TransportError>((receipt, trace))
             })
             .map_err(|e| eyre!("sending a transaction from {from} to {}: {e}", self.rpc_url))?;
-        let receipt =
-            receipt.ok_or_else(|| eyre!("{} mined no receipt (is automine off?)", self.rpc_url))?;
+        let Some(receipt) = receipt else {
+            bail!(
+                "{} did not mine the transaction from {from} within 10 s (is automine off?); the node has it as {trace}",
+                self.rpc_url
+            );
+        };
         let output = trace
             .get("output")
             .and_then(Value::as_str)
