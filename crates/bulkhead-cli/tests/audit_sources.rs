@@ -1,31 +1,12 @@
 //! `bulkhead audit` on the protocol's own state: a scenario's final state and a deployment on anvil read through a
 //! fork. The demo world is audited both ways and must give the same verdict and the same losses.
 
-use std::{
-    path::Path,
-    process::{Command, Output},
-};
+mod common;
 
-use alloy::node_bindings::Anvil;
+use std::{path::Path, process::Output};
+
+use common::{bulkhead, deployed, text};
 use serde_json::Value;
-
-fn bulkhead(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
-        .args(args)
-        .current_dir(bulkhead_contracts::repo_root())
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("runs bulkhead")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 fn json(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(output)))
@@ -49,8 +30,8 @@ fn loss_of<'a>(list: &'a Value, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{name} not in {list}"))
 }
 
-#[test]
-fn a_scenario_is_audited_down_to_its_stakers() {
+/// The audit of the demo world's final state.
+fn demo_audit() -> Value {
     let out = bulkhead(&[
         "audit",
         "--scenario",
@@ -60,7 +41,12 @@ fn a_scenario_is_audited_down_to_its_stakers() {
         "--json",
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    let report = json(&out);
+    json(&out)
+}
+
+#[test]
+fn a_scenario_is_audited_down_to_its_stakers() {
+    let report = demo_audit();
     // Validators are the base pools: P (500 WETH) and Q (20 WBTC at 30 = 600); the tier T folds into P.
     assert_eq!(report["network"]["validators"], 2);
     assert_eq!(report["network"]["total_stake"], "1100");
@@ -106,18 +92,9 @@ fn terms_must_name_every_avs() {
 
 #[test]
 fn a_deployment_on_anvil_audits_like_its_scenario() {
-    let anvil = Anvil::at(bulkhead_sim::anvil_binary()).spawn();
+    let (anvil, deployment) = deployed();
     let url = anvil.endpoint();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("audit-{}", anvil.port()));
-    let deployed = bulkhead(&[
-        "deploy",
-        "--rpc-url",
-        &url,
-        "--out",
-        &dir.display().to_string(),
-    ]);
-    assert!(deployed.status.success(), "{}", text(&deployed));
-    let deployment = dir.join("31337.json").display().to_string();
+    let deployment = deployment.display().to_string();
     let world = bulkhead(&[
         "simulate",
         "--rpc-url",
@@ -140,14 +117,7 @@ fn a_deployment_on_anvil_audits_like_its_scenario() {
     ]);
     assert!(on_chain.status.success(), "{}", text(&on_chain));
     let chain = json(&on_chain);
-    let scenario = json(&bulkhead(&[
-        "audit",
-        "--scenario",
-        "examples/demo.toml",
-        "--terms",
-        "examples/networks/demo-terms.json",
-        "--json",
-    ]));
+    let scenario = demo_audit();
     for key in [
         "secure",
         "max_attack_profit",

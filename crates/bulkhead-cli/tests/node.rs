@@ -1,30 +1,12 @@
 //! The node-facing commands end to end: `simulate --rpc-url` and `--fork-url [--block]` against a deployment on
 //! a fresh anvil, `demo` on anvil and embedded, `bench --json`.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Command, Output},
-};
+mod common;
 
-use alloy::node_bindings::{Anvil, AnvilInstance};
+use std::path::Path;
 
-fn bulkhead(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
-        .args(args)
-        .current_dir(bulkhead_contracts::repo_root())
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("runs bulkhead")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+use alloy::node_bindings::Anvil;
+use common::{bulkhead, deployed, text};
 
 fn example(name: &str) -> String {
     bulkhead_contracts::repo_root()
@@ -32,22 +14,6 @@ fn example(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-/// A fresh anvil with the system deployed by `bulkhead deploy`; returns the node and the deployment file.
-fn deployed() -> (AnvilInstance, PathBuf) {
-    let anvil = Anvil::at(bulkhead_sim::anvil_binary()).spawn();
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("node-{}", anvil.port()));
-    let url = anvil.endpoint();
-    let output = bulkhead(&[
-        "deploy",
-        "--rpc-url",
-        &url,
-        "--out",
-        &out.display().to_string(),
-    ]);
-    assert!(output.status.success(), "{}", text(&output));
-    (anvil, out.join("31337.json"))
 }
 
 #[test]
