@@ -39,12 +39,15 @@ pub struct Deployment {
     /// Execution window of vetoable slashes, in seconds.
     pub execution_window: u64,
     /// Owner of the vault and the manager (the deployer).
+    #[serde(with = "checksummed")]
     pub owner: Address,
     /// Guardian of the vault (the deployer).
+    #[serde(with = "checksummed")]
     pub guardian: Address,
     /// The core contracts.
     pub contracts: Contracts,
     /// Allowlisted demo tokens by symbol (WETH, WBTC, USDC); empty except on a local chain.
+    #[serde(with = "checksummed::map")]
     pub assets: BTreeMap<String, Address>,
     /// Contract name to its forge artifact (`out/Name.sol/Name.json`), which holds the ABI.
     pub artifacts: BTreeMap<String, String>,
@@ -82,17 +85,58 @@ impl Deployment {
     }
 }
 
+/// Addresses written in their EIP-55 form, as `script/Deploy.s.sol` writes them; any case is read.
+mod checksummed {
+    use alloy::primitives::Address;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(address: &Address, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&address.to_checksum(None))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Address, D::Error> {
+        Address::deserialize(d)
+    }
+
+    pub mod map {
+        use std::collections::BTreeMap;
+
+        use alloy::primitives::Address;
+        use serde::{Deserialize, Deserializer, Serializer, ser::SerializeMap};
+
+        pub fn serialize<S: Serializer>(
+            map: &BTreeMap<String, Address>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            let mut out = s.serialize_map(Some(map.len()))?;
+            for (key, address) in map {
+                out.serialize_entry(key, &address.to_checksum(None))?;
+            }
+            out.end()
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<BTreeMap<String, Address>, D::Error> {
+            BTreeMap::deserialize(d)
+        }
+    }
+}
+
 /// Addresses of the core contracts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contracts {
     /// `OperatorRegistry`.
     #[serde(rename = "OperatorRegistry")]
+    #[serde(with = "checksummed")]
     pub operator_registry: Address,
     /// `StakeVault`; its slasher is the manager.
     #[serde(rename = "StakeVault")]
+    #[serde(with = "checksummed")]
     pub stake_vault: Address,
     /// `AllocationManager`.
     #[serde(rename = "AllocationManager")]
+    #[serde(with = "checksummed")]
     pub allocation_manager: Address,
 }
 
