@@ -76,10 +76,7 @@ fn main() {
                         * number::approx(&number::parse(psi).expect("psi")))
                     .floor() as i128;
                     let mut budget = Budget::new(limit() / 4);
-                    search::DNODES.store(0, std::sync::atomic::Ordering::Relaxed);
-                    search::MPCS.store(0, std::sync::atomic::Ordering::Relaxed);
                     let (r, t) = timed(|| search::worst_case_loss(&net, cap, &mut budget));
-                    println!("  dnodes {} mpcs {}", search::DNODES.load(std::sync::atomic::Ordering::Relaxed), search::MPCS.load(std::sync::atomic::Ordering::Relaxed));
                     match r {
                         Ok((loss, d, _)) => println!(
                             "{name}: worst_case_loss({psi}) {} (|D| = {}) in {:.3}s, {} nodes",

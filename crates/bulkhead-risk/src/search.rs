@@ -580,6 +580,18 @@ pub fn max_profitable_cost(
     net: &Net,
     budget: &mut Budget,
 ) -> Result<Option<(i128, Attack)>, Exhausted> {
+    max_profitable_cost_above(net, -1, budget)
+}
+
+/// [`max_profitable_cost`] restricted to costs above `floor`: the costliest profitable attack if its cost exceeds
+/// `floor`, else `None` (with `floor = -1`, exactly [`max_profitable_cost`]). The search starts with `floor` as
+/// its incumbent, so every bound that cannot beat it prunes; a costliest attack above the floor is found exactly
+/// as without it (it beats the incumbent at every node on its path).
+pub fn max_profitable_cost_above(
+    net: &Net,
+    floor: i128,
+    budget: &mut Budget,
+) -> Result<Option<(i128, Attack)>, Exhausted> {
     let m = net.m();
     let positive = may_gain(net, &vec![false; net.n()], &vec![0; m]);
     if !positive.iter().any(|&p| p) {
@@ -601,6 +613,7 @@ pub fn max_profitable_cost(
         positive_in: positive.iter().filter(|&&p| p).count(),
         positive,
         best: None,
+        floor: floor.max(-1),
     };
     for s in 0..m {
         for &(v, w) in &net.by_service[s] {
@@ -625,11 +638,13 @@ struct Mpc<'a> {
     positive: Vec<bool>,
     positive_in: usize,
     best: Option<(i128, Attack)>,
+    /// Only costs above this matter (−1: every profitable attack).
+    floor: i128,
 }
 
 impl Mpc<'_> {
     fn best_cost(&self) -> i128 {
-        self.best.as_ref().map_or(-1, |b| b.0)
+        self.best.as_ref().map_or(self.floor, |b| b.0)
     }
 
     fn dfs(&mut self, k: usize, budget: &mut Budget) -> Result<(), Exhausted> {
@@ -640,13 +655,10 @@ impl Mpc<'_> {
             return Ok(());
         }
         let net = self.net;
-        if profitable_cost_bound(
-            net,
-            &vec![false; net.n()],
-            &vec![0; net.m()],
-            Some(&self.inc),
-        ) <= self.best_cost()
-        {
+        // Every A ⊆ inc loads a validator with at most its load over inc: price its weight at stake / that load.
+        let (g, margin) =
+            relaxed_gains_load(net, &vec![false; net.n()], &vec![0; net.m()], &self.load);
+        if knapsack_bound(net, &g, margin, Some(&self.inc)) <= self.best_cost() {
             return Ok(());
         }
         if k == self.order.len() {
@@ -759,7 +771,27 @@ impl Mpc<'_> {
             }
         }
         let need: Vec<i128> = a.iter().map(|&s| net.need[s]).collect();
+        // Per service of A: the validators' full weights and their price per unit, min(stake, W) / W with W the
+        // validator's weight over A; any option P costs min(stake, w(P)) ≥ w(P) · min(stake, W) / W.
+        let mut cheap: Vec<Vec<(usize, f64, f64)>> = vec![Vec::new(); a.len()];
+        for (k, (_, opts)) in vals.iter().enumerate() {
+            let Some((c, sel)) = opts.iter().max_by_key(|o| o.1.len()) else {
+                continue;
+            };
+            let w: i128 = sel.iter().map(|x| x.1).sum();
+            let rho = *c as f64 / w as f64;
+            for &(j, x) in sel {
+                cheap[j].push((k, x as f64, rho));
+            }
+        }
+        for l in &mut cheap {
+            l.sort_by(|x, y| x.2.total_cmp(&y.2));
+        }
+        let scale = net.stake.iter().map(|&x| x as f64).sum::<f64>()
+            + net.profit.iter().map(|&x| x as f64).sum::<f64>();
         let mut inner = Inner {
+            cheap,
+            margin: 1e-9 * (scale + 1.0),
             vals: &vals,
             rest_cost,
             rest_w,
@@ -769,7 +801,7 @@ impl Mpc<'_> {
             pick: vec![usize::MAX; vals.len()],
             best: self.best_cost(),
             best_pick: None,
-            reach: Reach::new(&vals),
+            reach: Reach::new(&vals, budget)?,
         };
         inner.go(0, 0, budget)?;
         if let Some(pick) = inner.best_pick {
@@ -797,6 +829,10 @@ type Options = Vec<(i128, Vec<(usize, i128)>)>;
 
 struct Inner<'a> {
     vals: &'a [(usize, Options)],
+    /// Per service of A: (validator index k, full weight, price per unit), cheapest first.
+    cheap: Vec<Vec<(usize, f64, f64)>>,
+    /// Covers the `f64` rounding of the cover bound.
+    margin: f64,
     rest_cost: Vec<i128>,
     rest_w: Vec<Vec<i128>>,
     need: Vec<i128>,
@@ -816,7 +852,7 @@ struct Reach {
 }
 
 impl Reach {
-    fn new(vals: &[(usize, Options)]) -> Option<Reach> {
+    fn new(vals: &[(usize, Options)], budget: &mut Budget) -> Result<Option<Reach>, Exhausted> {
         let mut gcd = 0i128;
         let mut total = 0i128;
         for (_, opts) in vals {
@@ -826,10 +862,13 @@ impl Reach {
             total += opts.iter().map(|o| o.0).max().unwrap_or(0);
         }
         if gcd <= 0 || total / gcd >= 1 << 22 {
-            return None;
+            return Ok(None);
         }
         let bits = (total / gcd) as usize + 1;
         let words = bits.div_ceil(64);
+        // One unit of budget per 16 word shifts, so that building the sets costs its time.
+        let options: usize = vals.iter().map(|(_, o)| o.len()).sum();
+        budget.charge((words * (options + vals.len()) / 16) as u64)?;
         let mut sums = vec![vec![0u64; words]; vals.len() + 1];
         sums[vals.len()][0] = 1;
         for k in (0..vals.len()).rev() {
@@ -851,7 +890,7 @@ impl Reach {
             }
             sums[k] = cur;
         }
-        Some(Reach { gcd, sums })
+        Ok(Some(Reach { gcd, sums }))
     }
 
     /// The largest sum the validators k.. can add without exceeding `room`.
@@ -890,6 +929,31 @@ impl Inner<'_> {
         }
         if (0..self.need.len()).any(|j| self.cov[j] + self.rest_w[k][j] < self.need[j]) {
             return Ok(());
+        }
+        // Cover bound: completing the coverage costs at least Σ_j the cheapest fractional cover of j's deficit by
+        // validators k.., each unit of weight priced as above (a validator's price is paid once per unit of weight
+        // it brings, whichever services the weight goes to, so the sum over services is a lower bound). Pruned only
+        // when it exceeds the cap by more than the rounding margin.
+        if k < self.vals.len() {
+            let mut lb = 0.0;
+            // The scan is charged to the budget (one unit per 32 entries) so that a budget stays about a time.
+            budget.charge(self.cheap.iter().map(Vec::len).sum::<usize>() as u64 / 32)?;
+            for (j, list) in self.cheap.iter().enumerate() {
+                let mut rem = (self.need[j] - self.cov[j]) as f64;
+                for &(kk, w, rho) in list {
+                    if rem <= 0.0 {
+                        break;
+                    }
+                    if kk >= k {
+                        let t = w.min(rem);
+                        lb += t * rho;
+                        rem -= t;
+                    }
+                }
+            }
+            if cost as f64 + lb > self.cap as f64 + self.margin {
+                return Ok(());
+            }
         }
         if k == self.vals.len() {
             self.best = cost;
@@ -953,13 +1017,42 @@ pub fn worst_case_loss(
         budget: &mut Budget,
         rank: &[usize],
     ) -> Result<(), Exhausted> {
-        budget.charge(1024)?;
-        DNODES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // A node costs about 1024 units of budget: 64 up front, the rest unless the slack bound prunes it.
+        budget.charge(64)?;
         let m = net.m();
-        let (c, att) = if may_gain(net, removed, &vec![0; m]).iter().any(|&p| p) {
+        let (g0, margin) = relaxed_gains(net, removed, &vec![0; m]);
+        let here = knapsack_bound(net, &g0, margin, None)
+            .min(profit_all - 1)
+            .min(total - sd);
+        // Slack bound (exact): D's own loss and every extension's are at most stake(D) + (what still fits under
+        // the cap) + the costliest profitable attack on the net without D with an extra free service of profit
+        // cap − stake(D) (see `slack_net`; the free service only adds attacks, so it also bounds D's own attack).
+        // Searched only above what could still beat the incumbent, so `None` prunes the node and its subtree.
+        // Tried only where an attack may already pay (elsewhere the relaxed bounds below are used alone), with a
+        // budget of its own: past it the bound is simply not used.
+        let mut slack = i128::MAX;
+        if here >= 0 {
+            let more = (cap - sd).min(suffix[start]);
+            let floor = best.0 - sd - more;
+            let sub = slack_net(net, removed, cap - sd);
+            let mut own = Budget::new(SLACK_BUDGET);
+            let r = max_profitable_cost_above(&sub, floor, &mut own);
+            budget.charge(own.used())?;
+            match r {
+                Ok(Some((c, _))) => slack = c,
+                // Every profitable attack there costs ≤ floor (0 if none): stake(D) + more + it ≤ the incumbent.
+                Ok(None) if floor >= 0 => return Ok(()),
+                // Below 0 the search was exact: no profitable attack at all (possible only when the cap is full).
+                Ok(None) => slack = 0,
+                Err(Exhausted) => {}
+            }
+        }
+        budget.charge(960)?;
+        // The costliest profitable attack on the net without D matters only if it can lift the loss above the
+        // incumbent: skip the search when its bound cannot, and search only above best − stake(D) otherwise.
+        let (c, att) = if here >= 0 && sd + here.min(slack) > best.0 {
             let sub = net.without_validators(removed);
-            MPCS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            match max_profitable_cost(&sub, budget)? {
+            match max_profitable_cost_above(&sub, best.0 - sd, budget)? {
                 Some((c, a)) => (c, Some(a)),
                 None => (0, None),
             }
@@ -971,9 +1064,12 @@ pub fn worst_case_loss(
         }
         for k in start..order.len() {
             // Bound for every D extending this one with members from order[k..]: the shock adds at most what fits
-            // under the cap; the attack costs less than the total profit, and nothing if no service can gain even
-            // after the largest further removal.
+            // under the cap; the attack costs at most the slack bound, less than the total profit, and nothing if
+            // no service can gain even after the largest further removal.
             let more = (cap - sd).min(suffix[k]);
+            if (sd + more).saturating_add(slack) <= best.0 {
+                return Ok(());
+            }
             let extra: Vec<i128> = (0..m)
                 .map(|s| {
                     let reach: i128 = net.by_service[s]
@@ -985,6 +1081,7 @@ pub fn worst_case_loss(
                 })
                 .collect();
             let attack_ub = profitable_cost_bound(net, removed, &extra, None)
+                .min(slack)
                 .min(profit_all - 1)
                 .min(total - sd)
                 .max(0);
@@ -1040,6 +1137,40 @@ pub fn worst_case_loss(
     )?;
     best.1.sort_unstable();
     Ok(best)
+}
+
+/// The net without the validators in `removed`, plus one service of profit `slack` that nobody backs (it falls to the
+/// empty coalition, for free).
+///
+/// Its costliest profitable attack bounds every attack after a further shock: let E (disjoint from D, stake(E) =
+/// e ≤ `slack`) be removed too and (A, B) be a profitable attack on the net without D ∪ E. On the net without D, give
+/// each s ∈ A the coalition B'_s = B_s ∪ (E ∩ backers(s)): it covers, since w_s(B_s) ≥ θ_s (backing_s − w_{D,s} −
+/// w_{E,s}) and θ_s ≤ 1 give w_s(B'_s) ≥ θ_s (backing_s − w_{D,s}); it costs cost(B) ≤ cost(B') ≤ cost(B) + e <
+/// profit(A) + slack. So A plus the free service is a profitable attack here, of cost ≥ cost(B), and the shock's
+/// loss is stake(D) + e + cost(B) ≤ stake(D) + (what still fits under the cap) + this net's costliest profitable
+/// attack.
+/// Node budget of one slack bound ([`slack_net`]) inside [`worst_case_loss`].
+const SLACK_BUDGET: u64 = 20_000;
+
+fn slack_net(net: &Net, removed: &[bool], slack: i128) -> Net {
+    let sub = net.without_validators(removed);
+    let mut service_ids = sub.service_ids.clone();
+    service_ids.push("(shock slack)".into());
+    let mut profit = sub.profit.clone();
+    profit.push(slack.max(0));
+    let mut theta = sub.theta.clone();
+    theta.push((1.into(), 1.into()));
+    let mut by_service = sub.by_service.clone();
+    by_service.push(Vec::new());
+    Net::assemble(
+        sub.validator_ids.clone(),
+        service_ids,
+        sub.stake.clone(),
+        profit,
+        theta,
+        by_service,
+        sub.scale.clone(),
+    )
 }
 
 /// The fewest services whose failure (each taking every allocation made to it) leaves the others with a profitable
@@ -1115,6 +1246,11 @@ pub fn profitable_cost_bound(
     among: Option<&[bool]>,
 ) -> i128 {
     let (g, margin) = relaxed_gains(net, removed, extra);
+    knapsack_bound(net, &g, margin, among)
+}
+
+/// The knapsack of [`profitable_cost_bound`] on given relaxed gains.
+fn knapsack_bound(net: &Net, g: &[f64], margin: f64, among: Option<&[bool]>) -> i128 {
     let inside = |s: usize| among.is_none_or(|a| a[s]);
     let mut budget = 0.0;
     let mut profit = 0.0;
@@ -1150,11 +1286,24 @@ pub fn profitable_cost_bound(
     }
 }
 
-fn relaxed_gains(net: &Net, removed: &[bool], extra: &[i128]) -> (Vec<f64>, f64) {
-    let n = net.n();
-    let load: Vec<i128> = (0..n)
+fn full_loads(net: &Net) -> Vec<i128> {
+    (0..net.n())
         .map(|v| net.by_validator[v].iter().map(|&(_, w)| w).sum())
-        .collect();
+        .collect()
+}
+
+fn relaxed_gains(net: &Net, removed: &[bool], extra: &[i128]) -> (Vec<f64>, f64) {
+    relaxed_gains_load(net, removed, extra, &full_loads(net))
+}
+
+/// The relaxed gains with each validator's weight priced at min(1, stake / `load`): valid for every attack whose
+/// services give the validator a load ≤ `load` (min(stake, x) ≥ x · min(1, stake / L) for 0 ≤ x ≤ L).
+fn relaxed_gains_load(
+    net: &Net,
+    removed: &[bool],
+    extra: &[i128],
+    load: &[i128],
+) -> (Vec<f64>, f64) {
     let price = |v: usize| {
         if load[v] > net.stake[v] {
             net.stake[v] as f64 / load[v] as f64
@@ -1199,6 +1348,3 @@ fn relaxed_gains(net: &Net, removed: &[bool], extra: &[i128]) -> (Vec<f64>, f64)
         .collect();
     (gains, margin)
 }
-
-pub static DNODES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-pub static MPCS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -216,3 +216,71 @@ fn costliest_profitable_attack_matches_brute_force() {
         "only {searched} cases needed the participation search"
     );
 }
+
+/// Stress for the pruning of worst_case_loss and of the costliest profitable attack: equal stakes (many ties between
+/// shocks and between covers), profits that are multiples of the stake (ties profit == cost, which are not attacks),
+/// and shocks that fill the cap exactly (ψ = k / n with n equal stakes: stake(D) = ψ · total for |D| = k).
+#[test]
+fn worst_case_loss_ties_and_cap_boundaries_match_brute_force() {
+    let mut rng = SplitMix64::new(0x0713_5CA9);
+    for case in 0..120 {
+        let model = if case % 2 == 0 {
+            Model::Full
+        } else {
+            Model::Elastic
+        };
+        let n = rng.range(2, 6) as usize;
+        let params = Params {
+            validators: n,
+            services: rng.range(1, 3) as usize,
+            model,
+            degree: (1, 3),
+            stake: (4, 4),
+            profit_pct: (0, 0),
+        };
+        let mut network = generate::network(&mut rng, &params);
+        for s in &mut network.services {
+            // Profits 0, 4, 8, … 20: a multiple of the common stake, so some attacks tie profit == cost.
+            s.profit = Q::from_integer(BigInt::from(4 * rng.range(0, 5)));
+        }
+        let net = Net::from_network(&network).unwrap();
+        let dense = Dense::new(&network);
+        let reference = brute::attacks(&dense);
+        let mpc = search::max_profitable_cost(&net, &mut Budget::new(u64::MAX)).unwrap();
+        assert_eq!(
+            mpc.as_ref().map(|m| net.value(m.0)),
+            reference.max_profitable_cost,
+            "case {case}: {}",
+            network.to_json()
+        );
+        let total = net.total_stake();
+        for k in 0..=n {
+            let psi_q = Q::new(BigInt::from(k as u64), BigInt::from(n as u64));
+            let cap = (&psi_q * Q::from_integer(BigInt::from(total)))
+                .floor()
+                .to_integer();
+            let cap: i128 = cap.try_into().unwrap();
+            let (loss, d, attack) =
+                search::worst_case_loss(&net, cap, &mut Budget::new(u64::MAX)).unwrap();
+            assert_eq!(
+                number::frac(loss, total),
+                brute::worst_case_loss(&dense, &psi_q),
+                "case {case}, ψ = {k}/{n}: {}",
+                network.to_json()
+            );
+            // The reported shock and attack are real and add up to the loss.
+            let sd: i128 = d.iter().map(|&v| net.stake[v]).sum();
+            assert!(sd <= cap);
+            let mut removed = vec![false; net.n()];
+            for &v in &d {
+                removed[v] = true;
+            }
+            let sub = net.without_validators(&removed);
+            let c = attack.as_ref().map_or(0, |a| {
+                assert!(a.is_valid(&sub) && a.profit(&sub) > a.cost(&sub));
+                a.cost(&sub)
+            });
+            assert_eq!(sd + c, loss, "case {case}: {}", network.to_json());
+        }
+    }
+}
