@@ -96,16 +96,15 @@ fn load(args: &AuditArgs) -> eyre::Result<(network::Network, Option<Source>, Str
         )
     } else {
         let url = args.rpc_url.as_deref().expect("clap requires an input");
-        let chain_id = bulkhead_sim::Engine::fork(url, args.block)?
-            .config()
-            .chain_id;
+        let engine = bulkhead_sim::Engine::fork(url, args.block)?;
+        let chain_id = engine.config().chain_id;
         let path = args
             .deployment
             .clone()
             .unwrap_or_else(|| PathBuf::from(format!("deployments/{chain_id}.json")));
         let deployment = bulkhead_sim::Deployment::load(&path)?;
         (
-            Source::from_chain(url, args.block, &deployment, &terms()?)?,
+            Source::from_chain(&engine, &deployment, &terms()?)?,
             format!("chain {chain_id} at {url}"),
         )
     };

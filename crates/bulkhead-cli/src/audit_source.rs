@@ -169,15 +169,9 @@ impl Source {
         Self::assemble(pools, backings, terms, true)
     }
 
-    /// Reads every pool and AVS of `deployment` on the chain at `rpc_url` (at `block`, or the latest), through a
-    /// fork: nothing is sent to the node.
-    pub fn from_chain(
-        rpc_url: &str,
-        block: Option<u64>,
-        deployment: &Deployment,
-        terms: &Terms,
-    ) -> Result<Self> {
-        let engine = Engine::fork(rpc_url, block)?;
+    /// Reads every pool and AVS of `deployment` through `engine`, a fork of its chain ([`Engine::fork`]): nothing
+    /// is sent to the node.
+    pub fn from_chain(engine: &Engine, deployment: &Deployment, terms: &Terms) -> Result<Self> {
         let vault = deployment.contracts.stake_vault;
         let manager = deployment.contracts.allocation_manager;
         let count: U256 = engine.view(vault, StakeVault::poolCountCall {})?;

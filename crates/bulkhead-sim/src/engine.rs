@@ -186,8 +186,8 @@ impl Engine {
     }
 
     /// Drives the anvil node at `rpc_url`: transactions are mined there, from impersonated actors, at the engine's
-    /// clock (which starts at the latest block's timestamp). Panics nowhere, but must not be used from inside an
-    /// async task that blocks its runtime's only thread.
+    /// clock (which starts at the latest block's timestamp). Every call blocks until the node answers; inside an
+    /// async runtime the request runs on a helper thread.
     pub fn connect(rpc_url: &str) -> Result<Self> {
         let (node, point) = Node::connect(rpc_url)?;
         let mut engine = Self::new(Self::config_at(point));
