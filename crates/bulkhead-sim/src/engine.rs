@@ -16,10 +16,14 @@ use revm::{
     context::TxEnv,
     context_interface::result::{ExecutionResult, Output},
     database::CacheDB,
-    database_interface::{DatabaseRef, WrapDatabaseRef},
+    database_interface::DatabaseRef,
+    handler::{MainnetContext, MainnetEvm},
     primitives::hardfork::SpecId,
 };
-use std::sync::Arc;
+use std::{
+    cell::RefCell,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
 
 use tracing::{debug, trace, warn};
 
@@ -114,7 +118,7 @@ pub struct Snapshot {
     state: Saved,
     block_number: u64,
     timestamp: u64,
-    actors: Actors,
+    actors: Arc<Actors>,
 }
 
 #[derive(Debug, Clone)]
@@ -125,12 +129,39 @@ enum Saved {
 }
 
 /// Where the engine's state lives.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Backend {
-    /// revm over an in-memory cache of an empty chain or of a fork.
-    Memory(CacheDB<Upstream>),
+    /// revm over an in-memory cache of an empty chain or of a fork. Behind a lock only so that views, which take
+    /// `&self`, can lend it to the thread's EVM (see [`THREAD_EVM`]); it is never contended.
+    Memory(Mutex<CacheDB<Upstream>>),
     /// An anvil node; clones of the engine share it.
     Node(Arc<Node>),
+}
+
+impl Backend {
+    fn memory(db: CacheDB<Upstream>) -> Self {
+        Self::Memory(Mutex::new(db))
+    }
+}
+
+impl Clone for Backend {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Memory(db) => Self::memory(lock(db).clone()),
+            Self::Node(node) => Self::Node(Arc::clone(node)),
+        }
+    }
+}
+
+/// The database behind its lock. A panic while it was lent leaves it consistent (it is swapped back on unwinding,
+/// and the EVM's journal, not the database, holds a transaction's writes until the commit), so a poisoned lock is
+/// still usable.
+fn lock(db: &Mutex<CacheDB<Upstream>>) -> MutexGuard<'_, CacheDB<Upstream>> {
+    db.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn get_mut(db: &mut Mutex<CacheDB<Upstream>>) -> &mut CacheDB<Upstream> {
+    db.get_mut().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A chain driven by named actors, with decoded reverts and events: revm 43 over a `CacheDB` (fresh or forked), or
@@ -143,7 +174,8 @@ pub struct Engine {
     config: EngineConfig,
     block_number: u64,
     timestamp: u64,
-    actors: Actors,
+    /// Shared with snapshots until one side names an actor: a restore is then a pointer copy.
+    actors: Arc<Actors>,
 }
 
 /// Raw outcome of a transaction, before it is split into a [`Receipt`] or a [`Revert`].
@@ -167,11 +199,11 @@ impl Engine {
     /// An empty chain.
     pub fn new(config: EngineConfig) -> Self {
         Self {
-            backend: Backend::Memory(CacheDB::new(Upstream::Empty)),
+            backend: Backend::memory(CacheDB::new(Upstream::Empty)),
             block_number: config.start_block,
             timestamp: config.start_timestamp,
             config,
-            actors: Actors::default(),
+            actors: Arc::default(),
         }
     }
 
@@ -181,7 +213,7 @@ impl Engine {
     pub fn fork(rpc_url: &str, block: Option<u64>) -> Result<Self> {
         let (source, point) = ForkSource::connect(rpc_url, block)?;
         let mut engine = Self::new(Self::config_at(point));
-        engine.backend = Backend::Memory(CacheDB::new(Upstream::Fork(Arc::new(source))));
+        engine.backend = Backend::memory(CacheDB::new(Upstream::Fork(Arc::new(source))));
         Ok(engine)
     }
 
@@ -212,7 +244,7 @@ impl Engine {
     /// Where this engine runs: `memory`, `fork of URL at block N` or `node URL`.
     pub fn describe(&self) -> String {
         match &self.backend {
-            Backend::Memory(db) => match &db.db {
+            Backend::Memory(db) => match &lock(db).db {
                 Upstream::Empty => "memory".to_string(),
                 Upstream::Fork(fork) => format!("{fork:?}"),
                 Upstream::Frozen(_) => "memory (from a snapshot)".to_string(),
@@ -239,7 +271,7 @@ impl Engine {
         if let Some(address) = self.actors.get(name) {
             return address;
         }
-        let address = self.actors.add(name);
+        let address = Arc::make_mut(&mut self.actors).add(name);
         let balance = self.config.actor_balance;
         self.set_balance(address, balance);
         address
@@ -252,7 +284,7 @@ impl Engine {
 
     /// Labels `address` (a contract, for instance) for logs and decoded values.
     pub fn label(&mut self, address: Address, label: impl Into<String>) {
-        self.actors.set_label(address, label);
+        Arc::make_mut(&mut self.actors).set_label(address, label);
     }
 
     /// The label of `address`, or its checksummed form.
@@ -265,6 +297,7 @@ impl Engine {
     pub fn set_balance(&mut self, address: Address, wei: U256) {
         match &mut self.backend {
             Backend::Memory(db) => {
+                let db = get_mut(db);
                 let mut info = db.basic_ref(address).ok().flatten().unwrap_or_default();
                 info.balance = wei;
                 db.insert_account_info(address, info);
@@ -279,7 +312,7 @@ impl Engine {
 
     fn account(&self, address: Address) -> (U256, u64) {
         match &self.backend {
-            Backend::Memory(db) => db
+            Backend::Memory(db) => lock(db)
                 .basic_ref(address)
                 .ok()
                 .flatten()
@@ -345,14 +378,14 @@ impl Engine {
     /// Saves the whole state (a copy of the in-memory database, or a node snapshot).
     pub fn try_snapshot(&self) -> Result<Snapshot> {
         let state = match &self.backend {
-            Backend::Memory(db) => Saved::Memory(Arc::new(db.clone())),
+            Backend::Memory(db) => Saved::Memory(Arc::new(lock(db).clone())),
             Backend::Node(node) => Saved::Node(node.snapshot()?),
         };
         Ok(Snapshot {
             state,
             block_number: self.block_number,
             timestamp: self.timestamp,
-            actors: self.actors.clone(),
+            actors: Arc::clone(&self.actors),
         })
     }
 
@@ -361,14 +394,14 @@ impl Engine {
     pub fn try_restore(&mut self, snapshot: &Snapshot) -> Result<()> {
         match (&mut self.backend, &snapshot.state) {
             (Backend::Memory(db), Saved::Memory(saved)) => {
-                *db = CacheDB::new(Upstream::Frozen(Arc::clone(saved)));
+                *get_mut(db) = CacheDB::new(Upstream::Frozen(Arc::clone(saved)));
             }
             (Backend::Node(node), Saved::Node(slot)) => node.restore(*slot)?,
             _ => eyre::bail!("a snapshot restores only on the kind of engine that took it"),
         }
         self.block_number = snapshot.block_number;
         self.timestamp = snapshot.timestamp;
-        self.actors = snapshot.actors.clone();
+        self.actors = Arc::clone(&snapshot.actors);
         Ok(())
     }
 
@@ -511,15 +544,11 @@ impl Engine {
             Backend::Node(node) => return node.call(from, to, data, self.timestamp),
         };
         let tx = self.tx(from, TxKind::Call(to), data)?;
-        let mut evm = Context::mainnet()
-            .with_db(WrapDatabaseRef(db))
-            .modify_cfg_chained(|cfg| {
-                cfg.chain_id = self.config.chain_id;
-                cfg.set_spec_and_mainnet_gas_params(self.config.spec);
-            })
-            .modify_block_chained(|block| self.fill_block(block))
-            .build_mainnet();
-        let result = evm.transact(tx).map_err(|e| eyre!("{e}"))?.result;
+        // Run, never commit: the journal's changes are dropped with the result.
+        let result = in_thread_evm(&self.config, self.block_env(), &mut lock(db), |evm| {
+            evm.transact(tx).map(|r| r.result)
+        })
+        .map_err(|e| eyre!("{e}"))?;
         match result {
             ExecutionResult::Success { output, .. } => Ok(Ok(output.into_data())),
             ExecutionResult::Revert { output, .. } => Ok(Err(output)),
@@ -572,22 +601,14 @@ impl Engine {
 
     fn commit_in_memory(&mut self, from: Address, kind: TxKind, data: Bytes) -> Result<Mined> {
         let tx = self.tx(from, kind, data)?;
-        let (chain_id, spec) = (self.config.chain_id, self.config.spec);
         let block = self.block_env();
         let Backend::Memory(db) = &mut self.backend else {
             unreachable!("commit_in_memory on a node");
         };
-        let mut evm = Context::mainnet()
-            .with_db(db)
-            .modify_cfg_chained(|cfg| {
-                cfg.chain_id = chain_id;
-                cfg.set_spec_and_mainnet_gas_params(spec);
-            })
-            .modify_block_chained(|b| *b = block)
-            .build_mainnet();
-        let result = evm
-            .transact_commit(tx)
-            .map_err(|e| eyre!("invalid transaction: {e}"))?;
+        let result = in_thread_evm(&self.config, block, get_mut(db), |evm| {
+            evm.transact_commit(tx)
+        })
+        .map_err(|e| eyre!("invalid transaction: {e}"))?;
         match result {
             ExecutionResult::Success {
                 gas, logs, output, ..
@@ -628,16 +649,69 @@ impl Engine {
     }
 
     fn block_env(&self) -> revm::context::BlockEnv {
-        let mut block = revm::context::BlockEnv::default();
-        self.fill_block(&mut block);
-        block
+        revm::context::BlockEnv {
+            number: U256::from(self.block_number),
+            timestamp: U256::from(self.timestamp),
+            gas_limit: self.config.block_gas_limit,
+            basefee: 0,
+            ..Default::default()
+        }
     }
+}
 
-    fn fill_block(&self, block: &mut revm::context::BlockEnv) {
-        block.number = U256::from(self.block_number);
-        block.timestamp = U256::from(self.timestamp);
-        block.gas_limit = self.config.block_gas_limit;
-        block.basefee = 0;
+type MemoryEvm = MainnetEvm<MainnetContext<CacheDB<Upstream>>>;
+
+thread_local! {
+    /// The EVM that runs in-memory engines' transactions and views on this thread. Building one (journal, frame
+    /// stack, interpreter buffers) costs about as much as a short call, and every scenario step is a call; an engine
+    /// cannot own one because those buffers are not `Send`. Between calls its journal is empty, so the database an
+    /// engine lends it is the whole state.
+    static THREAD_EVM: RefCell<Option<MemoryEvm>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on this thread's EVM with `db` lent to it (swapped in and back: nothing is copied), at `config`'s chain
+/// and `block`. An error may leave the journal mid-way, so the EVM is then dropped and the next call builds another.
+fn in_thread_evm<T, E>(
+    config: &EngineConfig,
+    block: revm::context::BlockEnv,
+    db: &mut CacheDB<Upstream>,
+    f: impl FnOnce(&mut MemoryEvm) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    THREAD_EVM.with_borrow_mut(|slot| {
+        let evm = slot.get_or_insert_with(|| {
+            Context::mainnet()
+                .with_db(CacheDB::new(Upstream::Empty))
+                .build_mainnet()
+        });
+        evm.ctx.modify_cfg(|cfg| {
+            cfg.chain_id = config.chain_id;
+            cfg.set_spec_and_mainnet_gas_params(config.spec);
+        });
+        evm.ctx.block = block;
+        let result = f(Lent::new(db, evm).evm);
+        if result.is_err() {
+            *slot = None;
+        }
+        result
+    })
+}
+
+/// An engine's database swapped into the thread's EVM, and back when dropped (also when unwinding).
+struct Lent<'a> {
+    db: &'a mut CacheDB<Upstream>,
+    evm: &'a mut MemoryEvm,
+}
+
+impl<'a> Lent<'a> {
+    fn new(db: &'a mut CacheDB<Upstream>, evm: &'a mut MemoryEvm) -> Self {
+        std::mem::swap(db, &mut evm.ctx.journaled_state.database);
+        Self { db, evm }
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        std::mem::swap(self.db, &mut self.evm.ctx.journaled_state.database);
     }
 }
 

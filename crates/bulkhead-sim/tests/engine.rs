@@ -2,9 +2,9 @@
 
 mod common;
 
-use alloy::primitives::U256;
+use alloy::primitives::{Bytes, U256};
 use bulkhead_contracts::{AllocationManager, StakeVault};
-use bulkhead_sim::{BulkheadError, DAY, revert_of};
+use bulkhead_sim::{BulkheadError, DAY, Engine, revert_of};
 use common::{Chained, ether, wad};
 use eyre::Result;
 
@@ -162,5 +162,53 @@ fn snapshots_isolate_scenarios() -> Result<()> {
         ether(100),
         "the same slash on the original"
     );
+    Ok(())
+}
+
+/// In-memory engines lend their state to one EVM per thread: engines on the same thread, on other threads, and one
+/// whose transaction is refused must never see each other's state.
+#[test]
+fn engines_sharing_a_thread_or_not_keep_their_own_state() -> Result<()> {
+    fn assets(s: &Chained) -> Result<U256> {
+        s.engine
+            .view(s.sys.vault, StakeVault::slashableAssetsCall { poolId: s.p })
+    }
+    let s = Chained::setup()?;
+    let p = s.p;
+
+    // A transaction the EVM refuses before running it (gas limit above the block's) fails on its own engine...
+    let mut config = s.engine.config().clone();
+    config.tx_gas_limit = config.block_gas_limit + 1;
+    let err = Engine::new(config)
+        .deploy("deployer", "Nothing", Bytes::new())
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("invalid transaction"), "{err:#}");
+
+    // ...and the next engine on this thread runs on its own state.
+    let mut here = s.clone();
+    assert_eq!(here.slash_by("S1", p, wad("0.4e18"))?, ether(200));
+    assert_eq!(assets(&here)?, ether(800));
+
+    // Two threads slash different fractions of S1's 500 on clones of the same world at once, over and over.
+    let handles: Vec<_> = [("0.1e18", 950), ("0.3e18", 850)]
+        .into_iter()
+        .map(|(fraction, left)| {
+            let mut branch = s.clone();
+            std::thread::spawn(move || -> Result<()> {
+                let before = branch.engine.snapshot();
+                for _ in 0..20 {
+                    branch.slash_by("S1", p, wad(fraction))?;
+                    assert_eq!(assets(&branch)?, ether(left));
+                    branch.engine.restore(&before);
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().expect("a slashing thread panicked")?;
+    }
+    assert_eq!(assets(&s)?, ether(1000), "the original never moved");
+    assert_eq!(assets(&here)?, ether(800));
     Ok(())
 }
