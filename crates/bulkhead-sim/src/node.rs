@@ -13,7 +13,7 @@ use alloy::{
 };
 use eyre::{Result, WrapErr, bail, eyre};
 use serde_json::{Value, json};
-use tracing::trace;
+use tracing::{debug, trace};
 
 use crate::fork::{Blocking, ForkPoint, connect};
 
@@ -172,6 +172,15 @@ impl Node {
                     receipt = provider.get_transaction_receipt(hash).await?;
                     if receipt.is_some() {
                         break;
+                    }
+                    // Anvil's automine now and then leaves a ready transaction in the pool (seen in `bulkhead bench`:
+                    // a slash sent after `evm_revert`, with the right nonce and fee, still pending 10 s later). A block
+                    // mined on request picks it up, at the timestamp set above, which no block has used yet.
+                    if attempt == 60 {
+                        debug!(%hash, "not mined after ~1 s: mining a block");
+                        provider
+                            .raw_request::<_, Value>("evm_mine".into(), json!([]))
+                            .await?;
                     }
                     tokio::time::sleep(Duration::from_millis(attempt.min(20))).await;
                 }
