@@ -1,7 +1,7 @@
 //! Scale benchmark (not a test): seeded random networks at the sizes, timed on one thread.
 //!
 //! `cargo bench -p bulkhead-risk --bench scale [filter]` (release). Each search gets the CLI's default budget
-//! (`BENCH_NODE_LIMIT`, default 20 M nodes; a quarter for each worst_case_loss). Prints one line per run:
+//! (`BENCH_NODE_LIMIT`, default 20 M nodes, the same for each worst_case_loss(ψ)). Prints one line per run:
 //! exact attack search at 20 services × 60 validators (both models, secure and insecure profit levels),
 //! exact worst_case_loss on the same networks, exact min_byzantine_services at 12 services, and the bounds-only
 //! audit (certificate, LP bound, greedy heuristic, exposure) at 500 services × 10,000 validators.
@@ -14,6 +14,7 @@ use bulkhead_risk::{
     network::{Model, Net},
     number,
     search::{self, Budget},
+    shock,
 };
 
 fn limit() -> u64 {
@@ -75,8 +76,8 @@ fn main() {
                     let cap = (net.total_stake() as f64
                         * number::approx(&number::parse(psi).expect("psi")))
                     .floor() as i128;
-                    let mut budget = Budget::new(limit() / 4);
-                    let (r, t) = timed(|| search::worst_case_loss(&net, cap, &mut budget));
+                    let mut budget = Budget::new(limit());
+                    let (r, t) = timed(|| shock::worst_case_loss(&net, cap, &mut budget));
                     match r {
                         Ok((loss, d, _)) => println!(
                             "{name}: worst_case_loss({psi}) {} (|D| = {}) in {:.3}s, {} nodes",

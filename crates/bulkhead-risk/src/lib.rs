@@ -7,7 +7,7 @@
 //! - is the network **secure** (no attack with profit − cost > 0), the **max_attack_profit** and an attack reaching
 //!   it ([`search::max_attack`]);
 //! - **worst_case_loss(ψ)**: the stake lost to a shock of at most ψ of the stake plus the costliest profitable attack
-//!   on what remains ([`search::worst_case_loss`]);
+//!   on what remains ([`shock::worst_case_loss`]);
 //! - **min_byzantine_services**: the fewest services whose failure makes the rest insecure
 //!   ([`search::min_byzantine_services`]);
 //! - D&R's certificate and its loss bound ([`certificate`]), the exposure ([`exposure`]);
@@ -36,5 +36,6 @@ pub mod network;
 pub mod number;
 pub mod report;
 pub mod search;
+pub mod shock;
 
 pub use report::{AuditOptions, Report, audit};

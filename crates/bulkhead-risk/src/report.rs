@@ -11,6 +11,7 @@ use crate::{
     network::{Model, Net, Network},
     number::{self, Q},
     search::{self, Attack, Budget},
+    shock,
 };
 
 /// What to compute.
@@ -20,8 +21,7 @@ pub struct AuditOptions {
     pub psis: Vec<(String, Q)>,
     /// Skip the exact searches: certified bounds and the greedy heuristic only.
     pub bounds_only: bool,
-    /// Node budget of each exact search (a quarter of it for each worst_case_loss(ψ)); past it the measure falls
-    /// back to bounds.
+    /// Node budget of each exact search (each worst_case_loss(ψ) gets one); past it the measure falls back to bounds.
     pub node_limit: u64,
     /// Extra ψ points for the loss curve (HTML chart); empty for none.
     pub curve: Vec<Q>,
@@ -265,13 +265,13 @@ pub fn audit(network: &Network, opts: &AuditOptions) -> eyre::Result<Report> {
         let cap: i128 =
             num_traits::ToPrimitive::to_i128(&cap_q.floor().to_integer()).unwrap_or(total);
         let exact = if exact_wcl && !wcl_exhausted {
-            match search::worst_case_loss(&net, cap, &mut Budget::new(opts.node_limit / 4)) {
+            match shock::worst_case_loss(&net, cap, &mut Budget::new(opts.node_limit)) {
                 Ok(r) => Some(r),
                 Err(e) => {
                     wcl_exhausted = true;
                     notes.push(format!(
                         "worst_case_loss({text}): {e} ({} nodes); bounds reported",
-                        opts.node_limit / 4
+                        opts.node_limit
                     ));
                     None
                 }

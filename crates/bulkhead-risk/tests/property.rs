@@ -9,6 +9,7 @@ use bulkhead_risk::{
     network::{Model, Net, Network},
     number::{self, Q},
     search::{self, Budget},
+    shock,
 };
 use num_bigint::BigInt;
 
@@ -53,7 +54,7 @@ fn check(network: &Network, case: &str) {
         .unwrap();
     assert_eq!(decided.value > 0, found.value > 0, "secure in {}", ctx());
     // Costliest profitable attack.
-    let mpc = search::max_profitable_cost(&net, &mut Budget::new(u64::MAX)).unwrap();
+    let mpc = shock::max_profitable_cost(&net, &mut Budget::new(u64::MAX)).unwrap();
     assert_eq!(
         mpc.as_ref().map(|m| net.value(m.0)),
         reference.max_profitable_cost,
@@ -75,7 +76,7 @@ fn check(network: &Network, case: &str) {
             .floor()
             .to_integer();
         let cap: i128 = cap.try_into().unwrap();
-        let (loss, _, _) = search::worst_case_loss(&net, cap, &mut Budget::new(u64::MAX)).unwrap();
+        let (loss, _, _) = shock::worst_case_loss(&net, cap, &mut Budget::new(u64::MAX)).unwrap();
         assert_eq!(
             number::frac(loss, total),
             brute::worst_case_loss(&dense, &psi_q),
@@ -187,7 +188,7 @@ fn costliest_profitable_attack_matches_brute_force() {
         let network = generate::network(&mut rng, &params);
         let net = Net::from_network(&network).unwrap();
         let reference = brute::attacks(&Dense::new(&network));
-        let fast = search::max_profitable_cost(&net, &mut Budget::new(u64::MAX)).unwrap();
+        let fast = shock::max_profitable_cost(&net, &mut Budget::new(u64::MAX)).unwrap();
         assert_eq!(
             fast.as_ref().map(|m| net.value(m.0)),
             reference.max_profitable_cost,
@@ -246,7 +247,7 @@ fn worst_case_loss_ties_and_cap_boundaries_match_brute_force() {
         let net = Net::from_network(&network).unwrap();
         let dense = Dense::new(&network);
         let reference = brute::attacks(&dense);
-        let mpc = search::max_profitable_cost(&net, &mut Budget::new(u64::MAX)).unwrap();
+        let mpc = shock::max_profitable_cost(&net, &mut Budget::new(u64::MAX)).unwrap();
         assert_eq!(
             mpc.as_ref().map(|m| net.value(m.0)),
             reference.max_profitable_cost,
@@ -261,7 +262,7 @@ fn worst_case_loss_ties_and_cap_boundaries_match_brute_force() {
                 .to_integer();
             let cap: i128 = cap.try_into().unwrap();
             let (loss, d, attack) =
-                search::worst_case_loss(&net, cap, &mut Budget::new(u64::MAX)).unwrap();
+                shock::worst_case_loss(&net, cap, &mut Budget::new(u64::MAX)).unwrap();
             assert_eq!(
                 number::frac(loss, total),
                 brute::worst_case_loss(&dense, &psi_q),
@@ -283,4 +284,150 @@ fn worst_case_loss_ties_and_cap_boundaries_match_brute_force() {
             assert_eq!(sd + c, loss, "case {case}: {}", network.to_json());
         }
     }
+}
+
+/// worst_case_loss with cap `cap` (scaled) against the brute force at ψ = cap / total, and the shock and attack it
+/// returns checked for real: within the cap, the attack valid and profitable once the shock is gone, adding up to
+/// the loss.
+fn check_worst_case(network: &Network, cap: i128, case: &str) {
+    let net = Net::from_network(network).unwrap();
+    let total = net.total_stake();
+    let psi = number::frac(cap, total);
+    let (loss, d, attack) = shock::worst_case_loss(&net, cap, &mut Budget::new(u64::MAX)).unwrap();
+    let ctx = || format!("{case}, ψ = {psi}: {}", network.to_json());
+    assert_eq!(
+        number::frac(loss, total),
+        brute::worst_case_loss(&Dense::new(network), &psi),
+        "{}",
+        ctx()
+    );
+    let sd: i128 = d.iter().map(|&v| net.stake[v]).sum();
+    assert!(sd <= cap, "{}", ctx());
+    let mut removed = vec![false; net.n()];
+    for &v in &d {
+        removed[v] = true;
+    }
+    let sub = net.without_validators(&removed);
+    let c = attack.as_ref().map_or(0, |a| {
+        assert!(
+            a.is_valid(&sub) && a.profit(&sub) > a.cost(&sub),
+            "{}",
+            ctx()
+        );
+        a.cost(&sub)
+    });
+    assert_eq!(sd + c, loss, "{}", ctx());
+}
+
+/// Every integer cap from 0 to the total stake: every boundary where a shock starts to fit, in both models, with
+/// profits from none to four times the cover cost (ties profit == cost included: integer stakes 1..5).
+#[test]
+fn worst_case_loss_at_every_cap_matches_brute_force() {
+    let mut rng = SplitMix64::new(0xCA95);
+    for case in 0..80 {
+        let model = if case % 2 == 0 {
+            Model::Full
+        } else {
+            Model::Elastic
+        };
+        let params = Params {
+            validators: rng.range(1, 4) as usize,
+            services: rng.range(1, 3) as usize,
+            model,
+            degree: (1, 3),
+            stake: (1, 5),
+            profit_pct: (0, 400),
+        };
+        let network = generate::network(&mut rng, &params);
+        let total = Net::from_network(&network).unwrap().total_stake();
+        for cap in 0..=total {
+            check_worst_case(&network, cap, &format!("case {case}"));
+        }
+    }
+}
+
+/// Rational numbers and huge stakes: every stake and weight of a validator times (10⁹ + 7 + δ) / c, every profit
+/// likewise (c ∈ 1..3), so the common denominator is not 1 and the subset sums are far too wide for a bitset (the
+/// branch-and-bound subset sums and knapsacks answer).
+#[test]
+fn worst_case_loss_with_rational_and_huge_numbers_matches_brute_force() {
+    let mut rng = SplitMix64::new(0x8_16E);
+    for case in 0..80 {
+        let model = if case % 2 == 0 {
+            Model::Full
+        } else {
+            Model::Elastic
+        };
+        let params = Params {
+            validators: rng.range(1, 5) as usize,
+            services: rng.range(1, 3) as usize,
+            model,
+            degree: (1, 3),
+            stake: (1, 9),
+            profit_pct: (20, 600),
+        };
+        let mut network = generate::network(&mut rng, &params);
+        let mut factor = || {
+            Q::new(
+                BigInt::from(1_000_000_007 + rng.range(0, 999)),
+                BigInt::from(rng.range(1, 3)),
+            )
+        };
+        let factors: Vec<Q> = network.validators.iter().map(|_| factor()).collect();
+        for (v, f) in network.validators.iter_mut().zip(&factors) {
+            v.stake *= f;
+        }
+        for (v, _, w) in &mut network.weights {
+            *w *= &factors[*v];
+        }
+        for s in &mut network.services {
+            s.profit *= factor();
+        }
+        let net = Net::from_network(&network).unwrap();
+        let total = net.total_stake();
+        for (num, den) in [(0, 1), (1, 10), (1, 4), (1, 2), (1, 1)] {
+            check_worst_case(&network, total * num / den, &format!("case {case}"));
+        }
+    }
+}
+
+/// Very insecure networks (profits up to 20 times the cover cost): the all-in attack on every service is often
+/// affordable, so the search answers from the all-in knapsack and the dominance of the largest set; checked against
+/// the brute force, and counted so that the test keeps exercising that path.
+#[test]
+fn worst_case_loss_on_very_insecure_networks_matches_brute_force() {
+    let mut rng = SplitMix64::new(0x1_05EC);
+    let mut all_in_affordable = 0;
+    for case in 0..120 {
+        let model = if case % 2 == 0 {
+            Model::Full
+        } else {
+            Model::Elastic
+        };
+        let params = Params {
+            validators: rng.range(2, 5) as usize,
+            services: rng.range(1, 3) as usize,
+            model,
+            degree: (1, 3),
+            stake: (1, 20),
+            profit_pct: (300, 2000),
+        };
+        let network = generate::network(&mut rng, &params);
+        let net = Net::from_network(&network).unwrap();
+        let all_in: i128 = (0..net.n())
+            .map(|v| {
+                let load: i128 = net.by_validator[v].iter().map(|x| x.1).sum();
+                load.min(net.stake[v])
+            })
+            .sum();
+        all_in_affordable += usize::from(all_in < net.profit.iter().sum::<i128>());
+        let total = net.total_stake();
+        for (num, den) in [(0, 1), (1, 10), (1, 4), (1, 2)] {
+            check_worst_case(&network, total * num / den, &format!("case {case}"));
+        }
+    }
+    assert!(
+        all_in_affordable > 40,
+        "only {all_in_affordable} networks with an affordable all-in attack"
+    );
 }
