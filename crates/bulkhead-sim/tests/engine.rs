@@ -182,7 +182,10 @@ fn engines_sharing_a_thread_or_not_keep_their_own_state() -> Result<()> {
     let err = Engine::new(config)
         .deploy("deployer", "Nothing", Bytes::new())
         .unwrap_err();
-    assert!(format!("{err:#}").contains("invalid transaction"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("invalid transaction"),
+        "{err:#}"
+    );
 
     // ...and the next engine on this thread runs on its own state.
     let mut here = s.clone();
