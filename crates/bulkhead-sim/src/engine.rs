@@ -666,11 +666,12 @@ thread_local! {
     /// stack, interpreter buffers) costs about as much as a short call, and every scenario step is a call; an engine
     /// cannot own one because those buffers are not `Send`. Between calls its journal is empty, so the database an
     /// engine lends it is the whole state.
-    static THREAD_EVM: RefCell<Option<MemoryEvm>> = const { RefCell::new(None) };
+    static THREAD_EVM: RefCell<Option<Box<MemoryEvm>>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` on this thread's EVM with `db` lent to it (swapped in and back: nothing is copied), at `config`'s chain
-/// and `block`. An error may leave the journal mid-way, so the EVM is then dropped and the next call builds another.
+/// and `block`. An error or a panic may leave the journal mid-way, so the EVM is kept only after a success; otherwise
+/// the next call builds another.
 fn in_thread_evm<T, E>(
     config: &EngineConfig,
     block: revm::context::BlockEnv,
@@ -678,19 +679,21 @@ fn in_thread_evm<T, E>(
     f: impl FnOnce(&mut MemoryEvm) -> std::result::Result<T, E>,
 ) -> std::result::Result<T, E> {
     THREAD_EVM.with_borrow_mut(|slot| {
-        let evm = slot.get_or_insert_with(|| {
-            Context::mainnet()
-                .with_db(CacheDB::new(Upstream::Empty))
-                .build_mainnet()
+        let mut evm = slot.take().unwrap_or_else(|| {
+            Box::new(
+                Context::mainnet()
+                    .with_db(CacheDB::new(Upstream::Empty))
+                    .build_mainnet(),
+            )
         });
         evm.ctx.modify_cfg(|cfg| {
             cfg.chain_id = config.chain_id;
             cfg.set_spec_and_mainnet_gas_params(config.spec);
         });
         evm.ctx.block = block;
-        let result = f(Lent::new(db, evm).evm);
-        if result.is_err() {
-            *slot = None;
+        let result = f(Lent::new(db, &mut evm).evm);
+        if result.is_ok() {
+            *slot = Some(evm);
         }
         result
     })
