@@ -14,12 +14,34 @@ use bulkhead_risk::{
 use num_bigint::BigInt;
 
 fn small(rng: &mut SplitMix64, model: Model, profit_pct: (u64, u64)) -> Network {
+    random(rng, model, (1, 5), (1, 4), (0, 3), (1, 9), profit_pct)
+}
+
+/// Full on even cases, elastic on odd ones.
+fn model_for(case: u32) -> Model {
+    if case % 2 == 0 {
+        Model::Full
+    } else {
+        Model::Elastic
+    }
+}
+
+/// A random network with validators, services, degree, stake and profit percentage drawn from the given ranges.
+fn random(
+    rng: &mut SplitMix64,
+    model: Model,
+    validators: (u64, u64),
+    services: (u64, u64),
+    degree: (usize, usize),
+    stake: (u64, u64),
+    profit_pct: (u64, u64),
+) -> Network {
     let params = Params {
-        validators: rng.range(1, 5) as usize,
-        services: rng.range(1, 4) as usize,
+        validators: rng.range(validators.0, validators.1) as usize,
+        services: rng.range(services.0, services.1) as usize,
         model,
-        degree: (0, 3),
-        stake: (1, 9),
+        degree,
+        stake,
         profit_pct,
     };
     generate::network(rng, &params)
@@ -149,11 +171,7 @@ fn certificates_hold_on_random_networks() {
     let mut rng = SplitMix64::new(0xD_A0B);
     let mut certified = 0;
     for case in 0..120 {
-        let model = if case % 2 == 0 {
-            Model::Full
-        } else {
-            Model::Elastic
-        };
+        let model = model_for(case);
         let network = small(&mut rng, model, (0, 40));
         certified += usize::from(Certificate::new(&network).gamma.is_some());
         check(&network, &format!("low-profit case {case}"));
@@ -172,20 +190,8 @@ fn costliest_profitable_attack_matches_brute_force() {
     let mut rng = SplitMix64::new(0xC057_11E5);
     let mut searched = 0;
     for case in 0..200 {
-        let model = if case % 2 == 0 {
-            Model::Full
-        } else {
-            Model::Elastic
-        };
-        let params = Params {
-            validators: rng.range(4, 7) as usize,
-            services: rng.range(1, 2) as usize,
-            model,
-            degree: (1, 2),
-            stake: (1, 30),
-            profit_pct: (100, 400),
-        };
-        let network = generate::network(&mut rng, &params);
+        let model = model_for(case);
+        let network = random(&mut rng, model, (4, 7), (1, 2), (1, 2), (1, 30), (100, 400));
         let net = Net::from_network(&network).unwrap();
         let reference = brute::attacks(&Dense::new(&network));
         let fast = shock::max_profitable_cost(&net, &mut Budget::new(u64::MAX)).unwrap();
@@ -225,11 +231,7 @@ fn costliest_profitable_attack_matches_brute_force() {
 fn worst_case_loss_ties_and_cap_boundaries_match_brute_force() {
     let mut rng = SplitMix64::new(0x0713_5CA9);
     for case in 0..120 {
-        let model = if case % 2 == 0 {
-            Model::Full
-        } else {
-            Model::Elastic
-        };
+        let model = model_for(case);
         let n = rng.range(2, 6) as usize;
         let params = Params {
             validators: n,
@@ -325,20 +327,8 @@ fn check_worst_case(network: &Network, cap: i128, case: &str) {
 fn worst_case_loss_at_every_cap_matches_brute_force() {
     let mut rng = SplitMix64::new(0xCA95);
     for case in 0..80 {
-        let model = if case % 2 == 0 {
-            Model::Full
-        } else {
-            Model::Elastic
-        };
-        let params = Params {
-            validators: rng.range(1, 4) as usize,
-            services: rng.range(1, 3) as usize,
-            model,
-            degree: (1, 3),
-            stake: (1, 5),
-            profit_pct: (0, 400),
-        };
-        let network = generate::network(&mut rng, &params);
+        let model = model_for(case);
+        let network = random(&mut rng, model, (1, 4), (1, 3), (1, 3), (1, 5), (0, 400));
         let total = Net::from_network(&network).unwrap().total_stake();
         for cap in 0..=total {
             check_worst_case(&network, cap, &format!("case {case}"));
@@ -353,20 +343,8 @@ fn worst_case_loss_at_every_cap_matches_brute_force() {
 fn worst_case_loss_with_rational_and_huge_numbers_matches_brute_force() {
     let mut rng = SplitMix64::new(0x8_16E);
     for case in 0..80 {
-        let model = if case % 2 == 0 {
-            Model::Full
-        } else {
-            Model::Elastic
-        };
-        let params = Params {
-            validators: rng.range(1, 5) as usize,
-            services: rng.range(1, 3) as usize,
-            model,
-            degree: (1, 3),
-            stake: (1, 9),
-            profit_pct: (20, 600),
-        };
-        let mut network = generate::network(&mut rng, &params);
+        let model = model_for(case);
+        let mut network = random(&mut rng, model, (1, 5), (1, 3), (1, 3), (1, 9), (20, 600));
         let mut factor = || {
             Q::new(
                 BigInt::from(1_000_000_007 + rng.range(0, 999)),
@@ -399,20 +377,16 @@ fn worst_case_loss_on_very_insecure_networks_matches_brute_force() {
     let mut rng = SplitMix64::new(0x1_05EC);
     let mut all_in_affordable = 0;
     for case in 0..120 {
-        let model = if case % 2 == 0 {
-            Model::Full
-        } else {
-            Model::Elastic
-        };
-        let params = Params {
-            validators: rng.range(2, 5) as usize,
-            services: rng.range(1, 3) as usize,
+        let model = model_for(case);
+        let network = random(
+            &mut rng,
             model,
-            degree: (1, 3),
-            stake: (1, 20),
-            profit_pct: (300, 2000),
-        };
-        let network = generate::network(&mut rng, &params);
+            (2, 5),
+            (1, 3),
+            (1, 3),
+            (1, 20),
+            (300, 2000),
+        );
         let net = Net::from_network(&network).unwrap();
         let all_in: i128 = (0..net.n())
             .map(|v| {
