@@ -19,7 +19,7 @@ fn small(rng: &mut SplitMix64, model: Model, profit_pct: (u64, u64)) -> Network 
 
 /// Full on even cases, elastic on odd ones.
 fn model_for(case: u32) -> Model {
-    if case % 2 == 0 {
+    if case.is_multiple_of(2) {
         Model::Full
     } else {
         Model::Elastic
