@@ -66,7 +66,20 @@ struct Figures {
     embedded_us: f64,
     /// Mean wall time of one RPC scenario, milliseconds.
     rpc_ms: Option<f64>,
+    /// EVM instructions a scenario executes (mean over the first `PROFILED` seeds, counted by revm's inspector
+    /// outside the timed runs), and of those the SLOADs and the calls into other contracts.
+    evm_steps_per_scenario: f64,
+    sloads_per_scenario: f64,
+    calls_per_scenario: f64,
+    /// `embedded_us` spread over those instructions, nanoseconds.
+    ns_per_step: f64,
+    /// revm on this CPU running its cheapest instructions (a predictable loop touching no state): a floor for
+    /// `ns_per_step`, nanoseconds.
+    baseline_ns_per_step: f64,
 }
+
+/// Seeds whose instructions are counted for the per-instruction figures.
+const PROFILED: u64 = 10;
 
 /// Runs the benchmark; exit status 1 on any error or if the two paths disagree.
 pub fn run(args: &Args) -> ExitCode {
@@ -99,6 +112,10 @@ fn bench_all(args: &Args) -> Result<()> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
     let all_threads_per_s = parallel(&engine, &sys, &world, args.scenarios, threads)?;
+    let counts = bench::opcodes(&mut engine, &sys, &world, 0..PROFILED)?;
+    let per_scenario = |n: u64| n as f64 / PROFILED as f64;
+    let embedded_us = embedded_time.as_secs_f64() * 1e6 / args.scenarios as f64;
+    let baseline_ns_per_step = bench::interpreter_baseline(5)?;
 
     let rpc = if args.no_rpc || args.rpc_scenarios == 0 {
         None
@@ -115,8 +132,13 @@ fn bench_all(args: &Args) -> Result<()> {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         all_threads_per_s,
         threads,
-        embedded_us: embedded_time.as_secs_f64() * 1e6 / args.scenarios as f64,
+        embedded_us,
         rpc_ms: rpc.map(|d| d.as_secs_f64() * 1e3 / args.rpc_scenarios as f64),
+        evm_steps_per_scenario: per_scenario(counts.total()),
+        sloads_per_scenario: per_scenario(counts.of(0x54)),
+        calls_per_scenario: per_scenario(counts.frames()),
+        ns_per_step: embedded_us * 1e3 / per_scenario(counts.total()),
+        baseline_ns_per_step,
     };
     if args.json {
         println!("{}", serde_json::to_string(&figures)?);
@@ -238,4 +260,13 @@ fn print_table(f: &Figures) {
             f.cores
         );
     }
+    println!(
+        "EVM work: {:.0} instructions per scenario ({:.0} SLOAD, {:.0} calls), {:.1} ns each on one thread; \
+         revm's cheapest instructions take {:.1} ns on this CPU",
+        f.evm_steps_per_scenario,
+        f.sloads_per_scenario,
+        f.calls_per_scenario,
+        f.ns_per_step,
+        f.baseline_ns_per_step
+    );
 }

@@ -123,10 +123,21 @@ fn bench_reports_both_paths_as_json() {
     assert!(output.status.success(), "{}", text(&output));
     let figures: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(figures["slashes_per_scenario"], 3);
-    for key in ["embedded_per_s", "rpc_per_s", "ratio"] {
+    for key in [
+        "embedded_per_s",
+        "rpc_per_s",
+        "ratio",
+        "ns_per_step",
+        "baseline_ns_per_step",
+    ] {
         assert!(
             figures[key].as_f64().is_some_and(|v| v > 0.0),
             "{key} in {figures}"
         );
     }
+    // Counted by the inspector, so the same on every machine: three slashes of five calls each and the view's three.
+    let steps = figures["evm_steps_per_scenario"].as_f64().expect("steps");
+    assert!((10_000.0..30_000.0).contains(&steps), "{figures}");
+    let calls = figures["calls_per_scenario"].as_f64().expect("calls");
+    assert!((15.0..=18.0).contains(&calls), "{figures}");
 }

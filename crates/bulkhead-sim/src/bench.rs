@@ -1,11 +1,21 @@
 //! The benchmark's chained-slash scenario, identical on every kind of [`Engine`]: a pool backing three shared AVSs
 //! and an isolated one; each scenario starts from a snapshot of that world and fires three chained shared slashes.
 
-use alloy::primitives::{Address, U256, aliases::U48};
-use bulkhead_contracts::{AllocationManager, mode};
-use eyre::{Result, WrapErr, ensure};
+use std::time::{Duration, Instant};
 
-use crate::{Engine, Snapshot, System};
+use alloy::primitives::{Address, U256, address, aliases::U48};
+use bulkhead_contracts::{AllocationManager, mode};
+use eyre::{Result, WrapErr, ensure, eyre};
+use revm::{
+    Context, ExecuteCommitEvm, MainBuilder, MainContext,
+    bytecode::Bytecode,
+    context::TxEnv,
+    database::{CacheDB, EmptyDB},
+    primitives::TxKind,
+    state::AccountInfo,
+};
+
+use crate::{Engine, OpcodeCounts, Snapshot, System};
 
 /// Slashes in each scenario.
 pub const SLASHES_PER_SCENARIO: usize = 3;
@@ -150,4 +160,80 @@ pub fn scenario(
         slashed,
         isolated_backing,
     })
+}
+
+/// The EVM instructions scenarios `seeds` execute (each: restore, three slashes, the view), by opcode, summed. Run
+/// under revm's counting inspector, so not timed; the engine is left as the last scenario leaves it.
+pub fn opcodes(
+    engine: &mut Engine,
+    sys: &System,
+    world: &BenchWorld,
+    seeds: std::ops::Range<u64>,
+) -> Result<OpcodeCounts> {
+    let (_, counts) = engine.count_opcodes(|engine| {
+        seeds
+            .clone()
+            .try_for_each(|seed| scenario(engine, sys, world, seed).map(drop))
+    })?;
+    Ok(counts)
+}
+
+/// Iterations of [`interpreter_baseline`]'s loop per run: 3.9 M instructions and 11.4 M gas, within a transaction's
+/// gas cap.
+const BASELINE_LOOPS: u32 = 100_000;
+
+/// Runtime code of [`interpreter_baseline`]'s loop, run `loops` times (at least once): `PUSH4 loops`, then
+/// `JUMPDEST, 8 x (PUSH1 1, PUSH1 2, ADD, POP), PUSH1 1, SWAP1, SUB, DUP1, PUSH1 5, JUMPI` per loop, then `STOP`.
+/// It ignores its calldata and executes [`baseline_steps`]`(loops)` instructions.
+pub fn baseline_code(loops: u32) -> Vec<u8> {
+    let mut code = vec![0x63];
+    code.extend_from_slice(&loops.max(1).to_be_bytes());
+    code.push(0x5b);
+    for _ in 0..8 {
+        code.extend_from_slice(&[0x60, 0x01, 0x60, 0x02, 0x01, 0x50]);
+    }
+    code.extend_from_slice(&[0x60, 0x01, 0x90, 0x03, 0x80, 0x60, 0x05, 0x57, 0x00]);
+    code
+}
+
+/// Instructions [`baseline_code`]`(loops)` executes: 39 per loop, plus the `PUSH4` and the `STOP`.
+pub fn baseline_steps(loops: u32) -> u64 {
+    u64::from(loops.max(1)) * (1 + 8 * 4 + 6) + 2
+}
+
+/// How fast revm runs the cheapest instructions on this CPU, in nanoseconds per instruction: a loop of
+/// `PUSH1 PUSH1 ADD POP` blocks and a counter, the fastest of `runs` transactions. Its dispatch is perfectly
+/// predictable and it touches no state, so this is a floor for the time of an instruction, not a typical one.
+pub fn interpreter_baseline(runs: usize) -> Result<f64> {
+    let target = address!("0x00000000000000000000000000000000000b0b0b");
+    let mut db = CacheDB::new(EmptyDB::default());
+    db.insert_account_info(
+        target,
+        AccountInfo {
+            code: Some(Bytecode::new_raw(baseline_code(BASELINE_LOOPS).into())),
+            ..Default::default()
+        },
+    );
+    let mut evm = Context::mainnet().with_db(db).build_mainnet();
+    let mut fastest = Duration::MAX;
+    for nonce in 0..runs.max(1) as u64 {
+        let tx = TxEnv::builder()
+            .caller(Address::ZERO)
+            .nonce(nonce)
+            .kind(TxKind::Call(target))
+            .gas_limit(12_000_000)
+            .gas_price(0)
+            .build()
+            .map_err(|e| eyre!("building the baseline transaction: {e:?}"))?;
+        let started = Instant::now();
+        let result = evm
+            .transact_commit(tx)
+            .map_err(|e| eyre!("running the baseline loop: {e}"))?;
+        fastest = fastest.min(started.elapsed());
+        ensure!(
+            result.is_success(),
+            "the baseline loop did not finish: {result:?}"
+        );
+    }
+    Ok(fastest.as_secs_f64() * 1e9 / baseline_steps(BASELINE_LOOPS) as f64)
 }

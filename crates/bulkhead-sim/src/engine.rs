@@ -12,12 +12,13 @@ use alloy::{
 };
 use eyre::{Result, WrapErr, eyre};
 use revm::{
-    Context, ExecuteCommitEvm, ExecuteEvm, MainBuilder, MainContext,
+    Context, ExecuteCommitEvm, ExecuteEvm, InspectCommitEvm, InspectEvm, MainBuilder, MainContext,
     context::TxEnv,
     context_interface::result::{ExecutionResult, Output},
     database::CacheDB,
     database_interface::DatabaseRef,
     handler::{MainnetContext, MainnetEvm},
+    inspector::CountInspector,
     primitives::hardfork::SpecId,
 };
 use std::{
@@ -176,6 +177,46 @@ pub struct Engine {
     timestamp: u64,
     /// Shared with snapshots until one side names an actor: a restore is then a pointer copy.
     actors: Arc<Actors>,
+    /// Set inside [`Engine::count_opcodes`]: every transaction and view runs under revm's counting inspector and
+    /// adds what it executed here (a clone made inside counts here too). Behind a lock because views take `&self`.
+    counting: Option<Arc<Mutex<OpcodeCounts>>>,
+}
+
+/// EVM instructions executed, by opcode: what [`Engine::count_opcodes`] measured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpcodeCounts([u64; 256]);
+
+impl Default for OpcodeCounts {
+    fn default() -> Self {
+        Self([0; 256])
+    }
+}
+
+impl OpcodeCounts {
+    /// All instructions executed.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// Executions of `opcode` (e.g. `0x54` for SLOAD).
+    pub fn of(&self, opcode: u8) -> u64 {
+        self.0[opcode as usize]
+    }
+
+    /// Executions of the opcodes that start another call frame (CALL, CALLCODE, DELEGATECALL, STATICCALL) or
+    /// create a contract (CREATE, CREATE2).
+    pub fn frames(&self) -> u64 {
+        [0xf0, 0xf1, 0xf2, 0xf4, 0xf5, 0xfa]
+            .iter()
+            .map(|&op| self.of(op))
+            .sum()
+    }
+
+    fn add(&mut self, counts: &[u64; 256]) {
+        for (total, n) in self.0.iter_mut().zip(counts) {
+            *total += n;
+        }
+    }
 }
 
 /// Raw outcome of a transaction, before it is split into a [`Receipt`] or a [`Revert`].
@@ -204,6 +245,7 @@ impl Engine {
             timestamp: config.start_timestamp,
             config,
             actors: Arc::default(),
+            counting: None,
         }
     }
 
@@ -261,6 +303,34 @@ impl Engine {
     /// Turns decoding of logs into [`Receipt::events`] on or off ([`EngineConfig::decode_events`]).
     pub fn set_decode_events(&mut self, on: bool) {
         self.config.decode_events = on;
+    }
+
+    /// Runs `f` with every transaction and view of this in-memory engine under revm's counting inspector, and
+    /// returns what `f` returned and the EVM instructions it executed, by opcode. For measuring, not for speed: the
+    /// inspector sees every step. A node's steps are not visible here, so on a node this is an error.
+    pub fn count_opcodes<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<(T, OpcodeCounts)> {
+        eyre::ensure!(
+            !self.is_node(),
+            "opcodes are counted in memory only: count on an in-memory engine or a fork, not on a node"
+        );
+        let counts = Arc::new(Mutex::new(OpcodeCounts::default()));
+        let outer = self.counting.replace(Arc::clone(&counts));
+        let result = f(self);
+        self.counting = outer;
+        let counts = counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(outer) = &self.counting {
+            outer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .add(&counts.0);
+        }
+        Ok((result?, counts))
     }
 
     // ------------------------------------------------------------------ actors and accounts
@@ -545,9 +615,18 @@ impl Engine {
         };
         let tx = self.tx(from, TxKind::Call(to), data)?;
         // Run, never commit: the journal's changes are dropped with the result.
-        let result = in_thread_evm(&self.config, self.block_env(), &mut lock(db), |evm| {
-            evm.transact(tx).map(|r| r.result)
-        })
+        let result = match &self.counting {
+            None => in_thread_evm(&self.config, self.block_env(), &mut lock(db), |evm| {
+                evm.transact(tx).map(|r| r.result)
+            }),
+            Some(counts) => counted(
+                &self.config,
+                self.block_env(),
+                &mut lock(db),
+                counts,
+                |evm| evm.inspect_tx(tx).map(|r| r.result),
+            ),
+        }
         .map_err(|e| eyre!("{e}"))?;
         match result {
             ExecutionResult::Success { output, .. } => Ok(Ok(output.into_data())),
@@ -605,9 +684,14 @@ impl Engine {
         let Backend::Memory(db) = &mut self.backend else {
             unreachable!("commit_in_memory on a node");
         };
-        let result = in_thread_evm(&self.config, block, get_mut(db), |evm| {
-            evm.transact_commit(tx)
-        })
+        let result = match &self.counting {
+            None => in_thread_evm(&self.config, block, get_mut(db), |evm| {
+                evm.transact_commit(tx)
+            }),
+            Some(counts) => counted(&self.config, block, get_mut(db), counts, |evm| {
+                evm.inspect_tx_commit(tx)
+            }),
+        }
         .map_err(|e| eyre!("invalid transaction: {e}"))?;
         match result {
             ExecutionResult::Success {
@@ -659,7 +743,7 @@ impl Engine {
     }
 }
 
-type MemoryEvm = MainnetEvm<MainnetContext<CacheDB<Upstream>>>;
+type MemoryEvm<I = ()> = MainnetEvm<MainnetContext<CacheDB<Upstream>>, I>;
 
 thread_local! {
     /// The EVM that runs in-memory engines' transactions and views on this thread. Building one (journal, frame
@@ -686,11 +770,7 @@ fn in_thread_evm<T, E>(
                     .build_mainnet(),
             )
         });
-        evm.ctx.modify_cfg(|cfg| {
-            cfg.chain_id = config.chain_id;
-            cfg.set_spec_and_mainnet_gas_params(config.spec);
-        });
-        evm.ctx.block = block;
+        configure(&mut evm, config, block);
         let result = f(Lent::new(db, &mut evm).evm);
         if result.is_ok() {
             *slot = Some(evm);
@@ -699,20 +779,48 @@ fn in_thread_evm<T, E>(
     })
 }
 
-/// An engine's database swapped into the thread's EVM, and back when dropped (also when unwinding).
-struct Lent<'a> {
-    db: &'a mut CacheDB<Upstream>,
-    evm: &'a mut MemoryEvm,
+/// Like [`in_thread_evm`] on an EVM of its own under revm's [`CountInspector`], whose counts are added to `counts`.
+fn counted<T, E>(
+    config: &EngineConfig,
+    block: revm::context::BlockEnv,
+    db: &mut CacheDB<Upstream>,
+    counts: &Mutex<OpcodeCounts>,
+    f: impl FnOnce(&mut MemoryEvm<CountInspector>) -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    let mut evm = Context::mainnet()
+        .with_db(CacheDB::new(Upstream::Empty))
+        .build_mainnet_with_inspector(CountInspector::new());
+    configure(&mut evm, config, block);
+    let result = f(Lent::new(db, &mut evm).evm);
+    counts
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .add(evm.inspector.opcode_counts());
+    result
 }
 
-impl<'a> Lent<'a> {
-    fn new(db: &'a mut CacheDB<Upstream>, evm: &'a mut MemoryEvm) -> Self {
+fn configure<I>(evm: &mut MemoryEvm<I>, config: &EngineConfig, block: revm::context::BlockEnv) {
+    evm.ctx.modify_cfg(|cfg| {
+        cfg.chain_id = config.chain_id;
+        cfg.set_spec_and_mainnet_gas_params(config.spec);
+    });
+    evm.ctx.block = block;
+}
+
+/// An engine's database swapped into an EVM, and back when dropped (also when unwinding).
+struct Lent<'a, I> {
+    db: &'a mut CacheDB<Upstream>,
+    evm: &'a mut MemoryEvm<I>,
+}
+
+impl<'a, I> Lent<'a, I> {
+    fn new(db: &'a mut CacheDB<Upstream>, evm: &'a mut MemoryEvm<I>) -> Self {
         std::mem::swap(db, &mut evm.ctx.journaled_state.database);
         Self { db, evm }
     }
 }
 
-impl Drop for Lent<'_> {
+impl<I> Drop for Lent<'_, I> {
     fn drop(&mut self) {
         std::mem::swap(self.db, &mut self.evm.ctx.journaled_state.database);
     }

@@ -36,6 +36,6 @@ pub mod stress;
 pub use actors::{Actors, address_of, private_key_of, signer_of};
 pub use decode::{BulkheadError, BulkheadEvent, DecodedEvent, Revert, decode_log, decode_revert};
 pub use deploy::{DAY, DeployConfig, System, Token};
-pub use engine::{ETHER, Engine, EngineConfig, Receipt, Sender, Snapshot, revert_of};
+pub use engine::{ETHER, Engine, EngineConfig, OpcodeCounts, Receipt, Sender, Snapshot, revert_of};
 pub use node::anvil_binary;
 pub use rpc_deploy::{ANVIL_DEV_KEY, Contracts, Deployment, LOCAL_CHAIN_ID, deploy_rpc};

@@ -4,7 +4,7 @@ mod common;
 
 use alloy::primitives::{Bytes, U256};
 use bulkhead_contracts::{AllocationManager, StakeVault};
-use bulkhead_sim::{BulkheadError, DAY, Engine, revert_of};
+use bulkhead_sim::{BulkheadError, DAY, DeployConfig, Engine, System, bench, revert_of};
 use common::{Chained, ether, wad};
 use eyre::Result;
 
@@ -213,5 +213,54 @@ fn engines_sharing_a_thread_or_not_keep_their_own_state() -> Result<()> {
     }
     assert_eq!(assets(&s)?, ether(1000), "the original never moved");
     assert_eq!(assets(&here)?, ether(800));
+    Ok(())
+}
+
+alloy::sol! {
+    function run() external;
+}
+
+/// Opcode counting sees every instruction of transactions and views, exactly, and changes no outcome.
+#[test]
+fn opcode_counts_are_exact_and_change_nothing() -> Result<()> {
+    // The interpreter baseline's loop, deployed: `PUSH1 len, PUSH1 10, PUSH0, CODECOPY, PUSH1 len, PUSH0, RETURN`.
+    let runtime = bench::baseline_code(10);
+    let len = u8::try_from(runtime.len())?;
+    let mut initcode = vec![0x60, len, 0x60, 0x0a, 0x5f, 0x39, 0x60, len, 0x5f, 0xf3];
+    initcode.extend_from_slice(&runtime);
+    let mut engine = Engine::default();
+    let looped = engine.deploy("deployer", "Loop", initcode.into())?;
+    let ((), counts) = engine.count_opcodes(|engine| {
+        engine.send("caller", looped, runCall {})?;
+        engine.view(looped, runCall {})?;
+        Ok(())
+    })?;
+    assert_eq!(counts.total(), 2 * bench::baseline_steps(10));
+    assert_eq!(counts.of(0x57), 2 * 10, "JUMPI once a loop");
+    assert_eq!(counts.of(0x01), 2 * 10 * 8, "ADD eight times a loop");
+    assert_eq!(counts.frames(), 0);
+
+    // The benchmark scenario: the same outcome counted or not, and every slash calls into the vault and the token.
+    let mut engine = Engine::default();
+    let sys = System::deploy(&mut engine, &DeployConfig::default())?;
+    let world = bench::setup(&mut engine, &sys)?;
+    let plain = bench::scenario(&mut engine, &sys, &world, 7)?;
+    let (counted, counts) =
+        engine.count_opcodes(|engine| bench::scenario(engine, &sys, &world, 7))?;
+    assert_eq!(counted, plain);
+    assert_eq!(bench::opcodes(&mut engine, &sys, &world, 7..8)?, counts);
+    assert!(counts.frames() >= 3 * 5, "{} calls", counts.frames());
+    assert!(counts.of(0x54) > 3 * 20, "{} SLOADs", counts.of(0x54));
+    assert!(counts.total() > 10_000, "{} instructions", counts.total());
+    // Counting is off again afterwards: the next scenario runs on the thread's plain EVM, with the same result.
+    assert_eq!(bench::scenario(&mut engine, &sys, &world, 7)?, plain);
+    Ok(())
+}
+
+/// The baseline is a real measurement of a finished loop.
+#[test]
+fn interpreter_baseline_measures_a_finished_loop() -> Result<()> {
+    let ns = bench::interpreter_baseline(1)?;
+    assert!(ns.is_finite() && ns > 0.0, "{ns} ns per instruction");
     Ok(())
 }
