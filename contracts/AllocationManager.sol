@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IAllocationManager} from "./interfaces/IAllocationManager.sol";
@@ -12,7 +13,7 @@ import {IStakeVault} from "./interfaces/IStakeVault.sol";
 /// @notice AVSs, operators' allocations of pools to them, and every slash. The stake vault's only slasher: a slash
 /// starts at an AVS's module, is bounded here, and leaves the vault for the AVS's sink in the same transaction.
 /// @dev See IAllocationManager for the weight accounting. Weights are uint96 against a fresh pool weight of 1e27.
-contract AllocationManager is IAllocationManager, Ownable2Step {
+contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardTransient {
     uint256 internal constant WAD = 1e18;
     uint256 internal constant BPS = 10_000;
     /// @dev Total weight of a fresh pool. Weights only shrink (by slashes) until the pool resets.
@@ -41,6 +42,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
     mapping(uint256 poolId => PoolState) internal _pools;
     mapping(uint256 poolId => mapping(uint32 avsId => Allocation)) internal _allocations;
     mapping(uint64 requestId => Request) internal _requests;
+    /// @dev A pool's own reuse cap in bps (0 = the protocol default); always read through `_reuseCap`, which clamps it
+    /// to the protocol maximum, so lowering the maximum needs no walk over pools.
+    mapping(uint256 poolId => uint32) internal _reuseCapBps;
     /// @dev Until when isolated increases are refused on a pool (a vetoable request is pending there).
     mapping(uint256 poolId => uint40) public frozenUntil;
 
@@ -171,10 +175,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
     // ------------------------------------------------------------------ slashing
 
     /// @inheritdoc IAllocationManager
-    function slash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint256 amount) {
+    function slash(uint32 avsId, uint256 poolId, uint64 fractionWad) external nonReentrant returns (uint256 amount) {
         AVS storage avs = _onlySlasher(avsId);
         if (avs.resolver != address(0)) revert VetoFlowRequired(avsId);
-        return _slash(avsId, avs, poolId, fractionWad, 0);
+        (amount,) = _slash(avsId, avs, poolId, fractionWad, 0);
     }
 
     /// @inheritdoc IAllocationManager
@@ -182,6 +186,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         AVS storage avs = _onlySlasher(avsId);
         if (avs.resolver == address(0)) revert NoVetoFlow(avsId);
         _checkFraction(avs, fractionWad);
+        // Request ids store the pool id in 64 bits: never truncate it into another pool's id.
+        if (poolId > type(uint64).max) revert PoolIdTooLarge(poolId);
         if (slashableBacking(avsId, poolId) == 0) revert NotSlashable(avsId, poolId);
         requestId = ++requestCount;
         uint40 executableAt = uint40(block.timestamp + avs.vetoWindow);
@@ -209,7 +215,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
     }
 
     /// @inheritdoc IAllocationManager
-    function executeSlash(uint64 requestId) external returns (uint256 amount) {
+    function executeSlash(uint64 requestId) external nonReentrant returns (uint256 amount) {
         Request storage r = _pendingRequest(requestId);
         Request memory req = r;
         AVS storage avs = _onlySlasher(req.avsId);
@@ -217,16 +223,32 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         uint40 expiresAt = req.executableAt + uint40(executionWindow);
         if (block.timestamp > expiresAt) revert RequestExpired(requestId, expiresAt);
         r.status = RequestStatus.Executed;
-        return _slash(req.avsId, avs, req.poolId, req.fractionWad, requestId);
+        uint256 asked;
+        (amount, asked) = _slash(req.avsId, avs, req.poolId, req.fractionWad, requestId);
+        // A request is used up only by what was taken: when the guard (or a tier's base) cut it, the rest stays
+        // executable until the request expires, as a fraction of the backing left (rounded down, for the stakers).
+        if (amount < asked) {
+            uint256 left = slashableBacking(req.avsId, req.poolId);
+            uint256 rest = left == 0 ? 0 : Math.min((asked - amount) * WAD / left, req.fractionWad);
+            if (rest != 0) {
+                r.status = RequestStatus.Pending;
+                r.fractionWad = uint64(rest);
+                emit SlashRequestReduced(requestId, uint64(rest));
+            }
+        }
     }
 
     // ------------------------------------------------------------------ governance
 
     /// @inheritdoc IAllocationManager
     function setReuseCap(uint256 poolId, uint32 capBps) external onlyOwner {
-        (PoolState storage st,,) = _syncPool(poolId);
-        st.reuseCapBps = capBps;
-        _checkLimits(maxReuseCapBps, maxPathReuseBps);
+        vault.poolKey(poolId); // the pool exists
+        if (capBps > maxReuseCapBps) revert ReuseCapTooHigh(capBps, maxReuseCapBps);
+        // Only this pool's own path is checked here (a tier's cap times its base's). Tiers over a base are held to the
+        // path maximum on each of their increases: checking them here would walk a set anyone can grow.
+        uint256 path = _pathReuse(poolId, capBps == 0 ? defaultReuseCapBps : capBps);
+        if (path > maxPathReuseBps) revert PathReuseTooHigh(path, maxPathReuseBps);
+        _reuseCapBps[poolId] = capBps;
         emit ReuseCapSet(poolId, capBps);
     }
 
@@ -238,10 +260,11 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         if (defaultReuseCapBps_ > maxReuseCapBps_) {
             revert ReuseCapTooHigh(defaultReuseCapBps_, maxReuseCapBps_);
         }
+        // No walk over pools: every cap is clamped to the maximum where it is read (`_reuseCap`), and the path
+        // maximum is checked on every allocation increase.
         defaultReuseCapBps = defaultReuseCapBps_;
         maxReuseCapBps = maxReuseCapBps_;
         maxPathReuseBps = maxPathReuseBps_;
-        _checkLimits(maxReuseCapBps_, maxPathReuseBps_);
         emit ProtocolLimitsSet(defaultReuseCapBps_, maxReuseCapBps_, maxPathReuseBps_);
     }
 
@@ -300,34 +323,39 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         if (!isSlashable(avsId, operator)) return 0;
         Allocation memory a = _allocations[poolId][avsId];
         if (a.epoch != st.epoch || a.mode == Mode.None) return 0;
-        uint256 weight = a.effectAt != 0 && block.timestamp >= a.effectAt ? a.pending : a.current;
-        uint256 backing = _backing(st, a.mode, weight, vault.slashableAssets(poolId));
+        uint256 weight = a.current;
+        if (a.effectAt != 0 && block.timestamp >= a.effectAt) {
+            // As `_apply` will at the slash: a matured decrease also frees its committed weight.
+            weight = a.pending;
+            if (weight < a.current) {
+                if (a.mode == Mode.Isolated) st.isolatedWeight -= uint96(a.current - weight);
+                else st.sharedWeight -= uint96(a.current - weight);
+            }
+        }
+        uint256 backing = _backing(st, poolId, a.mode, weight, vault.slashableAssets(poolId));
         uint256 basePoolId = vault.baseOf(poolId);
         if (basePoolId == 0) return backing;
         (PoolState memory base,) = _viewPool(basePoolId);
-        return Math.min(backing, _backing(base, Mode.Shared, base.totalWeight, vault.slashableAssets(basePoolId)));
+        return Math.min(backing, _sharedStake(base, vault.slashableAssets(basePoolId)));
     }
 
     /// @inheritdoc IAllocationManager
     function poolRisk(uint256 poolId) external view returns (PoolRisk memory risk) {
         (PoolState memory st,) = _viewPool(poolId);
         uint256 value = vault.slashableAssets(poolId);
-        uint256 total = st.totalWeight;
-        uint256 isolated = Math.mulDiv(st.isolatedWeight, value, total);
-        uint256 sharedStake = value - isolated;
-        uint256 shared = Math.mulDiv(st.sharedWeight, value, total);
-        uint256 ratio = sharedStake == 0 ? (shared == 0 ? 0 : type(uint256).max) : shared * WAD / sharedStake;
-        risk = PoolRisk({
-            poolId: poolId,
-            value: value,
-            totalIsolated: isolated,
-            sharedStake: sharedStake,
-            totalShared: shared,
-            reuseRatioWad: ratio,
-            reuseCapWad: _reuseCap(st) * WAD / BPS,
-            pathReuseWad: pathReuseBps(poolId) * WAD / BPS,
-            guardUsedWad: _decayedGuard(st.guardUsedWad, st.guardAt)
-        });
+        uint256 cap = _reuseCap(poolId);
+        risk.poolId = poolId;
+        risk.value = value;
+        risk.totalIsolated = Math.mulDiv(st.isolatedWeight, value, st.totalWeight);
+        risk.sharedStake = value - risk.totalIsolated;
+        // Shared limits as they can be slashed: scaled down to the cap when slashes shrank the shared stake.
+        uint256 sharedLimit = Math.min(st.sharedWeight, (st.totalWeight - st.isolatedWeight) * cap / BPS);
+        risk.totalShared = Math.mulDiv(sharedLimit, value, st.totalWeight);
+        if (risk.sharedStake != 0) risk.reuseRatioWad = risk.totalShared * WAD / risk.sharedStake;
+        else if (risk.totalShared != 0) risk.reuseRatioWad = type(uint256).max;
+        risk.reuseCapWad = cap * WAD / BPS;
+        risk.pathReuseWad = pathReuseBps(poolId) * WAD / BPS;
+        (risk.guardUsedWad,,) = _guardState(st);
     }
 
     /// @inheritdoc IAllocationManager
@@ -361,7 +389,12 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
 
     /// @inheritdoc IAllocationManager
     function pathReuseBps(uint256 poolId) public view returns (uint256) {
-        return _pathReuse(poolId, _reuseCap(_pools[poolId]));
+        return _pathReuse(poolId, _reuseCap(poolId));
+    }
+
+    /// @inheritdoc IAllocationManager
+    function reuseCapBps(uint256 poolId) external view returns (uint256) {
+        return _reuseCap(poolId);
     }
 
     // ------------------------------------------------------------------ internals
@@ -371,7 +404,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
     /// by that shared stake and the base's guard too, and the base's shared side (never its isolated side) absorbs it.
     function _slash(uint32 avsId, AVS storage avs, uint256 poolId, uint64 fractionWad, uint64 requestId)
         internal
-        returns (uint256 amount)
+        returns (uint256 amount, uint256 asked)
     {
         _checkFraction(avs, fractionWad);
         (PoolState storage st, address operator, uint256 basePoolId) = _syncPool(poolId);
@@ -381,11 +414,13 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         }
         _apply(st, a);
         uint256 value;
-        (amount, value) = _bounded(st, a, poolId, avsId, basePoolId, fractionWad);
+        (amount, asked, value) = _bounded(st, a, poolId, avsId, basePoolId, fractionWad);
         if (amount != 0) {
             if (basePoolId != 0) _chargeBase(basePoolId, avsId, amount);
-            _removeWeight(st, a, amount, value);
-            vault.slash(poolId, amount, avs.sink);
+            _removeWeight(st, poolId, a, amount, value);
+            // The weights above were booked for `amount`: the vault must take exactly that (it previewed it).
+            uint256 taken = vault.slash(poolId, amount, avs.sink);
+            if (taken != amount) revert SlashMismatch(poolId, amount, taken);
         }
         emit OperatorSlashed(avsId, poolId, operator, fractionWad, amount, requestId);
     }
@@ -399,9 +434,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         uint32 avsId,
         uint256 basePoolId,
         uint64 fractionWad
-    ) internal returns (uint256 amount, uint256 value) {
+    ) internal returns (uint256 amount, uint256 asked, uint256 value) {
         value = vault.slashableAssets(poolId);
-        amount = Math.mulDiv(_slashableWeight(st, a), value, st.totalWeight) * fractionWad / WAD;
+        asked = Math.mulDiv(_slashableWeight(st, poolId, a), value, st.totalWeight) * fractionWad / WAD;
+        amount = asked;
         if (basePoolId != 0) amount = _baseAllowance(basePoolId, avsId, amount);
         amount = vault.previewSlash(poolId, _guard(st, poolId, avsId, amount, value));
     }
@@ -410,9 +446,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
     function _baseAllowance(uint256 basePoolId, uint32 avsId, uint256 amount) internal returns (uint256 allowed) {
         (PoolState storage base,,) = _syncPool(basePoolId);
         uint256 value = vault.slashableAssets(basePoolId);
-        uint256 total = base.totalWeight;
-        uint256 bounded = Math.min(amount, Math.mulDiv(total - base.isolatedWeight, value, total));
-        (allowed,) = _guardAllowance(base, bounded, value);
+        uint256 bounded = Math.min(amount, _sharedStake(base, value));
+        (allowed,,) = _guardAllowance(base, bounded, value);
         if (allowed < bounded) emit CascadeGuardTripped(basePoolId, avsId, bounded, allowed);
     }
 
@@ -426,17 +461,41 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         base.totalWeight = uint96(total - Math.mulDiv(total, amount, value, Math.Rounding.Ceil));
     }
 
-    /// @dev Weight of the allocation that can be slashed now: shared allocations are capped by the shared stake.
-    function _slashableWeight(PoolState storage st, Allocation storage a) internal view returns (uint256 weight) {
+    /// @dev Weight of the allocation that can be slashed now (see `_sharedWeight` for shared allocations).
+    function _slashableWeight(PoolState storage st, uint256 poolId, Allocation storage a)
+        internal
+        view
+        returns (uint256 weight)
+    {
         weight = a.current;
-        if (a.mode == Mode.Shared) weight = Math.min(weight, st.totalWeight - st.isolatedWeight);
+        if (a.mode == Mode.Shared) weight = _sharedWeight(st, poolId, weight);
+    }
+
+    /// @dev A shared allocation's slashable weight: at most the shared stake W − Σ isolated, and scaled by
+    /// min(1, cap · shared stake / Σ shared) so that the shared backings never add up to more than the reuse cap times
+    /// the shared stake, also after slashes shrank it or the cap was lowered (rounded down, for the stakers).
+    function _sharedWeight(PoolState memory st, uint256 poolId, uint256 weight) internal view returns (uint256) {
+        uint256 stake = st.totalWeight - st.isolatedWeight;
+        weight = Math.min(weight, stake);
+        uint256 limit = stake * _reuseCap(poolId) / BPS;
+        uint256 committed = st.sharedWeight;
+        return committed > limit ? Math.mulDiv(weight, limit, committed) : weight;
+    }
+
+    /// @dev The assets of a pool that back no isolated allocation: (W − Σ isolated) · V / W.
+    function _sharedStake(PoolState memory st, uint256 value) internal pure returns (uint256) {
+        return Math.mulDiv(st.totalWeight - st.isolatedWeight, value, st.totalWeight);
     }
 
     /// @dev Removes ⌈W·s/V⌉ weight from the allocation and from W, so every other compartment keeps its assets
     /// (rounded up: the slashed allocation, never a neighbour, absorbs the rounding).
-    function _removeWeight(PoolState storage st, Allocation storage a, uint256 amount, uint256 value) internal {
+    function _removeWeight(PoolState storage st, uint256 poolId, Allocation storage a, uint256 amount, uint256 value)
+        internal
+    {
         uint256 total = st.totalWeight;
-        uint96 cut = uint96(Math.min(Math.mulDiv(total, amount, value, Math.Rounding.Ceil), _slashableWeight(st, a)));
+        uint96 cut = uint96(
+            Math.min(Math.mulDiv(total, amount, value, Math.Rounding.Ceil), _slashableWeight(st, poolId, a))
+        );
         a.current -= cut;
         a.pending -= uint96(Math.min(cut, a.pending));
         st.totalWeight = uint96(total - cut);
@@ -444,43 +503,61 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         else st.sharedWeight -= cut;
     }
 
-    /// @dev Cascade guard: a bucket holding the fraction of the pool's value lost in the window, which drains
-    /// linearly by `guardMaxFractionWad` per `guardWindow`. Losses compound against what is left: 30% then 71.4% of
-    /// the rest is 80% of the value. A slash that would take the bucket past `guardMaxFractionWad` is cut to what
-    /// fits (not refused, so an honest AVS still gets paid) and `CascadeGuardTripped` tells monitors.
+    /// @dev Cascade guard, a hard bound: time is cut into fixed windows of `guardWindow` seconds, and the losses of
+    /// the current window and the one before compound to at most `guardMaxFractionWad` of the pool's value. Any span
+    /// of one window's length lies inside two consecutive windows, so no span of that length ever loses more (a
+    /// leaky bucket would let 1.5 times the cap out). Each loss is a fraction of the value when it was taken, rounded
+    /// up; losses compound against what is left: 30% then 28.6% of the rest is 50% of the value. A slash that would
+    /// pass the cap is cut to what fits (not refused, so an honest AVS still gets paid; a request keeps the rest) and
+    /// `CascadeGuardTripped` tells monitors.
     function _guard(PoolState storage st, uint256 poolId, uint32 avsId, uint256 amount, uint256 value)
         internal
         returns (uint256 allowed)
     {
         if (amount == 0) return 0;
-        uint256 usedAfter;
-        (allowed, usedAfter) = _guardAllowance(st, amount, value);
+        uint256 previous;
+        uint256 current;
+        (allowed, previous, current) = _guardAllowance(st, amount, value);
         if (allowed < amount) emit CascadeGuardTripped(poolId, avsId, amount, allowed);
-        st.guardUsedWad = uint64(usedAfter);
-        st.guardAt = uint40(block.timestamp);
+        st.guardPreviousWad = uint64(previous);
+        st.guardCurrentWad = uint64(current);
+        st.guardEpoch = uint32(Math.max(block.timestamp / guardWindow, st.guardEpoch));
     }
 
-    function _guardAllowance(PoolState storage st, uint256 amount, uint256 value)
+    /// @dev What the guard lets through of `amount`, and the two windows' losses after it.
+    function _guardAllowance(PoolState memory st, uint256 amount, uint256 value)
         internal
         view
-        returns (uint256 allowed, uint256 usedAfter)
+        returns (uint256 allowed, uint256 previous, uint256 current)
     {
-        if (amount == 0) return (0, st.guardUsedWad);
-        uint256 used = _decayedGuard(st.guardUsedWad, st.guardAt);
+        uint256 used;
+        (used, previous, current) = _guardState(st);
+        if (amount == 0) return (0, previous, current);
         uint256 cap = guardMaxFractionWad;
-        usedAfter = used
-            + Math.mulDiv(Math.mulDiv(amount, WAD, value, Math.Rounding.Ceil), WAD - used, WAD, Math.Rounding.Ceil);
-        allowed = amount;
-        if (usedAfter > cap) {
-            // Capped at the request: the fraction was rounded up, so "what fits" can exceed what was asked.
-            allowed = used >= cap ? 0 : Math.min(amount, Math.mulDiv(cap - used, value, WAD - used));
-            usedAfter = cap;
+        uint256 loss = Math.mulDiv(amount, WAD, value, Math.Rounding.Ceil);
+        if (used + Math.mulDiv(loss, WAD - used, WAD, Math.Rounding.Ceil) <= cap) {
+            allowed = amount;
+            current += Math.mulDiv(loss, WAD - current, WAD, Math.Rounding.Ceil);
+        } else if (used < cap) {
+            // Rounded down: the fraction taken is at most (cap − used) / (1 − used), so the two windows compound to at
+            // most the cap, which is what the current window records (rounded up: never less than was lost).
+            allowed = Math.min(amount, Math.mulDiv(cap - used, value, WAD - used));
+            current = Math.mulDiv(cap - previous, WAD, WAD - previous, Math.Rounding.Ceil);
         }
     }
 
-    function _decayedGuard(uint256 used, uint256 at) internal view returns (uint256) {
-        uint256 refill = uint256(guardMaxFractionWad) * (block.timestamp - at) / guardWindow;
-        return used > refill ? used - refill : 0;
+    /// @dev The guard's windows now: (compounded loss of both, the previous window's, the current window's). A
+    /// window length raised by governance maps now into an older index: it counts as the stored window (conservative).
+    function _guardState(PoolState memory st)
+        internal
+        view
+        returns (uint256 used, uint256 previous, uint256 current)
+    {
+        uint256 window = block.timestamp / guardWindow;
+        uint256 last = st.guardEpoch;
+        if (window <= last) (previous, current) = (st.guardPreviousWad, st.guardCurrentWad);
+        else if (window == last + 1) previous = st.guardCurrentWad;
+        used = previous + Math.mulDiv(current, WAD - previous, WAD, Math.Rounding.Ceil);
     }
 
     /// @dev Brings the pool's state to the vault's generation: a fresh pool, or one whose stake a full slash ended,
@@ -532,7 +609,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
             st.sharedWeight = uint96(shared);
         }
         // Growing either side may push the pool over its reuse cap: refuse new allocations there.
-        uint256 cap = _reuseCap(st);
+        uint256 cap = _reuseCap(poolId);
         uint256 limit = (total - isolated) * cap / BPS;
         if (shared > limit) revert ReuseCapExceeded(shared, limit);
         // A tier created after the caps were set must still respect the path maximum before it is used.
@@ -558,34 +635,30 @@ contract AllocationManager is IAllocationManager, Ownable2Step {
         a.effectAt = 0;
     }
 
-    function _backing(PoolState memory st, Mode mode, uint256 weight, uint256 value) internal pure returns (uint256) {
-        if (mode == Mode.Shared) weight = Math.min(weight, st.totalWeight - st.isolatedWeight);
+    function _backing(PoolState memory st, uint256 poolId, Mode mode, uint256 weight, uint256 value)
+        internal
+        view
+        returns (uint256)
+    {
+        if (mode == Mode.Shared) weight = _sharedWeight(st, poolId, weight);
         return Math.mulDiv(weight, value, st.totalWeight);
     }
 
     function _pathReuse(uint256 poolId, uint256 ownCap) internal view returns (uint256) {
         uint256 basePoolId = vault.baseOf(poolId);
-        return basePoolId == 0 ? ownCap : ownCap * _reuseCap(_pools[basePoolId]) / BPS;
+        return basePoolId == 0 ? ownCap : ownCap * _reuseCap(basePoolId) / BPS;
     }
 
-    function _reuseCap(PoolState memory st) internal view returns (uint256) {
-        return st.reuseCapBps == 0 ? defaultReuseCapBps : st.reuseCapBps;
+    /// @dev The pool's reuse cap in bps: its own or the default, never above the protocol maximum.
+    function _reuseCap(uint256 poolId) internal view returns (uint256) {
+        uint256 cap = _reuseCapBps[poolId];
+        return Math.min(cap == 0 ? defaultReuseCapBps : cap, maxReuseCapBps);
     }
 
-    /// @dev Governance-only walk over pools (never stakers): every cap and every base → tier path within limits.
-    function _checkLimits(uint256 maxCap, uint256 maxPath) internal view {
-        uint256 n = vault.poolCount();
-        for (uint256 poolId = 1; poolId <= n; ++poolId) {
-            uint256 cap = _reuseCap(_pools[poolId]);
-            if (cap > maxCap) revert ReuseCapTooHigh(cap, maxCap);
-            uint256 path = pathReuseBps(poolId);
-            if (path > maxPath) revert PathReuseTooHigh(path, maxPath);
-        }
-    }
-
-    /// @dev A pending request must outlive neither a deallocation nor a withdrawal started when it was filed.
+    /// @dev A pending request must outlive neither a deallocation nor a withdrawal started when it was filed: its last
+    /// executable second (executableAt + executionWindow, inclusive) comes strictly before either takes effect.
     function _checkVetoWindow(address resolver, uint48 vetoWindow) internal view {
-        uint256 limit = resolver == address(0) ? 0 : deallocationDelay - executionWindow;
+        uint256 limit = resolver == address(0) ? 0 : deallocationDelay - executionWindow - 1;
         if ((resolver == address(0)) != (vetoWindow == 0) || vetoWindow > limit) {
             revert InvalidVetoWindow(vetoWindow, limit);
         }

@@ -24,6 +24,12 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     /// to leave that much (a slash of everything resets the pool instead). Without a floor, a slash leaving a sliver
     /// would make shares so cheap that later deposits overflow the share supply.
     uint256 public constant PRICE_FLOOR = 1e8;
+    /// @notice Most decimals an allowlisted asset may have: the price floor and the uint128 pool totals are sized for
+    /// 18 (a 36-decimal token would fill a pool with 340 whole tokens).
+    uint8 public constant MAX_DECIMALS = 18;
+    /// @notice Largest `assets` or `shares` a pool may hold: one below uint128's maximum, so the settlement price
+    /// (assets + 1) / (shares + 1) always fits and a pool stays slashable up to this limit.
+    uint256 public constant MAX_POOL_AMOUNT = type(uint128).max - 1;
 
     struct Pool {
         // slot 0: every deposit, withdrawal and slash
@@ -623,8 +629,10 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         uint256 poolShares = p.shares;
         shares = Math.mulDiv(assets, poolShares + 1, poolAssets + 1);
         if (shares == 0) revert DepositTooSmall(assets);
-        p.assets = _u128(poolAssets + assets);
-        p.shares = _u128(poolShares + shares);
+        if (poolAssets + assets > MAX_POOL_AMOUNT) revert AmountTooLarge(poolAssets + assets);
+        if (poolShares + shares > MAX_POOL_AMOUNT) revert AmountTooLarge(poolShares + shares);
+        p.assets = uint128(poolAssets + assets);
+        p.shares = uint128(poolShares + shares);
 
         _credit(poolId, staker, p.generation, shares);
     }
@@ -779,7 +787,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         (bool ok, bytes memory data) = asset.staticcall(abi.encodeCall(IERC20Metadata.decimals, ()));
         if (!ok || data.length < 32) revert InvalidAsset(asset);
         uint256 decimals = abi.decode(data, (uint256));
-        if (decimals > 36) revert InvalidAsset(asset);
+        if (decimals > MAX_DECIMALS) revert InvalidAsset(asset);
         return uint8(decimals);
     }
 

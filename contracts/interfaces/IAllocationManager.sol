@@ -11,7 +11,9 @@ pragma solidity 0.8.30;
 /// @dev Allocations are weights relative to the pool's total weight W; an allocation's backing is weight · V / W
 /// where V is the pool's slashable value in the vault. Deposits and matured withdrawals change V, not weights, so
 /// every allocation grows or shrinks pro rata. A slash of `s` lowers the slashed allocation and W by ⌈W·s/V⌉, which
-/// leaves every other compartment's absolute backing unchanged. Shared backing is min(weight, W − isolated) · V / W.
+/// leaves every other compartment's absolute backing unchanged. Shared backing is min(weight, W − isolated) · V / W,
+/// scaled by min(1, cap · (W − isolated) / Σ shared) so that the shared backings never exceed the reuse cap times the
+/// shared stake (promise P4, after any sequence: slashes that shrink the shared stake scale the others down).
 interface IAllocationManager {
     enum Mode {
         None,
@@ -58,9 +60,9 @@ interface IAllocationManager {
         uint16 epoch; // follows the vault pool's generation
         uint32 generation;
         uint96 sharedWeight; // committed sum of shared limits
-        uint64 guardUsedWad; // cascade guard bucket, decays linearly over the guard window
-        uint40 guardAt;
-        uint32 reuseCapBps; // 0 = the protocol default
+        uint64 guardPreviousWad; // cascade guard: fraction of the value lost in the window before `guardEpoch` ...
+        uint64 guardCurrentWad; // ... and in window `guardEpoch` (compounded, rounded up)
+        uint32 guardEpoch; // index of the guard's current window: block.timestamp / guardWindow
     }
 
     /// @notice A slash request in the veto flow.
@@ -78,11 +80,11 @@ interface IAllocationManager {
         uint256 value; // slashable value (base asset units)
         uint256 totalIsolated; // assets exclusively backing isolated AVSs
         uint256 sharedStake; // value − totalIsolated
-        uint256 totalShared; // Σ shared limits, in assets
-        uint256 reuseRatioWad; // totalShared / sharedStake
+        uint256 totalShared; // Σ shared limits as they can be slashed (scaled to the cap), in assets
+        uint256 reuseRatioWad; // totalShared / sharedStake: never above reuseCapWad
         uint256 reuseCapWad;
         uint256 pathReuseWad; // product of caps along base → tier
-        uint256 guardUsedWad; // fraction of value slashed in the current guard window (decayed)
+        uint256 guardUsedWad; // fraction of value lost in the current and the previous guard window (compounded)
     }
 
     /// @notice One pool's part in an AVS's backing.
@@ -126,6 +128,8 @@ interface IAllocationManager {
     error VetoWindowOpen(uint64 requestId, uint40 executableAt);
     error VetoWindowClosed(uint64 requestId, uint40 executableAt);
     error RequestExpired(uint64 requestId, uint40 expiredAt);
+    error PoolIdTooLarge(uint256 poolId);
+    error SlashMismatch(uint256 poolId, uint256 booked, uint256 taken);
 
     event AVSRegistered(
         uint32 indexed avsId,
@@ -151,6 +155,9 @@ interface IAllocationManager {
         uint64 indexed requestId, uint32 indexed avsId, uint256 indexed poolId, uint64 fractionWad, uint40 executableAt
     );
     event SlashVetoed(uint64 indexed requestId, address indexed resolver);
+    /// @notice The guard (or a tier's base) cut an execution: the request stays executable until it expires, for
+    /// `fractionWad` of the backing left.
+    event SlashRequestReduced(uint64 indexed requestId, uint64 fractionWad);
     /// @notice A slash went through: `amount` left the pool for the AVS's sink in this transaction.
     event OperatorSlashed(
         uint32 indexed avsId,
@@ -168,8 +175,10 @@ interface IAllocationManager {
     // ------------------------------------------------------------------ AVSs and operators
 
     /// @notice Registers an AVS. `resolver` zero means instant slashing only; otherwise every slash goes through the
-    /// veto flow with `vetoWindow`. The escrow delay must exceed the veto window plus the execution window and the
-    /// allocation delays, so nobody escapes a pending slash by withdrawing or deallocating.
+    /// veto flow with `vetoWindow`. Promise (no escape): `vetoWindow + executionWindow < deallocationDelay` and the
+    /// escrow delay exceeds the veto window plus the execution window and both allocation delays, so a request's last
+    /// executable second comes strictly before any deallocation, opt-out or withdrawal started when it was filed
+    /// takes effect.
     function registerAVS(
         string calldata metadataURI,
         address slasher,
@@ -214,18 +223,26 @@ interface IAllocationManager {
     function vetoSlash(uint64 requestId) external;
 
     /// @notice Executes a request after its veto window and before it expires (AVS's slasher only). The amount is
-    /// `fractionWad` of the backing at execution, so overlapping requests never double count.
+    /// `fractionWad` of the backing at execution, so overlapping requests never double count. A request is used up
+    /// only by what was taken: if the cascade guard cut it, it stays pending (`SlashRequestReduced`) for the rest, as
+    /// a fraction of the backing left, until it expires.
     function executeSlash(uint64 requestId) external returns (uint256 amount);
 
     // ------------------------------------------------------------------ governance
 
-    /// @notice Sets a pool's reuse cap in basis points (10,000 = 1×) under the protocol and path maxima.
+    /// @notice Sets a pool's reuse cap in basis points (10,000 = 1×; 0 = the default) under the protocol maximum, and
+    /// for a tier under the path maximum. Tiers over a base are held to the path maximum on each of their increases.
+    /// A lower cap takes effect at once: shared backings scale down to it.
     function setReuseCap(uint256 poolId, uint32 capBps) external;
 
-    /// @notice Sets the default and maximum reuse cap and the maximum effective reuse along a path.
+    /// @notice Sets the default and maximum reuse cap and the maximum effective reuse along a path. No walk over
+    /// pools: every pool's cap is clamped to the maximum wherever it is read.
     function setProtocolLimits(uint32 defaultReuseCapBps, uint32 maxReuseCapBps, uint32 maxPathReuseBps) external;
 
-    /// @notice Sets the cascade guard: at most `maxFractionWad` of a pool's value per `window` seconds.
+    /// @notice Sets the cascade guard. Promise: in any span of `window` seconds a pool loses at most `maxFractionWad`
+    /// of its value (losses compound: each is a fraction of the value when taken). Windows are numbered
+    /// `timestamp / window`; the current and the previous one together stay under the cap. A new window length
+    /// applies to the windows as numbered under it.
     function setGuard(uint64 maxFractionWad, uint32 window) external;
 
     // ------------------------------------------------------------------ views
@@ -249,4 +266,7 @@ interface IAllocationManager {
 
     /// @notice Effective reuse along the pool's path (its cap, times its base pool's cap for a tier), in bps.
     function pathReuseBps(uint256 poolId) external view returns (uint256);
+
+    /// @notice The pool's reuse cap in bps as enforced: its own or the default, clamped to the protocol maximum.
+    function reuseCapBps(uint256 poolId) external view returns (uint256);
 }

@@ -34,6 +34,7 @@ contract CommitteeSlasher {
     error AlreadyVoted(uint256 proposalId, address member);
     error QuorumReached(uint256 proposalId);
     error QuorumNotReached(uint256 proposalId, uint32 votes, uint32 quorum);
+    error PoolIdTooLarge(uint256 poolId);
 
     event SlashProposed(uint256 indexed proposalId, uint256 indexed poolId, uint64 fractionWad, bytes32 evidence);
     event Voted(uint256 indexed proposalId, address indexed member, uint32 votes);
@@ -66,6 +67,8 @@ contract CommitteeSlasher {
     /// @notice A member proposes slashing `fractionWad` of a pool's backing, and votes for it.
     function propose(uint256 poolId, uint64 fractionWad, bytes32 evidence) external returns (uint256 proposalId) {
         if (!isMember[msg.sender]) revert NotMember(msg.sender);
+        // Stored in 64 bits: members must vote on the pool that will be slashed, never a truncated id.
+        if (poolId > type(uint64).max) revert PoolIdTooLarge(poolId);
         proposalId = ++proposalCount;
         _proposals[proposalId] =
             Proposal({poolId: uint64(poolId), fractionWad: fractionWad, votes: 0, requestId: 0, evidence: evidence});

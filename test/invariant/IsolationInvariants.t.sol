@@ -181,6 +181,7 @@ contract IsolationInvariantsTest is IsolationFixture {
             } else if (handler.ghostExecuted(ids[i])) {
                 assertEq(uint8(status), uint8(IAllocationManager.RequestStatus.Executed), "executed request status");
             } else {
+                // Untouched, or cut by the guard and still pending for the rest.
                 assertEq(uint8(status), uint8(IAllocationManager.RequestStatus.Pending), "untouched request status");
             }
         }

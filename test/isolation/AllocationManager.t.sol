@@ -5,6 +5,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Vm} from "forge-std/Vm.sol";
 
 import {AllocationManager} from "../../contracts/AllocationManager.sol";
+import {StakeVault} from "../../contracts/StakeVault.sol";
 import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
 import {IOperatorRegistry} from "../../contracts/interfaces/IOperatorRegistry.sol";
 import {IStakeVault} from "../../contracts/interfaces/IStakeVault.sol";
@@ -214,8 +215,9 @@ contract AllocationManagerTest is IsolationFixture {
     }
 
     function test_RevertWhen_registerAVSResolverWithoutWindow() public {
-        // limit = deallocation 3 days − execution window 1 day = 2 days.
-        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidVetoWindow.selector, 0, 2 days));
+        // limit = deallocation 3 days − execution window 1 day − 1 s: the last executable second comes strictly
+        // before a deallocation filed with the request takes effect.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidVetoWindow.selector, 0, 2 days - 1));
         manager.registerAVS("x", module, sink, resolver, 0, 1e18);
     }
 
@@ -226,15 +228,17 @@ contract AllocationManagerTest is IsolationFixture {
     }
 
     function test_RevertWhen_registerAVSWindowAboveDeallocationMinusExecution() public {
-        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidVetoWindow.selector, 2 days + 1, 2 days));
-        manager.registerAVS("x", module, sink, resolver, 2 days + 1, 1e18);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidVetoWindow.selector, 2 days, 2 days - 1));
+        manager.registerAVS("x", module, sink, resolver, 2 days, 1e18);
     }
 
     function test_RevertWhen_registerAVSWindowBreaksEscrowSum() public {
-        // 2 days passes the first rule (≤ 3 − 1 days) but veto 2 + execution 1 + allocation 1 + deallocation 3
-        // = 7 days is not below the 7-day escrow.
-        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidVetoWindow.selector, 2 days, 2 days));
-        manager.registerAVS("x", module, sink, resolver, 2 days, 1e18);
+        // With a 6-day escrow, 2 days − 1 passes the first rule but veto + execution 1 + allocation 1 + deallocation 3
+        // days = 7 days − 1 is not below the escrow.
+        StakeVault v = new StakeVault(registry, 6 days, address(this), address(this));
+        AllocationManager m = new AllocationManager(v, registry, address(this), 1 days, 3 days, 1 days);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.InvalidVetoWindow.selector, 2 days - 1, 2 days - 1));
+        m.registerAVS("x", module, sink, resolver, 2 days - 1, 1e18);
     }
 
     function test_registerAVS_acceptsWindowJustBelowEscrowSum() public {
@@ -807,9 +811,9 @@ contract AllocationManagerTest is IsolationFixture {
         assertEq(manager.slashableBacking(i, pool), 200 ether);
         assertEq(manager.poolRisk(pool).sharedStake, 500 ether);
 
-        // A day later (guard drained) X takes all of its 300 (300/700 ≈ 43% < 50%): cut 0.3e27, W 0.4e27, V 400.
-        // Shared stake (0.4 − 0.2)e27 → 200 < Y's 300: Y falls to 200. I still 200.
-        _warp(1 days);
+        // Two days later (the guard's windows have both passed) X takes all of its 300 (300/700 ≈ 43% < 50%):
+        // cut 0.3e27, W 0.4e27, V 400. Shared stake (0.4 − 0.2)e27 → 200 < Y's 300: Y falls to 200. I still 200.
+        _warp(2 days);
         assertEq(_slash(module2, x, pool, 1e18), 300 ether);
         assertEq(manager.slashableBacking(x, pool), 0);
         assertEq(manager.slashableBacking(y, pool), 200 ether, "elastic: capped by the shared stake");
@@ -832,9 +836,19 @@ contract AllocationManagerTest is IsolationFixture {
         IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
         assertEq(r.value, 600 ether);
         assertEq(r.sharedStake, 600 ether);
-        assertEq(r.totalShared, 2600 ether, "2.6e27 * 600 / 0.6e27");
-        assertEq(r.reuseRatioWad, 4_333_333_333_333_333_333, "2,600 / 600, rounded down");
+        // Committed: 2.6e27 of shared limits. Slashable: scaled to the cap, 3 × 600 = 1,800 (P4).
+        assertEq(manager.getPoolState(pool).sharedWeight, 2.6e27);
+        assertEq(r.totalShared, 1800 ether, "min(2.6e27, 3 * 0.6e27) * 600 / 0.6e27");
+        assertEq(r.reuseRatioWad, 3e18, "never above the cap");
         assertEq(r.reuseCapWad, 3e18);
+        // Y and Z: min(1e27, 0.6e27) · 1.8/2.6 → 415.38 each; X: min(0.6e27, 0.6e27) · 1.8/2.6 the same.
+        uint256 scaled = uint256(0.6e27) * 1.8e27 / 2.6e27 * 600 ether / 0.6e27;
+        assertEq(manager.slashableBacking(y, pool), scaled);
+        assertEq(
+            manager.slashableBacking(x, pool) + manager.slashableBacking(y, pool) + manager.slashableBacking(z, pool),
+            3 * scaled
+        );
+        assertLe(3 * scaled, 1800 ether);
 
         // New shared weight is refused: 1% of 0.6e27 = 0.006e27 on top of 2.6e27.
         uint32 s4 = _instantAVS(module, sink);
@@ -918,20 +932,35 @@ contract AllocationManagerTest is IsolationFixture {
         assertEq(vault.slashableAssets(pool), 500 ether);
     }
 
-    function test_guard_refillsLinearly() public {
+    function test_guard_windowsAreHard() public {
         (uint32 x, uint32 y) = _guardSetup();
+        // The guard's windows are [k days, (k + 1) days). Slash at the last second of window k.
+        uint256 k = block.timestamp / 1 days;
+        vm.warp((k + 1) * 1 days - 1);
         _slash(module, x, pool, 0.4e18);
-        _slash(module2, y, pool, 0.4e18); // bucket full at 0.5, V 500
-        uint256 t1 = block.timestamp;
-        // Drains 0.5 per day: after half a day 0.5 − 0.25 = 0.25.
-        vm.warp(t1 + 12 hours);
-        assertEq(manager.poolRisk(pool).guardUsedWad, 0.25e18);
+        _slash(module2, y, pool, 0.4e18); // cap reached at 0.5, V 500
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0.5e18);
+        // One second later window k + 1 starts, but window k still counts: nothing more can leave before window k + 2, so no
+        // span of one day ever loses more than half (a leaky bucket would let 0.5 · 1/86,400 more out here).
+        vm.warp((k + 1) * 1 days);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0.5e18);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.CascadeGuardTripped(pool, x, 100 ether, 0);
+        assertEq(_slash(module, x, pool, 0.2e18), 0);
+        vm.warp((k + 2) * 1 days - 1);
+        assertEq(_slash(module, x, pool, 0.2e18), 0);
+        assertEq(vault.slashableAssets(pool), 500 ether);
+        // Window k + 2: window k + 1 lost nothing, so the whole cap is back.
+        vm.warp((k + 2) * 1 days);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0);
         // W: 1e27 − 0.4e27 − ⌈0.6e27 · 100/600⌉ = 0.5e27; X's weight 0.6e27 → min(0.6, 0.5)e27 → 500.
-        // X takes 20% of 500 = 100 in full: 0.25 + (100/500)(1 − 0.25) = 0.40 ≤ 0.5.
+        // X takes 20% of 500 = 100 in full: (100/500) = 0.2 ≤ 0.5.
         assertEq(_slash(module, x, pool, 0.2e18), 100 ether);
-        assertEq(manager.poolRisk(pool).guardUsedWad, 0.4e18);
-        // 0.4 drains in 0.8 days; after a full day the bucket is empty.
-        vm.warp(t1 + 12 hours + 1 days);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0.2e18);
+        // The next window still sees this loss; the one after sees none.
+        vm.warp((k + 3) * 1 days);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0.2e18);
+        vm.warp((k + 4) * 1 days);
         assertEq(manager.poolRisk(pool).guardUsedWad, 0);
     }
 
@@ -1448,11 +1477,9 @@ contract AllocationManagerTest is IsolationFixture {
 
     function test_setReuseCap_setsAndEmits() public {
         vm.expectEmit(address(manager));
-        emit IAllocationManager.PoolStateReset(pool, 1);
-        vm.expectEmit(address(manager));
         emit IAllocationManager.ReuseCapSet(pool, 40_000);
         manager.setReuseCap(pool, 40_000);
-        assertEq(manager.getPoolState(pool).reuseCapBps, 40_000);
+        assertEq(manager.reuseCapBps(pool), 40_000);
         assertEq(manager.pathReuseBps(pool), 40_000);
         assertEq(manager.poolRisk(pool).reuseCapWad, 4e18);
 
@@ -1485,16 +1512,27 @@ contract AllocationManagerTest is IsolationFixture {
         manager.setReuseCap(pool, 100_001);
     }
 
-    function test_RevertWhen_setReuseCapBreaksTierPath() public {
+    function test_RevertWhen_setReuseCapBreaksItsOwnTierPath() public {
         uint256 tier = _tier(400e18);
         assertEq(manager.pathReuseBps(tier), 90_000, "3x * 3x");
-        // Base at 10×: the tier's path becomes 30,000 × 100,000 / 10,000 = 300,000 > 200,000.
-        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 300_000, 200_000));
-        manager.setReuseCap(pool, 100_000);
-        // 6× base: 30,000 × 60,000 / 10,000 = 180,000 is fine.
-        manager.setReuseCap(pool, 60_000);
+        // The tier at 7×: 70,000 × 30,000 / 10,000 = 210,000 > 200,000.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 210_000, 200_000));
+        manager.setReuseCap(tier, 70_000);
+        manager.setReuseCap(tier, 60_000);
         assertEq(manager.pathReuseBps(tier), 180_000);
         assertEq(manager.poolRisk(tier).pathReuseWad, 18e18);
+    }
+
+    function test_setReuseCap_baseDoesNotWalkItsTiersButTheyStayBounded() public {
+        uint256 tier = _tier(400e18);
+        // Base at 10×: the tier's path would be 300,000 > 200,000. Checking every tier over the base here would walk a
+        // set anyone can grow, so the base's cap is set and the tier is held to the path maximum on its increases.
+        manager.setReuseCap(pool, 100_000);
+        assertEq(manager.pathReuseBps(tier), 300_000);
+        uint32 t = _instantAVS(module, sink);
+        _optIn(opB, t);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 300_000, 200_000));
+        _set(opB, tier, t, SHARED, 0.1e18);
     }
 
     function test_RevertWhen_setReuseCapUnknownPool() public {
@@ -1527,23 +1565,24 @@ contract AllocationManagerTest is IsolationFixture {
         manager.setProtocolLimits(50_001, 50_000, 200_000);
     }
 
-    function test_RevertWhen_setProtocolLimitsBelowAPoolCap() public {
+    function test_setProtocolLimits_clampsPoolCapsWithoutAWalk() public {
         manager.setReuseCap(pool, 80_000);
-        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReuseCapTooHigh.selector, 80_000, 50_000));
+        assertEq(manager.reuseCapBps(pool), 80_000);
+        // A lower maximum applies to every pool where its cap is read: no loop over pools that anyone can open.
         manager.setProtocolLimits(30_000, 50_000, 200_000);
+        assertEq(manager.reuseCapBps(pool), 50_000);
+        assertEq(manager.poolRisk(pool).reuseCapWad, 5e18);
+        assertEq(manager.pathReuseBps(pool), 50_000);
     }
 
-    function test_RevertWhen_setProtocolLimitsPathBelowAPoolCap() public {
-        // The base pool's path is its own (default) cap, 30,000.
-        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 30_000, 20_000));
-        manager.setProtocolLimits(30_000, 100_000, 20_000);
-    }
-
-    function test_RevertWhen_setProtocolLimitsPathBelowATierPath() public {
-        _tier(400e18);
-        // Tier path 3× · 3× = 90,000 > 80,000.
-        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 90_000, 80_000));
+    function test_setProtocolLimits_lowerPathMaximumRefusesIncreases() public {
+        uint256 tier = _tier(400e18);
         manager.setProtocolLimits(30_000, 100_000, 80_000);
+        uint32 t = _instantAVS(module, sink);
+        _optIn(opB, t);
+        // Tier path 3× · 3× = 90,000 > 80,000: refused on the increase.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 90_000, 80_000));
+        _set(opB, tier, t, SHARED, 0.1e18);
     }
 
     // ================================================================== setGuard
@@ -1656,8 +1695,10 @@ contract AllocationManagerTest is IsolationFixture {
         assertEq(r.totalShared, 840 ether);
         assertEq(r.reuseRatioWad, 1_555_555_555_555_555_555);
         assertEq(r.guardUsedWad, 0.06e18);
-        // Six hours later the bucket drained by 0.5 · 6/24 = 0.125 > 0.06: empty.
-        _warp(6 hours);
+        // The next window still counts this one; two windows later the guard is empty.
+        _warp(1 days);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0.06e18);
+        _warp(1 days);
         assertEq(manager.poolRisk(pool).guardUsedWad, 0);
     }
 
@@ -1678,14 +1719,16 @@ contract AllocationManagerTest is IsolationFixture {
         _allocate(opA, pool, x, SHARED, 0.5e18);
         _allocate(opA, pool, y, SHARED, 0.5e18);
         _warp(1 days);
-        // X takes its whole 500 (exactly the 50% guard): W 0.5e27 = iso, so no shared stake; Y's 0.5e27 remains.
+        // X takes its whole 500 (exactly the 50% guard): W 0.5e27 = iso, so no shared stake; Y's 0.5e27 remains
+        // committed, but nothing backs it: the slashable shared total is 0 (at most 3 × 0).
         assertEq(_slash(module2, x, pool, 1e18), 500 ether);
         IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
         assertEq(r.value, 500 ether);
         assertEq(r.totalIsolated, 500 ether);
         assertEq(r.sharedStake, 0);
-        assertEq(r.totalShared, 500 ether);
-        assertEq(r.reuseRatioWad, type(uint256).max);
+        assertEq(r.totalShared, 0);
+        assertEq(r.reuseRatioWad, 0);
+        assertEq(manager.getPoolState(pool).sharedWeight, 0.5e27);
         assertEq(manager.slashableBacking(y, pool), 0);
         assertEq(manager.slashableBacking(i, pool), 500 ether);
     }

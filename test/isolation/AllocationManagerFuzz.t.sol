@@ -252,17 +252,27 @@ contract AllocationManagerFuzzTest is IsolationFixture {
 
         uint256[N] memory afterB = _backings();
         uint256 stake = manager.poolRisk(pool).sharedStake;
+        // P4: when the slash left more shared limits than the cap allows on the smaller shared stake, every shared
+        // backing is scaled by limit / committed (weights), so together they never pass the cap.
+        IAllocationManager.PoolState memory st = manager.getPoolState(pool);
+        uint256 limit = uint256(st.totalWeight - st.isolatedWeight) * manager.reuseCapBps(pool) / 10_000;
+        uint256 committed = st.sharedWeight;
+        uint256 sum;
         for (uint256 k; k < N; ++k) {
             if (modes[k] == IAllocationManager.Mode.Shared) {
+                sum += afterB[k];
                 assertLe(afterB[k], stake, "shared backing above the shared stake");
                 if (k != 0) {
                     uint256 floor_ = before[k] < stake ? before[k] : stake == 0 ? 0 : stake - 1;
-                    assertGe(afterB[k], floor_, "a shared backing fell below the shared stake");
+                    if (committed > limit) floor_ = floor_ * limit / committed;
+                    // Scaling happens in weights: one weight unit of rounding is V / W assets.
+                    assertGe(afterB[k] + floor_ / 1e15 + 2, floor_, "a shared backing fell below the shared stake");
                 }
             } else {
                 assertGe(afterB[k], before[k], "a shared slash lowered an isolated backing");
             }
         }
+        assertLe(sum, stake * manager.reuseCapBps(pool) / 10_000 + N, "shared backings above the reuse cap");
     }
 
     /// @notice Σ isolated backings ≤ the pool's value, through random allocations, slashes, deposits, withdrawals

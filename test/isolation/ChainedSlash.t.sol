@@ -23,6 +23,8 @@ contract ChainedSlashTest is IsolationFixture {
     uint32 internal S2;
     uint32 internal S3;
     uint32 internal TA;
+    /// @dev min(0.3e27, 0.16e27) scaled by 0.48 / 0.84, in WETH: floor(0.16e27 * 0.48e27 / 0.84e27) * 360 / 0.36e27.
+    uint256 internal constant S1_SCALED = 91_428_571_428_571_428_571;
 
     function setUp() public override {
         super.setUp();
@@ -82,17 +84,19 @@ contract ChainedSlashTest is IsolationFixture {
         // Step 3. S2 slashes 72% of its 500 = 360. P: 360 WETH / 900 shares (price 0.4).
         // W 0.72e27 - ceil(0.72e27 * 360/720) = 0.36e27; S2 weight 0.5e27 - 0.36e27 = 0.14e27.
         // I = 0.2 * 360 / 0.36 = 200 (untouched). Shared stake weight 0.36 - 0.2 = 0.16e27 = 160 WETH: elastic,
-        // S1 = min(0.3, 0.16) -> 160, S2 = 0.14 -> 140, S3 = min(0.4, 0.16) -> 160.
+        // The shared limits 0.3 + 0.14 + 0.4 = 0.84e27 now exceed 3x the shared stake (0.48e27): every shared
+        // backing scales by 0.48 / 0.84 so that together they never pass the cap (P4).
+        // S1 = min(0.3, 0.16) * 4/7 -> 91.43, S2 = 0.14 * 4/7 -> 80, S3 = min(0.4, 0.16) * 4/7 -> 91.43.
         // T: 100 * 0.4 = 40; TA = min(40, 160) = 40. P's guard: 0.28 + 0.5 * 0.72 = 0.64.
         assertEq(_slashBy(S2, P, 0.72e18), 360 ether);
-        _expectBackings(200 ether, 160 ether, 140 ether, 160 ether, 40 ether);
+        _expectBackings(200 ether, S1_SCALED, 80 ether, S1_SCALED, 40 ether);
         _expectValues(200 ether, 120 ether, 40 ether);
         _expectSinks(200 ether, 360 ether, 0, 80 ether);
         assertEq(manager.poolRisk(P).guardUsedWad, 0.64e18);
 
-        // The pool is now over its reuse cap: shared weights 0.3 + 0.14 + 0.4 = 0.84e27 on a shared stake of
-        // 0.16e27 (5.25x > 3x). New shared allocations are refused; decreases still go through.
-        assertEq(manager.poolRisk(P).reuseRatioWad, 5.25e18);
+        // The committed shared weights 0.84e27 are 5.25x the shared stake of 0.16e27, but what can be slashed is
+        // scaled to exactly the 3x cap. New shared allocations are refused; decreases still go through.
+        assertEq(manager.poolRisk(P).reuseRatioWad, 3e18);
         uint32 s4 = _avs("S4");
         vm.startPrank(opA);
         manager.optIn(s4);
@@ -110,7 +114,7 @@ contract ChainedSlashTest is IsolationFixture {
         vm.expectEmit(address(manager));
         emit IAllocationManager.CascadeGuardTripped(P, I, 200 ether, 90 ether);
         assertEq(_slashBy(I, P, 1e18), 90 ether);
-        _expectBackings(110 ether, 160 ether, 140 ether, 160 ether, 30 ether);
+        _expectBackings(110 ether, S1_SCALED, 80 ether, S1_SCALED, 30 ether);
         _expectValues(150 ether, 90 ether, 30 ether);
         _expectSinks(200 ether, 360 ether, 90 ether, 80 ether);
         assertEq(manager.poolRisk(P).guardUsedWad, 0.73e18);

@@ -347,7 +347,7 @@ contract DoubleSignSlasherTest is IsolationFixture {
         address rB = ECDSA.recover(ds.voteDigest(10, PAYLOAD_B), sigB);
         assertTrue(rA != keyX && rB != keyX);
         _expectRevertSubmit(
-            opX, 10, sigA, sigB, abi.encodeWithSelector(DoubleSignSlasher.SignersDiffer.selector, rA, rB)
+            opX, 10, sigA, sigB, abi.encodeWithSelector(DoubleSignSlasher.NotOperatorKey.selector, rA, opX)
         );
     }
 
@@ -434,7 +434,7 @@ contract DoubleSignSlasherTest is IsolationFixture {
         address rB = ECDSA.recover(ds.voteDigest(13, PAYLOAD_B), sigB);
         assertTrue(rA != keyX && rB != keyX, "foreign signatures recover other addresses");
         _expectRevertSubmit(
-            opX, 13, sigA, sigB, abi.encodeWithSelector(DoubleSignSlasher.SignersDiffer.selector, rA, rB)
+            opX, 13, sigA, sigB, abi.encodeWithSelector(DoubleSignSlasher.NotOperatorKey.selector, rA, opX)
         );
         // One foreign half next to a genuine one does not verify either.
         _expectRevertSubmit(
@@ -442,7 +442,7 @@ contract DoubleSignSlasherTest is IsolationFixture {
             13,
             sigA,
             _vote(PK_X, ds, 13, PAYLOAD_B),
-            abi.encodeWithSelector(DoubleSignSlasher.SignersDiffer.selector, rA, keyX)
+            abi.encodeWithSelector(DoubleSignSlasher.NotOperatorKey.selector, rA, opX)
         );
         assertEq(weth.balanceOf(dsSink), 0);
 
@@ -462,7 +462,7 @@ contract DoubleSignSlasherTest is IsolationFixture {
         address rB = ECDSA.recover(ds.voteDigest(14, PAYLOAD_B), sigB);
         assertTrue(rA != keyX && rB != keyX);
         _expectRevertSubmit(
-            opX, 14, sigA, sigB, abi.encodeWithSelector(DoubleSignSlasher.SignersDiffer.selector, rA, rB)
+            opX, 14, sigA, sigB, abi.encodeWithSelector(DoubleSignSlasher.NotOperatorKey.selector, rA, opX)
         );
         assertEq(vault.slashableAssets(xWeth), 1000e18);
 
@@ -484,7 +484,7 @@ contract DoubleSignSlasherTest is IsolationFixture {
         address rB = ECDSA.recover(ds.voteDigest(15, PAYLOAD_B), sigB);
         assertTrue(rA != keyX && rB != keyX);
         _expectRevertSubmit(
-            opX, 15, sigA, sigB, abi.encodeWithSelector(DoubleSignSlasher.SignersDiffer.selector, rA, rB)
+            opX, 15, sigA, sigB, abi.encodeWithSelector(DoubleSignSlasher.NotOperatorKey.selector, rA, opX)
         );
         // Control: the same hand-built digest with the right id is accepted.
         bytes memory okA = _sig(PK_X, _handDigest(address(ds), block.chainid, dsAvs, 15, PAYLOAD_A));

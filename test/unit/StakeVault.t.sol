@@ -159,10 +159,10 @@ contract StakeVaultTest is VaultFixture {
         assertEq(a.balance, 0);
     }
 
-    function test_setAssetAllowed_accepts36Decimals() public {
-        MockERC20 t = new MockERC20("Wide", "W36", 36);
+    function test_setAssetAllowed_accepts18Decimals() public {
+        MockERC20 t = new MockERC20("Wide", "W18", 18);
         vault.setAssetAllowed(address(t), true);
-        assertEq(vault.getAsset(address(t)).decimals, 36);
+        assertEq(vault.getAsset(address(t)).decimals, 18);
         assertTrue(vault.getAsset(address(t)).allowed);
     }
 
@@ -201,8 +201,8 @@ contract StakeVaultTest is VaultFixture {
         assertEq(a.decimals, 0);
     }
 
-    function test_RevertWhen_setAssetAllowedDecimalsAbove36() public {
-        ConfigurableDecimalsToken t = new ConfigurableDecimalsToken(37);
+    function test_RevertWhen_setAssetAllowedDecimalsAbove18() public {
+        ConfigurableDecimalsToken t = new ConfigurableDecimalsToken(19);
         vm.expectRevert(abi.encodeWithSelector(IStakeVault.InvalidAsset.selector, address(t)));
         vault.setAssetAllowed(address(t), true);
         assertFalse(vault.getAsset(address(t)).allowed);

@@ -278,9 +278,15 @@ contract IsolationHandler is Test {
             uint256 pi = _poolIndex(r.poolId);
             if (_slashable(ai, pi)) {
                 _checkedSlash(ai, pi, r.fractionWad, id);
-                ghostExecuted[id] = true;
-                _executedIds.push(id);
-                ++_c.executed;
+                // A request the guard cut stays pending for the rest (P3): executed only once it took everything.
+                IAllocationManager.Request memory after_ = manager.getRequest(id);
+                if (after_.status == IAllocationManager.RequestStatus.Executed) {
+                    ghostExecuted[id] = true;
+                    _executedIds.push(id);
+                    ++_c.executed;
+                } else if (after_.fractionWad > r.fractionWad) {
+                    _flag(V_ABOVE_BACKING, string.concat("request ", vm.toString(id), " grew after a cut"));
+                }
             } else {
                 // The operator left the AVS long ago or the pool's stake ended: nothing to slash, it must revert.
                 _mustNotExecute(id, ai, V_UNSLASHABLE_EXECUTED);
@@ -624,7 +630,13 @@ contract IsolationHandler is Test {
     /// (W − I) · V / W read after the slash; and not at all when the slashed allocation was isolated.
     function _checkSlashedPool(uint256 ai, uint256 pi, Snap memory b, Snap memory s) internal {
         IAllocationManager.PoolState memory st = manager.getPoolState(pools[pi]);
-        uint256 sharedStakeAfter = Math.mulDiv(st.totalWeight - st.isolatedWeight, s.value[pi], st.totalWeight);
+        // [shared stake after, cap × shared weight, committed shared weight]: over its cap, a pool scales every
+        // shared backing by limit / committed (weights, rounded down), so they never add up past the cap (P4).
+        uint256[3] memory k = [
+            Math.mulDiv(st.totalWeight - st.isolatedWeight, s.value[pi], st.totalWeight),
+            uint256(st.totalWeight - st.isolatedWeight) * manager.reuseCapBps(pools[pi]) / 10_000,
+            st.sharedWeight
+        ];
         bool slasherIsolated = b.mode[pi][ai] == IAllocationManager.Mode.Isolated;
         for (uint256 a; a < NA; ++a) {
             if (a == ai) continue;
@@ -633,9 +645,10 @@ contract IsolationHandler is Test {
             if (b.mode[pi][a] == IAllocationManager.Mode.Isolated) {
                 if (now_ < was) _flag(V_ISOLATION, _backingMessage("isolated", ai, a, pi, was, now_));
             } else if (b.mode[pi][a] == IAllocationManager.Mode.Shared) {
-                uint256 floor_ = b.live[pi][a] ? Math.min(b.limit[pi][a], sharedStakeAfter) : 0;
+                uint256 floor_ = b.live[pi][a] ? Math.min(b.limit[pi][a], k[0]) : 0;
                 if (slasherIsolated && was > floor_) floor_ = was;
-                if (now_ < floor_) _flag(V_ELASTIC, _backingMessage("shared", ai, a, pi, was, now_));
+                if (k[2] > k[1]) floor_ = Math.mulDiv(floor_, k[1], k[2]);
+                if (now_ + floor_ / 1e15 + 2 < floor_) _flag(V_ELASTIC, _backingMessage("shared", ai, a, pi, was, now_));
             }
         }
     }
