@@ -493,9 +493,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         internal
     {
         uint256 total = st.totalWeight;
-        uint96 cut = uint96(
-            Math.min(Math.mulDiv(total, amount, value, Math.Rounding.Ceil), _slashableWeight(st, poolId, a))
-        );
+        uint96 cut =
+            uint96(Math.min(Math.mulDiv(total, amount, value, Math.Rounding.Ceil), _slashableWeight(st, poolId, a)));
         a.current -= cut;
         a.pending -= uint96(Math.min(cut, a.pending));
         st.totalWeight = uint96(total - cut);
@@ -548,11 +547,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     /// @dev The guard's windows now: (compounded loss of both, the previous window's, the current window's). A
     /// window length raised by governance maps now into an older index: it counts as the stored window (conservative).
-    function _guardState(PoolState memory st)
-        internal
-        view
-        returns (uint256 used, uint256 previous, uint256 current)
-    {
+    function _guardState(PoolState memory st) internal view returns (uint256 used, uint256 previous, uint256 current) {
         uint256 window = block.timestamp / guardWindow;
         uint256 last = st.guardEpoch;
         if (window <= last) (previous, current) = (st.guardPreviousWad, st.guardCurrentWad);

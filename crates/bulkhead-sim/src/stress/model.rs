@@ -112,8 +112,9 @@ struct PState {
     shared: U256,
     epoch: u16,
     generation: u32,
-    guard_used: U256,
-    guard_at: u64,
+    guard_previous: U256,
+    guard_current: U256,
+    guard_epoch: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -1099,21 +1100,38 @@ impl Model {
         Ok(())
     }
 
-    fn decayed_guard(&self, used: U256, at: u64) -> U256 {
-        let refill = u(self.params.guard_max) * u(self.now - at) / u(self.params.guard_window);
-        if used > refill {
-            used - refill
+    /// `_guardState`: (both windows compounded, the previous window's loss, the current window's loss).
+    fn guard_state(&self, st: &PState) -> Result<(U256, U256, U256), Rev> {
+        let window = self.now / self.params.guard_window;
+        let (previous, current) = if window <= st.guard_epoch {
+            (st.guard_previous, st.guard_current)
+        } else if window == st.guard_epoch + 1 {
+            (st.guard_current, U256::ZERO)
         } else {
-            U256::ZERO
+            (U256::ZERO, U256::ZERO)
+        };
+        let used = previous + mul_div_ceil(current, sub(wad(), previous)?, wad())?;
+        Ok((used, previous, current))
+    }
+
+    /// `_sharedWeight`: at most the shared stake, scaled to the 3x default cap when the committed shared limits
+    /// exceed it.
+    fn shared_weight(st: &PState, weight: U256) -> Result<U256, Rev> {
+        let stake = sub(st.total, st.isolated)?;
+        let weight = weight.min(stake);
+        let limit = stake * u(30_000) / u(BPS);
+        if st.shared > limit {
+            mul_div(weight, limit, st.shared)
+        } else {
+            Ok(weight)
         }
     }
 
     fn slashable_weight(st: &PState, a: &Alloc) -> Result<U256, Rev> {
-        let mut w = a.current;
         if a.mode == SHARED {
-            w = w.min(sub(st.total, st.isolated)?);
+            return Self::shared_weight(st, a.current);
         }
-        Ok(w)
+        Ok(a.current)
     }
 
     fn check_fraction(&self, avs: usize, fraction: u64) -> Result<(), Rev> {
@@ -1195,41 +1213,41 @@ impl Model {
         Ok(())
     }
 
-    /// `_guardAllowance`: (allowed, bucket after).
-    fn guard_allowance(&self, id: usize, amount: U256, value: U256) -> Result<(U256, U256), Rev> {
+    /// `_guardAllowance`: (allowed, previous window's loss, current window's loss after it).
+    fn guard_allowance(
+        &self,
+        id: usize,
+        amount: U256,
+        value: U256,
+    ) -> Result<(U256, U256, U256), Rev> {
         let st = self.states.get(&id).copied().unwrap_or_default();
+        let (used, previous, mut current) = self.guard_state(&st)?;
         if amount.is_zero() {
-            return Ok((U256::ZERO, st.guard_used));
+            return Ok((U256::ZERO, previous, current));
         }
-        let used = self.decayed_guard(st.guard_used, st.guard_at);
         let cap = u(self.params.guard_max);
-        let mut used_after = used
-            + mul_div_ceil(
-                mul_div_ceil(amount, wad(), value)?,
-                sub(wad(), used)?,
-                wad(),
-            )?;
-        let mut allowed = amount;
-        if used_after > cap {
-            allowed = if used >= cap {
-                U256::ZERO
-            } else {
-                amount.min(mul_div(cap - used, value, wad() - used)?)
-            };
-            used_after = cap;
+        let loss = mul_div_ceil(amount, wad(), value)?;
+        let mut allowed = U256::ZERO;
+        if used + mul_div_ceil(loss, sub(wad(), used)?, wad())? <= cap {
+            allowed = amount;
+            current += mul_div_ceil(loss, sub(wad(), current)?, wad())?;
+        } else if used < cap {
+            allowed = amount.min(mul_div(cap - used, value, wad() - used)?);
+            current = mul_div_ceil(cap - previous, wad(), wad() - previous)?;
         }
-        Ok((allowed, used_after))
+        Ok((allowed, previous, current))
     }
 
     fn guard(&mut self, id: usize, amount: U256, value: U256) -> Result<U256, Rev> {
         if amount.is_zero() {
             return Ok(U256::ZERO);
         }
-        let (allowed, used_after) = self.guard_allowance(id, amount, value)?;
-        let now = self.now;
+        let (allowed, previous, current) = self.guard_allowance(id, amount, value)?;
+        let window = self.now / self.params.guard_window;
         let st = self.st(id);
-        st.guard_used = used_after;
-        st.guard_at = now;
+        st.guard_previous = previous;
+        st.guard_current = current;
+        st.guard_epoch = st.guard_epoch.max(window);
         Ok(allowed)
     }
 
@@ -1272,13 +1290,21 @@ impl Model {
         if a.epoch != st.epoch || a.mode == 0 {
             return Ok(U256::ZERO);
         }
-        let mut weight = if a.effect_at != 0 && self.now >= a.effect_at {
-            a.pending
-        } else {
-            a.current
-        };
+        let mut st = st;
+        let mut weight = a.current;
+        if a.effect_at != 0 && self.now >= a.effect_at {
+            // As `_apply` will at the slash: a matured decrease also frees its committed weight.
+            weight = a.pending;
+            if weight < a.current {
+                if a.mode == ISOLATED {
+                    st.isolated = sub(st.isolated, a.current - weight)?;
+                } else {
+                    st.shared = sub(st.shared, a.current - weight)?;
+                }
+            }
+        }
         if a.mode == SHARED {
-            weight = weight.min(sub(st.total, st.isolated)?);
+            weight = Self::shared_weight(&st, weight)?;
         }
         let backing = mul_div(weight, self.slashable_assets(id)?, st.total)?;
         let Some(base) = self.pools[id - 1].base else {
@@ -1344,7 +1370,19 @@ impl Model {
             return Err("RequestExpired");
         }
         self.requests[i].status = Status::Executed;
-        self.slash(spec, r.avs, r.pool, r.fraction)
+        let out = self.slash(spec, r.avs, r.pool, r.fraction)?;
+        // A request is used up only by what was taken: the rest of a cut one stays executable.
+        if out.amount < out.requested {
+            let left = self.slashable_backing(r.avs, r.pool)?;
+            if !left.is_zero() {
+                let rest = ((out.requested - out.amount) * wad() / left).min(u(r.fraction));
+                if !rest.is_zero() {
+                    self.requests[i].status = Status::Pending;
+                    self.requests[i].fraction = rest.to::<u64>();
+                }
+            }
+        }
+        Ok(out)
     }
 
     // ------------------------------------------------------------------ views the runner checks
@@ -1355,7 +1393,8 @@ impl Model {
         let value = self.slashable_assets(id)?;
         let isolated = mul_div(st.isolated, value, st.total)?;
         let shared_stake = sub(value, isolated)?;
-        let shared = mul_div(st.shared, value, st.total)?;
+        let limit = sub(st.total, st.isolated)? * u(30_000) / u(BPS);
+        let shared = mul_div(st.shared.min(limit), value, st.total)?;
         let ratio = if shared_stake.is_zero() {
             if shared.is_zero() {
                 U256::ZERO
@@ -1365,7 +1404,7 @@ impl Model {
         } else {
             shared * wad() / shared_stake
         };
-        let guard = self.decayed_guard(st.guard_used, st.guard_at);
+        let (guard, _, _) = self.guard_state(&st)?;
         Ok([value, isolated, shared_stake, ratio, guard])
     }
 
