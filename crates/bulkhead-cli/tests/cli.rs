@@ -107,7 +107,8 @@ fn json_is_one_object_per_run() {
         (pool_p["name"].as_str(), pool_p["value"].as_str()),
         (Some("P"), Some("270"))
     );
-    assert_eq!(pool_p["reuse_ratio"], "5.25x");
+    // Shared backings scaled to the 3x cap after the slashes shrank the shared stake.
+    assert_eq!(pool_p["reuse_ratio"], "3x");
     let slash = &chained["steps"][9];
     assert_eq!(slash["action"], "slash");
     assert_eq!(slash["events"][0]["name"], "CascadeGuardTripped");
@@ -122,7 +123,7 @@ fn a_failed_expectation_exits_1_with_expected_and_actual() {
     let text_in =
         std::fs::read_to_string(repo_root().join("examples/guard_trip.toml")).expect("the example");
     let wrong = text_in.replacen(
-        r#"guard_used = { P = "25%" }"#,
+        r#"guard_used = { P = "50%" }"#,
         r#"guard_used = { P = "30%" }"#,
         1,
     );
@@ -136,7 +137,7 @@ fn a_failed_expectation_exits_1_with_expected_and_actual() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("expected 30%") && stdout.contains("actual   25%"),
+        stdout.contains("expected 30%") && stdout.contains("actual   50%"),
         "{stdout}"
     );
 
@@ -152,7 +153,7 @@ fn a_failed_expectation_exits_1_with_expected_and_actual() {
     assert_eq!(failed.len(), 1);
     assert_eq!(
         (failed[0]["expected"].as_str(), failed[0]["actual"].as_str()),
-        (Some("30%"), Some("25%"))
+        (Some("30%"), Some("50%"))
     );
 }
 
