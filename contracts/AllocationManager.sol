@@ -33,6 +33,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     uint32 public maxPathReuseBps = 200_000;
     uint64 public guardMaxFractionWad = 0.5e18;
     uint32 public guardWindow = 1 days;
+    /// @notice When the guard's window length last changed: losses recorded before it count as of their last time.
+    uint40 public guardWindowChangedAt;
 
     uint32 internal _avsCount;
     uint64 public requestCount;
@@ -42,11 +44,6 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     mapping(uint256 poolId => PoolState) internal _pools;
     mapping(uint256 poolId => mapping(uint32 avsId => Allocation)) internal _allocations;
     mapping(uint64 requestId => Request) internal _requests;
-    /// @dev A pool's own reuse cap in bps (0 = the protocol default); always read through `_reuseCap`, which clamps it
-    /// to the protocol maximum, so lowering the maximum needs no walk over pools.
-    mapping(uint256 poolId => uint32) internal _reuseCapBps;
-    /// @dev Until when isolated increases are refused on a pool (a vetoable request is pending there).
-    mapping(uint256 poolId => uint40) public frozenUntil;
 
     constructor(
         IStakeVault vault_,
@@ -147,9 +144,11 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         if (target > current) {
             if (vault.paused()) revert AllocationsPaused();
             if (!_membership[avsId][operator].optedIn) revert NotOptedIn(avsId, operator);
-            if (mode == Mode.Isolated) _checkNotFrozen(poolId);
-            _commitIncrease(st, poolId, mode, target - current);
             effectAt = uint40(block.timestamp + allocationDelay);
+            // An isolated increase never takes effect before the last executable second of a slash already decided
+            // on the pool: it cannot shrink the shared stake under it.
+            if (mode == Mode.Isolated && effectAt <= st.slashPendingUntil) effectAt = st.slashPendingUntil + 1;
+            _commitIncrease(st, poolId, avsId, mode, target - current, effectAt);
         } else {
             // The old amount stays slashable (and committed) until the deallocation takes effect.
             effectAt = uint40(block.timestamp + deallocationDelay);
@@ -199,10 +198,15 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
             status: RequestStatus.Pending
         });
         emit SlashRequested(requestId, avsId, poolId, fractionWad, executableAt);
-        uint40 until = executableAt + uint40(executionWindow);
-        _freeze(poolId, until);
-        uint256 basePoolId = vault.baseOf(poolId);
-        if (basePoolId != 0) _freeze(basePoolId, until);
+        _announce(poolId, executableAt + uint40(executionWindow));
+    }
+
+    /// @inheritdoc IAllocationManager
+    function announceSlash(uint32 avsId, uint256 poolId) external {
+        AVS storage avs = _onlySlasher(avsId);
+        if (avs.resolver == address(0)) revert NoVetoFlow(avsId);
+        if (slashableBacking(avsId, poolId) == 0) revert NotSlashable(avsId, poolId);
+        _announce(poolId, uint40(block.timestamp + avs.vetoWindow + executionWindow));
     }
 
     /// @inheritdoc IAllocationManager
@@ -223,13 +227,13 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         uint40 expiresAt = req.executableAt + uint40(executionWindow);
         if (block.timestamp > expiresAt) revert RequestExpired(requestId, expiresAt);
         r.status = RequestStatus.Executed;
-        uint256 asked;
-        (amount, asked) = _slash(req.avsId, avs, req.poolId, req.fractionWad, requestId);
-        // A request is used up only by what was taken: when the guard (or a tier's base) cut it, the rest stays
-        // executable until the request expires, as a fraction of the backing left (rounded down, for the stakers).
+        uint256 backing;
+        (amount, backing) = _slash(req.avsId, avs, req.poolId, req.fractionWad, requestId);
+        uint256 asked = backing * req.fractionWad / WAD;
+        // A request is used up only by what was taken: when the guard cut it, the rest stays executable until the
+        // request expires, as a fraction of the backing it had less what was taken (rounded down, for the stakers).
         if (amount < asked) {
-            uint256 left = slashableBacking(req.avsId, req.poolId);
-            uint256 rest = left == 0 ? 0 : Math.min((asked - amount) * WAD / left, req.fractionWad);
+            uint256 rest = Math.min((asked - amount) * WAD / (backing - amount), req.fractionWad);
             if (rest != 0) {
                 r.status = RequestStatus.Pending;
                 r.fractionWad = uint64(rest);
@@ -248,7 +252,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         // path maximum on each of their increases: checking them here would walk a set anyone can grow.
         uint256 path = _pathReuse(poolId, capBps == 0 ? defaultReuseCapBps : capBps);
         if (path > maxPathReuseBps) revert PathReuseTooHigh(path, maxPathReuseBps);
-        _reuseCapBps[poolId] = capBps;
+        _pools[poolId].reuseCapBps = capBps;
         emit ReuseCapSet(poolId, capBps);
     }
 
@@ -272,6 +276,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     function setGuard(uint64 maxFractionWad, uint32 window) external onlyOwner {
         if (maxFractionWad == 0 || maxFractionWad > WAD || window == 0) revert InvalidGuard(maxFractionWad, window);
         guardMaxFractionWad = maxFractionWad;
+        if (window != guardWindow) guardWindowChangedAt = uint40(block.timestamp);
         guardWindow = window;
         emit GuardSet(maxFractionWad, window);
     }
@@ -301,8 +306,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     /// @inheritdoc IAllocationManager
     function getAllocation(uint256 poolId, uint32 avsId) external view returns (Allocation memory a) {
-        (PoolState memory st,) = _viewPool(poolId);
-        a = _allocations[poolId][avsId];
+        PoolState memory st;
+        (st,, a) = _viewAllocation(poolId, avsId);
         if (a.epoch != st.epoch) return Allocation(0, 0, 0, Mode.None, st.epoch);
         if (a.effectAt != 0 && block.timestamp >= a.effectAt) (a.current, a.effectAt) = (a.pending, 0);
     }
@@ -319,9 +324,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     /// @inheritdoc IAllocationManager
     function slashableBacking(uint32 avsId, uint256 poolId) public view returns (uint256) {
-        (PoolState memory st, address operator) = _viewPool(poolId);
+        (PoolState memory st, address operator, Allocation memory a) = _viewAllocation(poolId, avsId);
         if (!isSlashable(avsId, operator)) return 0;
-        Allocation memory a = _allocations[poolId][avsId];
         if (a.epoch != st.epoch || a.mode == Mode.None) return 0;
         uint256 weight = a.current;
         if (a.effectAt != 0 && block.timestamp >= a.effectAt) {
@@ -332,7 +336,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
                 else st.sharedWeight -= uint96(a.current - weight);
             }
         }
-        uint256 backing = _backing(st, poolId, a.mode, weight, vault.slashableAssets(poolId));
+        uint256 backing = _backing(st, a.mode, weight, vault.slashableAssets(poolId));
         uint256 basePoolId = vault.baseOf(poolId);
         if (basePoolId == 0) return backing;
         (PoolState memory base,) = _viewPool(basePoolId);
@@ -343,7 +347,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     function poolRisk(uint256 poolId) external view returns (PoolRisk memory risk) {
         (PoolState memory st,) = _viewPool(poolId);
         uint256 value = vault.slashableAssets(poolId);
-        uint256 cap = _reuseCap(poolId);
+        uint256 cap = _capOf(st.reuseCapBps);
         risk.poolId = poolId;
         risk.value = value;
         risk.totalIsolated = Math.mulDiv(st.isolatedWeight, value, st.totalWeight);
@@ -366,8 +370,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         uint256 count;
         // A view: it walks pools, never stakers, and costs nothing on chain.
         for (uint256 poolId = 1; poolId <= n; ++poolId) {
-            (PoolState memory st, address operator) = _viewPool(poolId);
-            Allocation memory a = _allocations[poolId][avsId];
+            (PoolState memory st, address operator, Allocation memory a) = _viewAllocation(poolId, avsId);
             if (a.epoch != st.epoch || a.mode == Mode.None || (a.current == 0 && a.pending == 0)) continue;
             uint256 value = vault.slashableAssets(poolId);
             uint256 assets = slashableBacking(avsId, poolId);
@@ -404,7 +407,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     /// by that shared stake and the base's guard too, and the base's shared side (never its isolated side) absorbs it.
     function _slash(uint32 avsId, AVS storage avs, uint256 poolId, uint64 fractionWad, uint64 requestId)
         internal
-        returns (uint256 amount, uint256 asked)
+        returns (uint256 amount, uint256 backing)
     {
         _checkFraction(avs, fractionWad);
         (PoolState storage st, address operator, uint256 basePoolId) = _syncPool(poolId);
@@ -414,10 +417,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         }
         _apply(st, a);
         uint256 value;
-        (amount, asked, value) = _bounded(st, a, poolId, avsId, basePoolId, fractionWad);
+        (amount, backing, value) = _bounded(st, a, poolId, avsId, basePoolId, fractionWad);
         if (amount != 0) {
             if (basePoolId != 0) _chargeBase(basePoolId, avsId, amount);
-            _removeWeight(st, poolId, a, amount, value);
+            _removeWeight(st, a, amount, value);
             // The weights above were booked for `amount`: the vault must take exactly that (it previewed it).
             uint256 taken = vault.slash(poolId, amount, avs.sink);
             if (taken != amount) revert SlashMismatch(poolId, amount, taken);
@@ -434,21 +437,29 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         uint32 avsId,
         uint256 basePoolId,
         uint64 fractionWad
-    ) internal returns (uint256 amount, uint256 asked, uint256 value) {
+    ) internal returns (uint256 amount, uint256 backing, uint256 value) {
         value = vault.slashableAssets(poolId);
-        asked = Math.mulDiv(_slashableWeight(st, poolId, a), value, st.totalWeight) * fractionWad / WAD;
-        amount = asked;
-        if (basePoolId != 0) amount = _baseAllowance(basePoolId, avsId, amount);
+        backing = Math.mulDiv(_slashableWeight(st, a), value, st.totalWeight);
+        if (basePoolId != 0) {
+            // A tier's backing is restaked from its base's shared stake: never more than that (as in
+            // `slashableBacking`), and what it takes passes the base's guard too.
+            (PoolState storage base,,) = _syncPool(basePoolId);
+            uint256 baseValue = vault.slashableAssets(basePoolId);
+            backing = Math.min(backing, _sharedStake(base, baseValue));
+            amount = _baseAllowance(base, basePoolId, avsId, backing * fractionWad / WAD, baseValue);
+        } else {
+            amount = backing * fractionWad / WAD;
+        }
         amount = vault.previewSlash(poolId, _guard(st, poolId, avsId, amount, value));
     }
 
-    /// @dev How much of `amount` a tier slash may take from its base pool: its shared stake, within its guard.
-    function _baseAllowance(uint256 basePoolId, uint32 avsId, uint256 amount) internal returns (uint256 allowed) {
-        (PoolState storage base,,) = _syncPool(basePoolId);
-        uint256 value = vault.slashableAssets(basePoolId);
-        uint256 bounded = Math.min(amount, _sharedStake(base, value));
-        (allowed,,) = _guardAllowance(base, bounded, value);
-        if (allowed < bounded) emit CascadeGuardTripped(basePoolId, avsId, bounded, allowed);
+    /// @dev How much of `amount` a tier slash may take through its base pool's guard.
+    function _baseAllowance(PoolState storage base, uint256 basePoolId, uint32 avsId, uint256 amount, uint256 value)
+        internal
+        returns (uint256 allowed)
+    {
+        (allowed,,) = _guardAllowance(base, amount, value);
+        if (allowed < amount) emit CascadeGuardTripped(basePoolId, avsId, amount, allowed);
     }
 
     /// @dev Books a tier slash in its base pool: the base's guard, and ⌈W·s/V⌉ off the base's total weight, which
@@ -462,22 +473,18 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     }
 
     /// @dev Weight of the allocation that can be slashed now (see `_sharedWeight` for shared allocations).
-    function _slashableWeight(PoolState storage st, uint256 poolId, Allocation storage a)
-        internal
-        view
-        returns (uint256 weight)
-    {
+    function _slashableWeight(PoolState storage st, Allocation storage a) internal view returns (uint256 weight) {
         weight = a.current;
-        if (a.mode == Mode.Shared) weight = _sharedWeight(st, poolId, weight);
+        if (a.mode == Mode.Shared) weight = _sharedWeight(st, weight);
     }
 
     /// @dev A shared allocation's slashable weight: at most the shared stake W − Σ isolated, and scaled by
     /// min(1, cap · shared stake / Σ shared) so that the shared backings never add up to more than the reuse cap times
     /// the shared stake, also after slashes shrank it or the cap was lowered (rounded down, for the stakers).
-    function _sharedWeight(PoolState memory st, uint256 poolId, uint256 weight) internal view returns (uint256) {
+    function _sharedWeight(PoolState memory st, uint256 weight) internal view returns (uint256) {
         uint256 stake = st.totalWeight - st.isolatedWeight;
         weight = Math.min(weight, stake);
-        uint256 limit = stake * _reuseCap(poolId) / BPS;
+        uint256 limit = stake * _capOf(st.reuseCapBps) / BPS;
         uint256 committed = st.sharedWeight;
         return committed > limit ? Math.mulDiv(weight, limit, committed) : weight;
     }
@@ -489,12 +496,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     /// @dev Removes ⌈W·s/V⌉ weight from the allocation and from W, so every other compartment keeps its assets
     /// (rounded up: the slashed allocation, never a neighbour, absorbs the rounding).
-    function _removeWeight(PoolState storage st, uint256 poolId, Allocation storage a, uint256 amount, uint256 value)
-        internal
-    {
+    function _removeWeight(PoolState storage st, Allocation storage a, uint256 amount, uint256 value) internal {
         uint256 total = st.totalWeight;
-        uint96 cut =
-            uint96(Math.min(Math.mulDiv(total, amount, value, Math.Rounding.Ceil), _slashableWeight(st, poolId, a)));
+        uint96 cut = uint96(Math.min(Math.mulDiv(total, amount, value, Math.Rounding.Ceil), _slashableWeight(st, a)));
         a.current -= cut;
         a.pending -= uint96(Math.min(cut, a.pending));
         st.totalWeight = uint96(total - cut);
@@ -520,7 +524,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         if (allowed < amount) emit CascadeGuardTripped(poolId, avsId, amount, allowed);
         st.guardPreviousWad = uint64(previous);
         st.guardCurrentWad = uint64(current);
-        st.guardEpoch = uint32(Math.max(block.timestamp / guardWindow, st.guardEpoch));
+        st.guardAt = uint32(block.timestamp);
     }
 
     /// @dev What the guard lets through of `amount`, and the two windows' losses after it.
@@ -545,13 +549,18 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         }
     }
 
-    /// @dev The guard's windows now: (compounded loss of both, the previous window's, the current window's). A
-    /// window length raised by governance maps now into an older index: it counts as the stored window (conservative).
+    /// @dev The guard's windows now: (compounded loss of both, the previous window's, the current window's). The
+    /// stored losses belong to the window of `guardAt`, the last time they grew. Losses recorded before a change of
+    /// window length are merged and counted as of `guardAt` (they happened no later: conservative).
     function _guardState(PoolState memory st) internal view returns (uint256 used, uint256 previous, uint256 current) {
+        (previous, current) = (st.guardPreviousWad, st.guardCurrentWad);
+        if (st.guardAt < guardWindowChangedAt) {
+            (current, previous) = (previous + Math.mulDiv(current, WAD - previous, WAD, Math.Rounding.Ceil), 0);
+        }
         uint256 window = block.timestamp / guardWindow;
-        uint256 last = st.guardEpoch;
-        if (window <= last) (previous, current) = (st.guardPreviousWad, st.guardCurrentWad);
-        else if (window == last + 1) previous = st.guardCurrentWad;
+        uint256 last = st.guardAt / guardWindow;
+        if (window == last + 1) (previous, current) = (current, 0);
+        else if (window > last + 1) (previous, current) = (0, 0);
         used = previous + Math.mulDiv(current, WAD - previous, WAD, Math.Rounding.Ceil);
     }
 
@@ -569,42 +578,100 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
             st.totalWeight = UNIT;
             st.isolatedWeight = 0;
             st.sharedWeight = 0;
+            st.pendingIsolated = 0;
             st.epoch = epoch;
             st.generation = generation;
             emit PoolStateReset(poolId, epoch);
+        } else if (st.pendingIsolated != 0 && block.timestamp >= st.pendingIsolatedAt) {
+            _settleIsolated(st, poolId);
         }
+    }
+
+    /// @dev The pool's pending isolated increase matured: it leaves the shared stake now, clipped to what is free
+    /// (shared slashes may have shrunk the shared stake while it waited), and its allocation takes it over.
+    function _settleIsolated(PoolState storage st, uint256 poolId) internal {
+        uint32 avsId = st.pendingIsolatedAvs;
+        uint96 added = uint96(Math.min(st.pendingIsolated, st.totalWeight - st.isolatedWeight));
+        st.isolatedWeight += added;
+        st.pendingIsolated = 0;
+        Allocation storage a = _allocations[poolId][avsId];
+        uint96 current = a.current + added;
+        (a.current, a.pending, a.effectAt) = (current, current, 0);
+        emit AllocationModified(poolId, avsId, Mode.Isolated, current, current, 0);
     }
 
     /// @dev `_syncPool` without writing, for views.
     function _viewPool(uint256 poolId) internal view returns (PoolState memory st, address operator) {
+        (st, operator,) = _viewPoolSettled(poolId);
+    }
+
+    /// @dev `_viewPool`, and the allocation as `_syncPool` would leave it (its pending isolated increase settled).
+    function _viewAllocation(uint256 poolId, uint32 avsId)
+        internal
+        view
+        returns (PoolState memory st, address operator, Allocation memory a)
+    {
+        uint96 added;
+        (st, operator, added) = _viewPoolSettled(poolId);
+        a = _allocations[poolId][avsId];
+        if (added != type(uint96).max && avsId == st.pendingIsolatedAvs && a.epoch == st.epoch) {
+            a.current += added;
+            (a.pending, a.effectAt) = (a.current, 0);
+        }
+    }
+
+    /// @dev The pool's state as `_syncPool` would leave it; `added` is what a matured pending isolated increase
+    /// adds to its allocation (type(uint96).max when none settles).
+    function _viewPoolSettled(uint256 poolId)
+        internal
+        view
+        returns (PoolState memory st, address operator, uint96 added)
+    {
         uint32 generation;
         (operator, generation,) = vault.poolKey(poolId);
         st = _pools[poolId];
+        added = type(uint96).max;
         if (st.totalWeight == 0 || st.generation != generation) {
-            (st.totalWeight, st.isolatedWeight, st.sharedWeight) = (UNIT, 0, 0);
+            (st.totalWeight, st.isolatedWeight, st.sharedWeight, st.pendingIsolated) = (UNIT, 0, 0, 0);
             unchecked {
                 st.epoch += 1;
             }
             st.generation = generation;
+        } else if (st.pendingIsolated != 0 && block.timestamp >= st.pendingIsolatedAt) {
+            added = uint96(Math.min(st.pendingIsolated, st.totalWeight - st.isolatedWeight));
+            st.isolatedWeight += added;
+            st.pendingIsolated = 0;
         }
     }
 
-    /// @dev Commits an allocation increase at once (it becomes slashable only after the allocation delay) and
-    /// refuses it if the pool would over-commit its isolated stake, its reuse cap or the path maximum.
-    function _commitIncrease(PoolState storage st, uint256 poolId, Mode mode, uint96 delta) internal {
+    /// @dev Commits an allocation increase (it becomes slashable only after the allocation delay) and refuses it if
+    /// the pool would over-commit its isolated stake, its reuse cap or the path maximum. A shared increase counts
+    /// against the cap at once. An isolated increase stays in the shared stake (slashable by shared AVSs: nothing to
+    /// escape into) until it takes effect; one per pool at a time, so the pool knows exactly when it does.
+    function _commitIncrease(
+        PoolState storage st,
+        uint256 poolId,
+        uint32 avsId,
+        Mode mode,
+        uint96 delta,
+        uint40 effectAt
+    ) internal {
         uint256 total = st.totalWeight;
         uint256 isolated = st.isolatedWeight;
         uint256 shared = st.sharedWeight;
         if (mode == Mode.Isolated) {
+            if (st.pendingIsolated != 0) {
+                revert IsolatedIncreasePending(poolId, st.pendingIsolatedAvs, st.pendingIsolatedAt);
+            }
             isolated += delta;
             if (isolated > total) revert IsolatedOverCommitted(isolated, total);
-            st.isolatedWeight = uint96(isolated);
+            (st.pendingIsolated, st.pendingIsolatedAt, st.pendingIsolatedAvs) = (delta, effectAt, avsId);
         } else {
             shared += delta;
             st.sharedWeight = uint96(shared);
         }
         // Growing either side may push the pool over its reuse cap: refuse new allocations there.
-        uint256 cap = _reuseCap(poolId);
+        uint256 cap = _capOf(st.reuseCapBps);
         uint256 limit = (total - isolated) * cap / BPS;
         if (shared > limit) revert ReuseCapExceeded(shared, limit);
         // A tier created after the caps were set must still respect the path maximum before it is used.
@@ -630,12 +697,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         a.effectAt = 0;
     }
 
-    function _backing(PoolState memory st, uint256 poolId, Mode mode, uint256 weight, uint256 value)
-        internal
-        view
-        returns (uint256)
-    {
-        if (mode == Mode.Shared) weight = _sharedWeight(st, poolId, weight);
+    function _backing(PoolState memory st, Mode mode, uint256 weight, uint256 value) internal view returns (uint256) {
+        if (mode == Mode.Shared) weight = _sharedWeight(st, weight);
         return Math.mulDiv(weight, value, st.totalWeight);
     }
 
@@ -646,8 +709,11 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     /// @dev The pool's reuse cap in bps: its own or the default, never above the protocol maximum.
     function _reuseCap(uint256 poolId) internal view returns (uint256) {
-        uint256 cap = _reuseCapBps[poolId];
-        return Math.min(cap == 0 ? defaultReuseCapBps : cap, maxReuseCapBps);
+        return _capOf(_pools[poolId].reuseCapBps);
+    }
+
+    function _capOf(uint256 own) internal view returns (uint256) {
+        return Math.min(own == 0 ? defaultReuseCapBps : own, maxReuseCapBps);
     }
 
     /// @dev A pending request must outlive neither a deallocation nor a withdrawal started when it was filed: its last
@@ -662,15 +728,20 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         }
     }
 
-    function _freeze(uint256 poolId, uint40 until) internal {
-        if (frozenUntil[poolId] >= until) return;
-        frozenUntil[poolId] = until;
-        emit PoolFrozen(poolId, until);
+    /// @dev Isolated increases committed on the pool (and on a tier's base, whose shared stake a tier slash draws
+    /// on) from now take effect only after `until`. Nothing is refused, so a stranger's requests can at most delay an
+    /// increase by one veto flow, never block it.
+    function _announce(uint256 poolId, uint40 until) internal {
+        _delayIsolatedIncreases(poolId, until);
+        uint256 basePoolId = vault.baseOf(poolId);
+        if (basePoolId != 0) _delayIsolatedIncreases(basePoolId, until);
     }
 
-    function _checkNotFrozen(uint256 poolId) internal view {
-        uint40 until = frozenUntil[poolId];
-        if (block.timestamp <= until) revert PendingSlash(poolId, until);
+    function _delayIsolatedIncreases(uint256 poolId, uint40 until) internal {
+        PoolState storage st = _pools[poolId];
+        if (st.slashPendingUntil >= until) return;
+        st.slashPendingUntil = until;
+        emit IsolatedIncreasesDelayed(poolId, until);
     }
 
     function _checkFraction(AVS storage avs, uint64 fractionWad) internal view {

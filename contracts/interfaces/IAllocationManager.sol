@@ -56,13 +56,18 @@ interface IAllocationManager {
     /// @notice Allocation state of a pool. Weights are relative to `totalWeight`.
     struct PoolState {
         uint96 totalWeight;
-        uint96 isolatedWeight; // committed: pending increases count at once, decreases when they take effect
+        uint96 isolatedWeight; // in effect: an increase counts once it takes effect, a decrease once applied
         uint16 epoch; // follows the vault pool's generation
         uint32 generation;
         uint96 sharedWeight; // committed sum of shared limits
         uint64 guardPreviousWad; // cascade guard: fraction of the value lost in the window before `guardEpoch` ...
         uint64 guardCurrentWad; // ... and in window `guardEpoch` (compounded, rounded up)
-        uint32 guardEpoch; // index of the guard's current window: block.timestamp / guardWindow
+        uint32 guardAt; // when the guard's losses last grew (they belong to that time's window)
+        uint96 pendingIsolated; // the pool's one pending isolated increase (still in the shared stake) ...
+        uint40 pendingIsolatedAt; // ... takes effect then, clipped to the stake free then ...
+        uint32 pendingIsolatedAvs; // ... for this AVS
+        uint32 reuseCapBps; // the pool's own reuse cap (0 = the protocol default), clamped to the maximum
+        uint40 slashPendingUntil; // a decided slash may execute until then: isolated increases take effect after it
     }
 
     /// @notice A slash request in the veto flow.
@@ -115,7 +120,7 @@ interface IAllocationManager {
     error ModeMismatch(Mode existing, Mode requested);
     error PendingChange(uint40 effectAt);
     error NoChange();
-    error PendingSlash(uint256 poolId, uint40 until);
+    error IsolatedIncreasePending(uint256 poolId, uint32 avsId, uint40 effectAt);
     error IsolatedOverCommitted(uint256 isolatedWeight, uint256 totalWeight);
     error ReuseCapExceeded(uint256 sharedWeight, uint256 limit);
     error AllocationsPaused();
@@ -155,6 +160,9 @@ interface IAllocationManager {
         uint64 indexed requestId, uint32 indexed avsId, uint256 indexed poolId, uint64 fractionWad, uint40 executableAt
     );
     event SlashVetoed(uint64 indexed requestId, address indexed resolver);
+    /// @notice Isolated increases committed on the pool from now take effect only after `until`: a slash decided on
+    /// it (a request, or an announced proposal) may execute until then.
+    event IsolatedIncreasesDelayed(uint256 indexed poolId, uint40 until);
     /// @notice The guard (or a tier's base) cut an execution: the request stays executable until it expires, for
     /// `fractionWad` of the backing left.
     event SlashRequestReduced(uint64 indexed requestId, uint64 fractionWad);
@@ -167,8 +175,6 @@ interface IAllocationManager {
         uint256 amount,
         uint64 requestId
     );
-    /// @notice Isolated increases on the pool are refused until `until`: a vetoable slash request is pending on it.
-    event PoolFrozen(uint256 indexed poolId, uint40 until);
     /// @notice The cascade guard cut a slash: `requested` was asked for, `allowed` went through.
     event CascadeGuardTripped(uint256 indexed poolId, uint32 indexed avsId, uint256 requested, uint256 allowed);
 
@@ -201,7 +207,12 @@ interface IAllocationManager {
 
     /// @notice Sets the pool's allocation to an AVS to `fractionWad` of the pool (pool's operator only). Increases
     /// become slashable after the allocation delay; decreases take effect after the deallocation delay and the old
-    /// amount stays slashable until then. One pending change per allocation at a time.
+    /// amount stays slashable until then. One pending change per allocation at a time, and one pending isolated
+    /// increase per pool (`IsolatedIncreasePending`).
+    /// Promise (no escape): an isolated increase stays in the shared stake, slashable by the shared AVSs, until it
+    /// takes effect (then clipped to the stake still free), and it takes effect only after the last executable
+    /// second of every slash already requested or announced on the pool. So committing one never shrinks a slash
+    /// that is coming, and no request blocks it (it is delayed by one veto flow at most).
     function allocate(uint256 poolId, uint32 avsId, Mode mode, uint64 fractionWad) external;
 
     /// @notice Lets matured pending changes of the pool's allocations to `avsIds` take effect (anyone may call):
@@ -215,9 +226,14 @@ interface IAllocationManager {
     function slash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint256 amount);
 
     /// @notice Starts a vetoable slash of `fractionWad` of the backing at execution time (AVS's slasher only).
-    /// Until the request can no longer execute, the pool (and a tier's base) refuses isolated increases, which
-    /// would otherwise shrink the shared stake a pending shared slash is counting on.
+    /// Nothing is refused because of it: isolated increases committed on the pool (or on a tier's base) from now take
+    /// effect after its last executable second, and so do deallocations, opt-outs and withdrawals filed with it.
     function requestSlash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint64 requestId);
+
+    /// @notice Announces a slash being decided (e.g. a committee proposal before its quorum) by the AVS's slasher,
+    /// for an AVS with a veto flow and backing on the pool: isolated increases committed on the pool from now take
+    /// effect only after now + veto window + execution window, as if a request were filed now.
+    function announceSlash(uint32 avsId, uint256 poolId) external;
 
     /// @notice Vetoes a pending request before its veto window closes (the AVS's resolver only).
     function vetoSlash(uint64 requestId) external;

@@ -103,7 +103,12 @@ contract CommitteeSlasher {
         uint32 votes = p.votes + 1;
         p.votes = votes;
         emit Voted(proposalId, msg.sender, votes);
-        if (votes >= quorum) {
+        if (votes < quorum) {
+            // A slash being decided: isolated increases on the pool wait for it (one veto flow from this vote), so the
+            // operator cannot shrink the shared stake before the quorum files the request. Nothing to protect (and
+            // nothing the quorum could file) on a pool this AVS does not back.
+            if (manager.slashableBacking(avsId, p.poolId) != 0) manager.announceSlash(avsId, p.poolId);
+        } else {
             uint64 requestId = manager.requestSlash(avsId, p.poolId, p.fractionWad);
             p.requestId = requestId;
             emit QuorumRequested(proposalId, requestId);

@@ -18,7 +18,7 @@ import {IStakeVault} from "../interfaces/IStakeVault.sol";
 /// if the operator ever registered it (the registry keeps history), so rotating keys does not dodge a proof.
 /// Replay: each (operator, round, pool) is slashed at most once, for at most the fixed fraction. A round is used up
 /// only by what was taken: a proof filed while the operator had nothing at stake takes nothing and marks nothing,
-/// and a slash the cascade guard cut leaves the rest (`remainingWad`, a fraction of the backing left) for a later
+/// and a slash the cascade guard cut leaves the rest (`remainingWad`, a fraction of the backing) for a later
 /// submission of the same proof. The prover names the pools (see
 /// `slashablePools`), because anyone can open pools for an operator: a loop over all of them could be made too
 /// expensive to submit.
@@ -143,8 +143,9 @@ contract DoubleSignSlasher is EIP712, ReentrancyGuardTransient {
         slashed[operator][round][poolId] = true;
         amount = manager.slash(avsId, poolId, fraction);
         if (amount < asked) {
-            uint256 left = manager.slashableBacking(avsId, poolId);
-            uint256 rest = left == 0 ? 0 : (asked - amount) * 1e18 / left;
+            // The rest, as a fraction of the backing less what was taken (not of the backing after: a shared slash
+            // can rescale the others' backings, which must not grow the rest).
+            uint256 rest = (asked - amount) * 1e18 / (backing - amount);
             if (rest != 0) {
                 slashed[operator][round][poolId] = false;
                 _remaining[operator][round][poolId] = uint64(rest < fraction ? rest : fraction);

@@ -2,7 +2,7 @@
 //! and writes `bindings.rs`: one alloy `sol!` invocation per contract the harness needs.
 //!
 //! Settings follow `foundry.toml` (which foundry-compilers does not read): evm_version prague, optimizer on with
-//! 2,000 runs, no via-ir, the same two remappings.
+//! 400 runs, no via-ir, the same two remappings.
 
 use std::{
     env,
@@ -154,7 +154,7 @@ fn compile(
 
     let mut settings = Settings::default();
     settings.optimizer.enabled = Some(true);
-    settings.optimizer.runs = Some(2_000);
+    settings.optimizer.runs = Some(400);
     settings.evm_version = Some(EvmVersion::Prague);
     settings.via_ir = Some(false);
 

@@ -386,7 +386,7 @@ contract AllocationManagerTest is IsolationFixture {
 
     // ================================================================== allocate: success paths
 
-    function test_allocate_increaseCommitsAtOnceAndEmits() public {
+    function test_allocate_isolatedIncreaseWaitsInTheSharedStakeAndEmits() public {
         uint32 id = _instantAVS(module, sink);
         _optIn(opA, id);
         vm.expectEmit(address(manager));
@@ -403,10 +403,21 @@ contract AllocationManagerTest is IsolationFixture {
         assertEq(a.epoch, 1);
         IAllocationManager.PoolState memory st = manager.getPoolState(pool);
         assertEq(st.totalWeight, W);
-        assertEq(st.isolatedWeight, 0.5e27, "committed at once");
+        assertEq(st.isolatedWeight, 0, "not in effect: still in the shared stake");
+        assertEq(st.pendingIsolated, 0.5e27);
+        assertEq(st.pendingIsolatedAt, t0 + 1 days);
+        assertEq(st.pendingIsolatedAvs, id);
         assertEq(st.sharedWeight, 0);
         assertEq(st.epoch, 1);
         assertEq(st.generation, 0);
+        assertEq(manager.poolRisk(pool).sharedStake, 1000 ether);
+        // It takes effect by itself when its delay has passed: views at once, storage at the pool's next touch.
+        vm.warp(t0 + 1 days);
+        st = manager.getPoolState(pool);
+        assertEq(st.isolatedWeight, 0.5e27);
+        assertEq(st.pendingIsolated, 0);
+        assertEq(manager.getAllocation(pool, id).current, 0.5e27);
+        assertEq(manager.poolRisk(pool).sharedStake, 500 ether);
     }
 
     function test_allocate_sharedIncreaseCommitsSharedWeight() public {
@@ -467,6 +478,8 @@ contract AllocationManagerTest is IsolationFixture {
         vm.expectEmit(address(manager));
         emit IAllocationManager.AllocationModified(pool, b, ISO, 0, 0.5e27, uint40(t1 + 4 days));
         _set(opA, pool, b, ISO, 0.5e18);
+        assertEq(manager.getPoolState(pool).isolatedWeight, 0.3e27, "pending: still in the shared stake");
+        vm.warp(t1 + 4 days);
         assertEq(manager.getPoolState(pool).isolatedWeight, 0.8e27);
     }
 
@@ -611,11 +624,18 @@ contract AllocationManagerTest is IsolationFixture {
         uint32 b = _instantAVS(module2, sink2);
         _allocate(opA, pool, a, ISO, 0.6e18);
         _optIn(opA, b);
-        // A is still pending, but increases count at once: 0.6e27 + 0.5e27 = 1.1e27 > 1e27.
+        // One pending isolated increase per pool at a time.
+        vm.expectRevert(
+            abi.encodeWithSelector(IAllocationManager.IsolatedIncreasePending.selector, pool, a, uint40(t0 + 1 days))
+        );
+        _set(opA, pool, b, ISO, 0.4e18);
+        _warp(1 days);
+        // 0.6e27 + 0.5e27 = 1.1e27 > 1e27.
         vm.expectRevert(abi.encodeWithSelector(IAllocationManager.IsolatedOverCommitted.selector, 1.1e27, W));
         _set(opA, pool, b, ISO, 0.5e18);
         // Exactly the rest fits.
         _set(opA, pool, b, ISO, 0.4e18);
+        _warp(1 days);
         assertEq(manager.getPoolState(pool).isolatedWeight, W);
     }
 
@@ -1017,9 +1037,9 @@ contract AllocationManagerTest is IsolationFixture {
         vm.expectEmit(address(manager));
         emit IAllocationManager.SlashRequested(1, id, pool, 0.5e18, at);
         vm.expectEmit(address(manager));
-        emit IAllocationManager.PoolFrozen(pool, at + 1 days); // until the request can no longer execute
+        emit IAllocationManager.IsolatedIncreasesDelayed(pool, at + 1 days); // until it can no longer execute
         assertEq(_request(module, id, pool, 0.5e18), 1);
-        assertEq(manager.frozenUntil(pool), at + 1 days);
+        assertEq(manager.getPoolState(pool).slashPendingUntil, at + 1 days);
         assertEq(manager.requestCount(), 1);
         IAllocationManager.Request memory r = manager.getRequest(1);
         assertEq(r.avsId, id);
@@ -1395,33 +1415,39 @@ contract AllocationManagerTest is IsolationFixture {
         manager.applyPending(9, _ids(1));
     }
 
-    // ================================================================== freeze under a pending request
+    // ================================================================== isolated increases under a decided slash
 
-    function test_freeze_refusesIsolatedIncreasesUntilTheRequestExpires() public {
+    function test_pendingRequest_delaysIsolatedIncreasesNeverRefusesThem() public {
         (uint32 v,, uint40 at) = _requested(); // v: isolated 50%
         uint40 until = at + 1 days;
         uint32 i = _instantAVS(module2, sink2);
         uint32 x = _instantAVS(module3, sink3);
         _optIn(opA, i);
         _optIn(opA, x);
-        bytes memory frozen = abi.encodeWithSelector(IAllocationManager.PendingSlash.selector, pool, until);
-        vm.expectRevert(frozen);
+        // Accepted, but it takes effect only after the request's last executable second.
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.AllocationModified(pool, i, ISO, 0, 0.1e27, until + 1);
         _set(opA, pool, i, ISO, 0.1e18);
-        vm.expectRevert(frozen);
-        _set(opA, pool, v, ISO, 0.6e18); // an existing isolated allocation cannot grow either
-        // Shared increases and isolated decreases never shrink a shared backing: allowed.
+        IAllocationManager.PoolState memory st = manager.getPoolState(pool);
+        assertEq(st.pendingIsolated, 0.1e27);
+        assertEq(st.pendingIsolatedAt, until + 1);
+        assertEq(st.pendingIsolatedAvs, i);
+        // One pending isolated increase per pool at a time.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.IsolatedIncreasePending.selector, pool, i, until + 1));
+        _set(opA, pool, v, ISO, 0.6e18);
+        // Shared increases and isolated decreases never shrink a shared backing: as usual.
         _set(opA, pool, x, SHARED, 0.3e18);
         _set(opA, pool, v, ISO, 0.4e18);
-        // Frozen through the request's last executable second, free one second later.
         vm.warp(until);
-        vm.expectRevert(frozen);
-        _set(opA, pool, i, ISO, 0.1e18);
+        assertEq(manager.poolRisk(pool).sharedStake, 500 ether, "still in the shared stake");
+        assertEq(manager.getAllocation(pool, i).current, 0);
         vm.warp(until + 1);
-        _set(opA, pool, i, ISO, 0.1e18);
-        assertEq(manager.getAllocation(pool, i).pending, 0.1e27);
+        assertEq(manager.poolRisk(pool).sharedStake, 400 ether, "out of the shared stake now");
+        assertEq(manager.getAllocation(pool, i).current, 0.1e27);
+        assertEq(manager.slashableBacking(i, pool), 100 ether);
     }
 
-    function test_freeze_closesTheIsolatedIncreaseEscapeFromASharedSlash() public {
+    function test_pendingIsolatedIncrease_cannotShrinkARequestedSharedSlash() public {
         uint32 s = _vetoAVS(module, sink);
         _allocate(opA, pool, s, SHARED, 1e18);
         vm.prank(opA);
@@ -1429,48 +1455,69 @@ contract AllocationManagerTest is IsolationFixture {
         _optIn(opA, own);
         _warp(1 days);
         uint64 req = _request(module, s, pool, 0.5e18);
-        // Isolating 60% would cut the shared stake (and s's backing) to 400 at once, while the 600 would not be
-        // slashable by anyone for a day.
-        vm.expectRevert(
-            abi.encodeWithSelector(IAllocationManager.PendingSlash.selector, pool, uint40(block.timestamp + 2 days))
-        );
+        // Isolating 60% would cut the shared stake (and s's backing) to 400 if it took effect before the execution.
         _set(opA, pool, own, ISO, 0.6e18);
+        assertEq(manager.slashableBacking(s, pool), 1000 ether);
         _warp(1 days);
+        assertEq(manager.slashableBacking(s, pool), 1000 ether, "matured after its allocation delay, not yet in effect");
         assertEq(_execute(module, req), 500 ether, "50% of the whole 1,000");
+        _warp(1 days + 1);
+        // In effect now, clipped to the stake left: 0.6e27 of the 0.5e27 left after the slash (W 0.5e27, no isolated).
+        assertEq(manager.getAllocation(pool, own).current, 0.5e27);
     }
 
-    function test_freeze_extendedOnlyByALaterRequest() public {
+    function test_pendingIsolatedIncrease_staysSlashableByAnInstantSharedSlash() public {
+        uint32 s = _instantAVS(module, sink);
+        _allocate(opA, pool, s, SHARED, 1e18);
+        vm.prank(opA);
+        uint32 own = manager.registerAVS("own", opA, opA, address(0), 0, 1e18);
+        _optIn(opA, own);
+        _warp(1 days);
+        // The operator sees the instant slash coming and commits an isolated increase first: nothing escapes.
+        _set(opA, pool, own, ISO, 0.5e18);
+        assertEq(_slash(module, s, pool, 0.5e18), 500 ether);
+    }
+
+    function test_announce_delaysIsolatedIncreasesAndExtendsOnlyLater() public {
         (uint32 v,, uint40 at) = _requested();
         vm.recordLogs();
-        _request(module, v, pool, 0.1e18); // same instant: same deadline, no new freeze event
+        _request(module, v, pool, 0.1e18); // same instant: same deadline, no new event
         Vm.Log[] memory logs = vm.getRecordedLogs();
         assertEq(logs.length, 1);
         assertEq(logs[0].topics[0], IAllocationManager.SlashRequested.selector);
         _warp(1 hours);
         vm.expectEmit(address(manager));
-        emit IAllocationManager.PoolFrozen(pool, at + 1 days + 1 hours);
-        _request(module, v, pool, 0.1e18);
-        assertEq(manager.frozenUntil(pool), at + 1 days + 1 hours);
+        emit IAllocationManager.IsolatedIncreasesDelayed(pool, at + 1 days + 1 hours);
+        vm.prank(module);
+        manager.announceSlash(v, pool);
+        assertEq(manager.getPoolState(pool).slashPendingUntil, at + 1 days + 1 hours);
+        // Only the AVS's slasher, only with a veto flow, only where it has backing.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotAVSSlasher.selector, v, stranger));
+        vm.prank(stranger);
+        manager.announceSlash(v, pool);
+        uint32 inst = _instantAVS(module2, sink2);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NoVetoFlow.selector, inst));
+        vm.prank(module2);
+        manager.announceSlash(inst, pool);
     }
 
-    function test_freeze_tierRequestAlsoFreezesTheBase() public {
+    function test_tierRequest_delaysIsolatedIncreasesOnTheBase() public {
         uint256 tier = _tier(400e18);
         uint32 t = _vetoAVS(module, sink);
         _allocate(opB, tier, t, ISO, 1e18);
         uint32 i = _instantAVS(module2, sink2);
         _optIn(opA, i);
         _warp(1 days);
-        // The tier's 400 is restaked from the base's shared stake (all 1,000 of it): backing 400.
         assertEq(manager.slashableBacking(t, tier), 400 ether);
         uint40 until = uint40(block.timestamp + 2 days);
         vm.expectEmit(address(manager));
-        emit IAllocationManager.PoolFrozen(tier, until);
+        emit IAllocationManager.IsolatedIncreasesDelayed(tier, until);
         vm.expectEmit(address(manager));
-        emit IAllocationManager.PoolFrozen(pool, until);
+        emit IAllocationManager.IsolatedIncreasesDelayed(pool, until);
         _request(module, t, tier, 0.5e18);
-        // An isolated increase on the base would shrink the shared stake the tier's slash draws on.
-        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PendingSlash.selector, pool, until));
+        // An isolated increase on the base would shrink the shared stake the tier's slash draws on: it waits.
         _set(opA, pool, i, ISO, 0.9e18);
+        assertEq(manager.getAllocation(pool, i).effectAt, until + 1);
     }
 
     // ================================================================== setReuseCap
@@ -1672,7 +1719,8 @@ contract AllocationManagerTest is IsolationFixture {
         _allocate(opA, pool, x, SHARED, 0.6e18);
         _allocate(opA, pool, y, SHARED, 0.3e18);
         manager.setReuseCap(pool, 25_000);
-        // Committed at once: isolated 400, shared stake 600, Σ shared 900 → ratio 1.5.
+        // Once in effect: isolated 400, shared stake 600, Σ shared 900 → ratio 1.5.
+        _warp(1 days);
         IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
         assertEq(r.poolId, pool);
         assertEq(r.value, 1000 ether);
@@ -1686,7 +1734,6 @@ contract AllocationManagerTest is IsolationFixture {
 
         // X takes 10% of 600 = 60: cut 0.06e27, W 0.94e27, V 940. Isolated 0.4e27 · 940/0.94e27 = 400;
         // shared stake 540; Σ shared (0.54 + 0.3)e27 → 840; ratio 840/540 = 1.5555…; guard 0.06.
-        _warp(1 days);
         assertEq(_slash(module2, x, pool, 0.1e18), 60 ether);
         r = manager.poolRisk(pool);
         assertEq(r.value, 940 ether);
@@ -1705,6 +1752,7 @@ contract AllocationManagerTest is IsolationFixture {
     function test_poolRisk_ratioWhenNoSharedStakeLeft() public {
         uint32 i = _instantAVS(module, sink);
         _allocate(opA, pool, i, ISO, 1e18);
+        _warp(1 days);
         IAllocationManager.PoolRisk memory r = manager.poolRisk(pool);
         assertEq(r.totalIsolated, 1000 ether);
         assertEq(r.sharedStake, 0);

@@ -52,6 +52,10 @@ contract AllocationRegressionsTest is IsolationFixture {
         assertEq(manager.getPoolState(pool).isolatedWeight, 0.3e27);
         vm.prank(opA);
         manager.allocate(pool, b, ISO, 0.5e18);
+        // Pending: still in the shared stake until it takes effect.
+        assertEq(manager.getPoolState(pool).isolatedWeight, 0.3e27);
+        assertEq(manager.getPoolState(pool).pendingIsolated, 0.5e27);
+        vm.warp(block.timestamp + ALLOC_DELAY);
         assertEq(manager.getPoolState(pool).isolatedWeight, 0.8e27);
     }
 
@@ -85,8 +89,8 @@ contract AllocationRegressionsTest is IsolationFixture {
     }
 
     /// @dev An operator cannot shrink the shared stake under a pending vetoable slash by committing an isolated
-    /// increase: the pool is frozen for isolated increases until the request can no longer execute.
-    function test_pendingRequest_freezesIsolatedIncreases() public {
+    /// increase: it takes effect only after the request's last executable second.
+    function test_pendingRequest_delaysIsolatedIncreases() public {
         uint32 s = _vetoAVS(module, sink);
         _allocate(opA, pool, s, SHARED, 1e18);
         vm.prank(opA);
@@ -97,23 +101,20 @@ contract AllocationRegressionsTest is IsolationFixture {
 
         uint40 until = uint40(block.timestamp + VETO_WINDOW + EXEC_WINDOW);
         vm.expectEmit(address(manager));
-        emit IAllocationManager.PoolFrozen(pool, until);
+        emit IAllocationManager.IsolatedIncreasesDelayed(pool, until);
         vm.prank(module);
         uint64 id = manager.requestSlash(s, pool, 0.5e18);
-        assertEq(manager.frozenUntil(pool), until);
 
         vm.prank(opA);
-        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PendingSlash.selector, pool, until));
         manager.allocate(pool, own, ISO, 0.6e18);
-        // Shared increases and decreases are not an escape (shared allocations never shrink others' backing).
+        assertEq(manager.getAllocation(pool, own).effectAt, until + 1);
         vm.warp(block.timestamp + VETO_WINDOW);
         vm.prank(module);
         assertEq(manager.executeSlash(id), 500 ether, "50% of the whole 1,000: nothing escaped");
 
         vm.warp(uint256(until) + 1);
-        vm.prank(opA);
-        manager.allocate(pool, own, ISO, 0.6e18);
-        assertEq(manager.getPoolState(pool).isolatedWeight, uint256(0.6e18) * 0.5e27 / 1e18);
+        // In effect, clipped to what the slash left: W 0.5e27, so 0.5e27 of the 0.6e27 asked.
+        assertEq(manager.getPoolState(pool).isolatedWeight, 0.5e27);
     }
 
     /// @dev Delays with no room even for an instant AVS are refused at construction.

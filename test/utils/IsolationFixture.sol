@@ -36,10 +36,15 @@ abstract contract IsolationFixture is VaultFixture {
         avsId = manager.registerAVS("ipfs://avs-veto", module_, sink_, resolver, VETO_WINDOW, 1e18);
     }
 
-    /// @dev Operator opts in (if needed) and allocates `fractionWad` of its pool; the change is then made effective.
+    /// @dev Operator opts in (if needed) and allocates `fractionWad` of its pool. A pool has one pending isolated
+    /// increase at a time: if another is pending, time first moves to when it takes effect.
     function _allocate(address operator, uint256 poolId, uint32 avsId, IAllocationManager.Mode mode, uint64 fractionWad)
         internal
     {
+        IAllocationManager.PoolState memory st = manager.getPoolState(poolId);
+        if (mode == IAllocationManager.Mode.Isolated && st.pendingIsolated != 0 && st.pendingIsolatedAvs != avsId) {
+            vm.warp(st.pendingIsolatedAt);
+        }
         vm.startPrank(operator);
         if (!manager.membership(avsId, operator).optedIn) manager.optIn(avsId);
         manager.allocate(poolId, avsId, mode, fractionWad);

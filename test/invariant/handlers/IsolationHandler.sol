@@ -479,13 +479,12 @@ contract IsolationHandler is Test {
     }
 
     /// @dev The refusals an allocation increase may legitimately meet: isolated over-commitment, the reuse cap, and
-    /// (for an isolated increase) a pool frozen by a pending vetoable request, `PendingSlash(uint256,uint40)`, which
-    /// is matched by selector so this file also compiles against managers that predate it.
+    /// (for an isolated increase) another isolated increase pending on the pool.
     function _isCapacityRefusal(bytes4 selector, IAllocationManager.Mode mode) internal pure returns (bool) {
         return selector == IAllocationManager.IsolatedOverCommitted.selector
             || selector == IAllocationManager.ReuseCapExceeded.selector
             || (mode == IAllocationManager.Mode.Isolated
-                && selector == bytes4(keccak256("PendingSlash(uint256,uint40)")));
+                && selector == IAllocationManager.IsolatedIncreasePending.selector);
     }
 
     /// @dev Bounded reuse: an allocation increase that went through leaves Σ shared ≤ cap × shared stake.
