@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
+import {CommitteeSlasher} from "../../contracts/modules/CommitteeSlasher.sol";
 import {AttackFixture} from "./AttackFixture.sol";
 
 /// @notice P2 (no escape), at the boundaries: a deallocation, opt-out or withdrawal started when a request is filed
@@ -74,5 +75,101 @@ contract EscapeAttacksTest is AttackFixture {
         vm.expectRevert(abi.encodeWithSelector(IAllocationManager.RequestExpired.selector, req, expiredAt));
         _execute(mv, req);
         assertEq(vault.slashableAssets(pool), 1000 ether);
+    }
+}
+
+/// @notice P2 (no escape) without a freeze: an isolated increase committed once a slash is coming (an instant slash
+/// in the mempool, a request, a committee proposal before its quorum) never shrinks what that slash takes; and P3:
+/// nobody's request can block an operator's allocations, only delay an isolated increase by one veto flow.
+contract IsolatedIncreaseEscapeTest is AttackFixture {
+    uint256 internal pool;
+    uint32 internal own;
+
+    function setUp() public override {
+        super.setUp();
+        (pool,) = _deposit(alice, opA, weth, 1000 ether);
+        // The operator's own AVS: the place it would move stake to, out of the shared slash's reach.
+        vm.startPrank(opA);
+        own = manager.registerAVS("own", opA, opA, address(0), 0, 1e18);
+        manager.optIn(own);
+        vm.stopPrank();
+    }
+
+    /// Attack: front-run an instant shared slash with an isolated increase.
+    function test_attack_frontRunAnInstantSharedSlash() public {
+        (uint32 s, address ms,) = _avs("shared");
+        _allocate(opA, pool, s, SHARED, 1e18);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        vm.prank(opA);
+        manager.allocate(pool, own, ISO, 0.6e18);
+        assertEq(manager.slashableBacking(s, pool), 1000 ether, "the shared stake did not shrink");
+        vm.prank(ms);
+        assertEq(manager.slash(s, pool, 0.5e18), 500 ether);
+    }
+
+    /// Attack: commit the isolated increase right after a request; without a freeze it would take effect after the
+    /// allocation delay (1 day), before the request's execution (veto window 2 days − 1).
+    function test_attack_isolatedIncreaseAfterARequest() public {
+        (uint32 v, address mv,) = _vetoAvs("v", DEALLOC_DELAY - EXEC_WINDOW - 1);
+        _allocate(opA, pool, v, SHARED, 1e18);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        uint64 req = _request(mv, v, pool, 0.5e18);
+        vm.prank(opA);
+        manager.allocate(pool, own, ISO, 0.6e18);
+        IAllocationManager.Request memory r = manager.getRequest(req);
+        vm.warp(r.executableAt + EXEC_WINDOW); // the last executable second
+        assertEq(manager.slashableBacking(v, pool), 1000 ether);
+        assertEq(_execute(mv, req), 500 ether, "50% of the whole pool");
+    }
+
+    /// Attack: a committee proposal is public before its quorum; the operator isolates stake in between.
+    function test_attack_isolatedIncreaseBeforeTheQuorum() public {
+        address[] memory members = new address[](2);
+        members[0] = makeAddr("m1");
+        members[1] = makeAddr("m2");
+        CommitteeSlasher c = new CommitteeSlasher(manager, vault, "ipfs://c", sink, resolver, 1 days, 1e18, members, 2);
+        uint32 cid = c.avsId();
+        _allocate(opA, pool, cid, SHARED, 1e18);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        vm.prank(members[0]);
+        uint256 prop = c.propose(pool, 0.5e18, bytes32("evidence"));
+        vm.prank(opA);
+        manager.allocate(pool, own, ISO, 0.6e18);
+        // The quorum comes late: the increase would have taken effect in between.
+        vm.warp(block.timestamp + 23 hours);
+        vm.prank(members[1]);
+        c.vote(prop);
+        vm.warp(block.timestamp + 1 days);
+        assertEq(c.execute(prop), 500 ether, "50% of the whole pool");
+    }
+
+    /// Attack (griefing): a stranger opens a tier over the pool with a dust position, registers a vetoable AVS with
+    /// itself as resolver and files requests to keep the operator from isolating stake. The increase is accepted at
+    /// once and only waits for the requests already filed.
+    function test_attack_strangerRequestsOnlyDelay() public {
+        vault.setTierAllowed(pool, true);
+        vm.prank(mallory);
+        registry.registerOperator("ipfs://mallory", makeAddr("mallory-key"));
+        _deposit(mallory, opA, weth, 1 ether);
+        uint256 shares = _sharesOf(mallory, pool);
+        vm.prank(mallory);
+        (uint256 tier,) = vault.depositToTier(pool, mallory, shares);
+        vm.prank(mallory);
+        uint32 g = manager.registerAVS("grief", mallory, mallory, mallory, 1 days, 1e18);
+        _allocate(mallory, tier, g, SHARED, 1e18);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        vm.prank(mallory);
+        manager.requestSlash(g, tier, 1);
+        uint40 until = manager.getPoolState(pool).slashPendingUntil;
+        assertEq(until, block.timestamp + 2 days, "the base waits for the tier's request");
+        vm.prank(opA);
+        manager.allocate(pool, own, ISO, 0.5e18); // accepted: nothing is refused
+        assertEq(manager.getAllocation(pool, own).effectAt, until + 1);
+        // Later requests do not move an increase already committed.
+        vm.warp(block.timestamp + 1 days);
+        vm.prank(mallory);
+        manager.requestSlash(g, tier, 1);
+        vm.warp(until + 1);
+        assertEq(manager.getAllocation(pool, own).current, 0.5e27, "in effect after one veto flow");
     }
 }

@@ -147,3 +147,39 @@ contract GuardAttacksTest is AttackFixture {
         assertEq(uint8(manager.getRequest(req).status), uint8(IAllocationManager.RequestStatus.Executed));
     }
 }
+
+/// @notice P4 under governance: changing the guard's window never locks a pool for longer than two windows, nor wipes
+/// its recent losses (the adversarial review's finding F1).
+contract GuardWindowChangeTest is AttackFixture {
+    uint256 internal pool;
+    uint32 internal x;
+    address internal mx;
+
+    function setUp() public override {
+        super.setUp();
+        (pool,) = _deposit(alice, opA, weth, 1000 ether);
+        (x, mx,) = _avs("x");
+        _allocate(opA, pool, x, SHARED, 1e18);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        vm.prank(mx);
+        assertEq(manager.slash(x, pool, 1e18), 500 ether); // the cap, now
+    }
+
+    function test_attack_shorterWindowDoesNotWipeRecentLosses() public {
+        vm.warp(block.timestamp + 1);
+        manager.setGuard(0.5e18, 1 hours);
+        vm.warp(block.timestamp + 2);
+        vm.prank(mx);
+        assertEq(manager.slash(x, pool, 1e18), 0, "the half already lost still counts");
+        assertEq(vault.slashableAssets(pool), 500 ether);
+    }
+
+    function test_attack_longerWindowDoesNotLockThePool() public {
+        vm.warp(block.timestamp + 1);
+        manager.setGuard(0.5e18, 2 days);
+        vm.warp(block.timestamp + 4 days + 1);
+        assertEq(manager.poolRisk(pool).guardUsedWad, 0, "free after two of the new windows");
+        vm.prank(mx);
+        assertEq(manager.slash(x, pool, 0.5e18), 250 ether);
+    }
+}

@@ -92,3 +92,23 @@ contract ReuseAttacksTest is AttackFixture {
         }
     }
 }
+
+/// @notice A tier's slash is a fraction of its backing as the view shows it (clipped by its base's shared stake), and
+/// a cut request never refills past what it asked (the adversarial review's findings F4 and F6).
+contract TierFractionTest is AttackFixture {
+    function test_attack_tierSlashTakesTheFractionOfTheClippedBacking() public {
+        (uint256 base,) = _deposit(alice, opA, weth, 1000 ether);
+        vault.setTierAllowed(base, true);
+        vm.prank(alice);
+        (uint256 tier,) = vault.depositToTier(base, opB, 1000 ether);
+        (uint32 iso,,) = _avs("iso");
+        (uint32 t, address mt,) = _avs("tier");
+        _allocate(opA, base, iso, ISO, 0.9e18); // the base's shared stake: 100
+        _allocate(opB, tier, t, SHARED, 1e18);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        uint256 backing = manager.slashableBacking(t, tier);
+        assertEq(backing, 100 ether, "clipped by the base's shared stake");
+        vm.prank(mt);
+        assertEq(manager.slash(t, tier, 0.1e18), 10 ether, "10% of 100, not of 1000");
+    }
+}

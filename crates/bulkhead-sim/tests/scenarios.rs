@@ -148,7 +148,14 @@ expect_revert = "NotMatured"
             detail: "InvalidFraction(fractionWad: 0)".into()
         }
     );
-    assert_eq!(report.steps[1].results, ["oracle took 5 WETH from P"]);
+    // The slash's pool touch first lets the matured isolated increase take effect (its event), then slashes.
+    assert_eq!(
+        report.steps[1].results,
+        [
+            "oracle in P: isolated, effective at +0s",
+            "oracle took 5 WETH from P"
+        ]
+    );
     Ok(())
 }
 

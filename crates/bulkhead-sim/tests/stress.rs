@@ -146,7 +146,7 @@ fn a_wrong_model_is_caught_shrunk_and_reproduced() {
 fn write_failures_writes_loadable_failing_files() {
     let config = StressConfig {
         scenarios: 3,
-        seed: 3,
+        seed: 4,
         threads: 1,
         timeline: MEDIUM,
         mutation: Mutation::FloorWeightCut,

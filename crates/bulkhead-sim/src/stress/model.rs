@@ -6,9 +6,11 @@
 //!
 //! Covered: pools (virtual-unit price, rounding, price floor, generation reset on a full slash), the FIFO escrow
 //! (lazy settlement of the matured prefix into batches at exact prices, early claims), allocations as weights against
-//! W (isolated and shared, committed weights, reuse cap, allocation and deallocation delays), membership (opt-in, the
-//! opt-out window), instant slashes and the veto flow (request, veto, execute, pool freeze), the cascade guard with
-//! its linear refill. Not covered: tier pools, redelegation, pausing, governance calls (reuse caps, limits).
+//! W (isolated and shared, the pool's one pending isolated increase that stays in the shared stake until it takes
+//! effect, the reuse cap and the scaling of shared backings down to it, allocation and deallocation delays),
+//! membership (opt-in, the opt-out window), instant slashes and the veto flow (request, veto, execute, the rest of a
+//! cut request, the delay of isolated increases under a decided slash), the cascade guard's two fixed windows, and
+//! tier pools. Not covered: redelegation, pausing, governance calls (reuse caps, limits, the guard).
 
 use std::collections::BTreeMap;
 
@@ -114,7 +116,13 @@ struct PState {
     generation: u32,
     guard_previous: U256,
     guard_current: U256,
-    guard_epoch: u64,
+    guard_at: u64,
+    /// The pool's one pending isolated increase (still in the shared stake), when it takes effect, for which AVS.
+    pending_isolated: U256,
+    pending_isolated_at: u64,
+    pending_isolated_avs: usize,
+    /// Isolated increases committed before this take effect after it (a decided slash may execute until then).
+    slash_pending_until: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -205,7 +213,6 @@ pub struct Model {
     allocs: BTreeMap<(usize, usize), Alloc>,
     members: BTreeMap<(usize, usize), Member>,
     requests: Vec<Request>,
-    frozen: BTreeMap<usize, u64>,
     tier_allowed: std::collections::BTreeSet<usize>,
     tier_base_generation: BTreeMap<usize, u32>,
     tier_dead_below: BTreeMap<usize, usize>,
@@ -286,7 +293,6 @@ impl Model {
             allocs: BTreeMap::new(),
             members: BTreeMap::new(),
             requests: Vec::new(),
-            frozen: BTreeMap::new(),
             tier_allowed: std::collections::BTreeSet::new(),
             tier_base_generation: BTreeMap::new(),
             tier_dead_below: BTreeMap::new(),
@@ -980,23 +986,59 @@ impl Model {
 
     /// `_viewPool`: the pool's state as its next touch will leave it, and its operator.
     fn view_pool(&self, id: usize) -> (PState, usize) {
+        let (st, operator, _) = self.view_pool_settled(id);
+        (st, operator)
+    }
+
+    /// `_viewPoolSettled`: the pool as `_syncPool` leaves it, and what a matured pending isolated increase adds to
+    /// its allocation (`None` when none settles).
+    fn view_pool_settled(&self, id: usize) -> (PState, usize, Option<U256>) {
         let p = &self.pools[id - 1];
         // `poolKey`: a tier whose base generation ended reports the generation its next touch gives it.
         let generation = p.generation + u32::from(self.tier_ended(id));
         let mut st = self.states.get(&id).copied().unwrap_or_default();
+        let mut added = None;
         if st.total.is_zero() || st.generation != generation {
             st.total = unit();
             st.isolated = U256::ZERO;
             st.shared = U256::ZERO;
+            st.pending_isolated = U256::ZERO;
             st.epoch = st.epoch.wrapping_add(1);
             st.generation = generation;
+        } else if !st.pending_isolated.is_zero() && self.now >= st.pending_isolated_at {
+            let free = st.total.saturating_sub(st.isolated);
+            let add = st.pending_isolated.min(free);
+            st.isolated += add;
+            st.pending_isolated = U256::ZERO;
+            added = Some(add);
         }
-        (st, p.operator)
+        (st, p.operator, added)
     }
 
-    /// `_syncPool`: writes what `view_pool` shows.
+    /// `_viewAllocation`: the pool and the allocation as `_syncPool` leaves them.
+    fn view_alloc(&self, id: usize, avs: usize) -> (PState, usize, Alloc) {
+        let (st, operator, added) = self.view_pool_settled(id);
+        let mut a = self.allocs.get(&(id, avs)).copied().unwrap_or_default();
+        if let Some(add) = added {
+            if avs == st.pending_isolated_avs && a.epoch == st.epoch {
+                a.current += add;
+                a.pending = a.current;
+                a.effect_at = 0;
+            }
+        }
+        (st, operator, a)
+    }
+
+    /// `_syncPool`: writes what `view_pool` shows (the pending isolated increase's allocation included).
     fn sync_pool(&mut self, id: usize) -> usize {
-        let (st, operator) = self.view_pool(id);
+        let stored_avs = self.states.get(&id).map_or(0, |st| st.pending_isolated_avs);
+        let (st, operator, added) = self.view_pool_settled(id);
+        if let Some(add) = added {
+            let a = self.allocs.entry((id, stored_avs)).or_default();
+            a.current += add;
+            a.pending = a.current;
+            a.effect_at = 0;
+        }
         self.states.insert(id, st);
         operator
     }
@@ -1061,11 +1103,12 @@ impl Model {
             if !member.opted_in {
                 return Err("NotOptedIn");
             }
-            if mode == ISOLATED && self.now <= self.frozen.get(&id).copied().unwrap_or(0) {
-                return Err("PendingSlash");
+            let mut effect_at = self.now + self.params.allocation_delay;
+            if mode == ISOLATED && effect_at <= st.slash_pending_until {
+                effect_at = st.slash_pending_until + 1;
             }
-            self.commit_increase(id, mode, target - current)?;
-            self.now + self.params.allocation_delay
+            self.commit_increase(id, avs, mode, target - current, effect_at)?;
+            effect_at
         } else {
             self.now + self.params.deallocation_delay
         };
@@ -1076,17 +1119,30 @@ impl Model {
         Ok(())
     }
 
-    fn commit_increase(&mut self, id: usize, mode: u8, delta: U256) -> Result<(), Rev> {
+    fn commit_increase(
+        &mut self,
+        id: usize,
+        avs: usize,
+        mode: u8,
+        delta: U256,
+        effect_at: u64,
+    ) -> Result<(), Rev> {
         let st = self.st(id);
         let total = st.total;
         let mut isolated = st.isolated;
         let mut shared = st.shared;
         if mode == ISOLATED {
+            // Not booked: it stays in the shared stake until it takes effect; one per pool at a time.
+            if !st.pending_isolated.is_zero() {
+                return Err("IsolatedIncreasePending");
+            }
             isolated += delta;
             if isolated > total {
                 return Err("IsolatedOverCommitted");
             }
-            st.isolated = isolated;
+            st.pending_isolated = delta;
+            st.pending_isolated_at = effect_at;
+            st.pending_isolated_avs = avs;
         } else {
             shared += delta;
             st.shared = shared;
@@ -1102,13 +1158,15 @@ impl Model {
 
     /// `_guardState`: (both windows compounded, the previous window's loss, the current window's loss).
     fn guard_state(&self, st: &PState) -> Result<(U256, U256, U256), Rev> {
+        // The guard's window never changes here (no governance call), so nothing is merged.
         let window = self.now / self.params.guard_window;
-        let (previous, current) = if window <= st.guard_epoch {
-            (st.guard_previous, st.guard_current)
-        } else if window == st.guard_epoch + 1 {
+        let last = st.guard_at / self.params.guard_window;
+        let (previous, current) = if window == last + 1 {
             (st.guard_current, U256::ZERO)
-        } else {
+        } else if window > last + 1 {
             (U256::ZERO, U256::ZERO)
+        } else {
+            (st.guard_previous, st.guard_current)
         };
         let used = previous + mul_div_ceil(current, sub(wad(), previous)?, wad())?;
         Ok((used, previous, current))
@@ -1163,13 +1221,19 @@ impl Model {
         let a = self.allocs[&(id, avs)];
         let value = self.slashable_assets(id)?;
         let weight = Self::slashable_weight(&st, &a)?;
-        let backing = mul_div(weight, value, st.total)?;
-        let requested = match self.mutation {
+        let mut backing = match self.mutation {
             Mutation::CeilSlashAmount => mul_div_ceil(weight, value, st.total)?,
-            _ => backing,
-        } * u(fraction)
-            / wad();
+            _ => mul_div(weight, value, st.total)?,
+        };
         let base = self.pools[id - 1].base;
+        if let Some(base) = base {
+            // A tier's backing is restaked from its base's shared stake: never more than that.
+            self.sync_pool(base);
+            let b = self.states[&base];
+            let base_value = self.slashable_assets(base)?;
+            backing = backing.min(mul_div(sub(b.total, b.isolated)?, base_value, b.total)?);
+        }
+        let requested = backing * u(fraction) / wad();
         let bounded = match base {
             Some(base) => self.base_allowance(base, requested)?,
             None => requested,
@@ -1194,13 +1258,10 @@ impl Model {
         })
     }
 
-    /// `_baseAllowance`: a tier slash within its base's shared stake and the base's guard (not charged here).
+    /// `_baseAllowance`: what the base's guard lets a tier slash take (not charged here).
     fn base_allowance(&mut self, base: usize, amount: U256) -> Result<U256, Rev> {
-        self.sync_pool(base);
         let value = self.slashable_assets(base)?;
-        let st = self.states[&base];
-        let bounded = amount.min(mul_div(sub(st.total, st.isolated)?, value, st.total)?);
-        Ok(self.guard_allowance(base, bounded, value)?.0)
+        Ok(self.guard_allowance(base, amount, value)?.0)
     }
 
     /// `_chargeBase`: the base's guard, and ⌈W·s/V⌉ off its total weight.
@@ -1243,11 +1304,11 @@ impl Model {
             return Ok(U256::ZERO);
         }
         let (allowed, previous, current) = self.guard_allowance(id, amount, value)?;
-        let window = self.now / self.params.guard_window;
+        let now = self.now;
         let st = self.st(id);
         st.guard_previous = previous;
         st.guard_current = current;
-        st.guard_epoch = st.guard_epoch.max(window);
+        st.guard_at = now;
         Ok(allowed)
     }
 
@@ -1282,11 +1343,10 @@ impl Model {
 
     /// `slashableBacking(avs, pool)`.
     fn slashable_backing(&self, avs: usize, id: usize) -> Result<U256, Rev> {
-        let (st, operator) = self.view_pool(id);
+        let (st, operator, a) = self.view_alloc(id, avs);
         if !self.is_slashable(avs, operator) {
             return Ok(U256::ZERO);
         }
-        let a = self.allocs.get(&(id, avs)).copied().unwrap_or_default();
         if a.epoch != st.epoch || a.mode == 0 {
             return Ok(U256::ZERO);
         }
@@ -1334,10 +1394,8 @@ impl Model {
         let until = executable_at + self.params.execution_window;
         let base = self.pools[id - 1].base;
         for pool in std::iter::once(id).chain(base) {
-            let frozen = self.frozen.entry(pool).or_default();
-            if *frozen < until {
-                *frozen = until;
-            }
+            let st = self.st(pool);
+            st.slash_pending_until = st.slash_pending_until.max(until);
         }
         Ok(self.requests.len() as u64)
     }
@@ -1373,13 +1431,10 @@ impl Model {
         let out = self.slash(spec, r.avs, r.pool, r.fraction)?;
         // A request is used up only by what was taken: the rest of a cut one stays executable.
         if out.amount < out.requested {
-            let left = self.slashable_backing(r.avs, r.pool)?;
-            if !left.is_zero() {
-                let rest = ((out.requested - out.amount) * wad() / left).min(u(r.fraction));
-                if !rest.is_zero() {
-                    self.requests[i].status = Status::Pending;
-                    self.requests[i].fraction = rest.to::<u64>();
-                }
+            let rest = ((out.requested - out.amount) * wad() / (out.backing - out.amount)).min(u(r.fraction));
+            if !rest.is_zero() {
+                self.requests[i].status = Status::Pending;
+                self.requests[i].fraction = rest.to::<u64>();
             }
         }
         Ok(out)
@@ -1509,8 +1564,7 @@ impl Model {
 
     /// `getAllocation`: [current, pending, effectAt, mode, epoch].
     pub fn allocation_view(&self, avs: usize, id: usize) -> [U256; 5] {
-        let (st, _) = self.view_pool(id);
-        let mut a = self.allocs.get(&(id, avs)).copied().unwrap_or_default();
+        let (st, _, mut a) = self.view_alloc(id, avs);
         if a.epoch != st.epoch {
             return [
                 U256::ZERO,
@@ -1537,8 +1591,7 @@ impl Model {
     pub fn avs_total(&self, avs: usize) -> Result<U256, Rev> {
         let mut total = U256::ZERO;
         for id in 1..=self.pools.len() {
-            let (st, _) = self.view_pool(id);
-            let a = self.allocs.get(&(id, avs)).copied().unwrap_or_default();
+            let (st, _, a) = self.view_alloc(id, avs);
             if a.epoch != st.epoch || a.mode == 0 || (a.current.is_zero() && a.pending.is_zero()) {
                 continue;
             }
