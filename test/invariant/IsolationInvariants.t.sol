@@ -116,18 +116,30 @@ contract IsolationInvariantsTest is IsolationFixture {
         _assertNone(handler.V_OVERCOMMIT());
     }
 
-    /// @notice Bounded reuse: every allocation increase that went through left its pool within the reuse cap, and
-    /// every pool is within it (Σ shared limits ≤ cap × shared stake) unless a shared slash took weight from it in
-    /// its current generation.
+    /// @notice P4, reuse: every allocation increase that went through left its pool within the reuse cap, and after
+    /// any sequence the shared backings the AVSs can slash in a pool add up to at most the cap times its shared stake
+    /// (slashes that shrank the shared stake scaled them down).
     function invariant_boundedReuse() public view {
         _assertNone(handler.V_REUSE());
         for (uint256 p; p < NP; ++p) {
             uint256 poolId = handler.pools(p);
-            (, uint32 generation,) = vault.poolKey(poolId);
-            if (handler.sharedSlashGeneration(p) == uint256(generation) + 1) continue;
             IAllocationManager.PoolRisk memory r = manager.poolRisk(poolId);
-            assertLe(r.totalShared * 1e18, r.reuseCapWad * r.sharedStake, "pool over its reuse cap without a slash");
+            assertLe(r.totalShared * 1e18, r.reuseCapWad * r.sharedStake, "shared limits above the cap");
+            uint256 sum;
+            for (uint256 a; a < NA; ++a) {
+                uint32 id = handler.avs(a).id;
+                if (manager.getAllocation(poolId, id).mode == IAllocationManager.Mode.Shared) {
+                    sum += manager.slashableBacking(id, poolId);
+                }
+            }
+            assertLe(sum, r.reuseCapWad * r.sharedStake / 1e18 + NA, "shared backings above cap x shared stake");
         }
+    }
+
+    /// @notice P4, the hard window: no span of one guard window lost more than the guard's fraction of a pool's value
+    /// through slashes (checked by the handler at every slash, over the pool's slashes of the last window).
+    function invariant_guardWindowIsHard() public view {
+        _assertNone(handler.V_GUARD_SPAN());
     }
 
     /// @notice Conservation per token, exactly: deposited = held by the vault + received by sinks + claimed, the

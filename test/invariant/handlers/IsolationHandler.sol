@@ -44,7 +44,8 @@ contract IsolationHandler is Test {
     uint256 public constant V_CLAIM = 15; // a claim paid other than its shown value
     uint256 public constant V_OVERCOMMIT = 16; // Σ isolated + a shared backing of a pool exceed its value
     uint256 public constant V_DEPOSIT_REFUSED = 17; // an ordinary deposit into an existing pool was refused
-    uint256 public constant N_VIOLATIONS = 18;
+    uint256 public constant V_GUARD_SPAN = 18; // a span of one guard window lost more than the guard's fraction
+    uint256 public constant N_VIOLATIONS = 19;
 
     struct AvsConfig {
         uint32 id;
@@ -124,9 +125,6 @@ contract IsolationHandler is Test {
     uint64[] internal _executedIds;
     mapping(uint64 requestId => bool) public ghostVetoed;
     mapping(uint64 requestId => bool) public ghostExecuted;
-    /// @dev generation + 1 of the pool when a shared slash (which may legitimately push it over its reuse cap)
-    /// last took weight from it; 0 = never.
-    mapping(uint256 poolIndex => uint256) public sharedSlashGeneration;
 
     uint256[N_VIOLATIONS] public violations;
     /// @dev The first violation of each kind, described.
@@ -538,7 +536,48 @@ contract IsolationHandler is Test {
         _checkUntouched(pi, before, afterSlash);
         _checkSlashedPool(ai, pi, before, afterSlash);
         _checkEscrow(escrow, before.value[pi], afterSlash.value[pi]);
+        _checkGuardSpan(pi, amount, before.value[pi]);
         _countSlash(ai, pi, amount, before, afterSlash);
+    }
+
+    /// @dev One slash's loss: when, the fraction of the value it kept (WAD, rounded up: lenient by 1e-18), the cap.
+    struct Loss {
+        uint64 at;
+        uint64 cap;
+        uint128 keptWad;
+    }
+
+    mapping(uint256 pi => Loss[]) internal _losses;
+
+    /// @dev P4, the hard window: the slashes of the pool within one guard window up to this one compound to at most
+    /// the largest cap in force during them (each loss a fraction of the value when it was taken).
+    function _checkGuardSpan(uint256 pi, uint256 amount, uint256 valueBefore) internal {
+        if (amount == 0) return;
+        uint256 cap = manager.guardMaxFractionWad();
+        _losses[pi].push(
+            Loss({
+                at: uint64(block.timestamp),
+                cap: uint64(cap),
+                keptWad: uint128(Math.mulDiv(valueBefore - amount, WAD, valueBefore, Math.Rounding.Ceil))
+            })
+        );
+        uint256 window = manager.guardWindow();
+        uint256 kept = WAD;
+        Loss[] storage losses = _losses[pi];
+        for (uint256 i = losses.length; i > 0; --i) {
+            Loss storage l = losses[i - 1];
+            if (l.at + window <= block.timestamp) break;
+            kept = kept * l.keptWad / WAD;
+            if (l.cap > cap) cap = l.cap;
+        }
+        if (WAD - kept > cap + 1e3) {
+            _flag(
+                V_GUARD_SPAN,
+                string.concat(
+                    "pool ", vm.toString(pi), " lost ", vm.toString(WAD - kept), " of its value in one window"
+                )
+            );
+        }
     }
 
     /// @dev The AVS's sink's and the vault's balance of the pool's token.
@@ -553,7 +592,6 @@ contract IsolationHandler is Test {
             ++_c.slashesNonZero;
             if (b.mode[pi][ai] == IAllocationManager.Mode.Shared) {
                 ++_c.sharedSlashes;
-                sharedSlashGeneration[pi] = uint256(s.generation[pi]) + 1;
             } else {
                 ++_c.isolatedSlashes;
             }

@@ -1431,7 +1431,8 @@ impl Model {
         let out = self.slash(spec, r.avs, r.pool, r.fraction)?;
         // A request is used up only by what was taken: the rest of a cut one stays executable.
         if out.amount < out.requested {
-            let rest = ((out.requested - out.amount) * wad() / (out.backing - out.amount)).min(u(r.fraction));
+            let rest = ((out.requested - out.amount) * wad() / (out.backing - out.amount))
+                .min(u(r.fraction));
             if !rest.is_zero() {
                 self.requests[i].status = Status::Pending;
                 self.requests[i].fraction = rest.to::<u64>();
