@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every check and test of Bulkhead, in order: formatting, lints, Rust tests, Solidity tests (CI profile: 1,000 fuzz
-# runs, deep invariants), then the gas benchmark. `make test` runs this after installing the toolchain; so does CI.
+# Every check and test of Bulkhead, in order: formatting, lints, Rust tests, the gas benchmark, Solidity tests (CI
+# profile: 1,000 fuzz runs, deep invariants), then static analysis (slither). `make test` runs this after installing the toolchain; so does CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -23,6 +23,9 @@ step "gas benchmark (each operation its own transaction)"
 forge test --match-path 'test/gas/*' --isolate -vv | tee "$log" | grep -E '^ *GAS ' || { cat "$log"; exit 1; }
 step "forge test (profile ci)"
 FOUNDRY_PROFILE=ci forge test --no-match-path 'test/gas/*' | tee "$log"
+# Last: slither runs `forge clean` and rebuilds the contracts for its own analysis.
+step "slither (High and Medium findings fail; triage in slither.config.json)"
+script/toolchain/slither.sh
 
 # One closing line that any reader of this log can count: 'N passed, N failed'.
 summary=$(grep -E 'tests passed, [0-9]+ failed' "$log" | tail -1)

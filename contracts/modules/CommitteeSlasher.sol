@@ -109,6 +109,7 @@ contract CommitteeSlasher {
             // nothing the quorum could file) on a pool this AVS does not back.
             if (manager.slashableBacking(avsId, p.poolId) != 0) manager.announceSlash(avsId, p.poolId);
         } else {
+            // slither-disable-next-line reentrancy-no-eth (the immutable manager never calls back)
             uint64 requestId = manager.requestSlash(avsId, p.poolId, p.fractionWad);
             p.requestId = requestId;
             emit QuorumRequested(proposalId, requestId);

@@ -141,6 +141,7 @@ contract DoubleSignSlasher is EIP712, ReentrancyGuardTransient {
         // Effects first: the round is marked used up before the manager moves tokens (a reentrant sink or token
         // finds it marked), and given back below only for what the guard kept.
         slashed[operator][round][poolId] = true;
+        // slither-disable-next-line reentrancy-no-eth (the immutable manager never calls back; nonReentrant anyway)
         amount = manager.slash(avsId, poolId, fraction);
         if (amount < asked) {
             // The rest, as a fraction of the backing less what was taken (not of the backing after: a shared slash

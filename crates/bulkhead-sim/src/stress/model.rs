@@ -1019,12 +1019,13 @@ impl Model {
     fn view_alloc(&self, id: usize, avs: usize) -> (PState, usize, Alloc) {
         let (st, operator, added) = self.view_pool_settled(id);
         let mut a = self.allocs.get(&(id, avs)).copied().unwrap_or_default();
-        if let Some(add) = added {
-            if avs == st.pending_isolated_avs && a.epoch == st.epoch {
-                a.current += add;
-                a.pending = a.current;
-                a.effect_at = 0;
-            }
+        if let Some(add) = added
+            && avs == st.pending_isolated_avs
+            && a.epoch == st.epoch
+        {
+            a.current += add;
+            a.pending = a.current;
+            a.effect_at = 0;
         }
         (st, operator, a)
     }
