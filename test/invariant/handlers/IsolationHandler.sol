@@ -685,7 +685,8 @@ contract IsolationHandler is Test {
                 uint256 floor_ = b.live[pi][a] ? Math.min(b.limit[pi][a], k[0]) : 0;
                 if (slasherIsolated && was > floor_) floor_ = was;
                 if (k[2] > k[1]) floor_ = Math.mulDiv(floor_, k[1], k[2]);
-                if (now_ + floor_ / 1e15 + 2 < floor_) {
+                // Scaling rounds in weights: one weight unit is V / W assets (large once slashes shrank W).
+                if (now_ + floor_ / 1e15 + s.value[pi] / st.totalWeight + 2 < floor_) {
                     _flag(V_ELASTIC, _backingMessage("shared", ai, a, pi, was, now_));
                 }
             }
