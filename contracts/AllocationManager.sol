@@ -669,10 +669,14 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         } else {
             shared += delta;
             st.sharedWeight = uint96(shared);
+            // As if the pending isolated increase were in effect: when it settles it must not push the shared
+            // limits over the cap (scaling every shared backing down under a slash already decided).
+            isolated += st.pendingIsolated;
         }
         // Growing either side may push the pool over its reuse cap: refuse new allocations there.
         uint256 cap = _capOf(st.reuseCapBps);
-        uint256 limit = (total - isolated) * cap / BPS;
+        // (A pending isolated increase may exceed what slashes left of the shared stake: then there is no room.)
+        uint256 limit = total > isolated ? (total - isolated) * cap / BPS : 0;
         if (shared > limit) revert ReuseCapExceeded(shared, limit);
         // A tier created after the caps were set must still respect the path maximum before it is used.
         uint256 path = _pathReuse(poolId, cap);

@@ -110,6 +110,8 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     mapping(uint256 tierPoolId => uint32) internal _tierBaseGeneration;
     /// @dev Tier withdrawals queued below this index held base shares of an ended base generation: worth zero.
     mapping(uint256 tierPoolId => uint64) internal _tierDeadBelow;
+    /// @dev Operators the base pool's operator approved to run a tier over it.
+    mapping(uint256 basePoolId => mapping(address operator => bool)) internal _tierOperators;
 
     modifier onlySlasher() {
         if (msg.sender != slasher) revert NotSlasher(msg.sender);
@@ -153,6 +155,20 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (_isTier(_pool(basePoolId))) revert TierNotAllowed(basePoolId);
         tierAllowed[basePoolId] = allowed;
         emit TierAllowed(basePoolId, allowed);
+    }
+
+    /// @inheritdoc IStakeVault
+    function approveTierOperator(uint256 basePoolId, address operator, bool approved) external {
+        Pool storage base = _pool(basePoolId);
+        if (_isTier(base)) revert TierNotAllowed(basePoolId);
+        if (msg.sender != base.operator) revert NotPoolOperator(basePoolId, msg.sender);
+        _tierOperators[basePoolId][operator] = approved;
+        emit TierOperatorApproved(basePoolId, operator, approved);
+    }
+
+    /// @inheritdoc IStakeVault
+    function tierOperatorApproved(uint256 basePoolId, address operator) public view returns (bool) {
+        return operator == _pools[basePoolId].operator || _tierOperators[basePoolId][operator];
     }
 
     /// @inheritdoc IStakeVault
@@ -512,6 +528,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         } else {
             _syncTier(poolId, _pools[poolId]);
         }
+        if (!tierOperatorApproved(basePoolId, operator)) revert TierOperatorNotApproved(basePoolId, operator);
     }
 
     /// @dev A full slash of the base pool made the tier's base shares worthless: reset the tier to match.

@@ -138,6 +138,8 @@ contract Demo is Script {
         Q = _deposit(dave, opB, 400 ether);
         vm.prank(admin);
         vault.setTierAllowed(P, true);
+        vm.prank(opA);
+        vault.approveTierOperator(P, opB, true);
         vm.prank(carol);
         (T,) = vault.depositToTier(P, opB, 200 ether);
 

@@ -118,6 +118,9 @@ interface IStakeVault {
     error AmountTooLarge(uint256 amount);
     /// @notice The owner has not allowed tiers over this pool (or it is a tier itself: one level only).
     error TierNotAllowed(uint256 basePoolId);
+    /// @notice Only the base pool's operator, or an operator it approved, runs a tier over it.
+    error TierOperatorNotApproved(uint256 basePoolId, address operator);
+    error NotPoolOperator(uint256 poolId, address caller);
 
     event AssetAllowlisted(address indexed asset, bool allowed, uint8 decimals);
     event GuardianSet(address indexed guardian);
@@ -142,6 +145,8 @@ interface IStakeVault {
     event UnaccountedBalance(address indexed asset, uint256 surplus);
     event Skimmed(address indexed asset, address indexed to, uint256 amount);
     event TierAllowed(uint256 indexed basePoolId, bool allowed);
+    /// @notice The base pool's operator approved (or revoked) `operator` to run a tier over it.
+    event TierOperatorApproved(uint256 indexed basePoolId, address indexed operator, bool approved);
     /// @notice A staker moved `baseShares` of the base pool into a tier pool and received `shares` of it.
     event TierDeposited(
         address indexed staker,
@@ -252,6 +257,15 @@ interface IStakeVault {
 
     /// @notice Allows or forbids tier pools over `basePoolId` (owner only). Forbidding stops new tier deposits only.
     function setTierAllowed(uint256 basePoolId, bool allowed) external;
+
+    /// @notice The base pool's operator approves (or revokes) `operator` to run a tier over it. Promise (no escape):
+    /// without it a staker could open a tier of its own, allocate it to an AVS it controls and slash its own stake
+    /// out of the base pool in one transaction, past the escrow and ahead of a slash already decided. A revoked
+    /// operator's tier takes no new deposits; what it holds stays as it is.
+    function approveTierOperator(uint256 basePoolId, address operator, bool approved) external;
+
+    /// @notice Whether `operator` may run a tier over `basePoolId` (its own operator always may).
+    function tierOperatorApproved(uint256 basePoolId, address operator) external view returns (bool);
 
     /// @notice Moves `baseShares` of the caller's position in `basePoolId` into `operator`'s tier pool over it.
     /// The stake stays in the base pool (slashable by its AVSs) and is also allocated by the tier's operator.

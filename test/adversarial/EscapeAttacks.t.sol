@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
+import {IStakeVault} from "../../contracts/interfaces/IStakeVault.sol";
 import {CommitteeSlasher} from "../../contracts/modules/CommitteeSlasher.sol";
 import {AttackFixture} from "./AttackFixture.sol";
 
@@ -148,10 +149,18 @@ contract IsolatedIncreaseEscapeTest is AttackFixture {
     /// once and only waits for the requests already filed.
     function test_attack_strangerRequestsOnlyDelay() public {
         vault.setTierAllowed(pool, true);
+        _approveTierOperators(pool);
         vm.prank(mallory);
         registry.registerOperator("ipfs://mallory", makeAddr("mallory-key"));
         _deposit(mallory, opA, weth, 1 ether);
         uint256 shares = _sharesOf(mallory, pool);
+        // A stranger cannot open a tier over the pool at all...
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.TierOperatorNotApproved.selector, pool, mallory));
+        vm.prank(mallory);
+        vault.depositToTier(pool, mallory, shares);
+        // ... so suppose the operator approved one that turns out hostile.
+        vm.prank(opA);
+        vault.approveTierOperator(pool, mallory, true);
         vm.prank(mallory);
         (uint256 tier,) = vault.depositToTier(pool, mallory, shares);
         vm.prank(mallory);
@@ -171,5 +180,65 @@ contract IsolatedIncreaseEscapeTest is AttackFixture {
         manager.requestSlash(g, tier, 1);
         vm.warp(until + 1);
         assertEq(manager.getAllocation(pool, own).current, 0.5e27, "in effect after one veto flow");
+    }
+}
+
+/// @notice P2 through tiers and shared commitments (the second adversarial review's findings 1 and 2).
+contract TierExitAndSharedCommitTest is AttackFixture {
+    uint256 internal pool;
+
+    function setUp() public override {
+        super.setUp();
+        (pool,) = _deposit(alice, opA, weth, 1000 ether);
+    }
+
+    /// Attack: a staker registers as an operator, opens a tier of its own over the pool, allocates it to an AVS it
+    /// controls and slashes its own stake out to itself in one transaction: past the escrow, ahead of a slash already
+    /// decided. Only operators the base pool's operator approved run a tier over it.
+    function test_attack_stakerExitsThroughItsOwnTier() public {
+        vault.setTierAllowed(pool, true);
+        vm.prank(alice);
+        registry.registerOperator("ipfs://alice", makeAddr("alice-key"));
+        uint256 shares = _sharesOf(alice, pool);
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.TierOperatorNotApproved.selector, pool, alice));
+        vm.prank(alice);
+        vault.depositToTier(pool, alice, shares);
+        assertEq(_sharesOf(alice, pool), shares, "state unchanged");
+        // Only the base pool's operator approves, and a revoked operator's tier takes nothing new.
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.NotPoolOperator.selector, pool, alice));
+        vm.prank(alice);
+        vault.approveTierOperator(pool, alice, true);
+    }
+
+    /// Attack: after a shared slash is requested, the operator commits new shared limits; when a pending isolated
+    /// increase then takes effect, the pool would be over its cap and every shared backing scaled down under the
+    /// request. New shared limits are checked as if the pending isolated increase were in effect.
+    function test_attack_sharedCommitmentsCannotShrinkADecidedSlash() public {
+        (uint32 v, address mv,) = _vetoAvs("v", DEALLOC_DELAY - EXEC_WINDOW - 1);
+        (uint32 iso,,) = _avs("iso");
+        _allocate(opA, pool, v, SHARED, 1e18);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        // An isolated increase of 50%, pending (committed before the request: it may take effect before it executes).
+        _allocate(opA, pool, iso, ISO, 0.5e18);
+        uint64 req = _request(mv, v, pool, 0.5e18);
+        uint32[3] memory extra;
+        for (uint256 i; i < 3; ++i) {
+            (extra[i],,) = _avs(string.concat("extra", vm.toString(i)));
+            vm.startPrank(opA);
+            manager.optIn(extra[i]);
+            // 3x the shared stake that will be left (0.5e27) is 1.5e27: 1e27 is used, 0.5e27 is room.
+            if (i == 0) {
+                manager.allocate(pool, extra[i], SHARED, 0.5e18);
+            } else {
+                vm.expectRevert();
+                manager.allocate(pool, extra[i], SHARED, 0.5e18);
+            }
+            vm.stopPrank();
+        }
+        IAllocationManager.Request memory r = manager.getRequest(req);
+        vm.warp(r.executableAt);
+        // The isolated half took effect; the shared stake is 500 and v's backing is all of it, unscaled.
+        assertEq(manager.slashableBacking(v, pool), 500 ether);
+        assertEq(_execute(mv, req), 250 ether);
     }
 }

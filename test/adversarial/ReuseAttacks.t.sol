@@ -99,6 +99,7 @@ contract TierFractionTest is AttackFixture {
     function test_attack_tierSlashTakesTheFractionOfTheClippedBacking() public {
         (uint256 base,) = _deposit(alice, opA, weth, 1000 ether);
         vault.setTierAllowed(base, true);
+        _approveTierOperators(base);
         vm.prank(alice);
         (uint256 tier,) = vault.depositToTier(base, opB, 1000 ether);
         (uint32 iso,,) = _avs("iso");

@@ -75,6 +75,7 @@ contract AllocationManagerTest is IsolationFixture {
     /// @dev A tier pool of opB over `pool`, holding `baseShares` of alice's base shares.
     function _tier(uint256 baseShares) internal returns (uint256 tierPool) {
         vault.setTierAllowed(pool, true);
+        _approveTierOperators(pool);
         vm.prank(alice);
         (tierPool,) = vault.depositToTier(pool, opB, baseShares);
     }

@@ -33,6 +33,7 @@ contract ChainedSlashTest is IsolationFixture {
         _deposit(bob, opA, weth, 300 ether);
         _deposit(carol, opA, weth, 200 ether);
         vault.setTierAllowed(P, true);
+        _approveTierOperators(P);
         vm.prank(carol);
         (T,) = vault.depositToTier(P, opB, 200 ether);
 

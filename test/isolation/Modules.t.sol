@@ -227,6 +227,7 @@ contract DoubleSignSlasherTest is IsolationFixture {
         // X also runs a tier over operator A's WETH pool, allocated fully to the double-sign AVS.
         (uint256 aBase,) = _deposit(bob, opA, weth, 1000 ether);
         vault.setTierAllowed(aBase, true);
+        _approveTierOperators(aBase);
         vm.prank(bob);
         (uint256 xTier,) = vault.depositToTier(aBase, opX, 200e18);
         _allocate(opX, xTier, dsAvs, IAllocationManager.Mode.Isolated, 1e18);

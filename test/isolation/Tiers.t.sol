@@ -37,6 +37,7 @@ contract TiersTest is IsolationFixture {
         (base,) = _deposit(alice, opA, weth, 1000 ether);
         _deposit(bob, opA, weth, 1000 ether);
         vault.setTierAllowed(base, true);
+        _approveTierOperators(base);
         baseAvs = _instantAVS(baseModule, baseSink);
         tierAvs = _instantAVS(tierModule, tierSink);
     }
@@ -503,6 +504,7 @@ contract TiersTest is IsolationFixture {
         vm.expectRevert(abi.encodeWithSelector(IStakeVault.TierNotAllowed.selector, base));
         vault.completeRedelegation(id, opC);
         vault.setTierAllowed(base, true);
+        _approveTierOperators(base);
         vm.prank(guardian);
         vault.pause();
         vm.prank(alice);

@@ -1681,6 +1681,7 @@ contract StakeVaultTest is VaultFixture {
     function _tierSetup() internal returns (uint256 basePool, uint256 tierPool) {
         basePool = _twoStakers();
         vault.setTierAllowed(basePool, true);
+        _approveTierOperators(basePool);
         vm.prank(alice);
         (tierPool,) = vault.depositToTier(basePool, opB, 40e18);
     }
@@ -1691,6 +1692,7 @@ contract StakeVaultTest is VaultFixture {
         vm.expectEmit(address(vault));
         emit IStakeVault.TierAllowed(basePool, true);
         vault.setTierAllowed(basePool, true);
+        _approveTierOperators(basePool);
         assertTrue(vault.tierAllowed(basePool));
         vm.expectEmit(address(vault));
         emit IStakeVault.TierAllowed(basePool, false);
@@ -1735,6 +1737,7 @@ contract StakeVaultTest is VaultFixture {
     function test_RevertWhen_depositTierPseudoAsset() public {
         (uint256 basePool,) = _deposit(alice, opA, weth, 1e18);
         vault.setTierAllowed(basePool, true);
+        _approveTierOperators(basePool);
         address pseudo = vault.tierAsset(basePool);
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(IStakeVault.AssetNotAllowed.selector, pseudo));
@@ -1745,6 +1748,7 @@ contract StakeVaultTest is VaultFixture {
     function test_depositToTier_createsTierPoolAndMovesShares() public {
         uint256 basePool = _twoStakers();
         vault.setTierAllowed(basePool, true);
+        _approveTierOperators(basePool);
         vm.recordLogs();
         vm.expectEmit(address(vault));
         emit IStakeVault.PoolCreated(2, opB, address(uint160(basePool)));
@@ -1795,6 +1799,7 @@ contract StakeVaultTest is VaultFixture {
     function test_RevertWhen_depositToTierZeroShares() public {
         uint256 basePool = _twoStakers();
         vault.setTierAllowed(basePool, true);
+        _approveTierOperators(basePool);
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(IStakeVault.ZeroAmount.selector));
         vault.depositToTier(basePool, opB, 0);
@@ -1804,6 +1809,7 @@ contract StakeVaultTest is VaultFixture {
     function test_RevertWhen_depositToTierPaused() public {
         uint256 basePool = _twoStakers();
         vault.setTierAllowed(basePool, true);
+        _approveTierOperators(basePool);
         vault.pause();
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(IStakeVault.DepositsPaused.selector));
@@ -1821,6 +1827,7 @@ contract StakeVaultTest is VaultFixture {
 
         // Forbidding again after a tier exists stops new tier deposits.
         vault.setTierAllowed(basePool, true);
+        _approveTierOperators(basePool);
         vm.prank(alice);
         (uint256 tierPool,) = vault.depositToTier(basePool, opB, 1e18);
         vault.setTierAllowed(basePool, false);
@@ -1834,6 +1841,7 @@ contract StakeVaultTest is VaultFixture {
     function test_RevertWhen_depositToTierInsufficientShares() public {
         uint256 basePool = _twoStakers();
         vault.setTierAllowed(basePool, true);
+        _approveTierOperators(basePool);
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(IStakeVault.InsufficientShares.selector, 100e18, 100e18 + 1));
         vault.depositToTier(basePool, opB, 100e18 + 1);
@@ -1850,6 +1858,7 @@ contract StakeVaultTest is VaultFixture {
     function test_RevertWhen_depositToTierUnknownOperator() public {
         uint256 basePool = _twoStakers();
         vault.setTierAllowed(basePool, true);
+        _approveTierOperators(basePool);
         vm.prank(alice);
         vm.expectRevert(abi.encodeWithSelector(IStakeVault.UnknownOperator.selector, stranger));
         vault.depositToTier(basePool, stranger, 1e18);
@@ -1997,6 +2006,7 @@ contract StakeVaultTest is VaultFixture {
     function test_slash_tierSlashTakingAllBaseAssetsResetsBase() public {
         (uint256 basePool,) = _deposit(alice, opA, weth, 100e18);
         vault.setTierAllowed(basePool, true);
+        _approveTierOperators(basePool);
         vm.prank(alice);
         (uint256 tierPool,) = vault.depositToTier(basePool, opB, 100e18); // the tier holds every base share
         vm.expectEmit(address(vault));
@@ -2086,6 +2096,7 @@ contract StakeVaultTest is VaultFixture {
     function test_tierViews_zeroAfterBaseFullSlash() public {
         (uint256 base,) = _deposit(alice, opA, weth, 100e18);
         vault.setTierAllowed(base, true);
+        _approveTierOperators(base);
         vm.prank(alice);
         (uint256 tier,) = vault.depositToTier(base, opB, 40e18);
         uint256 id = _queue(alice, tier, 10e18);

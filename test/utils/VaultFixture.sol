@@ -64,6 +64,16 @@ abstract contract VaultFixture is Test {
         assets = vault.completeWithdrawal(id, staker);
     }
 
+    /// @dev The base pool's operator approves the operators the tests run tiers with (tier operators need it).
+    function _approveTierOperators(uint256 basePoolId) internal {
+        (address baseOperator,,) = vault.poolKey(basePoolId);
+        address[5] memory ops = [opA, opB, makeAddr("operatorC"), makeAddr("operatorX"), makeAddr("operatorY")];
+        for (uint256 i; i < ops.length; ++i) {
+            vm.prank(baseOperator);
+            vault.approveTierOperator(basePoolId, ops[i], true);
+        }
+    }
+
     function _sharesOf(address staker, uint256 poolId) internal view returns (uint256) {
         StakeVault.PositionView[] memory ps = vault.positionsOf(staker);
         for (uint256 i; i < ps.length; ++i) {

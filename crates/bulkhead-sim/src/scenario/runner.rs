@@ -606,6 +606,26 @@ impl<'s> Run<'s> {
         }
         let from = self.actor(staker);
         let operator = self.actor(&self.sc.pools[pool].operator.clone());
+        // Only operators the base pool's operator approved run a tier over it: the scenario's tier is approved.
+        if !self.view(
+            vault,
+            StakeVault::tierOperatorApprovedCall {
+                basePoolId: base_id,
+                operator,
+            },
+        )? {
+            let base_operator = self.actor(&self.sc.pools[base].operator.clone());
+            self.aux_tx(
+                exec,
+                base_operator,
+                vault,
+                StakeVault::approveTierOperatorCall {
+                    basePoolId: base_id,
+                    operator,
+                    approved: true,
+                },
+            )?;
+        }
         self.main_tx(
             exec,
             from,

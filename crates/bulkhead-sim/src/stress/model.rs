@@ -1147,10 +1147,12 @@ impl Model {
         } else {
             shared += delta;
             st.shared = shared;
+            // As if the pending isolated increase were in effect (`_commitIncrease`).
+            isolated += st.pending_isolated;
         }
         // Default reuse cap 3x (no governance call changes it here); the path maximum (20x) is above it, and above a
         // tier's path (3x · 3x = 9x), so `PathReuseTooHigh` cannot happen.
-        let limit = (total - isolated) * u(30_000) / u(BPS);
+        let limit = total.saturating_sub(isolated) * u(30_000) / u(BPS);
         if shared > limit {
             return Err("ReuseCapExceeded");
         }

@@ -351,6 +351,28 @@ impl<'a> Chain<'a> {
                 let operator = self
                     .engine
                     .actor(&spec.operators[spec.pools[pool].operator]);
+                // The spec's tier operators are approved by the base pool's operator (as the scenario runner does).
+                let approved = self.engine.view(
+                    vault,
+                    StakeVault::tierOperatorApprovedCall {
+                        basePoolId: base_id,
+                        operator,
+                    },
+                )?;
+                if !approved {
+                    let base_operator = self
+                        .engine
+                        .actor(&spec.operators[spec.pools[base].operator]);
+                    self.engine.send(
+                        base_operator,
+                        vault,
+                        StakeVault::approveTierOperatorCall {
+                            basePoolId: base_id,
+                            operator,
+                            approved: true,
+                        },
+                    )?;
+                }
                 self.call(
                     from,
                     vault,

@@ -94,6 +94,15 @@ impl Chained {
                 allowed: true,
             },
         )?;
+        engine.send(
+            op_a,
+            sys.vault,
+            StakeVault::approveTierOperatorCall {
+                basePoolId: p,
+                operator: op_b,
+                approved: true,
+            },
+        )?;
         let t = engine
             .send(
                 carol,
