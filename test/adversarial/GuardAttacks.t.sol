@@ -87,21 +87,31 @@ contract GuardAttacksTest is AttackFixture {
         _assertNoSpanAboveCap();
     }
 
+    /// @dev An honest vetoable AVS (shared `allocation`) requests half its backing at the start of window k; the
+    /// request is executable from the first second of window k + 1 (`k1`) to the first of k + 2. At the last second
+    /// of window k the stranger X slashes `strangerFraction` of its backing. Time is then `k1`.
+    function _honestRequestThenStranger(uint64 allocation, uint64 strangerFraction)
+        internal
+        returns (uint32 h, address mh, uint64 req, uint256 k1)
+    {
+        (h, mh,) = _vetoAvs("honest", 1 days);
+        _allocate(opA, pool, h, SHARED, allocation);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        k1 = _nextWindow() + 1 days;
+        vm.warp(k1 - 1 days);
+        req = _request(mh, h, pool, 0.5e18);
+        vm.warp(k1 - 1);
+        vm.prank(mx);
+        manager.slash(x, pool, strangerFraction);
+        vm.warp(k1);
+    }
+
     /// Attack (griefing): an unrelated AVS fills the guard just before an honest request executes, so the honest
     /// slash is cut to nothing. The request stays pending for the rest and takes it once the guard frees, still
     /// inside its execution window.
     function test_attack_strangerFillsGuardBeforeARequest() public {
-        (uint32 h, address mh,) = _vetoAvs("honest", 1 days);
-        _allocate(opA, pool, h, SHARED, 0.4e18);
-        vm.warp(block.timestamp + ALLOC_DELAY);
-        // The request becomes executable at the first second of window k + 1 and expires at the first of k + 2.
-        uint256 k1 = _nextWindow() + 1 days;
-        vm.warp(k1 - 1 days);
-        uint64 req = _request(mh, h, pool, 0.5e18);
-        vm.warp(k1 - 1);
-        vm.prank(mx);
-        manager.slash(x, pool, 0.5e18); // the stranger fills window k
-        vm.warp(k1);
+        (uint32 h, address mh, uint64 req, uint256 k1) = _honestRequestThenStranger(0.4e18, 0.5e18);
+        assertEq(vault.slashableAssets(pool), 500 ether, "the stranger filled window k");
         uint256 asked = manager.slashableBacking(h, pool) / 2;
         assertEq(_execute(mh, req), 0, "cut to nothing");
         IAllocationManager.Request memory r = manager.getRequest(req);
@@ -122,16 +132,8 @@ contract GuardAttacksTest is AttackFixture {
 
     /// Attack: a request cut in part keeps only the rest: in total it never takes more than it asked for.
     function test_attack_partlyCutRequestNeverTakesMoreThanAsked() public {
-        (uint32 h, address mh,) = _vetoAvs("honest", 1 days);
-        _allocate(opA, pool, h, SHARED, 0.9e18);
-        vm.warp(block.timestamp + ALLOC_DELAY);
-        uint256 k1 = _nextWindow() + 1 days;
-        vm.warp(k1 - 1 days);
-        uint64 req = _request(mh, h, pool, 0.5e18);
-        vm.warp(k1 - 1);
-        vm.prank(mx);
-        assertEq(manager.slash(x, pool, 0.3e18), 300 ether);
-        vm.warp(k1);
+        (uint32 h, address mh, uint64 req, uint256 k1) = _honestRequestThenStranger(0.9e18, 0.3e18);
+        assertEq(vault.slashableAssets(pool), 700 ether, "the stranger took 300 in window k");
         uint256 asked = manager.slashableBacking(h, pool) / 2;
         // The guard has (0.5 − 0.3) / 0.7 of the 700 left: 200.
         uint256 first = _execute(mh, req);
