@@ -82,7 +82,7 @@ contract IsolationInvariantsTest is IsolationFixture {
         handler.seedAllocate(2, 1, shared, 0.5e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
 
-        bytes4[] memory selectors = new bytes4[](14);
+        bytes4[] memory selectors = new bytes4[](15);
         selectors[0] = IsolationHandler.deposit.selector;
         selectors[1] = IsolationHandler.queueWithdrawal.selector;
         selectors[2] = IsolationHandler.claimWithdrawal.selector;
@@ -98,6 +98,7 @@ contract IsolationInvariantsTest is IsolationFixture {
         // Slashes are the subject and time drives delays, windows and maturities: both twice as likely.
         selectors[12] = IsolationHandler.slash.selector;
         selectors[13] = IsolationHandler.warp.selector;
+        selectors[14] = IsolationHandler.strangerActs.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }
@@ -140,6 +141,12 @@ contract IsolationInvariantsTest is IsolationFixture {
     /// through slashes (checked by the handler at every slash, over the pool's slashes of the last window).
     function invariant_guardWindowIsHard() public view {
         _assertNone(handler.V_GUARD_SPAN());
+    }
+
+    /// @notice P3: strangers cannot slash, request or announce for any AVS, and applying pending changes (anyone may)
+    /// never lowers any AVS's backing.
+    function invariant_strangersCannotActForOthers() public view {
+        _assertNone(handler.V_STRANGER());
     }
 
     /// @notice Conservation per token, exactly: deposited = held by the vault + received by sinks + claimed, the

@@ -45,7 +45,8 @@ contract IsolationHandler is Test {
     uint256 public constant V_OVERCOMMIT = 16; // Σ isolated + a shared backing of a pool exceed its value
     uint256 public constant V_DEPOSIT_REFUSED = 17; // an ordinary deposit into an existing pool was refused
     uint256 public constant V_GUARD_SPAN = 18; // a span of one guard window lost more than the guard's fraction
-    uint256 public constant N_VIOLATIONS = 19;
+    uint256 public constant V_STRANGER = 19; // a stranger slashed, requested, announced or lowered a backing
+    uint256 public constant N_VIOLATIONS = 20;
 
     struct AvsConfig {
         uint32 id;
@@ -99,6 +100,7 @@ contract IsolationHandler is Test {
         uint256 foreignVetoAttempts;
         uint256 bypassAttempts;
         uint256 guardChanges;
+        uint256 strangerActs;
         uint256 warps;
         uint256 skips;
     }
@@ -352,6 +354,49 @@ contract IsolationHandler is Test {
     // ================================================================== governance and time
 
     /// @notice Governance moves the cascade guard between 25%, 50% and 100% (off) of a pool per day.
+    /// @notice A stranger (no module, operator, resolver or governance role) tries what it must not be able to do:
+    /// slash, request or announce for an AVS, or move stake between compartments by applying pending changes (which
+    /// anyone may call: it must never lower any AVS's backing, so nobody can time it against a slash).
+    function strangerActs(uint256 seed, uint256 poolSeed, uint256 fractionSeed) external {
+        address stranger = address(uint160(uint256(keccak256(abi.encode("stranger", seed % 3)))));
+        uint256 pi = poolSeed % NP;
+        uint32 id = _avs[seed % NA].id;
+        uint64 fraction = uint64(_bound(fractionSeed, 1, WAD));
+        uint256 kind = (seed / NA) % 4;
+        ++_c.strangerActs;
+        if (kind == 3) return _strangerApplies(stranger, pi);
+        vm.prank(stranger);
+        if (kind == 0) {
+            try manager.slash(id, pools[pi], fraction) {
+                _flag(V_STRANGER, "a stranger slashed");
+            } catch {}
+        } else if (kind == 1) {
+            try manager.requestSlash(id, pools[pi], fraction) {
+                _flag(V_STRANGER, "a stranger requested a slash");
+            } catch {}
+        } else {
+            try manager.announceSlash(id, pools[pi]) {
+                _flag(V_STRANGER, "a stranger announced a slash");
+            } catch {}
+        }
+    }
+
+    function _strangerApplies(address stranger, uint256 pi) internal {
+        Snap memory before = _snap();
+        uint32[] memory ids = new uint32[](NA);
+        for (uint256 a; a < NA; ++a) {
+            ids[a] = _avs[a].id;
+        }
+        vm.prank(stranger);
+        manager.applyPending(pools[pi], ids);
+        Snap memory afterApply = _snap();
+        for (uint256 a; a < NA; ++a) {
+            uint256 was = before.backing[pi][a];
+            uint256 now_ = afterApply.backing[pi][a];
+            if (now_ < was) _flag(V_STRANGER, _backingMessage("applyPending", a, a, pi, was, now_));
+        }
+    }
+
     function setGuard(uint256 seed) external {
         uint64 cap = [uint64(0.25e18), uint64(0.5e18), uint64(1e18)][seed % 3];
         vm.prank(governance);
