@@ -7,7 +7,8 @@ pragma solidity 0.8.30;
 ///   sink fixed at registration.
 /// - Economic isolation: an operator allocates a pool to an AVS either *isolated* (exclusive: no other AVS's slash
 ///   can reduce it) or *shared* (restaked: counted against the pool's reuse cap, backed elastically by what is left).
-/// - Every slash passes the pool's cascade guard: a cap on the fraction of its value slashed per rolling window.
+/// - Every slash passes the pool's cascade guard: in any span of one guard window a pool loses at most the guard's
+///   fraction of its value (two fixed windows compounding; see `setGuard`).
 /// @dev Allocations are weights relative to the pool's total weight W; an allocation's backing is weight · V / W
 /// where V is the pool's slashable value in the vault. Deposits and matured withdrawals change V, not weights, so
 /// every allocation grows or shrinks pro rata. A slash of `s` lowers the slashed allocation and W by ⌈W·s/V⌉, which
@@ -60,8 +61,8 @@ interface IAllocationManager {
         uint16 epoch; // follows the vault pool's generation
         uint32 generation;
         uint96 sharedWeight; // committed sum of shared limits
-        uint64 guardPreviousWad; // cascade guard: fraction of the value lost in the window before `guardEpoch` ...
-        uint64 guardCurrentWad; // ... and in window `guardEpoch` (compounded, rounded up)
+        uint64 guardPreviousWad; // cascade guard: fraction of the value lost in the window before `guardAt`'s ...
+        uint64 guardCurrentWad; // ... and in `guardAt`'s window (compounded, rounded up)
         uint32 guardAt; // when the guard's losses last grew (they belong to that time's window)
         uint96 pendingIsolated; // the pool's one pending isolated increase (still in the shared stake) ...
         uint40 pendingIsolatedAt; // ... takes effect then, clipped to the stake free then ...
