@@ -152,7 +152,11 @@ contract DoubleSignSlasher is EIP712, ReentrancyGuardTransient {
                 _remaining[operator][round][poolId] = uint64(rest < fraction ? rest : fraction);
             }
         }
-        if (amount == 0) return 0;
+        if (amount == 0) {
+            // Nothing taken (a backing too small for the fraction to reach a wei): nothing used up.
+            slashed[operator][round][poolId] = false;
+            return 0;
+        }
         emit DoubleSignSlashed(operator, round, poolId, signer, amount);
     }
 }

@@ -166,6 +166,20 @@ contract ProofAttacksTest is AttackFixture {
         assertEq(ds.remainingWad(op, 6, pool), 0.5e18);
     }
 
+    /// Attack: a proof on a pool too small for the fraction to reach a wei takes nothing, so it must mark nothing
+    /// (otherwise a griefer would burn the round before the pool grows).
+    function test_attack_dustPoolMarksNothing() public {
+        (uint256 dust,) = _deposit(bob, op, weth, 1);
+        _allocate(op, dust, ds.avsId(), SHARED, 1e18);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        uint256[] memory p = new uint256[](1);
+        p[0] = dust;
+        bytes memory sa = _sig(PK, 8, A);
+        bytes memory sb = _sig(PK, 8, B);
+        assertEq(ds.slashDoubleSign(op, 8, A, sa, B, sb, p)[0], 0);
+        assertFalse(ds.slashed(op, 8, dust), "nothing taken, nothing marked");
+    }
+
     /// Attack: a stranger's key (not the operator's) signing the second payload.
     function test_attack_strangerKeyRefused() public {
         uint256 pkS = 0x5757;
