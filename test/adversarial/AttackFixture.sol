@@ -33,16 +33,6 @@ abstract contract AttackFixture is IsolationFixture {
         id = manager.registerAVS("ipfs://veto", module_, sink_, resolver, window, 1e18);
     }
 
-    function _request(address module_, uint32 avsId, uint256 poolId, uint64 f) internal returns (uint64) {
-        vm.prank(module_);
-        return manager.requestSlash(avsId, poolId, f);
-    }
-
-    function _execute(address module_, uint64 requestId) internal returns (uint256) {
-        vm.prank(module_);
-        return manager.executeSlash(requestId);
-    }
-
     /// @dev The first second of the guard window after the current one.
     function _nextWindow() internal view returns (uint256) {
         uint256 w = manager.guardWindow();

@@ -58,16 +58,6 @@ contract AllocationManagerTest is IsolationFixture {
         manager.allocate(poolId, avsId, mode, f);
     }
 
-    function _request(address module_, uint32 avsId, uint256 poolId, uint64 f) internal returns (uint64) {
-        vm.prank(module_);
-        return manager.requestSlash(avsId, poolId, f);
-    }
-
-    function _execute(address module_, uint64 requestId) internal returns (uint256) {
-        vm.prank(module_);
-        return manager.executeSlash(requestId);
-    }
-
     function _err(bytes4 selector) internal {
         vm.expectRevert(abi.encodeWithSelector(selector));
     }

@@ -51,6 +51,18 @@ abstract contract IsolationFixture is VaultFixture {
         vm.stopPrank();
     }
 
+    /// @dev A vetoable slash request by the AVS's module.
+    function _request(address module_, uint32 avsId, uint256 poolId, uint64 f) internal returns (uint64) {
+        vm.prank(module_);
+        return manager.requestSlash(avsId, poolId, f);
+    }
+
+    /// @dev Executes a request as the AVS's module.
+    function _execute(address module_, uint64 requestId) internal returns (uint256) {
+        vm.prank(module_);
+        return manager.executeSlash(requestId);
+    }
+
     function _slash(address module_, uint32 avsId, uint256 poolId, uint64 fractionWad) internal returns (uint256) {
         vm.prank(module_);
         return manager.slash(avsId, poolId, fractionWad);
