@@ -129,7 +129,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         if (mode == Mode.None) revert ModeMismatch(Mode.None, mode);
         if (fractionWad > WAD) revert InvalidFraction(fractionWad);
         _getAVS(avsId);
-        (PoolState storage st, address operator,) = _syncPool(poolId);
+        (PoolState storage st, address operator) = _syncPool(poolId);
         if (msg.sender != operator) revert NotPoolOperator(poolId, msg.sender);
         Allocation storage a = _allocations[poolId][avsId];
         _apply(st, a);
@@ -161,7 +161,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     /// @inheritdoc IAllocationManager
     function applyPending(uint256 poolId, uint32[] calldata avsIds) external {
-        (PoolState storage st,,) = _syncPool(poolId);
+        (PoolState storage st,) = _syncPool(poolId);
         for (uint256 i; i < avsIds.length; ++i) {
             Allocation storage a = _allocations[poolId][avsIds[i]];
             uint40 effectAt = a.effectAt;
@@ -336,11 +336,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
                 else st.sharedWeight -= uint96(a.current - weight);
             }
         }
-        uint256 backing = _backing(st, a.mode, weight, vault.slashableAssets(poolId));
-        uint256 basePoolId = vault.baseOf(poolId);
-        if (basePoolId == 0) return backing;
-        (PoolState memory base,) = _viewPool(basePoolId);
-        return Math.min(backing, _sharedStake(base, vault.slashableAssets(basePoolId)));
+        return _backing(st, a.mode, weight, vault.slashableAssets(poolId));
     }
 
     /// @inheritdoc IAllocationManager
@@ -403,23 +399,22 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     // ------------------------------------------------------------------ internals
 
     /// @dev The one place a slash is bounded and sent: backing now, times the fraction, through the cascade guard.
-    /// A tier pool's stake also sits in its base pool, restaked from the base's shared stake: a tier slash is bounded
-    /// by that shared stake and the base's guard too, and the base's shared side (never its isolated side) absorbs it.
+    /// A tier pool is a pool like any other whose collateral is base shares: the vault pays its slash in base shares,
+    /// so the base pool (its weights, guard and compartments) is not touched.
     function _slash(uint32 avsId, AVS storage avs, uint256 poolId, uint64 fractionWad, uint64 requestId)
         internal
         returns (uint256 amount, uint256 backing)
     {
         _checkFraction(avs, fractionWad);
-        (PoolState storage st, address operator, uint256 basePoolId) = _syncPool(poolId);
+        (PoolState storage st, address operator) = _syncPool(poolId);
         Allocation storage a = _allocations[poolId][avsId];
         if (!isSlashable(avsId, operator) || a.epoch != st.epoch || a.mode == Mode.None) {
             revert NotSlashable(avsId, poolId);
         }
         _apply(st, a);
         uint256 value;
-        (amount, backing, value) = _bounded(st, a, poolId, avsId, basePoolId, fractionWad);
+        (amount, backing, value) = _bounded(st, a, poolId, avsId, fractionWad);
         if (amount != 0) {
-            if (basePoolId != 0) _chargeBase(basePoolId, avsId, amount);
             _removeWeight(st, a, amount, value);
             // The weights above were booked for `amount`: the vault must take exactly that (it previewed it).
             uint256 taken = vault.slash(poolId, amount, avs.sink);
@@ -428,48 +423,15 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         emit OperatorSlashed(avsId, poolId, operator, fractionWad, amount, requestId);
     }
 
-    /// @dev The fraction of the backing, within the base pool's allowance (for a tier), the cascade guard and the
-    /// vault's price floor (which may keep a sliver back; the guard is charged for what was asked: conservative).
-    function _bounded(
-        PoolState storage st,
-        Allocation storage a,
-        uint256 poolId,
-        uint32 avsId,
-        uint256 basePoolId,
-        uint64 fractionWad
-    ) internal returns (uint256 amount, uint256 backing, uint256 value) {
+    /// @dev The fraction of the backing through the cascade guard and the vault's price floor (which may keep a
+    /// sliver back; the guard is charged for what was asked: conservative).
+    function _bounded(PoolState storage st, Allocation storage a, uint256 poolId, uint32 avsId, uint64 fractionWad)
+        internal
+        returns (uint256 amount, uint256 backing, uint256 value)
+    {
         value = vault.slashableAssets(poolId);
         backing = Math.mulDiv(_slashableWeight(st, a), value, st.totalWeight);
-        if (basePoolId != 0) {
-            // A tier's backing is restaked from its base's shared stake: never more than that (as in
-            // `slashableBacking`), and what it takes passes the base's guard too.
-            (PoolState storage base,,) = _syncPool(basePoolId);
-            uint256 baseValue = vault.slashableAssets(basePoolId);
-            backing = Math.min(backing, _sharedStake(base, baseValue));
-            amount = _baseAllowance(base, basePoolId, avsId, backing * fractionWad / WAD, baseValue);
-        } else {
-            amount = backing * fractionWad / WAD;
-        }
-        amount = vault.previewSlash(poolId, _guard(st, poolId, avsId, amount, value));
-    }
-
-    /// @dev How much of `amount` a tier slash may take through its base pool's guard.
-    function _baseAllowance(PoolState storage base, uint256 basePoolId, uint32 avsId, uint256 amount, uint256 value)
-        internal
-        returns (uint256 allowed)
-    {
-        (allowed,,) = _guardAllowance(base, amount, value);
-        if (allowed < amount) emit CascadeGuardTripped(basePoolId, avsId, amount, allowed);
-    }
-
-    /// @dev Books a tier slash in its base pool: the base's guard, and ⌈W·s/V⌉ off the base's total weight, which
-    /// shrinks its shared stake (shared backings follow elastically) and leaves its isolated compartments whole.
-    function _chargeBase(uint256 basePoolId, uint32 avsId, uint256 amount) internal {
-        PoolState storage base = _pools[basePoolId];
-        uint256 value = vault.slashableAssets(basePoolId);
-        _guard(base, basePoolId, avsId, amount, value);
-        uint256 total = base.totalWeight;
-        base.totalWeight = uint96(total - Math.mulDiv(total, amount, value, Math.Rounding.Ceil));
+        amount = vault.previewSlash(poolId, _guard(st, poolId, avsId, backing * fractionWad / WAD, value));
     }
 
     /// @dev Weight of the allocation that can be slashed now (see `_sharedWeight` for shared allocations).
@@ -487,11 +449,6 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         uint256 limit = stake * _capOf(st.reuseCapBps) / BPS;
         uint256 committed = st.sharedWeight;
         return committed > limit ? Math.mulDiv(weight, limit, committed) : weight;
-    }
-
-    /// @dev The assets of a pool that back no isolated allocation: (W − Σ isolated) · V / W.
-    function _sharedStake(PoolState memory st, uint256 value) internal pure returns (uint256) {
-        return Math.mulDiv(st.totalWeight - st.isolatedWeight, value, st.totalWeight);
     }
 
     /// @dev Removes ⌈W·s/V⌉ weight from the allocation and from W, so every other compartment keeps its assets
@@ -566,9 +523,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     /// @dev Brings the pool's state to the vault's generation: a fresh pool, or one whose stake a full slash ended,
     /// starts again with weight UNIT and no allocations (older allocations carry an older epoch).
-    function _syncPool(uint256 poolId) internal returns (PoolState storage st, address operator, uint256 basePoolId) {
+    function _syncPool(uint256 poolId) internal returns (PoolState storage st, address operator) {
         uint32 generation;
-        (operator, generation, basePoolId) = vault.poolKey(poolId);
+        (operator, generation,) = vault.poolKey(poolId);
         st = _pools[poolId];
         if (st.totalWeight == 0 || st.generation != generation) {
             uint16 epoch;
@@ -732,16 +689,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         }
     }
 
-    /// @dev Isolated increases committed on the pool (and on a tier's base, whose shared stake a tier slash draws
-    /// on) from now take effect only after `until`. Nothing is refused, so a stranger's requests can at most delay an
+    /// @dev Isolated increases committed on the pool from now take effect only after `until` (a tier slash never
+    /// touches its base pool, so only this pool). Nothing is refused, so a stranger's requests can at most delay an
     /// increase by one veto flow, never block it.
     function _announce(uint256 poolId, uint40 until) internal {
-        _delayIsolatedIncreases(poolId, until);
-        uint256 basePoolId = vault.baseOf(poolId);
-        if (basePoolId != 0) _delayIsolatedIncreases(basePoolId, until);
-    }
-
-    function _delayIsolatedIncreases(uint256 poolId, uint40 until) internal {
         PoolState storage st = _pools[poolId];
         if (st.slashPendingUntil >= until) return;
         st.slashPendingUntil = until;

@@ -559,8 +559,9 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         pos.listed = true;
     }
 
-    /// @dev A tier's slash in base-asset `amount`: burn the tier's base shares worth it (rounded up, so the base
-    /// pool's price never falls) and pay the asset out of the base pool.
+    /// @dev A tier's slash in base-asset `amount`: the tier's base shares worth it (rounded down, see `_tierCut`)
+    /// move into the recipient's base position. The base pool's totals and price do not move, so every base
+    /// compartment keeps its value and each base staker its fractions; the recipient leaves through the base escrow.
     function _slashTier(uint256 poolId, Pool storage p, uint256 amount, address recipient)
         internal
         returns (uint256 slashed)
@@ -576,12 +577,10 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         (slashed, baseShares) = _tierCut(base, held, p.shares, amount);
         if (slashed == 0) return 0;
         p.assets = uint128(held - baseShares);
-        base.shares -= uint128(baseShares);
-        base.assets -= uint128(slashed);
         if (p.assets == 0) _reset(poolId, p);
-        if (base.assets == 0) _reset(basePoolId, base);
-        _payOut(base.asset, slashed, recipient);
+        _credit(basePoolId, recipient, base.generation, baseShares);
         emit Slashed(poolId, slashed, recipient, available - slashed);
+        emit TierSlashPaid(poolId, basePoolId, recipient, baseShares);
     }
 
     /// @dev The price floor: a partial slash leaves at least ⌈shares / PRICE_FLOOR⌉ of the collateral.
@@ -592,8 +591,9 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         return available > keep ? available - keep : 0;
     }
 
-    /// @dev A tier slash of `amount` (base asset): the base shares that pay it, rounded up so the base price never
-    /// falls, within the tier's price floor; then what those shares are worth, if the floor cut them.
+    /// @dev A tier slash of `amount` (base asset): the base shares that pay it, rounded down (against the AVS), so the
+    /// tier's value falls by at most `amount` and the slashed allocation, never a neighbour, absorbs the rounding;
+    /// within the tier's price floor, where the cut payment is then valued rounded up (what the tier may lose).
     function _tierCut(Pool storage base, uint256 held, uint256 tierShares, uint256 amount)
         internal
         view
@@ -601,12 +601,15 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     {
         uint256 priceAssets = uint256(base.assets) + 1;
         uint256 priceShares = uint256(base.shares) + 1;
-        baseShares = Math.min(Math.mulDiv(amount, priceShares, priceAssets, Math.Rounding.Ceil), held);
+        // Everything the tier is worth takes everything it holds (and resets it).
+        if (amount >= Math.mulDiv(held, priceAssets, priceShares)) return (amount, held);
+        baseShares = Math.mulDiv(amount, priceShares, priceAssets);
+        if (baseShares == 0) return (0, 0);
         slashed = amount;
         uint256 keep = Math.ceilDiv(tierShares, PRICE_FLOOR);
         if (baseShares < held && held - baseShares < keep) {
             baseShares = held > keep ? held - keep : 0;
-            slashed = Math.mulDiv(baseShares, priceAssets, priceShares);
+            slashed = Math.mulDiv(baseShares, priceAssets, priceShares, Math.Rounding.Ceil);
         }
     }
 

@@ -7,6 +7,13 @@ pragma solidity 0.8.30;
 ///   sink fixed at registration.
 /// - Economic isolation: an operator allocates a pool to an AVS either *isolated* (exclusive: no other AVS's slash
 ///   can reduce it) or *shared* (restaked: counted against the pool's reuse cap, backed elastically by what is left).
+/// - Per staker (promise P1): a staker's loss to an isolated AVS never exceeds the fraction of the pool allocated to it,
+///   times their stake in that pool, whatever other AVSs (tier AVSs included), deposits and withdrawals do; and no other
+///   AVS's slash lowers an isolated allocation's backing, counted in the pool's collateral.
+/// - Hierarchical isolation: a tier pool's collateral is shares of its base pool, and its slashes are paid in those
+///   shares (moved into the sink's base position), so a tier slash never changes the base pool. A tier holder bears
+///   the base's AVSs at the base's fractions (as any base staker) and the tier's AVSs at the tier's fractions; a tier's
+///   value in the base asset moves with the base share price, which only the base's own slashes lower.
 /// - Every slash passes the pool's cascade guard: in any span of one guard window a pool loses at most the guard's
 ///   fraction of its value (two fixed windows compounding; see `setGuard`).
 /// @dev Allocations are weights relative to the pool's total weight W; an allocation's backing is weight · V / W
@@ -83,7 +90,7 @@ interface IAllocationManager {
     /// @notice What a dApp or the risk engine needs about a pool in one call.
     struct PoolRisk {
         uint256 poolId;
-        uint256 value; // slashable value (base asset units)
+        uint256 value; // slashable value (the asset; for a tier, its base shares valued in the base asset)
         uint256 totalIsolated; // assets exclusively backing isolated AVSs
         uint256 sharedStake; // value − totalIsolated
         uint256 totalShared; // Σ shared limits as they can be slashed (scaled to the cap), in assets
@@ -164,10 +171,11 @@ interface IAllocationManager {
     /// @notice Isolated increases committed on the pool from now take effect only after `until`: a slash decided on
     /// it (a request, or an announced proposal) may execute until then.
     event IsolatedIncreasesDelayed(uint256 indexed poolId, uint40 until);
-    /// @notice The guard (or a tier's base) cut an execution: the request stays executable until it expires, for
+    /// @notice The guard cut an execution: the request stays executable until it expires, for
     /// `fractionWad` of the backing left.
     event SlashRequestReduced(uint64 indexed requestId, uint64 fractionWad);
-    /// @notice A slash went through: `amount` left the pool for the AVS's sink in this transaction.
+    /// @notice A slash went through: `amount` left the pool for the AVS's sink in this transaction (from a tier pool:
+    /// base shares worth `amount` in the base asset, into the sink's base position).
     event OperatorSlashed(
         uint32 indexed avsId,
         uint256 indexed poolId,
@@ -223,11 +231,11 @@ interface IAllocationManager {
     // ------------------------------------------------------------------ slashing
 
     /// @notice Instant slash of `fractionWad` of the pool's current backing of the AVS (AVS's slasher only; AVSs
-    /// without a resolver). Tokens go to the AVS's sink in this transaction.
+    /// without a resolver). Tokens go to the AVS's sink in this transaction (base shares, for a tier pool).
     function slash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint256 amount);
 
     /// @notice Starts a vetoable slash of `fractionWad` of the backing at execution time (AVS's slasher only).
-    /// Nothing is refused because of it: isolated increases committed on the pool (or on a tier's base) from now take
+    /// Nothing is refused because of it: isolated increases committed on the pool from now take
     /// effect after its last executable second, and so do deallocations, opt-outs and withdrawals filed with it.
     function requestSlash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint64 requestId);
 

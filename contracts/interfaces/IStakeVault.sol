@@ -139,6 +139,10 @@ interface IStakeVault {
     /// @notice Matured withdrawals up to queue position `settledCount` left the slashable set at the current price.
     event WithdrawalsSettled(uint256 indexed poolId, uint64 settledCount, uint256 shares, uint256 assets);
     event Slashed(uint256 indexed poolId, uint256 amount, address indexed recipient, uint256 remainingAssets);
+    /// @notice A tier slash paid `baseShares` of the base pool into `recipient`'s base position (see `slash`).
+    event TierSlashPaid(
+        uint256 indexed tierPoolId, uint256 indexed basePoolId, address indexed recipient, uint256 baseShares
+    );
     /// @notice A full slash ended the pool's generation: old shares and escrow are worth zero from here on.
     event PoolReset(uint256 indexed poolId, uint32 generation);
     /// @notice The vault held more of an asset than its accounting at a deposit (a donation or a positive rebase).
@@ -198,8 +202,10 @@ interface IStakeVault {
     // ------------------------------------------------------------------ slasher
 
     /// @notice Takes `amount` from the pool's slashable assets (active stake and unmatured escrow, pro rata) and
-    /// sends it to `recipient` in the same transaction. For a tier pool `amount` is in the base asset: the tier's
-    /// base shares worth it (rounded up) are redeemed from the base pool, whose other stakers keep their price.
+    /// sends it to `recipient` in the same transaction. For a tier pool `amount` is in the base asset and is paid in
+    /// base shares: the tier's base shares worth it (rounded down, against the AVS, so the tier never loses more
+    /// than `amount`) move into `recipient`'s base position, so the base
+    /// pool's totals, price and compartments do not move; the recipient leaves through the base pool's escrow.
     /// A partial slash that would leave a share worth less than 1e-8 of a collateral unit is cut to leave that much;
     /// a slash of everything resets the pool. Returns what was taken (see `previewSlash`).
     function slash(uint256 poolId, uint256 amount, address recipient) external returns (uint256 slashed);

@@ -96,20 +96,24 @@ contract ReuseAttacksTest is AttackFixture {
 /// @notice A tier's slash is a fraction of its backing as the view shows it (clipped by its base's shared stake), and
 /// a cut request never refills past what it asked (the adversarial review's findings F4 and F6).
 contract TierFractionTest is AttackFixture {
-    function test_attack_tierSlashTakesTheFractionOfTheClippedBacking() public {
+    /// Attack: the base's isolated AVS holds 90% of the base; a tier over all of alice's base shares is slashed. The
+    /// tier takes its fraction of its own backing, in base shares, and the base's isolated compartment keeps its 900.
+    function test_attack_tierSlashTakesTheFractionOfItsOwnBacking() public {
         (uint256 base,) = _deposit(alice, opA, weth, 1000 ether);
         vault.setTierAllowed(base, true);
         _approveTierOperators(base);
         vm.prank(alice);
         (uint256 tier,) = vault.depositToTier(base, opB, 1000 ether);
         (uint32 iso,,) = _avs("iso");
-        (uint32 t, address mt,) = _avs("tier");
-        _allocate(opA, base, iso, ISO, 0.9e18); // the base's shared stake: 100
+        (uint32 t, address mt, address sinkT) = _avs("tier");
+        _allocate(opA, base, iso, ISO, 0.9e18);
         _allocate(opB, tier, t, SHARED, 1e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
-        uint256 backing = manager.slashableBacking(t, tier);
-        assertEq(backing, 100 ether, "clipped by the base's shared stake");
+        assertEq(manager.slashableBacking(t, tier), 1000 ether);
         vm.prank(mt);
-        assertEq(manager.slash(t, tier, 0.1e18), 10 ether, "10% of 100, not of 1000");
+        assertEq(manager.slash(t, tier, 0.1e18), 100 ether, "10% of the tier's 1000");
+        assertEq(_sharesOf(sinkT, base), 100 ether, "paid in base shares");
+        assertEq(manager.slashableBacking(iso, base), 900 ether, "the base's isolated compartment is whole");
+        assertEq(vault.slashableAssets(base), 1000 ether);
     }
 }

@@ -10,14 +10,14 @@ import {IsolationFixture} from "../utils/IsolationFixture.sol";
 import {IsolationHandler} from "./handlers/IsolationHandler.sol";
 
 /// @notice Invariants of the isolation layer under random sequences of deposits, withdrawals and claims (three
-/// stakers), isolated and shared allocations, deallocations and opt-outs (two operators, three pools: A×WETH,
-/// B×WETH, B×USDC), instant slashes (two AVSs), vetoable slash requests, executions and vetoes (two AVSs, two
+/// stakers), isolated and shared allocations, deallocations and opt-outs (two operators, four pools: A×WETH,
+/// B×WETH, B×USDC and B's tier over A×WETH, with deposits into the tier), instant slashes (two AVSs), vetoable slash requests, executions and vetoes (two AVSs, two
 /// resolvers), cascade-guard changes (25% / 50% / off) and time jumps of up to two days.
 /// @dev The per-slash properties (isolation, elasticity, no slash above backing, escrow) are checked by the handler
 /// at the moment of each slash against a before/after snapshot; the invariants here assert its violation counters
 /// and check the state-level properties directly through public views.
 contract IsolationInvariantsTest is IsolationFixture {
-    uint256 internal constant NP = 3;
+    uint256 internal constant NP = 4;
     uint256 internal constant NA = 4;
 
     IsolationHandler internal handler;
@@ -45,6 +45,7 @@ contract IsolationInvariantsTest is IsolationFixture {
         handler.setPool(0, opA, weth);
         handler.setPool(1, opB, weth);
         handler.setPool(2, opB, usdc);
+        handler.setPool(3, opB, weth); // the tier over pool 0 (amounts in base shares, valued in WETH)
         for (uint256 a; a < NA; ++a) {
             sinks[a] = avs[a].sink;
             handler.setAvs(a, avs[a]);
@@ -57,9 +58,17 @@ contract IsolationInvariantsTest is IsolationFixture {
             handler.seedDeposit(stakers[s], 1, (s + 2) * 70 ether);
             handler.seedDeposit(stakers[s], 2, (s + 1) * 250_000e6);
         }
+        uint256 base = handler.pools(0);
+        vault.setTierAllowed(base, true);
+        vm.prank(opA);
+        vault.approveTierOperator(base, opB, true);
+        for (uint256 s; s < stakers.length; ++s) {
+            handler.seedDeposit(stakers[s], 3, (s + 1) * 30 ether);
+        }
         handler.seedQueue(stakers[0], 0, 40 ether);
         handler.seedQueue(stakers[1], 1, 70 ether);
         handler.seedQueue(stakers[2], 2, 300_000e6);
+        handler.seedQueue(stakers[1], 3, 10 ether);
         vm.warp(block.timestamp + ESCROW - ALLOC_DELAY - 1 days);
         for (uint256 o; o < operators.length; ++o) {
             for (uint256 a; a < NA; ++a) {
@@ -80,9 +89,12 @@ contract IsolationInvariantsTest is IsolationFixture {
         handler.seedAllocate(2, 0, shared, 1e18);
         handler.seedAllocate(2, 3, shared, 0.7e18);
         handler.seedAllocate(2, 1, shared, 0.5e18);
+        handler.seedAllocate(3, 1, iso, 0.4e18);
+        handler.seedAllocate(3, 2, shared, 1e18);
+        handler.seedAllocate(3, 3, iso, 0.3e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
 
-        bytes4[] memory selectors = new bytes4[](15);
+        bytes4[] memory selectors = new bytes4[](17);
         selectors[0] = IsolationHandler.deposit.selector;
         selectors[1] = IsolationHandler.queueWithdrawal.selector;
         selectors[2] = IsolationHandler.claimWithdrawal.selector;
@@ -99,6 +111,8 @@ contract IsolationInvariantsTest is IsolationFixture {
         selectors[12] = IsolationHandler.slash.selector;
         selectors[13] = IsolationHandler.warp.selector;
         selectors[14] = IsolationHandler.strangerActs.selector;
+        selectors[15] = IsolationHandler.depositToTier.selector;
+        selectors[16] = IsolationHandler.slashTier.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }
@@ -115,6 +129,15 @@ contract IsolationInvariantsTest is IsolationFixture {
         _assertNone(handler.V_ELASTIC());
         _assertNone(handler.V_UNTOUCHED());
         _assertNone(handler.V_OVERCOMMIT());
+    }
+
+    /// @notice P1 per staker, tiers included: what an isolated AVS can take from a staker (its backing times the
+    /// staker's share of the pool) never rose through another AVS's slash, in any pool, the tier and its base
+    /// included; and a tier slash never changed its base pool (checked by the handler at every slash).
+    function invariant_perStakerIsolation() public view {
+        _assertNone(handler.V_EXPOSURE());
+        _assertNone(handler.V_UNTOUCHED());
+        assertGt(handler.counts().tierDeposits, 0, "the tier received deposits");
     }
 
     /// @notice P4, reuse: every allocation increase that went through left its pool within the reuse cap, and after
@@ -219,6 +242,10 @@ contract IsolationInvariantsTest is IsolationFixture {
         for (uint256 p; p < NP; ++p) {
             uint256 poolId = handler.pools(p);
             IStakeVault.PoolView memory pool = vault.getPool(poolId);
+            if (vault.baseOf(poolId) != 0) {
+                _assertTierTakesDeposits(poolId, pool.operator);
+                continue;
+            }
             MockERC20 asset = MockERC20(pool.asset);
             uint256 amount = 10 ** asset.decimals();
             address fresh = makeAddr("freshDepositor");
@@ -242,11 +269,33 @@ contract IsolationInvariantsTest is IsolationFixture {
         }
     }
 
+    /// @dev A fresh staker deposits one WETH into the tier's base and moves the minted base shares into the tier.
+    function _assertTierTakesDeposits(uint256 tierPoolId, address operator) internal {
+        uint256 basePoolId = vault.baseOf(tierPoolId);
+        address fresh = makeAddr("freshTierDepositor");
+        uint256 snapshot = vm.snapshotState();
+        weth.mint(fresh, 1 ether);
+        vm.startPrank(fresh);
+        weth.approve(address(vault), 1 ether);
+        (, uint256 baseShares) = vault.deposit(vault.getPool(basePoolId).operator, address(weth), 1 ether);
+        bool ok;
+        bytes memory reason;
+        try vault.depositToTier(basePoolId, operator, baseShares) returns (uint256 id, uint256 minted) {
+            ok = id == tierPoolId && minted != 0;
+        } catch (bytes memory err) {
+            reason = err;
+        }
+        vm.stopPrank();
+        vm.revertToState(snapshot);
+        assertTrue(ok, string.concat("fresh tier deposit refused: ", vm.toString(reason)));
+    }
+
     /// @notice End of each run: log what happened, so a campaign that slashes, executes, vetoes and claims nothing
     /// is visible.
     function afterInvariant() public view {
         IsolationHandler.Counts memory c = handler.counts();
         console.log("run: deposits %d, queued %d, claims %d", c.deposits, c.queued, c.claims);
+        console.log("  tier deposits %d, tier slashes %d", c.tierDeposits, c.tierSlashes);
         console.log("  allocations +%d -%d, refused %d", c.allocIncreases, c.allocDecreases, c.allocRefused);
         console.log("  opt-ins %d, opt-outs %d, guard changes %d", c.optIns, c.optOuts, c.guardChanges);
         console.log("  slashes %d (non-zero %d, full %d)", c.slashes, c.slashesNonZero, c.fullSlashes);

@@ -11,7 +11,8 @@ import {IsolationFixture} from "../utils/IsolationFixture.sol";
 /// P allocates: I isolated 20% (200); S1 shared 50% (500), S2 shared 50% (500), S3 shared 40% (400):
 ///   Σ shared 1,400 ≤ 3× the shared stake 800. T allocates TA isolated 100%.
 /// Cascade guard: 73% of a pool's value per day. All slashes happen at one instant (no refill).
-/// Each AVS has its own module and its own sink, so where every token went is visible.
+/// Each AVS has its own module and its own sink, so where every token went is visible. TA is paid in P shares: a tier
+/// slash never moves P.
 contract ChainedSlashTest is IsolationFixture {
     address internal alice = makeAddr("alice");
     address internal bob = makeAddr("bob");
@@ -23,8 +24,8 @@ contract ChainedSlashTest is IsolationFixture {
     uint32 internal S2;
     uint32 internal S3;
     uint32 internal TA;
-    /// @dev min(0.3e27, 0.16e27) scaled by 0.48 / 0.84, in WETH: floor(0.16e27 * 0.48e27 / 0.84e27) * 360 / 0.36e27.
-    uint256 internal constant S1_SCALED = 91_428_571_428_571_428_571;
+    /// @dev min(0.3e27, 0.24e27) scaled by 0.72 / 0.84, in WETH: floor(0.24e27 * 0.72e27 / 0.84e27) * 440 / 0.44e27.
+    uint256 internal constant S1_SCALED = 205_714_285_714_285_714_285;
 
     function setUp() public override {
         super.setUp();
@@ -60,65 +61,67 @@ contract ChainedSlashTest is IsolationFixture {
         // W: 1e27 - ceil(1e27 * 200/1000) = 0.8e27; S1 weight 0.5e27 - 0.2e27 = 0.3e27.
         // I = 0.2e27 * 800 / 0.8e27 = 200 (untouched). Shared stake = 800 - 200 = 600.
         // S1 = 0.3 * 800 / 0.8 = 300; S2 = min(0.5, 0.6) -> 500; S3 = 400.
-        // T: 200 base shares * 0.8 = 160 (a base slash lowers the tier's backing); TA = min(160, 600) = 160.
+        // T: 200 base shares * 0.8 = 160 (a base slash lowers the tier's value through the base price); TA = 160.
         assertEq(_slashBy(S1, P, 0.4e18), 200 ether);
         _expectBackings(200 ether, 300 ether, 500 ether, 400 ether, 160 ether);
         _expectValues(400 ether, 240 ether, 160 ether);
         _expectSinks(200 ether, 0, 0, 0);
         assertEq(manager.poolRisk(P).guardUsedWad, 0.2e18);
 
-        // Step 2. TA slashes 50% of its 160 = 80 WETH, paid out of P.
-        // Base shares burned: ceil(80 * 1000/800) = 100, so T holds 100; P: 720 WETH / 900 shares, price still 0.8:
-        // alice and bob keep every wei. P books it on its shared side: W 0.8e27 - ceil(0.8e27 * 80/800) = 0.72e27.
-        // I = 0.2 * 720 / 0.72 = 200 (untouched). Shared stake 720 - 200 = 520: S1 300, S2 500, S3 400.
-        // T: 100 * 0.8 = 80; its W 1e27 - 0.5e27 = 0.5e27 = TA's weight, so TA = 80.
-        // P's guard: 0.2 + (80/800) * (1 - 0.2) = 0.28. T's guard: 80/160 = 0.5.
+        // Step 2. TA slashes 50% of its 160 = 80 WETH, paid in P shares, rounded down against the AVS:
+        // floor(80e18 * (1000e18 + 1) / (800e18 + 1)) = 100e18 - 1 base shares move from T into TA's sink. P does not move (800 WETH / 1,000 shares, W 0.8e27): every P staker and every P
+        // backing keeps every wei, and P's guard is untouched. T: 100 * 0.8 = 80; its W 1e27 - 0.5e27 = 0.5e27 =
+        // TA's weight, so TA = 80. T's guard: 80/160 = 0.5.
         assertEq(_slashBy(TA, T, 0.5e18), 80 ether);
         _expectBackings(200 ether, 300 ether, 500 ether, 400 ether, 80 ether);
         _expectValues(400 ether, 240 ether, 80 ether);
-        _expectSinks(200 ether, 0, 0, 80 ether);
-        assertEq(vault.getPool(P).totalShares, 900 ether);
-        assertEq(vault.getPool(T).slashableAssets, 100 ether, "tier collateral, in base shares");
-        assertEq(manager.poolRisk(P).guardUsedWad, 0.28e18);
+        _expectSinks(200 ether, 0, 0, 0);
+        assertEq(_sharesOf(sinkOf[TA], P), 100 ether - 1, "TA's sink holds P shares");
+        assertEq(vault.getPool(P).totalShares, 1000 ether);
+        assertEq(vault.getPool(T).slashableAssets, 100 ether + 1, "tier collateral, in base shares");
+        assertEq(manager.poolRisk(P).guardUsedWad, 0.2e18);
         assertEq(manager.poolRisk(T).guardUsedWad, 0.5e18);
 
-        // Step 3. S2 slashes 72% of its 500 = 360. P: 360 WETH / 900 shares (price 0.4).
-        // W 0.72e27 - ceil(0.72e27 * 360/720) = 0.36e27; S2 weight 0.5e27 - 0.36e27 = 0.14e27.
-        // I = 0.2 * 360 / 0.36 = 200 (untouched). Shared stake weight 0.36 - 0.2 = 0.16e27 = 160 WETH: elastic,
-        // The shared limits 0.3 + 0.14 + 0.4 = 0.84e27 now exceed 3x the shared stake (0.48e27): every shared
-        // backing scales by 0.48 / 0.84 so that together they never pass the cap (P4).
-        // S1 = min(0.3, 0.16) * 4/7 -> 91.43, S2 = 0.14 * 4/7 -> 80, S3 = min(0.4, 0.16) * 4/7 -> 91.43.
-        // T: 100 * 0.4 = 40; TA = min(40, 160) = 40. P's guard: 0.28 + 0.5 * 0.72 = 0.64.
+        // Step 3. S2 slashes 72% of its 500 = 360. P: 440 WETH / 1,000 shares (price 0.44).
+        // W 0.8e27 - ceil(0.8e27 * 360/800) = 0.44e27; S2 weight 0.5e27 - 0.36e27 = 0.14e27.
+        // I = 0.2 * 440 / 0.44 = 200 (untouched). Shared stake weight 0.44 - 0.2 = 0.24e27 = 240 WETH: elastic.
+        // The shared limits 0.3 + 0.14 + 0.4 = 0.84e27 now exceed 3x the shared stake (0.72e27): every shared
+        // backing scales by 0.72 / 0.84 so that together they never pass the cap (P4).
+        // S1 = min(0.3, 0.24) * 6/7 -> 205.71, S2 = 0.14 * 6/7 -> 120, S3 = min(0.4, 0.24) * 6/7 -> 205.71.
+        // T: 100 * 0.44 = 44; TA = 44. P's guard: 0.2 + 0.45 * 0.8 = 0.56.
         assertEq(_slashBy(S2, P, 0.72e18), 360 ether);
-        _expectBackings(200 ether, S1_SCALED, 80 ether, S1_SCALED, 40 ether);
-        _expectValues(200 ether, 120 ether, 40 ether);
-        _expectSinks(200 ether, 360 ether, 0, 80 ether);
-        assertEq(manager.poolRisk(P).guardUsedWad, 0.64e18);
+        _expectBackings(200 ether, S1_SCALED, 120 ether, S1_SCALED, 44 ether);
+        _expectValues(220 ether, 132 ether, 44 ether);
+        _expectSinks(200 ether, 360 ether, 0, 0);
+        assertEq(manager.poolRisk(P).guardUsedWad, 0.56e18);
 
-        // The committed shared weights 0.84e27 are 5.25x the shared stake of 0.16e27, but what can be slashed is
+        // The committed shared weights 0.84e27 are 3.5x the shared stake of 0.24e27, but what can be slashed is
         // scaled to exactly the 3x cap. New shared allocations are refused; decreases still go through.
         assertEq(manager.poolRisk(P).reuseRatioWad, 3e18);
         uint32 s4 = _avs("S4");
         vm.startPrank(opA);
         manager.optIn(s4);
-        // 1% of W = 0.0036e27 more shared weight: 0.8436e27 against a limit of 3 * 0.16e27 = 0.48e27.
-        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReuseCapExceeded.selector, 0.8436e27, 0.48e27));
+        // 1% of W = 0.0044e27 more shared weight: 0.8444e27 against a limit of 3 * 0.24e27 = 0.72e27.
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReuseCapExceeded.selector, 0.8444e27, 0.72e27));
         manager.allocate(P, s4, IAllocationManager.Mode.Shared, 0.01e18);
         manager.allocate(P, S3, IAllocationManager.Mode.Shared, 0);
         vm.stopPrank();
 
-        // Step 4. I asks for 100% of its 200, but the guard has 0.73 - 0.64 left. Compounding against what is
-        // left: allowed = (0.73 - 0.64) * 360 / (1 - 0.64) = 90. P: 270 WETH / 900 shares (price 0.3).
-        // W 0.36e27 - ceil(0.36e27 * 90/360) = 0.27e27; I weight 0.2e27 - 0.09e27 = 0.11e27 -> 110.
-        // Shared stake 0.27 - 0.11 = 0.16e27 = 160: an isolated slash leaves it whole. S3 is still backed
-        // while its deallocation is pending. T: 100 * 0.3 = 30.
+        // Step 4. I asks for 100% of its 200, but the guard has 0.73 - 0.56 left. Compounding against what is
+        // left: allowed = (0.73 - 0.56) * 440 / (1 - 0.56) = 170. P: 270 WETH / 1,000 shares (price 0.27).
+        // W 0.44e27 - ceil(0.44e27 * 170/440) = 0.27e27; I weight 0.2e27 - 0.17e27 = 0.03e27 -> 30.
+        // Shared stake 0.27 - 0.03 = 0.24e27 = 240: an isolated slash leaves it whole. S3 is still backed
+        // while its deallocation is pending. T: 100 * 0.27 = 27.
         vm.expectEmit(address(manager));
-        emit IAllocationManager.CascadeGuardTripped(P, I, 200 ether, 90 ether);
-        assertEq(_slashBy(I, P, 1e18), 90 ether);
-        _expectBackings(110 ether, S1_SCALED, 80 ether, S1_SCALED, 30 ether);
-        _expectValues(150 ether, 90 ether, 30 ether);
-        _expectSinks(200 ether, 360 ether, 90 ether, 80 ether);
+        emit IAllocationManager.CascadeGuardTripped(P, I, 200 ether, 170 ether);
+        assertEq(_slashBy(I, P, 1e18), 170 ether);
+        _expectBackings(30 ether, S1_SCALED, 120 ether, S1_SCALED, 27 ether);
+        _expectValues(135 ether, 81 ether, 27 ether);
+        _expectSinks(200 ether, 360 ether, 170 ether, 0);
         assertEq(manager.poolRisk(P).guardUsedWad, 0.73e18);
+        // TA's sink holds 100 P shares (less a wei), now worth 27 (less a wei): paid in P's collateral, it bears P's
+        // AVSs until it leaves.
+        assertEq(vault.convertToAssets(P, _sharesOf(sinkOf[TA], P)), 27 ether - 1);
 
         // Conservation: 1,000 deposited = 270 still in the vault + 730 in the sinks.
         assertEq(weth.balanceOf(address(vault)), 270 ether);

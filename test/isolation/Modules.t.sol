@@ -223,7 +223,7 @@ contract DoubleSignSlasherTest is IsolationFixture {
         assertEq(vault.slashableAssets(xWbtc), 9.5e8);
     }
 
-    function test_doubleSign_reachesTheOperatorsTierPoolInTheBaseAsset() public {
+    function test_doubleSign_reachesTheOperatorsTierPoolInBaseShares() public {
         // X also runs a tier over operator A's WETH pool, allocated fully to the double-sign AVS.
         (uint256 aBase,) = _deposit(bob, opA, weth, 1000 ether);
         vault.setTierAllowed(aBase, true);
@@ -232,18 +232,20 @@ contract DoubleSignSlasherTest is IsolationFixture {
         (uint256 xTier,) = vault.depositToTier(aBase, opX, 200e18);
         _allocate(opX, xTier, dsAvs, IAllocationManager.Mode.Isolated, 1e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
-        // A's pool has no allocations: its shared stake is all of it, so the tier's own backing (200e18) counts.
         assertEq(manager.slashableBacking(dsAvs, xTier), 200e18);
 
         uint256 amount = _submit(opX, 4, _vote(PK_X, ds, 4, PAYLOAD_A), _vote(PK_X, ds, 4, PAYLOAD_B));
-        // 50e18 (X's WETH pool) + 20e18 (10% of the tier, paid in WETH) + 100,000e6 USDC.
+        // 50e18 (X's WETH pool) + 20e18 (10% of the tier, worth it in WETH) + 100,000e6 USDC.
         assertEq(amount, 70e18 + 100_000e6);
-        assertEq(weth.balanceOf(dsSink), 70e18);
+        assertEq(weth.balanceOf(dsSink), 50e18, "X's own pool pays in WETH");
+        assertEq(
+            _sharesOf(dsSink, aBase), 20e18, "the tier pays ceil(20e18 * (1000e18 + 1) / (1000e18 + 1)) base shares"
+        );
         assertEq(vault.slashableAssets(xTier), 180e18);
-        // A's pool paid 20e18 and burned ⌈20e18 · (1000e18 + 1) / (1000e18 + 1)⌉ = 20e18 of the tier's base shares.
+        // A's pool does not move: the shares changed owner inside it.
         IStakeVault.PoolView memory b = vault.getPool(aBase);
-        assertEq(b.slashableAssets, 980e18);
-        assertEq(b.totalShares, 980e18);
+        assertEq(b.slashableAssets, 1000e18);
+        assertEq(b.totalShares, 1000e18);
         assertEq(_sharesOf(bob, aBase), 800e18, "bob's own base position untouched");
     }
 

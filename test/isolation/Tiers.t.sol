@@ -11,8 +11,8 @@ import {IsolationFixture} from "../utils/IsolationFixture.sol";
 /// alice moves 400e18 base shares into B's tier; A allocates the base 50% isolated to `baseAvs`, B allocates the tier
 /// 50% isolated to `tierAvs`. A 30% slash of the base AVS's 1000e18 backing takes 300e18: base 1700e18 / 2000e18.
 /// After it, the base's weights are W = 8.5e26 with 3.5e26 isolated: isolated backing 700e18, shared stake 1000e18.
-/// The tier is restaked from the base's shared stake: a tier slash is bounded by it and by the base's cascade guard,
-/// and is booked on the base as W −= ⌈W·s/V⌉ (isolated compartments keep every wei).
+/// A tier is a pool whose collateral is base shares: its slashes are paid in base shares moved into the sink's base
+/// position, so the base pool (totals, price, weights, guard, every staker's value) never moves on a tier slash.
 /// Identity used throughout: if assets = r·shares (0 <= r <= 1) and r·x is an integer, ⌊x·(assets+1)/(shares+1)⌋ = r·x.
 contract TiersTest is IsolationFixture {
     address internal alice = makeAddr("alice");
@@ -220,153 +220,174 @@ contract TiersTest is IsolationFixture {
 
     // ================================================================== tier slashes
 
-    function test_tierSlash_paysBaseAssetAndKeepsBasePrice() public {
+    /// @dev Everything a base staker or a base AVS can see of the base pool.
+    struct BaseSnapshot {
+        uint256 assets;
+        uint256 shares;
+        uint256 tokens;
+        IAllocationManager.PoolState state;
+        uint256 guardUsed;
+        uint256 bob;
+        uint256 alice;
+        uint256 baseAvsBacking;
+    }
+
+    function _baseSnapshot() internal view returns (BaseSnapshot memory b) {
+        (b.assets, b.shares) = _baseTotals();
+        b.tokens = weth.balanceOf(address(vault));
+        b.state = manager.getPoolState(base);
+        b.guardUsed = manager.poolRisk(base).guardUsedWad;
+        b.bob = _valueOf(bob, base);
+        b.alice = _valueOf(alice, base);
+        b.baseAvsBacking = manager.slashableBacking(baseAvs, base);
+    }
+
+    function _assertBaseUnchanged(BaseSnapshot memory before) internal view {
+        BaseSnapshot memory b = _baseSnapshot();
+        assertEq(b.assets, before.assets, "base assets");
+        assertEq(b.shares, before.shares, "base shares");
+        assertEq(b.tokens, before.tokens, "no token left the vault");
+        assertEq(b.state.totalWeight, before.state.totalWeight, "base W");
+        assertEq(b.state.isolatedWeight, before.state.isolatedWeight, "base isolated weight");
+        assertEq(b.state.sharedWeight, before.state.sharedWeight, "base shared weight");
+        assertEq(b.guardUsed, before.guardUsed, "base guard");
+        assertEq(b.bob, before.bob, "bob's base value");
+        assertEq(b.alice, before.alice, "alice's base value");
+        assertEq(b.baseAvsBacking, before.baseAvsBacking, "base AVS backing");
+    }
+
+    function test_tierSlash_paysBaseSharesAndLeavesTheBaseUntouched() public {
         _setupTier();
         _baseSlash30();
-        uint256 vaultBefore = weth.balanceOf(address(vault));
-        assertEq(vaultBefore, 1700e18);
+        BaseSnapshot memory before = _baseSnapshot();
+        assertEq(before.tokens, 1700e18);
 
-        // Tier backing 170e18; 50% = 85e18, paid in WETH.
+        // Tier backing 170e18; 50% = 85e18 in the base asset, paid in base shares, rounded down against the AVS:
+        // ⌊85e18 · (2000e18 + 1) / (1700e18 + 1)⌋ = 100e18 − 1 (the exact quotient is just below 100e18).
+        vm.expectEmit(true, true, true, true, address(vault));
+        emit IStakeVault.TierSlashPaid(tier, base, tierSink, 100e18 - 1);
         assertEq(_slash(tierModule, tierAvs, tier, 0.5e18), 85e18);
-        assertEq(weth.balanceOf(tierSink), 85e18, "sink paid in the base asset");
-        assertEq(weth.balanceOf(address(vault)), 1615e18);
-        assertEq(vault.getAsset(address(weth)).tracked, 1615e18);
-
-        // Base shares burned: ⌈85e18 · (2000e18 + 1) / (1700e18 + 1)⌉ = 100e18 (the exact quotient is just below).
-        (uint256 a, uint256 s) = _baseTotals();
-        assertEq(a, 1615e18);
-        assertEq(s, 1900e18);
-        assertEq(vault.getPool(tier).slashableAssets, 300e18, "tier holds 300e18 base shares");
-        assertEq(vault.slashableAssets(tier), 255e18, "300e18 * 0.85");
-        // Price: (1615e18 + 1) / (1900e18 + 1) >= (1700e18 + 1) / (2000e18 + 1), by cross-multiplication.
-        assertGe((a + 1) * (2000e18 + 1), (1700e18 + 1) * (s + 1));
+        assertEq(weth.balanceOf(tierSink), 0, "no token: base shares");
+        assertEq(_sharesOf(tierSink, base), 100e18 - 1, "the sink's base position");
+        assertEq(_valueOf(tierSink, base), 85e18 - 1);
+        _assertBaseUnchanged(before);
         assertEq(vault.getPool(base).sharePrice, 0.85e18);
-        // Other base stakers keep their value, and so does alice's remaining base position.
-        assertEq(_valueOf(bob, base), 850e18);
-        assertEq(_valueOf(alice, base), 510e18);
-        // The tier stakers took it: alice's 400e18 tier shares now redeem 300e18 base shares.
-        assertEq(vault.convertToAssets(tier, 400e18), 300e18);
+
+        assertEq(vault.getPool(tier).slashableAssets, 300e18 + 1, "tier holds 300e18 + 1 base shares");
+        assertEq(vault.slashableAssets(tier), 255e18, "300e18 * 0.85: the tier lost exactly the 85e18");
+        // The tier stakers took it: alice's 400e18 tier shares now redeem 300e18 + 1 base shares.
+        assertEq(vault.convertToAssets(tier, 400e18), 300e18 + 1);
         // Tier allocation: weight cut ⌈1e27 · 85e18 / 340e18⌉ = 2.5e26 -> 2.5e26 of 7.5e26 over 255e18.
         assertEq(manager.slashableBacking(tierAvs, tier), 85e18);
-    }
-
-    function test_tierSlash_bookedOnTheBaseSharedSide() public {
-        _setupTier();
-        _baseSlash30();
-        assertEq(manager.slashableBacking(baseAvs, base), 700e18, "3.5e26 * 1700e18 / 8.5e26");
-        assertEq(manager.poolRisk(base).sharedStake, 1000e18);
-        // Base guard after the 15% base slash.
-        assertEq(manager.poolRisk(base).guardUsedWad, 0.15e18);
-
-        assertEq(_slash(tierModule, tierAvs, tier, 0.5e18), 85e18);
-        // W_base −= ⌈8.5e26 · 85e18 / 1700e18⌉ = 4.25e25; no allocation weight removed.
-        IAllocationManager.PoolState memory st = manager.getPoolState(base);
-        assertEq(st.totalWeight, 8.075e26);
-        assertEq(st.isolatedWeight, 3.5e26);
-        // The isolated compartment keeps every wei: 3.5e26 · 1615e18 / 8.075e26 = 700e18; the shared stake shrank.
-        assertEq(manager.slashableBacking(baseAvs, base), 700e18);
-        assertEq(manager.poolRisk(base).totalIsolated, 700e18);
-        assertEq(manager.poolRisk(base).sharedStake, 915e18);
-        // The base's guard counted it: 0.15 + ⌈85/1700⌉ · (1 − 0.15) = 0.15 + 0.05 · 0.85.
-        assertEq(manager.poolRisk(base).guardUsedWad, 0.1925e18);
         // The tier's own guard: 85e18 of 340e18.
         assertEq(manager.poolRisk(tier).guardUsedWad, 0.25e18);
+
+        // The sink leaves through the base pool's escrow, at risk from the base's AVSs until then.
+        uint256 id = _queue(tierSink, base, 100e18 - 1);
+        vm.warp(block.timestamp + ESCROW);
+        assertEq(_claim(tierSink, id), 85e18 - 1);
+        assertEq(weth.balanceOf(tierSink), 85e18 - 1);
     }
 
-    function test_tierSlash_boundedByTheBaseSharedStake() public {
+    /// @dev Promise P1 with tiers, per staker: a tier slash never raises the fraction of a base staker's stake that a
+    /// base isolated AVS can take (it used to be booked on the base's shared side only, so the remaining stakers
+    /// carried the tier holders' part of the isolated compartment).
+    function test_tierSlash_neverRaisesABaseStakersIsolatedExposure() public {
+        manager.setGuard(1e18, 1 days);
+        (tier,) = _toTier(alice, opB, 1000e18);
+        _allocate(opA, base, baseAvs, IAllocationManager.Mode.Isolated, 0.5e18);
+        _allocate(opB, tier, tierAvs, IAllocationManager.Mode.Shared, 1e18);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        // The tier takes all of alice's stake, repeatedly after new deposits into the tier.
+        assertEq(_slash(tierModule, tierAvs, tier, 1e18), 1000e18);
+        assertEq(vault.slashableAssets(base), 2000e18, "the base keeps its value");
+        assertEq(manager.slashableBacking(baseAvs, base), 1000e18, "still half of the base");
+
+        // The base isolated AVS takes everything it can: bob loses exactly his allocated half, no more.
+        uint256 bobBefore = _valueOf(bob, base);
+        assertEq(_slash(baseModule, baseAvs, base, 1e18), 1000e18);
+        assertEq(_valueOf(bob, base), bobBefore / 2, "bob lost his allocated 50%");
+        assertEq(_valueOf(tierSink, base), 500e18, "the tier's sink, a base holder now, bears the same 50%");
+    }
+
+    /// @dev Promise P1 with tiers: a tier's backing is its own fraction of its base shares, not clipped by the base's
+    /// shared stake (which a tier slash no longer draws on), and the base's isolated compartment is never touched.
+    function test_tierSlash_takesItsFractionOfTheTierAlone() public {
         manager.setGuard(1e18, 1 days);
         (tier,) = _toTier(alice, opB, 400e18);
         _allocate(opA, base, baseAvs, IAllocationManager.Mode.Isolated, 0.9e18);
         _allocate(opB, tier, tierAvs, IAllocationManager.Mode.Isolated, 1e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
-        // The tier's own backing is 400e18, but the base's shared stake is (1e27 − 0.9e27) · 2000e18 / 1e27 = 200e18.
-        assertEq(vault.slashableAssets(tier), 400e18);
-        assertEq(manager.slashableBacking(tierAvs, tier), 200e18);
+        assertEq(manager.slashableBacking(tierAvs, tier), 400e18);
+        BaseSnapshot memory before = _baseSnapshot();
 
-        assertEq(_slash(tierModule, tierAvs, tier, 1e18), 200e18);
-        assertEq(weth.balanceOf(tierSink), 200e18);
-        (uint256 a, uint256 s) = _baseTotals();
-        assertEq(a, 1800e18);
-        assertEq(s, 1800e18, "200e18 base shares burned at price one");
-        // W_base = 1e27 − ⌈1e27 · 200e18 / 2000e18⌉ = 9e26 = isolated weight: no shared stake left.
-        assertEq(manager.getPoolState(base).totalWeight, 9e26);
-        assertEq(manager.poolRisk(base).sharedStake, 0);
+        assertEq(_slash(tierModule, tierAvs, tier, 1e18), 400e18);
+        assertEq(_sharesOf(tierSink, base), 400e18);
+        _assertBaseUnchanged(before);
         assertEq(manager.slashableBacking(baseAvs, base), 1800e18, "isolated compartment whole");
-        // The tier still holds 200e18 base shares, but nothing of it is slashable through the base any more.
-        assertEq(vault.slashableAssets(tier), 200e18);
-        assertEq(manager.slashableBacking(tierAvs, tier), 0);
-        assertEq(_slash(tierModule, tierAvs, tier, 1e18), 0);
-        assertEq(weth.balanceOf(tierSink), 200e18);
-        assertEq(vault.slashableAssets(tier), 200e18);
+        assertEq(vault.slashableAssets(tier), 0, "the tier was emptied");
+        assertEq(vault.getPool(tier).generation, 1);
     }
 
-    function test_tierSlash_boundedByTheBaseGuard() public {
+    function test_tierSlash_passesItsOwnGuardNotTheBases() public {
         (tier,) = _toTier(alice, opB, 400e18);
         _allocate(opA, base, baseAvs, IAllocationManager.Mode.Shared, 1e18);
-        _allocate(opB, tier, tierAvs, IAllocationManager.Mode.Isolated, 0.5e18);
+        _allocate(opB, tier, tierAvs, IAllocationManager.Mode.Isolated, 1e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
         // A 100% base slash of 2000e18 is cut by the default guard (50% per day) to 1000e18.
         assertEq(_slash(baseModule, baseAvs, base, 1e18), 1000e18);
         assertEq(manager.poolRisk(base).guardUsedWad, 0.5e18);
-        // Tier: 400e18 base shares at (1000e18 + 1) / (2000e18 + 1) = 200e18, backing 100e18 (< shared 1000e18).
+        // Tier: 400e18 base shares at (1000e18 + 1) / (2000e18 + 1) = 200e18.
         assertEq(vault.slashableAssets(tier), 200e18);
-        assertEq(manager.slashableBacking(tierAvs, tier), 100e18);
+        assertEq(manager.slashableBacking(tierAvs, tier), 200e18);
 
-        // The base's guard is full: the tier slash takes nothing, and monitors see what was asked on the base.
+        // The base's guard is full, but a tier slash does not take from the base: the tier's own guard (50% of its
+        // 200e18) cuts it to 100e18, which the sink receives as ⌊100e18 · (2000e18 + 1) / (1000e18 + 1)⌋ base shares.
         vm.expectEmit(address(manager));
-        emit IAllocationManager.CascadeGuardTripped(base, tierAvs, 100e18, 0);
-        assertEq(_slash(tierModule, tierAvs, tier, 1e18), 0);
-        assertEq(weth.balanceOf(tierSink), 0);
-        assertEq(vault.slashableAssets(tier), 200e18);
-
-        // The next window still counts the base's loss; the one after it is free: 100e18 = 10% of the base goes
-        // through in full (and half the tier, its own guard's cap).
-        vm.warp((block.timestamp / 1 days + 1) * 1 days);
-        assertEq(_slash(tierModule, tierAvs, tier, 1e18), 0);
-        vm.warp((block.timestamp / 1 days + 1) * 1 days);
+        emit IAllocationManager.CascadeGuardTripped(tier, tierAvs, 200e18, 100e18);
         assertEq(_slash(tierModule, tierAvs, tier, 1e18), 100e18);
-        assertEq(weth.balanceOf(tierSink), 100e18);
-        assertEq(manager.poolRisk(base).guardUsedWad, 0.1e18);
+        assertEq(_sharesOf(tierSink, base), 200e18 - 1);
+        assertEq(manager.poolRisk(base).guardUsedWad, 0.5e18, "base guard unchanged");
+        assertEq(manager.poolRisk(tier).guardUsedWad, 0.5e18);
         (uint256 a,) = _baseTotals();
-        assertEq(a, 900e18);
+        assertEq(a, 1000e18);
     }
 
-    function test_tierSlash_roundsBaseSharesBurnedUp() public {
+    function test_tierSlash_roundsBaseSharesPaidDown() public {
         _setupTier();
         _baseSlash30();
-        // Fraction 2 wei of 170e18 = 340 wei. 340 · (2000e18 + 1) / (1700e18 + 1) = 399.99..: 400 shares burned.
+        BaseSnapshot memory before = _baseSnapshot();
+        uint256 tierBefore = vault.slashableAssets(tier);
+        // Fraction 2 wei of 170e18 = 340 wei. 340 · (2000e18 + 1) / (1700e18 + 1) = 399.99..: 399 shares paid.
         assertEq(_slash(tierModule, tierAvs, tier, 2), 340);
-        (uint256 a, uint256 s) = _baseTotals();
-        assertEq(a, 1700e18 - 340);
-        assertEq(s, 2000e18 - 400, "rounded up, not down to 399");
-        assertEq(vault.getPool(tier).slashableAssets, 400e18 - 400);
-        // Burning 399 would have lowered the price; 400 raises it.
-        assertGt((a + 1) * (2000e18 + 1), (1700e18 + 1) * (s + 1));
-        assertLt((a + 1) * (2000e18 + 1), (1700e18 + 1) * (s + 1 + 1));
-        assertEq(_valueOf(bob, base), 850e18);
+        assertEq(_sharesOf(tierSink, base), 399, "rounded down against the AVS, not up to 400");
+        assertEq(vault.getPool(tier).slashableAssets, 400e18 - 399);
+        // 400 shares would have taken 340.0000..03 wei of value: the tier's neighbours would have lost a wei.
+        assertLe(tierBefore - vault.slashableAssets(tier), 340, "the tier lost at most the amount");
+        _assertBaseUnchanged(before);
     }
 
-    function testFuzz_tierSlash_neverLowersBasePrice(uint64 fraction, uint96 extra) public {
+    function testFuzz_tierSlash_neverChangesTheBase(uint64 fraction, uint96 extra) public {
         uint64 f = uint64(bound(fraction, 1, 1e18));
         // An extra base deposit makes the base price an arbitrary ratio.
         uint256 more = bound(extra, 1, 1000 ether);
         _deposit(carol, opA, weth, more);
         _setupTier();
         _baseSlash30Any();
-        (uint256 a0, uint256 s0) = _baseTotals();
-        uint256 bobBefore = _valueOf(bob, base);
+        BaseSnapshot memory before = _baseSnapshot();
+        uint256 heldBefore = vault.getPool(tier).slashableAssets;
         uint256 tierBefore = vault.slashableAssets(tier);
 
         uint256 amount = _slash(tierModule, tierAvs, tier, f);
-        (uint256 a1, uint256 s1) = _baseTotals();
-        assertEq(a1, a0 - amount);
-        assertGe((a1 + 1) * (s0 + 1), (a0 + 1) * (s1 + 1), "base price fell");
-        assertGe(_valueOf(bob, base), bobBefore);
-        // Burned base shares are ⌈amount · (s0 + 1) / (a0 + 1)⌉.
-        uint256 burned = s0 - s1;
-        assertGe(burned * (a0 + 1), amount * (s0 + 1));
-        if (burned != 0) assertLt((burned - 1) * (a0 + 1), amount * (s0 + 1));
-        assertLe(vault.slashableAssets(tier), tierBefore - amount);
+        _assertBaseUnchanged(before);
+        // Paid base shares are ⌊amount · (s0 + 1) / (a0 + 1)⌋ (all of them when the amount is the tier's whole value),
+        // all of them out of the tier and into the sink: worth at most the amount, and less by under one share.
+        uint256 paid = _sharesOf(tierSink, base);
+        assertEq(heldBefore - vault.getPool(tier).slashableAssets, paid);
+        assertLe(vault.convertToAssets(base, paid), amount);
+        assertGe((paid + 1) * (before.assets + 1), amount * (before.shares + 1));
+        // The tier never lost more than the amount, so no neighbour in the tier lost a wei.
+        assertGe(vault.slashableAssets(tier) + amount, tierBefore);
     }
 
     /// @dev The base slash of the fuzz test: the base value is arbitrary there, so only its size is checked.
@@ -438,16 +459,17 @@ contract TiersTest is IsolationFixture {
         _baseSlash30();
         vm.warp(block.timestamp + ESCROW);
         // Matured: the tier's slashable base shares are 300e18, worth 255e18; backing 127.5e18; 50% = 63.75e18,
-        // burning ⌈63.75e18 · (2000e18 + 1) / (1700e18 + 1)⌉ = 75e18 base shares.
+        // paid with ⌊63.75e18 · (2000e18 + 1) / (1700e18 + 1)⌋ = 75e18 − 1 base shares.
         assertEq(vault.slashableAssets(tier), 255e18);
         assertEq(_slash(tierModule, tierAvs, tier, 0.5e18), 63.75e18);
-        assertEq(vault.getPool(tier).slashableAssets, 225e18);
+        assertEq(vault.getPool(tier).slashableAssets, 225e18 + 1);
+        assertEq(_sharesOf(tierSink, base), 75e18 - 1);
         (, uint256 s) = _baseTotals();
-        assertEq(s, 1925e18);
+        assertEq(s, 2000e18, "the base's totals do not move");
         assertEq(_claim(alice, id), 100e18, "matured withdrawal keeps its base shares");
         assertEq(_sharesOf(alice, base), 700e18);
-        // The 300e18 tier shares left hold the 225e18 base shares.
-        assertEq(vault.convertToAssets(tier, 300e18), 225e18);
+        // The 300e18 tier shares left hold the 225e18 + 1 base shares.
+        assertEq(vault.convertToAssets(tier, 300e18), 225e18 + 1);
     }
 
     function test_tierWithdrawal_redelegateToAnotherOperatorsTier() public {
@@ -483,16 +505,16 @@ contract TiersTest is IsolationFixture {
         _setupTier();
         _baseSlash30();
         assertEq(_slash(tierModule, tierAvs, tier, 0.5e18), 85e18);
-        // B's tier: 300e18 base shares over 400e18 tier shares. Bob moves 30e18 base shares via C's tier into it.
+        // B's tier: 300e18 + 1 base shares over 400e18 tier shares. Bob moves 30e18 base shares via C's tier into it.
         (uint256 cTier,) = _toTier(bob, opC, 30e18);
         uint256 id = _queue(bob, cTier, 30e18);
         vm.warp(block.timestamp + ESCROW);
         vm.prank(bob);
         (uint256 to, uint256 shares) = vault.completeRedelegation(id, opB);
         assertEq(to, tier);
-        // ⌊30e18 · (400e18 + 1) / (300e18 + 1)⌋ = 40e18 − 1 (rounded in the pool's favour).
+        // ⌊30e18 · (400e18 + 1) / (300e18 + 2)⌋ = 40e18 − 1 (rounded in the pool's favour).
         assertEq(shares, 40e18 - 1);
-        assertEq(vault.getPool(tier).slashableAssets, 330e18);
+        assertEq(vault.getPool(tier).slashableAssets, 330e18 + 1);
     }
 
     function test_tierWithdrawal_redelegateNotAllowedOrPausedReverts() public {
@@ -521,7 +543,6 @@ contract TiersTest is IsolationFixture {
         manager.setGuard(1e18, 1 days);
         (tier,) = _toTier(alice, opB, 400e18);
         uint256 oldId = _queue(alice, tier, 100e18);
-        // Shared on the base, so the tier (restaked from the base's shared stake) is backed too.
         _allocate(opA, base, baseAvs, IAllocationManager.Mode.Shared, 1e18);
         _allocate(opB, tier, tierAvs, IAllocationManager.Mode.Isolated, 0.5e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
@@ -574,8 +595,8 @@ contract TiersTest is IsolationFixture {
         vm.warp(block.timestamp + ALLOC_DELAY);
         assertEq(manager.slashableBacking(tierAvs, tier), 20e18);
         assertEq(_slash(tierModule, tierAvs, tier, 0.5e18), 10e18);
-        assertEq(weth.balanceOf(tierSink), 10e18);
-        assertEq(vault.slashableAssets(base), 90e18);
+        assertEq(_sharesOf(tierSink, base), 10e18, "paid in base shares of the new generation");
+        assertEq(vault.slashableAssets(base), 100e18);
     }
 
     // ================================================================== path reuse

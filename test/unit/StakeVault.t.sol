@@ -1890,30 +1890,36 @@ contract StakeVaultTest is VaultFixture {
         assertEq(weth.balanceOf(carol), 40e18);
     }
 
-    function test_slash_tierTakesBaseAssetAndKeepsBasePrice() public {
+    function test_slash_tierPaysBaseSharesAndLeavesTheBase() public {
         (uint256 basePool, uint256 tierPool) = _tierSetup();
         vault.slash(basePool, 50e18, sink); // base 150e18 / 200e18: r = 0.75
         // The tier's 40e18 base shares are worth 40e18 * 0.75 = 30e18.
         assertEq(vault.slashableAssets(tierPool), 30e18);
+        bytes32 baseBefore = _poolHash(basePool);
 
-        // Burn ceil(15e18 * (200e18 + 1) / (150e18 + 1)): 3000e36 + 15e18 = 20e18 * (150e18 + 1) - 5e18 -> 20e18.
+        // Pay floor(15e18 * (200e18 + 1) / (150e18 + 1)): 3000e36 + 15e18 = 20e18 * (150e18 + 1) - 5e18 -> 20e18 - 1
+        // (rounded down, against the AVS: the tier never loses more than the amount).
         vm.expectEmit(address(vault));
         emit IStakeVault.Slashed(tierPool, 15e18, sink, 15e18);
-        uint256 remaining = vault.slash(tierPool, 15e18, sink);
-        assertEq(remaining, 15e18); // 30e18 - 15e18
+        vm.expectEmit(address(vault));
+        emit IStakeVault.TierSlashPaid(tierPool, basePool, sink, 20e18 - 1);
+        assertEq(vault.slash(tierPool, 15e18, sink), 15e18);
 
+        // The base pool does not move: the shares changed owner inside it.
+        assertEq(_poolHash(basePool), baseBefore);
         IStakeVault.PoolView memory b = vault.getPool(basePool);
-        assertEq(b.slashableAssets, 135e18); // 150e18 - 15e18
-        assertEq(b.totalShares, 180e18); // 200e18 - 20e18
-        assertEq(b.sharePrice, 0.75e18); // 135 / 180: unchanged
-        // Other base holders keep their value: bob 100e18 * 0.75, alice's 60e18 base shares * 0.75.
+        assertEq(b.slashableAssets, 150e18);
+        assertEq(b.totalShares, 200e18);
+        assertEq(b.sharePrice, 0.75e18);
         assertEq(_valueOf(bob, basePool), 75e18);
         assertEq(_valueOf(alice, basePool), 45e18);
-        // The tier keeps 20e18 base shares worth 15e18.
+        // The tier keeps 20e18 + 1 base shares worth 15e18; the sink holds the other 20e18 - 1, worth 15e18 - 1 wei.
         assertEq(vault.slashableAssets(tierPool), 15e18);
-        assertEq(weth.balanceOf(sink), 65e18);
-        assertEq(weth.balanceOf(address(vault)), 135e18);
-        assertEq(vault.getAsset(address(weth)).tracked, 135e18);
+        assertEq(_sharesOf(sink, basePool), 20e18 - 1);
+        assertEq(_valueOf(sink, basePool), 15e18 - 1);
+        assertEq(weth.balanceOf(sink), 50e18, "only the base slash paid tokens");
+        assertEq(weth.balanceOf(address(vault)), 150e18);
+        assertEq(vault.getAsset(address(weth)).tracked, 150e18);
     }
 
     function test_slash_baseSlashLowersTierValue() public {
@@ -1935,8 +1941,9 @@ contract StakeVaultTest is VaultFixture {
         assertEq(vault.slash(tierPool, 40e18, sink), 40e18);
         assertEq(vault.getPool(tierPool).generation, 1);
         assertEq(vault.getPool(basePool).generation, 0);
-        assertEq(vault.getPool(basePool).slashableAssets, 160e18);
-        assertEq(vault.getPool(basePool).totalShares, 160e18);
+        assertEq(vault.getPool(basePool).slashableAssets, 200e18);
+        assertEq(vault.getPool(basePool).totalShares, 200e18);
+        assertEq(_sharesOf(sink, basePool), 40e18);
         assertEq(_valueOf(bob, basePool), 100e18);
         assertEq(_valueOf(alice, basePool), 60e18);
         assertEq(_valueOf(alice, tierPool), 0);
@@ -1990,11 +1997,11 @@ contract StakeVaultTest is VaultFixture {
         // A tier slash settles the matured entry into the tier's reserve first: 10e18 base shares at price 1.
         vm.expectEmit(address(vault));
         emit IStakeVault.WithdrawalsSettled(tierPool, 1, 10e18, 10e18);
-        vault.slash(tierPool, 1e18, sink); // burns ceil(1e18) = 1e18 base shares: base 199e18 / 199e18
+        vault.slash(tierPool, 1e18, sink); // pays ceil(1e18) = 1e18 base shares to the sink: base 200e18 / 200e18
         assertEq(vault.getPool(tierPool).reserve, 10e18);
 
         // The reserve is base shares, still inside the base pool: a full base slash makes them worthless.
-        vault.slash(basePool, 199e18, sink);
+        vault.slash(basePool, 200e18, sink);
         _deposit(bob, opA, weth, 50e18); // new base generation: 50e18 / 50e18
         assertEq(_claim(alice, id), 0);
         assertEq(_sharesOf(alice, basePool), 60e18); // nothing credited (still the dead shares)
@@ -2003,7 +2010,7 @@ contract StakeVaultTest is VaultFixture {
         assertEq(vault.getPool(basePool).totalShares, 50e18);
     }
 
-    function test_slash_tierSlashTakingAllBaseAssetsResetsBase() public {
+    function test_slash_tierSlashOfEveryBaseShareLeavesTheBase() public {
         (uint256 basePool,) = _deposit(alice, opA, weth, 100e18);
         vault.setTierAllowed(basePool, true);
         _approveTierOperators(basePool);
@@ -2012,18 +2019,20 @@ contract StakeVaultTest is VaultFixture {
         vm.expectEmit(address(vault));
         emit IStakeVault.PoolReset(tierPool, 1);
         vm.expectEmit(address(vault));
-        emit IStakeVault.PoolReset(basePool, 1);
-        vm.expectEmit(address(vault));
         emit IStakeVault.Slashed(tierPool, 100e18, sink, 0);
-        vault.slash(tierPool, 100e18, sink); // burns ceil(100e18 * (100e18 + 1) / (100e18 + 1)) = 100e18
-        assertEq(vault.getPool(basePool).generation, 1);
-        assertEq(vault.getPool(basePool).slashableAssets, 0);
-        assertEq(vault.getPool(basePool).totalShares, 0);
+        vm.expectEmit(address(vault));
+        emit IStakeVault.TierSlashPaid(tierPool, basePool, sink, 100e18);
+        vault.slash(tierPool, 100e18, sink);
+        // The base keeps its generation, value and price; the sink now holds every base share.
+        assertEq(vault.getPool(basePool).generation, 0);
+        assertEq(vault.getPool(basePool).slashableAssets, 100e18);
+        assertEq(vault.getPool(basePool).totalShares, 100e18);
+        assertEq(_sharesOf(sink, basePool), 100e18);
         (, uint32 gen,) = vault.poolKey(tierPool);
-        assertEq(gen, 2); // reset by its own slash, and again at its next touch for the base's new generation
+        assertEq(gen, 1, "reset by its own slash");
         (, uint256 shares) = _deposit(bob, opA, weth, 10e18);
         assertEq(shares, 10e18);
-        assertEq(weth.balanceOf(address(vault)), 10e18);
+        assertEq(weth.balanceOf(address(vault)), 110e18);
     }
 
     function test_completeRedelegation_tierToAnotherOperatorsTier() public {

@@ -13,7 +13,8 @@ import {MockERC20} from "../../mocks/MockERC20.sol";
 /// @notice Drives the isolation layer (AllocationManager over StakeVault) for IsolationInvariantsTest.
 /// Actors: stakers (deposit, queue, claim), operators (allocate, deallocate, opt out / in), two instant AVS modules
 /// (slash), two vetoable AVS modules (requestSlash, executeSlash), their resolvers (veto), governance (cascade guard)
-/// and time (warp 0-2 days).
+/// and time (warp 0-2 days). Pool `TIER` is a tier over pool `TIER_BASE`: its deposits move base shares in, its claims
+/// and slashes pay base shares out.
 /// @dev Every action bounds its inputs and returns early on states where the call would legitimately revert, so the
 /// campaign runs with fail_on_revert. Calls that MUST revert (executing a vetoed, expired or early request, a late or
 /// foreign veto, an instant slash by a veto AVS) are attempted under try/catch and a success is recorded as a
@@ -21,7 +22,9 @@ import {MockERC20} from "../../mocks/MockERC20.sol";
 /// backing, every pool's value, the sink and the vault balance, and every escrowed withdrawal of the slashed pool.
 /// The invariant contract asserts the violation counters are zero.
 contract IsolationHandler is Test {
-    uint256 internal constant NP = 3; // pools
+    uint256 internal constant NP = 4; // pools
+    uint256 public constant TIER = 3; // a tier over pool TIER_BASE
+    uint256 public constant TIER_BASE = 0;
     uint256 internal constant NA = 4; // AVSs: 0-1 instant, 2-3 vetoable
     uint256 internal constant WAD = 1e18;
 
@@ -46,7 +49,8 @@ contract IsolationHandler is Test {
     uint256 public constant V_DEPOSIT_REFUSED = 17; // an ordinary deposit into an existing pool was refused
     uint256 public constant V_GUARD_SPAN = 18; // a span of one guard window lost more than the guard's fraction
     uint256 public constant V_STRANGER = 19; // a stranger slashed, requested, announced or lowered a backing
-    uint256 public constant N_VIOLATIONS = 20;
+    uint256 public constant V_EXPOSURE = 20; // an isolated AVS's claim per share rose through another AVS's slash
+    uint256 public constant N_VIOLATIONS = 21;
 
     struct AvsConfig {
         uint32 id;
@@ -59,6 +63,8 @@ contract IsolationHandler is Test {
     /// @dev Everything a slash may (or may not) touch, read through public views.
     struct Snap {
         uint256[NP] value;
+        uint256[NP] collateral; // in the pool's collateral: base shares for the tier
+        uint256[NP] shares;
         uint32[NP] generation;
         uint256[NA][NP] backing;
         uint256[NA][NP] limit; // the allocation's weight in assets, weight · V / W (not capped by the shared stake)
@@ -74,6 +80,8 @@ contract IsolationHandler is Test {
 
     struct Counts {
         uint256 deposits;
+        uint256 tierDeposits;
+        uint256 tierSlashes;
         uint256 queued;
         uint256 claims;
         uint256 zeroClaims;
@@ -159,6 +167,19 @@ contract IsolationHandler is Test {
         _deposit(_stakers[stakerSeed % _stakers.length], pi, amount);
     }
 
+    /// @notice A staker moves some or all of its base shares into the tier.
+    function depositToTier(uint256 stakerSeed, uint256 sharesSeed) external {
+        _depositToTier(_stakers[stakerSeed % _stakers.length], sharesSeed);
+    }
+
+    /// @notice An instant AVS slashes the tier (so that tier slashes are as frequent as base slashes).
+    function slashTier(uint256 avsSeed, uint256 fractionSeed) external {
+        uint256 ai = avsSeed % 2;
+        if (!_slashable(ai, TIER)) ai = 1 - ai;
+        if (!_slashable(ai, TIER)) return _skip();
+        _checkedSlash(ai, TIER, _fraction(ai, TIER, fractionSeed), 0);
+    }
+
     /// @notice A staker queues some or all of its shares of a pool.
     function queueWithdrawal(uint256 stakerSeed, uint256 poolSeed, uint256 sharesSeed) external {
         _queue(_stakers[stakerSeed % _stakers.length], poolSeed % NP, sharesSeed);
@@ -171,13 +192,16 @@ contract IsolationHandler is Test {
             uint256 slot = (seed % n + k) % n;
             IStakeVault.WithdrawalView memory w = vault.getWithdrawal(_open[slot]);
             if (!w.matured) continue;
-            uint256 balanceBefore = MockERC20(w.asset).balanceOf(w.staker);
+            bool tier = w.poolId == pools[TIER];
+            // A tier pays base shares into the claimer's base position (a stale one restarts at zero).
+            uint256 before = tier ? _sharesOf(w.staker, pools[TIER_BASE]) : MockERC20(w.asset).balanceOf(w.staker);
             vm.prank(w.staker);
             uint256 paid = vault.completeWithdrawal(w.id, w.staker);
-            if (paid != w.value || MockERC20(w.asset).balanceOf(w.staker) - balanceBefore != paid) {
+            uint256 after_ = tier ? _sharesOf(w.staker, pools[TIER_BASE]) : MockERC20(w.asset).balanceOf(w.staker);
+            if (paid != w.value || (after_ != before + paid && !(tier && after_ == paid))) {
                 _flag(V_CLAIM, string.concat("claim paid ", vm.toString(paid), " shown ", vm.toString(w.value)));
             }
-            ghostClaimed[w.asset] += paid;
+            if (!tier) ghostClaimed[w.asset] += paid;
             ++_c.claims;
             if (paid == 0) ++_c.zeroClaims;
             _open[slot] = _open[n - 1];
@@ -421,8 +445,12 @@ contract IsolationHandler is Test {
         _avs[ai] = cfg;
     }
 
+    /// @dev For the tier, `amount` is the exact number of base shares moved in.
     function seedDeposit(address staker, uint256 pi, uint256 amount) external {
-        _deposit(staker, pi, amount);
+        if (pi != TIER) return _deposit(staker, pi, amount);
+        vm.prank(staker);
+        (pools[TIER],) = vault.depositToTier(pools[TIER_BASE], poolOperator[TIER], amount);
+        ++_c.tierDeposits;
     }
 
     function seedQueue(address staker, uint256 pi, uint256 shares) external {
@@ -458,6 +486,7 @@ contract IsolationHandler is Test {
     // ================================================================== internals: actions
 
     function _deposit(address staker, uint256 pi, uint256 amount) internal {
+        if (pi == TIER) return _depositToTier(staker, amount);
         MockERC20 token = poolAsset[pi];
         if (amount == 0 || (pools[pi] != 0 && vault.convertToShares(pools[pi], amount) == 0)) return _skip();
         token.mint(staker, amount);
@@ -479,6 +508,25 @@ contract IsolationHandler is Test {
             );
         }
         vm.stopPrank();
+    }
+
+    /// @dev Moves some of the staker's base shares (bounded by `seed`) into the tier.
+    function _depositToTier(address staker, uint256 seed) internal {
+        uint256 held = _sharesOf(staker, pools[TIER_BASE]);
+        if (held == 0) return _skip();
+        uint256 shares = seed % 4 == 0 ? held : _bound(seed, 1, held);
+        vm.prank(staker);
+        try vault.depositToTier(pools[TIER_BASE], poolOperator[TIER], shares) returns (uint256 poolId, uint256) {
+            pools[TIER] = poolId;
+            ++_c.tierDeposits;
+        } catch (bytes memory err) {
+            // Dust that mints no tier share, or shares of an ended base generation.
+            bytes4 e = bytes4(err);
+            if (e != IStakeVault.DepositTooSmall.selector && e != IStakeVault.InsufficientShares.selector) {
+                _bubble(err);
+            }
+            ++_c.skips;
+        }
     }
 
     function _queue(address staker, uint256 pi, uint256 sharesSeed) internal {
@@ -561,28 +609,80 @@ contract IsolationHandler is Test {
     function _checkedSlash(uint256 ai, uint256 pi, uint64 fraction, uint64 requestId) internal {
         Snap memory before = _snap();
         EscrowSnap memory escrow = _escrowSnap(pools[pi]);
-        uint256[2] memory balances = _balances(ai, pi);
+        uint256[3] memory held = _held(ai, pi);
 
         vm.prank(_avs[ai].module);
         uint256 amount =
             requestId == 0 ? manager.slash(_avs[ai].id, pools[pi], fraction) : manager.executeSlash(requestId);
 
         Snap memory afterSlash = _snap();
-        ghostSlashed[address(poolAsset[pi])] += amount;
-        uint256[2] memory balancesAfter = _balances(ai, pi);
-        if (
-            balancesAfter[0] - balances[0] != amount || balances[1] - balancesAfter[1] != amount
-                || before.value[pi] - afterSlash.value[pi] != amount
-        ) _flag(V_SLASH_ACCOUNTING, string.concat("slash moved other than its amount ", vm.toString(amount)));
+        _checkPayment(ai, pi, amount, before, afterSlash, held);
 
         _checkCommitment(before);
         _checkCommitment(afterSlash);
         _checkAmount(ai, pi, fraction, amount, before.backing[pi][ai]);
         _checkUntouched(pi, before, afterSlash);
         _checkSlashedPool(ai, pi, before, afterSlash);
-        _checkEscrow(escrow, before.value[pi], afterSlash.value[pi]);
+        _checkExposure(ai, pi, before, afterSlash);
+        _checkEscrow(escrow, before.collateral[pi], afterSlash.collateral[pi]);
         _checkGuardSpan(pi, amount, before.value[pi]);
         _countSlash(ai, pi, amount, before, afterSlash);
+    }
+
+    /// @dev Where the slash went: a pool's tokens to the sink, exactly the amount; a tier's base shares (no token).
+    function _checkPayment(uint256 ai, uint256 pi, uint256 amount, Snap memory b, Snap memory s, uint256[3] memory pre)
+        internal
+    {
+        uint256[3] memory post = _held(ai, pi);
+        if (pi == TIER) {
+            _checkTierPayment(ai, amount, b, s, pre[2]);
+            if (post[0] != pre[0] || post[1] != pre[1]) _flag(V_SLASH_ACCOUNTING, "a tier slash moved tokens");
+            return;
+        }
+        ghostSlashed[address(poolAsset[pi])] += amount;
+        if (post[0] - pre[0] != amount || pre[1] - post[1] != amount || b.value[pi] - s.value[pi] != amount) {
+            _flag(V_SLASH_ACCOUNTING, string.concat("slash moved other than its amount ", vm.toString(amount)));
+        }
+    }
+
+    /// @dev A tier slash pays the sink in base shares, exactly the tier's collateral that left, worth at least the
+    /// amount at the base price (rounded up by less than one share) and at most one share more; the base pool
+    /// (totals, generation, every backing) is checked untouched by `_checkUntouched`.
+    function _checkTierPayment(uint256 ai, uint256 amount, Snap memory b, Snap memory s, uint256 sinkBefore) internal {
+        ++_c.tierSlashes;
+        uint256 paid = b.collateral[TIER] - s.collateral[TIER];
+        if (s.generation[TIER] != b.generation[TIER]) paid = b.collateral[TIER]; // emptied: the tier reset
+        uint256 sinkAfter = _sharesOf(_avs[ai].sink, pools[TIER_BASE]);
+        uint256 a1 = s.value[TIER_BASE] + 1;
+        uint256 s1 = s.shares[TIER_BASE] + 1;
+        // (The base price is read through the views, which settle matured escrow first: one share of slack.)
+        bool ok = (sinkAfter == sinkBefore + paid || sinkAfter == paid) && (paid + 1) * a1 >= amount * s1
+            && (paid == 0 || (paid - 1) * a1 <= amount * s1 + a1);
+        if (!ok) {
+            _flag(
+                V_SLASH_ACCOUNTING,
+                string.concat("tier slash of ", vm.toString(amount), " paid ", vm.toString(paid), " base shares")
+            );
+        }
+    }
+
+    /// @dev P1 per staker: what an isolated AVS can take from a staker is its backing times the staker's share of the
+    /// pool. Another AVS's slash (a tier's included) must never raise that claim per share, so no staker's exposure
+    /// to an isolated AVS ever passes the fraction allocated to it (a base slash lowers a tier's claims with its
+    /// price; one wei of rounding per share allowed).
+    function _checkExposure(uint256 ai, uint256 pi, Snap memory b, Snap memory s) internal {
+        for (uint256 p; p < NP; ++p) {
+            if (b.generation[p] != s.generation[p] || s.shares[p] == 0) continue;
+            for (uint256 a; a < NA; ++a) {
+                if ((p == pi && a == ai) || b.mode[p][a] != IAllocationManager.Mode.Isolated) continue;
+                if (s.backing[p][a] * b.shares[p] > (b.backing[p][a] + 1) * s.shares[p]) {
+                    _flag(
+                        V_EXPOSURE,
+                        _backingMessage("isolated claim per share", ai, a, p, b.backing[p][a], s.backing[p][a])
+                    );
+                }
+            }
+        }
     }
 
     /// @dev One slash's loss: when, the fraction of the value it kept (WAD, rounded up: lenient by 1e-18), the cap.
@@ -625,10 +725,11 @@ contract IsolationHandler is Test {
         }
     }
 
-    /// @dev The AVS's sink's and the vault's balance of the pool's token.
-    function _balances(uint256 ai, uint256 pi) internal view returns (uint256[2] memory b) {
-        b[0] = poolAsset[pi].balanceOf(_avs[ai].sink);
-        b[1] = poolAsset[pi].balanceOf(address(vault));
+    /// @dev The AVS's sink's and the vault's balance of the pool's token, and the sink's shares of the tier's base.
+    function _held(uint256 ai, uint256 pi) internal view returns (uint256[3] memory h) {
+        h[0] = poolAsset[pi].balanceOf(_avs[ai].sink);
+        h[1] = poolAsset[pi].balanceOf(address(vault));
+        h[2] = _sharesOf(_avs[ai].sink, pools[TIER_BASE]);
     }
 
     function _countSlash(uint256 ai, uint256 pi, uint256 amount, Snap memory b, Snap memory s) internal {
@@ -693,10 +794,20 @@ contract IsolationHandler is Test {
         }
     }
 
-    /// @dev Pools other than the slashed one: value, generation and every AVS's backing unchanged.
+    /// @dev Pools other than the slashed one: value, generation and every AVS's backing unchanged. The tier over a
+    /// slashed base keeps its collateral (base shares); its value and backings fall with the base price only.
     function _checkUntouched(uint256 pi, Snap memory b, Snap memory s) internal {
         for (uint256 q; q < NP; ++q) {
             if (q == pi) continue;
+            if (q == TIER && pi == TIER_BASE) {
+                if (s.generation[TIER_BASE] != b.generation[TIER_BASE]) continue; // a full base slash ends the tier
+                bool kept = b.collateral[q] == s.collateral[q] && b.generation[q] == s.generation[q];
+                for (uint256 a; a < NA; ++a) {
+                    kept = kept && s.backing[q][a] <= b.backing[q][a];
+                }
+                if (!kept) _flag(V_UNTOUCHED, "a base slash changed the tier's collateral or raised a tier backing");
+                continue;
+            }
             bool same = b.value[q] == s.value[q] && b.generation[q] == s.generation[q];
             for (uint256 a; a < NA; ++a) {
                 same = same && b.backing[q][a] == s.backing[q][a];
@@ -769,6 +880,8 @@ contract IsolationHandler is Test {
         for (uint256 p; p < NP; ++p) {
             uint256 poolId = pools[p];
             s.value[p] = vault.slashableAssets(poolId);
+            IStakeVault.PoolView memory v = vault.getPool(poolId);
+            (s.collateral[p], s.shares[p]) = (v.slashableAssets, v.totalShares);
             (, s.generation[p],) = vault.poolKey(poolId);
             uint256 total = manager.getPoolState(poolId).totalWeight;
             for (uint256 a; a < NA; ++a) {
