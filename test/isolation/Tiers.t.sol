@@ -329,6 +329,17 @@ contract TiersTest is IsolationFixture {
         assertEq(vault.getPool(tier).generation, 1);
     }
 
+    /// @dev A known limit, pinned: a tier slash's proceeds are base shares, exposed to the base's AVSs exactly as a
+    /// base staker's (pro rata, never more) until the sink leaves through the base escrow.
+    function test_tierSlashProceeds_bearTheBaseLikeAnyBaseStaker() public {
+        _setupTier();
+        assertEq(_slash(tierModule, tierAvs, tier, 1e18), 200e18, "half of the tier's 400e18");
+        assertEq(_sharesOf(tierSink, base), 200e18, "at price one, exactly 200e18 base shares");
+        _baseSlash30();
+        assertEq(_valueOf(tierSink, base), 170e18, "15%, like every base staker");
+        assertEq(_valueOf(bob, base), 850e18);
+    }
+
     function test_tierSlash_passesItsOwnGuardNotTheBases() public {
         (tier,) = _toTier(alice, opB, 400e18);
         _allocate(opA, base, baseAvs, IAllocationManager.Mode.Shared, 1e18);
