@@ -7,6 +7,7 @@ import {AllocationManager} from "../contracts/AllocationManager.sol";
 import {OperatorRegistry} from "../contracts/OperatorRegistry.sol";
 import {StakeVault} from "../contracts/StakeVault.sol";
 import {IAllocationManager} from "../contracts/interfaces/IAllocationManager.sol";
+import {IStakeVault} from "../contracts/interfaces/IStakeVault.sol";
 import {CommitteeSlasher} from "../contracts/modules/CommitteeSlasher.sol";
 import {DoubleSignSlasher} from "../contracts/modules/DoubleSignSlasher.sol";
 import {MockERC20} from "../test/mocks/MockERC20.sol";
@@ -82,10 +83,10 @@ contract Demo is Script {
         vm.warp(block.timestamp + 1 days);
         _show("2. bridge: committee reached quorum, the resolver vetoed within the window: nothing moved");
 
-        // 3. The tier's AVS slashes the tier: paid out of the base pool's shared side; base stakers keep their price.
+        // 3. The tier's AVS slashes the tier: paid in A's pool shares into its sink's position; A's pool does not move.
         vm.prank(tierModule);
         got = manager.slash(tierAvs, T, 0.5e18);
-        _show(string.concat("3. tier AVS: 50% of the tier's backing = ", got.weth(), " (base share price unchanged)"));
+        _show(string.concat("3. tier AVS: 50% of the tier's backing = ", got.weth(), " in A's shares (A unchanged)"));
 
         // 4. A heavy shared slash: da takes 90% of its backing. The shared stake shrinks; the guard caps the pool.
         vm.prank(daModule);
@@ -98,6 +99,7 @@ contract Demo is Script {
         console.log("");
         console.log("alice claims %s WETH for the 100 she queued: escrow paid its share of every slash", got.weth());
         console.log("burned (sent to %s): %s WETH", burn, weth.balanceOf(burn).weth());
+        console.log("the tier slash's A shares, held by %s: worth %s WETH", burn, _valueIn(burn, P).weth());
         console.log("vault holds %s WETH; deposits were 1,400", weth.balanceOf(address(vault)).weth());
     }
 
@@ -167,6 +169,15 @@ contract Demo is Script {
         if (!manager.membership(avsId, operator).optedIn) manager.optIn(avsId);
         manager.allocate(poolId, avsId, mode, f);
         vm.stopPrank();
+    }
+
+    /// @dev What `holder`'s position in `poolId` redeems for now (zero without one).
+    function _valueIn(address holder, uint256 poolId) internal view returns (uint256) {
+        IStakeVault.PositionView[] memory positions = vault.positionsOf(holder);
+        for (uint256 i; i < positions.length; ++i) {
+            if (positions[i].poolId == poolId) return positions[i].value;
+        }
+        return 0;
     }
 
     function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {

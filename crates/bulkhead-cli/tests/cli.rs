@@ -68,7 +68,7 @@ fn every_example_passes_with_tables() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("guard tripped on P: I asked 200 WETH, allowed 90 WETH"),
+        stdout.contains("guard tripped on P: I asked 200 WETH, allowed 170 WETH"),
         "{stdout}"
     );
 }
@@ -114,7 +114,7 @@ fn json_is_one_object_per_run() {
     assert_eq!(slash["events"][0]["name"], "CascadeGuardTripped");
     assert_eq!(
         slash["events"][0]["args"]["allowed"],
-        "90000000000000000000"
+        "170000000000000000000"
     );
 }
 

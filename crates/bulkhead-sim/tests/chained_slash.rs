@@ -33,37 +33,46 @@ fn chained_slash_three_shared_one_isolated_and_a_tier() -> Result<()> {
     s.expect_sinks(ether(200), zero, zero, zero)?;
     assert_eq!(s.pool_risk(p)?.guardUsedWad, sci("0.2e18"));
 
-    // Step 2. TA slashes 50% of its 160 = 80 WETH, paid out of P. T keeps 100 base shares; P: 720 WETH / 900 shares.
+    // Step 2. TA slashes 50% of its 160 = 80 WETH, paid in P shares rounded down against the AVS:
+    // ⌊80e18·(1000e18 + 1)/(800e18 + 1)⌋ = 100e18 − 1 base shares move from T into TA's sink. P does not move
+    // (800 WETH / 1,000 shares, W 0.8e27): every P backing and staker keeps every wei, and P's guard is untouched.
+    // T keeps 100e18 + 1 base shares = 80 WETH.
     assert_eq!(s.slash_by("TA", t, wad("0.5e18"))?, ether(80));
     s.expect_backings(ether(200), ether(300), ether(500), ether(400), ether(80))?;
     s.expect_values(ether(400), ether(240), ether(80))?;
-    s.expect_sinks(ether(200), zero, zero, ether(80))?;
+    s.expect_sinks(ether(200), zero, zero, zero)?;
+    let ta_sink = s.avs["TA"].sink;
+    assert_eq!(
+        s.sys.shares_of(&s.engine, ta_sink, p)?,
+        ether(100) - U256::from(1),
+        "TA's sink holds P shares"
+    );
     let pool_p = s
         .engine
         .view(s.sys.vault, StakeVault::getPoolCall { poolId: p })?;
-    assert_eq!(pool_p.totalShares, ether(900));
+    assert_eq!(pool_p.totalShares, ether(1000));
     let pool_t = s
         .engine
         .view(s.sys.vault, StakeVault::getPoolCall { poolId: t })?;
     assert_eq!(
         pool_t.slashableAssets,
-        ether(100),
+        ether(100) + U256::from(1),
         "tier collateral, in base shares"
     );
-    assert_eq!(s.pool_risk(p)?.guardUsedWad, sci("0.28e18"));
+    assert_eq!(s.pool_risk(p)?.guardUsedWad, sci("0.2e18"));
     assert_eq!(s.pool_risk(t)?.guardUsedWad, sci("0.5e18"));
 
-    // Step 3. S2 slashes 72% of its 500 = 360. P: 360 WETH / 900 shares (price 0.4); shared stake 160, elastic.
+    // Step 3. S2 slashes 72% of its 500 = 360. P: 440 WETH / 1,000 shares (price 0.44); shared stake 240, elastic.
     assert_eq!(s.slash_by("S2", p, wad("0.72e18"))?, ether(360));
-    // The committed shared limits (0.84e27) pass 3x the shared stake (0.48e27): shared backings scale by 4/7.
-    let scaled = sci("91428571428571428571");
-    s.expect_backings(ether(200), scaled, ether(80), scaled, ether(40))?;
-    s.expect_values(ether(200), ether(120), ether(40))?;
-    s.expect_sinks(ether(200), ether(360), zero, ether(80))?;
-    assert_eq!(s.pool_risk(p)?.guardUsedWad, sci("0.64e18"));
+    // The committed shared limits (0.84e27) pass 3x the shared stake (0.72e27): shared backings scale by 6/7.
+    let scaled = sci("205714285714285714285");
+    s.expect_backings(ether(200), scaled, ether(120), scaled, ether(44))?;
+    s.expect_values(ether(220), ether(132), ether(44))?;
+    s.expect_sinks(ether(200), ether(360), zero, zero)?;
+    assert_eq!(s.pool_risk(p)?.guardUsedWad, sci("0.56e18"));
 
-    // Over the reuse cap (0.84e27 committed on 0.16e27 shared stake; what is slashable is scaled to 3x): new shared allocations are
-    // refused, decreases still go through.
+    // Over the reuse cap (0.84e27 committed on 0.24e27 shared stake; what is slashable is scaled to 3x): new shared
+    // allocations are refused, decreases still go through.
     assert_eq!(s.pool_risk(p)?.reuseRatioWad, sci("3e18"));
     let s4 = s.add_avs("S4")?.id;
     let op_a = s.op_a;
@@ -87,14 +96,14 @@ fn chained_slash_three_shared_one_isolated_and_a_tier() -> Result<()> {
         sharedWeight,
         limit,
     } = revert.as_error().expect("decodes as ReuseCapExceeded");
-    assert_eq!((sharedWeight, limit), (sci("0.8436e27"), sci("0.48e27")));
+    assert_eq!((sharedWeight, limit), (sci("0.8444e27"), sci("0.72e27")));
     assert!(
         matches!(revert.typed, Some(BulkheadError::Manager(ref e)) if e.is_reuse_cap_exceeded())
     );
     s.allocate(op_a, p, "S3", mode::SHARED, 0)?;
 
-    // Step 4. I asks for 100% of its 200; the guard has 0.73 - 0.64 left: allowed = 0.09 * 360 / 0.36 = 90.
-    // P: 270 WETH / 900 shares (price 0.3). The guard trip is announced.
+    // Step 4. I asks for 100% of its 200; the guard has 0.73 - 0.56 left: allowed = 0.17 * 440 / 0.44 = 170.
+    // P: 270 WETH / 1,000 shares (price 0.27). The guard trip is announced.
     let (i, module_i) = (s.id("I"), s.avs["I"].module);
     let receipt = s.engine.exec(
         module_i,
@@ -105,7 +114,7 @@ fn chained_slash_three_shared_one_isolated_and_a_tier() -> Result<()> {
             fractionWad: wad("1e18"),
         },
     )?;
-    assert_eq!(receipt.value, ether(90));
+    assert_eq!(receipt.value, ether(170));
     let tripped: Vec<&DecodedEvent> = receipt
         .events
         .iter()
@@ -117,17 +126,24 @@ fn chained_slash_three_shared_one_isolated_and_a_tier() -> Result<()> {
         Some(BulkheadEvent::Manager(AllocationManagerEvents::CascadeGuardTripped(e))) => {
             assert_eq!(
                 (e.poolId, e.avsId, e.requested, e.allowed),
-                (p, i, ether(200), ether(90))
+                (p, i, ether(200), ether(170))
             );
         }
         other => panic!("expected CascadeGuardTripped, got {other:?}"),
     }
-    s.expect_backings(ether(110), scaled, ether(80), scaled, ether(30))?;
-    s.expect_values(ether(150), ether(90), ether(30))?;
-    s.expect_sinks(ether(200), ether(360), ether(90), ether(80))?;
+    s.expect_backings(ether(30), scaled, ether(120), scaled, ether(27))?;
+    s.expect_values(ether(135), ether(81), ether(27))?;
+    s.expect_sinks(ether(200), ether(360), ether(170), zero)?;
     assert_eq!(s.pool_risk(p)?.guardUsedWad, sci("0.73e18"));
+    // TA's sink holds 100 P shares (less a wei), now worth 27 (less a wei): paid in P's collateral, it bears P's
+    // AVSs until it leaves.
+    let ta_sink_shares = s.sys.shares_of(&s.engine, ta_sink, p)?;
+    assert_eq!(
+        s.convert_to_assets(p, ta_sink_shares)?,
+        ether(27) - U256::from(1)
+    );
 
-    // Conservation: 1,000 deposited = 270 still in the vault + 730 in the sinks.
+    // Conservation: 1,000 deposited = 270 still in the vault + 730 in the sinks (200 + 360 + 170).
     let in_vault = s.weth_of(s.sys.vault)?;
     assert_eq!(in_vault, ether(270));
     assert_eq!(in_vault + s.sink_total()?, ether(1000));

@@ -174,7 +174,7 @@ fn write_failures_writes_loadable_failing_files() {
         match f.reproduces {
             Some(true) => reproduced += 1,
             _ => assert!(
-                ["getPool(", "getAllocation(", "avsBacking("]
+                ["getPool(", "getAllocation(", "avsBacking(", "positionsOf("]
                     .iter()
                     .any(|view| f.what.starts_with(view)),
                 "{}",

@@ -10,7 +10,8 @@
 //! effect, the reuse cap and the scaling of shared backings down to it, allocation and deallocation delays),
 //! membership (opt-in, the opt-out window), instant slashes and the veto flow (request, veto, execute, the rest of a
 //! cut request, the delay of isolated increases under a decided slash), the cascade guard's two fixed windows, and
-//! tier pools. Not covered: redelegation, pausing, governance calls (reuse caps, limits, the guard).
+//! tier pools (slashed like any pool, paid in base shares into the sink's base position). Not covered: redelegation,
+//! pausing, governance calls (reuse caps, limits, the guard).
 
 use std::collections::BTreeMap;
 
@@ -59,7 +60,7 @@ pub struct Params {
     pub guard_window: u64,
 }
 
-/// Who holds tokens.
+/// Who holds tokens or shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Holder {
     /// A staker, by index.
@@ -206,7 +207,8 @@ pub struct Model {
     avs_veto: Vec<Option<u64>>,
     pools: Vec<VPool>,
     pool_of: BTreeMap<(usize, usize), usize>,
-    positions: BTreeMap<(usize, usize), Position>,
+    /// Positions by (pool, holder): stakers', and the base positions tier slashes pay sinks into.
+    positions: BTreeMap<(usize, Holder), Position>,
     tracked: BTreeMap<usize, U256>,
     balances: BTreeMap<(Holder, usize), U256>,
     states: BTreeMap<usize, PState>,
@@ -423,7 +425,7 @@ impl Model {
                 let id = self.require_pool(spec, pool)?;
                 let held = self
                     .positions
-                    .get(&(id, staker))
+                    .get(&(id, Holder::Staker(staker)))
                     .map_or(U256::ZERO, |p| p.shares);
                 let shares = held * u(fraction) / wad();
                 let out = self.tx(|m| m.queue_withdrawal(staker, id, shares));
@@ -585,17 +587,7 @@ impl Model {
         p.assets = a;
         p.shares = s;
         let generation = p.generation;
-        let pos = self.positions.entry((id, staker)).or_default();
-        let held = if pos.generation == generation {
-            pos.shares
-        } else {
-            U256::ZERO
-        };
-        if held + shares > u128_max() {
-            return Err("AmountTooLarge");
-        }
-        pos.shares = held + shares;
-        pos.generation = generation;
+        self.credit(id, Holder::Staker(staker), generation, shares)?;
         Ok(shares)
     }
 
@@ -606,7 +598,10 @@ impl Model {
         let delay = self.params.escrow_delay;
         let now = self.now;
         let p = &mut self.pools[id - 1];
-        let pos = self.positions.entry((id, staker)).or_default();
+        let pos = self
+            .positions
+            .entry((id, Holder::Staker(staker)))
+            .or_default();
         let held = pos.shares;
         if held < shares {
             return Err("InsufficientShares");
@@ -687,7 +682,7 @@ impl Model {
         if let Some(base) = p.base {
             // A tier pays base shares into the receiver's base position.
             let generation = self.pools[base - 1].generation;
-            self.credit(base, staker, generation, assets)?;
+            self.credit(base, Holder::Staker(staker), generation, assets)?;
             return Ok(assets);
         }
         let asset = p.asset;
@@ -704,11 +699,11 @@ impl Model {
     fn credit(
         &mut self,
         id: usize,
-        staker: usize,
+        holder: Holder,
         generation: u32,
         shares: U256,
     ) -> Result<(), Rev> {
-        let pos = self.positions.entry((id, staker)).or_default();
+        let pos = self.positions.entry((id, holder)).or_default();
         let held = if pos.generation == generation {
             pos.shares
         } else {
@@ -762,7 +757,10 @@ impl Model {
             return Err("TierNotAllowed");
         }
         let generation = self.pools[base - 1].generation;
-        let pos = self.positions.entry((base, staker)).or_default();
+        let pos = self
+            .positions
+            .entry((base, Holder::Staker(staker)))
+            .or_default();
         let held = if pos.generation == generation {
             pos.shares
         } else {
@@ -801,7 +799,8 @@ impl Model {
         self.mint(id, staker, base_shares)
     }
 
-    /// `_tierCut`: the base shares paying a tier slash of `amount`, rounded up, within the tier's price floor.
+    /// `_tierCut`: the base shares paying a tier slash of `amount`, rounded down (against the AVS; all of them for
+    /// the tier's whole value), within the tier's price floor (a cut payment valued rounded up).
     fn tier_cut(
         base: &VPool,
         held: U256,
@@ -810,12 +809,18 @@ impl Model {
     ) -> Result<(U256, U256), Rev> {
         let pa = base.assets + u(1);
         let ps = base.shares + u(1);
-        let mut base_shares = mul_div_ceil(amount, ps, pa)?.min(held);
+        if amount >= mul_div(held, pa, ps)? {
+            return Ok((amount, held));
+        }
+        let mut base_shares = mul_div(amount, ps, pa)?;
+        if base_shares.is_zero() {
+            return Ok((U256::ZERO, U256::ZERO));
+        }
         let mut slashed = amount;
         let keep = ceil_div(tier_shares, u(PRICE_FLOOR));
         if base_shares < held && held - base_shares < keep {
             base_shares = if held > keep { held - keep } else { U256::ZERO };
-            slashed = mul_div(base_shares, pa, ps)?;
+            slashed = mul_div_ceil(base_shares, pa, ps)?;
         }
         Ok((slashed, base_shares))
     }
@@ -841,16 +846,9 @@ impl Model {
         if p.assets.is_zero() {
             Self::reset(p);
         }
-        let b = &mut self.pools[base - 1];
-        b.shares = sub(b.shares, base_shares)?;
-        b.assets = sub(b.assets, slashed)?;
-        if b.assets.is_zero() {
-            Self::reset(b);
-        }
-        let asset = b.asset;
-        let tracked = self.tracked.entry(asset).or_default();
-        *tracked = sub(*tracked, slashed)?;
-        *self.balances.entry((sink, asset)).or_default() += slashed;
+        // Paid in base shares, into the sink's base position: the base pool's totals and price do not move.
+        let generation = self.pools[base - 1].generation;
+        self.credit(base, sink, generation, base_shares)?;
         Ok(slashed)
     }
 
@@ -1224,29 +1222,16 @@ impl Model {
         let a = self.allocs[&(id, avs)];
         let value = self.slashable_assets(id)?;
         let weight = Self::slashable_weight(&st, &a)?;
-        let mut backing = match self.mutation {
+        // A tier is slashed like any pool (its value: its base shares in the base asset); the vault pays it in base
+        // shares, so its base pool is not touched.
+        let backing = match self.mutation {
             Mutation::CeilSlashAmount => mul_div_ceil(weight, value, st.total)?,
             _ => mul_div(weight, value, st.total)?,
         };
-        let base = self.pools[id - 1].base;
-        if let Some(base) = base {
-            // A tier's backing is restaked from its base's shared stake: never more than that.
-            self.sync_pool(base);
-            let b = self.states[&base];
-            let base_value = self.slashable_assets(base)?;
-            backing = backing.min(mul_div(sub(b.total, b.isolated)?, base_value, b.total)?);
-        }
         let requested = backing * u(fraction) / wad();
-        let bounded = match base {
-            Some(base) => self.base_allowance(base, requested)?,
-            None => requested,
-        };
-        let allowed = self.guard(id, bounded, value)?;
+        let allowed = self.guard(id, requested, value)?;
         let amount = self.preview_slash(id, allowed)?;
         if !amount.is_zero() {
-            if let Some(base) = base {
-                self.charge_base(base, amount)?;
-            }
             self.remove_weight(id, avs, amount, value)?;
             let sink = spec.sink_of(avs);
             self.vault_slash(id, amount, sink)?;
@@ -1259,22 +1244,6 @@ impl Model {
             backing,
             mode: a.mode,
         })
-    }
-
-    /// `_baseAllowance`: what the base's guard lets a tier slash take (not charged here).
-    fn base_allowance(&mut self, base: usize, amount: U256) -> Result<U256, Rev> {
-        let value = self.slashable_assets(base)?;
-        Ok(self.guard_allowance(base, amount, value)?.0)
-    }
-
-    /// `_chargeBase`: the base's guard, and ⌈W·s/V⌉ off its total weight.
-    fn charge_base(&mut self, base: usize, amount: U256) -> Result<(), Rev> {
-        let value = self.slashable_assets(base)?;
-        self.guard(base, amount, value)?;
-        let st = self.st(base);
-        let total = st.total;
-        st.total = sub(total, mul_div_ceil(total, amount, value)?)?;
-        Ok(())
     }
 
     /// `_guardAllowance`: (allowed, previous window's loss, current window's loss after it).
@@ -1369,13 +1338,7 @@ impl Model {
         if a.mode == SHARED {
             weight = Self::shared_weight(&st, weight)?;
         }
-        let backing = mul_div(weight, self.slashable_assets(id)?, st.total)?;
-        let Some(base) = self.pools[id - 1].base else {
-            return Ok(backing);
-        };
-        let (b, _) = self.view_pool(base);
-        let shared = b.total.min(sub(b.total, b.isolated)?);
-        Ok(backing.min(mul_div(shared, self.slashable_assets(base)?, b.total)?))
+        mul_div(weight, self.slashable_assets(id)?, st.total)
     }
 
     fn request_slash(&mut self, avs: usize, id: usize, fraction: u64) -> Result<u64, Rev> {
@@ -1394,12 +1357,10 @@ impl Model {
             executable_at,
             status: Status::Pending,
         });
+        // `_announce`: on this pool only (a tier slash never touches its base).
         let until = executable_at + self.params.execution_window;
-        let base = self.pools[id - 1].base;
-        for pool in std::iter::once(id).chain(base) {
-            let st = self.st(pool);
-            st.slash_pending_until = st.slash_pending_until.max(until);
-        }
+        let st = self.st(id);
+        st.slash_pending_until = st.slash_pending_until.max(until);
         Ok(self.requests.len() as u64)
     }
 
@@ -1472,9 +1433,9 @@ impl Model {
         self.slashable_backing(avs, id)
     }
 
-    /// The value of a staker's position (`positionsOf`), zero without one.
-    pub fn position(&self, staker: usize, id: usize) -> Result<U256, Rev> {
-        let Some(pos) = self.positions.get(&(id, staker)) else {
+    /// The value of a holder's position (`positionsOf`), zero without one.
+    pub fn position(&self, holder: Holder, id: usize) -> Result<U256, Rev> {
+        let Some(pos) = self.positions.get(&(id, holder)) else {
             return Ok(U256::ZERO);
         };
         let p = &self.pools[id - 1];
@@ -1616,7 +1577,7 @@ impl Model {
 
     /// A staker's live shares of a pool (zero for shares of an ended generation).
     pub fn shares(&self, staker: usize, id: usize) -> U256 {
-        match self.positions.get(&(id, staker)) {
+        match self.positions.get(&(id, Holder::Staker(staker))) {
             Some(pos) if pos.generation == self.pools[id - 1].generation => pos.shares,
             _ => U256::ZERO,
         }

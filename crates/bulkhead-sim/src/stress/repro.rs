@@ -66,7 +66,7 @@ pub fn to_toml(
         "# After step {}: {}: model {}, chain {}.",
         mismatch.step, mismatch.what, mismatch.model, mismatch.chain
     );
-    if ["getPool(", "getAllocation(", "avsBacking("]
+    if ["getPool(", "getAllocation(", "avsBacking(", "positionsOf("]
         .iter()
         .any(|view| mismatch.what.starts_with(view))
     {
@@ -302,6 +302,8 @@ pub fn to_toml(
             }
             // The scenario format cannot check these: the mismatch line above names them.
             Obs::PoolField(..) | Obs::AllocField(..) | Obs::AvsTotal(_) => {}
+            // Nor a sink's position: `position` names stakers.
+            Obs::SinkPosition(..) => {}
             Obs::Sink(avs, a) => {
                 push_nested(
                     &mut nested,

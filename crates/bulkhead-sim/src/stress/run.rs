@@ -68,6 +68,9 @@ pub enum Obs {
     Balance(usize, usize),
     /// `sink`: (avs, asset).
     Sink(usize, usize),
+    /// The value of an AVS's sink's position in a pool, from `positionsOf` (a tier slash pays the sink in base
+    /// shares; not checkable in a scenario file, whose `position` names stakers): (avs, pool).
+    SinkPosition(usize, usize),
     /// A field of `getPool` (not checkable in a scenario file): (pool, field index, see [`Model::pool_view`]).
     PoolField(usize, u8),
     /// A field of `getAllocation` (not checkable in a scenario file): (avs, pool, field index).
@@ -81,7 +84,7 @@ impl Obs {
     pub fn checkable(self) -> bool {
         !matches!(
             self,
-            Self::PoolField(..) | Self::AllocField(..) | Self::AvsTotal(_)
+            Self::PoolField(..) | Self::AllocField(..) | Self::AvsTotal(_) | Self::SinkPosition(..)
         )
     }
 }
@@ -120,7 +123,8 @@ pub struct Stats {
     pub reverts: usize,
     /// Successful deposits per asset (base units).
     pub deposited: [U256; 3],
-    /// Slashed per asset (base units).
+    /// Slashed out of the vault per asset (base units): a tier slash moves base shares to the sink and takes no
+    /// tokens, so it is not counted here.
     pub slashed: [U256; 3],
     /// Every slash that went through.
     pub slashes: Vec<SlashOut>,
@@ -169,7 +173,7 @@ struct Chain<'a> {
 #[derive(Default)]
 struct Round {
     risks: BTreeMap<usize, [U256; 5]>,
-    positions: BTreeMap<usize, Vec<(U256, U256)>>,
+    positions: BTreeMap<Address, Vec<(U256, U256)>>,
     escrows: BTreeMap<usize, Vec<(U256, U256, bool)>>,
     pools: BTreeMap<usize, [U256; 8]>,
     allocs: BTreeMap<(usize, usize), [U256; 5]>,
@@ -623,6 +627,7 @@ impl<'a> Chain<'a> {
             | Obs::Guard(p)
             | Obs::Backing(_, p)
             | Obs::Position(_, p)
+            | Obs::SinkPosition(_, p)
             | Obs::Escrow(_, p)
             | Obs::PoolField(p, _)
             | Obs::AllocField(_, p, _) => Some(p),
@@ -686,11 +691,15 @@ impl<'a> Chain<'a> {
                 Ok(v) => v,
                 Err(e) => return view_err(e),
             },
-            Obs::Position(staker, _) => {
-                let positions = match round.positions.entry(staker) {
+            Obs::Position(_, _) | Obs::SinkPosition(_, _) => {
+                let address = match obs {
+                    Obs::Position(staker, _) => crate::address_of(&spec.stakers[staker]),
+                    Obs::SinkPosition(avs, _) => self.sinks[avs],
+                    _ => unreachable!("a position"),
+                };
+                let positions = match round.positions.entry(address) {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {
-                        let address = crate::address_of(&spec.stakers[staker]);
                         let positions = self.engine.view(
                             self.sys.vault,
                             StakeVault::positionsOfCall { staker: address },
@@ -839,7 +848,12 @@ pub fn model_value(model: &Model, spec: &Spec, obs: Obs) -> Result<U256, String>
             }
         }
         Obs::Backing(avs, p) => id(p).map_or(Ok(U256::ZERO), |id| model.backing(avs, id)),
-        Obs::Position(s, p) => id(p).map_or(Ok(U256::ZERO), |id| model.position(s, id)),
+        Obs::Position(s, p) => {
+            id(p).map_or(Ok(U256::ZERO), |id| model.position(Holder::Staker(s), id))
+        }
+        Obs::SinkPosition(avs, p) => {
+            id(p).map_or(Ok(U256::ZERO), |id| model.position(spec.sink_of(avs), id))
+        }
         Obs::Escrow(s, p) => id(p).map_or(Ok(U256::ZERO), |id| model.escrow(s, id)),
         Obs::Balance(s, asset) => Ok(model.balance(Holder::Staker(s), asset)),
         Obs::Sink(avs, asset) => Ok(model.balance(spec.sink_of(avs), asset)),
@@ -872,6 +886,15 @@ pub fn describe(spec: &Spec, obs: Obs) -> String {
         ),
         Obs::Balance(s, a) => format!("{} balance of {}", ASSETS[a], spec.stakers[s]),
         Obs::Sink(avs, a) => format!("{} in the sink of {}", ASSETS[a], spec.avs[avs].name),
+        Obs::SinkPosition(avs, p) => format!(
+            "positionsOf({}) in {}",
+            if spec.avs[avs].burn {
+                "burn".to_string()
+            } else {
+                spec.sink_name(avs)
+            },
+            pool(p)
+        ),
         Obs::PoolField(p, f) => format!("getPool({}).{}", pool(p), POOL_FIELDS[usize::from(f)]),
         Obs::AllocField(a, p, f) => format!(
             "getAllocation({}, {}).{}",
@@ -956,7 +979,7 @@ pub fn step_obs(spec: &Spec, model: &Model, action: &Action) -> Vec<Obs> {
         }
         Action::Slash { avs, pool, .. } => {
             pool_obs(spec, model, pool, &mut out);
-            out.push(Obs::Sink(avs, spec.pools[pool].asset));
+            sink_obs(spec, avs, pool, &mut out);
         }
         Action::Execute { label } => {
             // The request's pool and AVS: from the step that filed it.
@@ -966,7 +989,7 @@ pub fn step_obs(spec: &Spec, model: &Model, action: &Action) -> Vec<Obs> {
                 .find(|s| matches!(s, Action::Request { label: l, .. } if *l == label))
             {
                 pool_obs(spec, model, *pool, &mut out);
-                out.push(Obs::Sink(*avs, spec.pools[*pool].asset));
+                sink_obs(spec, *avs, *pool, &mut out);
             }
         }
         Action::Warp { .. }
@@ -977,7 +1000,15 @@ pub fn step_obs(spec: &Spec, model: &Model, action: &Action) -> Vec<Obs> {
     out
 }
 
-/// Everything checkable at the end: every pool, backing, position, escrow, wallet and sink.
+/// What the slashing AVS's sink received: tokens, or for a tier slash base shares in its base position.
+fn sink_obs(spec: &Spec, avs: usize, pool: usize, out: &mut Vec<Obs>) {
+    out.push(Obs::Sink(avs, spec.pools[pool].asset));
+    if let Some(base) = spec.pools[pool].tier_of {
+        out.push(Obs::SinkPosition(avs, base));
+    }
+}
+
+/// Everything checkable at the end: every pool, backing, position, escrow, wallet and sink (sinks' positions too).
 pub fn final_obs(spec: &Spec, model: &Model) -> Vec<Obs> {
     let mut out = Vec::new();
     for pool in 0..spec.pools.len() {
@@ -999,6 +1030,7 @@ pub fn final_obs(spec: &Spec, model: &Model) -> Vec<Obs> {
         for s in 0..spec.stakers.len() {
             out.extend([Obs::Position(s, pool), Obs::Escrow(s, pool)]);
         }
+        out.extend((0..spec.avs.len()).map(|avs| Obs::SinkPosition(avs, pool)));
     }
     out.extend((0..spec.avs.len()).map(Obs::AvsTotal));
     let assets: std::collections::BTreeSet<usize> = spec.pools.iter().map(|p| p.asset).collect();
@@ -1015,8 +1047,8 @@ pub fn differential(base: &Base, spec: &Spec, mutation: Mutation) -> Result<Verd
 }
 
 /// [`differential`], optionally comparing only what a scenario file can check (`checkable`): outcomes and error
-/// names, and the `expect` quantities — not return values, `getPool`, `getAllocation` nor `avsBacking`. A mismatch
-/// found that way reproduces under `bulkhead simulate`.
+/// names, and the `expect` quantities — not return values, `getPool`, `getAllocation`, `avsBacking` nor sinks'
+/// positions. A mismatch found that way reproduces under `bulkhead simulate`.
 pub fn differential_with(
     base: &Base,
     spec: &Spec,
@@ -1079,14 +1111,14 @@ pub fn differential_with(
                         }
                     }
                     Ret::Slash(out) => {
-                        let asset = (0..spec.pools.len())
+                        if model.is_tier(out.pool) {
+                            if !out.amount.is_zero() {
+                                stats.tier_slashes += 1;
+                            }
+                        } else if let Some(p) = (0..spec.pools.len())
                             .find(|&p| model.pool_id(spec, p) == Some(out.pool))
-                            .map(|p| spec.pools[p].asset);
-                        if let Some(asset) = asset {
-                            stats.slashed[asset] += out.amount;
-                        }
-                        if model.is_tier(out.pool) && !out.amount.is_zero() {
-                            stats.tier_slashes += 1;
+                        {
+                            stats.slashed[spec.pools[p].asset] += out.amount;
                         }
                         stats.slashes.push(*out);
                     }
