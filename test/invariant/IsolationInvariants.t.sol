@@ -6,6 +6,7 @@ import {console} from "forge-std/console.sol";
 import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
 import {IStakeVault} from "../../contracts/interfaces/IStakeVault.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
+import {CommitteeSlasher} from "../../contracts/modules/CommitteeSlasher.sol";
 import {IsolationFixture} from "../utils/IsolationFixture.sol";
 import {IsolationHandler} from "./handlers/IsolationHandler.sol";
 
@@ -24,6 +25,7 @@ contract IsolationInvariantsTest is IsolationFixture {
     MockERC20[] internal tokens;
     address[] internal stakers;
     address[NA] internal sinks;
+    address[] internal committeeMembers;
 
     function setUp() public override {
         super.setUp();
@@ -39,7 +41,7 @@ contract IsolationInvariantsTest is IsolationFixture {
         avs[0] = _registerAVS("instant1", address(0), 0, 1e18);
         avs[1] = _registerAVS("instant2", address(0), 0, 0.5e18);
         avs[2] = _registerAVS("veto1", makeAddr("resolver1"), VETO_WINDOW, 1e18);
-        avs[3] = _registerAVS("veto2", makeAddr("resolver2"), VETO_WINDOW, 0.8e18);
+        avs[3] = _committeeAVS(VETO_WINDOW, 0.8e18);
 
         handler = new IsolationHandler(manager, vault, address(this), stakers, operators);
         handler.setPool(0, opA, weth);
@@ -50,6 +52,7 @@ contract IsolationInvariantsTest is IsolationFixture {
             sinks[a] = avs[a].sink;
             handler.setAvs(a, avs[a]);
         }
+        handler.setCommitteeMembers(committeeMembers);
 
         // Every run starts from: every staker in every pool, a withdrawal in escrow in each pool (maturing one day
         // into the run), every operator in every AVS and a mix of isolated and shared allocations in effect.
@@ -94,7 +97,7 @@ contract IsolationInvariantsTest is IsolationFixture {
         handler.seedAllocate(3, 3, iso, 0.3e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
 
-        bytes4[] memory selectors = new bytes4[](17);
+        bytes4[] memory selectors = new bytes4[](19);
         selectors[0] = IsolationHandler.deposit.selector;
         selectors[1] = IsolationHandler.queueWithdrawal.selector;
         selectors[2] = IsolationHandler.claimWithdrawal.selector;
@@ -113,6 +116,9 @@ contract IsolationInvariantsTest is IsolationFixture {
         selectors[14] = IsolationHandler.strangerActs.selector;
         selectors[15] = IsolationHandler.depositToTier.selector;
         selectors[16] = IsolationHandler.slashTier.selector;
+        // A proposal needs two calls to reach its quorum: committees twice as likely.
+        selectors[17] = IsolationHandler.committeeActs.selector;
+        selectors[18] = IsolationHandler.committeeActs.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }
@@ -164,6 +170,12 @@ contract IsolationInvariantsTest is IsolationFixture {
     /// through slashes (checked by the handler at every slash, over the pool's slashes of the last window).
     function invariant_guardWindowIsHard() public view {
         _assertNone(handler.V_GUARD_SPAN());
+    }
+
+    /// @notice P2 for committees: every vote below the quorum on a pool the AVS backs delayed isolated increases there
+    /// for a full veto flow from that vote (`announceSlash`); quorums file requests checked like any other.
+    function invariant_committeeVotesAnnounce() public view {
+        _assertNone(handler.V_ANNOUNCE());
     }
 
     /// @notice P3: strangers cannot slash, request or announce for any AVS, and applying pending changes (anyone may)
@@ -296,6 +308,7 @@ contract IsolationInvariantsTest is IsolationFixture {
         IsolationHandler.Counts memory c = handler.counts();
         console.log("run: deposits %d, queued %d, claims %d", c.deposits, c.queued, c.claims);
         console.log("  tier deposits %d, tier slashes %d", c.tierDeposits, c.tierSlashes);
+        console.log("  committee proposals %d, votes %d, quorums %d", c.proposals, c.votes, c.quorums);
         console.log("  allocations +%d -%d, refused %d", c.allocIncreases, c.allocDecreases, c.allocRefused);
         console.log("  opt-ins %d, opt-outs %d, guard changes %d", c.optIns, c.optOuts, c.guardChanges);
         console.log("  slashes %d (non-zero %d, full %d)", c.slashes, c.slashesNonZero, c.fullSlashes);
@@ -319,6 +332,24 @@ contract IsolationInvariantsTest is IsolationFixture {
     /// @dev No violation of `kind` was recorded by the handler; otherwise fail with the first one's description.
     function _assertNone(uint256 kind) internal view {
         assertEq(handler.violations(kind), 0, handler.firstViolation(kind));
+    }
+
+    /// @dev AVS "veto2" is a committee of three (quorum two) with its own resolver.
+    function _committeeAVS(uint48 vetoWindow, uint64 maxSlashWad)
+        internal
+        returns (IsolationHandler.AvsConfig memory cfg)
+    {
+        for (uint256 i; i < 3; ++i) {
+            committeeMembers.push(makeAddr(string.concat("member", vm.toString(i))));
+        }
+        cfg.sink = makeAddr("veto2-sink");
+        cfg.resolver = makeAddr("resolver2");
+        cfg.maxSlashWad = maxSlashWad;
+        CommitteeSlasher c = new CommitteeSlasher(
+            manager, vault, "ipfs://veto2", cfg.sink, cfg.resolver, vetoWindow, maxSlashWad, committeeMembers, 2
+        );
+        cfg.module = address(c);
+        cfg.id = c.avsId();
     }
 
     function _registerAVS(string memory name, address resolver_, uint48 vetoWindow, uint64 maxSlashWad)

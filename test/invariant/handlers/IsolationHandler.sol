@@ -8,13 +8,15 @@ import {AllocationManager} from "../../../contracts/AllocationManager.sol";
 import {IAllocationManager} from "../../../contracts/interfaces/IAllocationManager.sol";
 import {IStakeVault} from "../../../contracts/interfaces/IStakeVault.sol";
 import {StakeVault} from "../../../contracts/StakeVault.sol";
+import {CommitteeSlasher} from "../../../contracts/modules/CommitteeSlasher.sol";
 import {MockERC20} from "../../mocks/MockERC20.sol";
 
 /// @notice Drives the isolation layer (AllocationManager over StakeVault) for IsolationInvariantsTest.
 /// Actors: stakers (deposit, queue, claim), operators (allocate, deallocate, opt out / in), two instant AVS modules
 /// (slash), two vetoable AVS modules (requestSlash, executeSlash), their resolvers (veto), governance (cascade guard)
 /// and time (warp 0-2 days). Pool `TIER` is a tier over pool `TIER_BASE`: its deposits move base shares in, its claims
-/// and slashes pay base shares out.
+/// and slashes pay base shares out. AVS 3's module is a `CommitteeSlasher` (three members, quorum two): its members
+/// propose and vote (announcing the slash before the quorum, filing the request at it) between everything else.
 /// @dev Every action bounds its inputs and returns early on states where the call would legitimately revert, so the
 /// campaign runs with fail_on_revert. Calls that MUST revert (executing a vetoed, expired or early request, a late or
 /// foreign veto, an instant slash by a veto AVS) are attempted under try/catch and a success is recorded as a
@@ -25,6 +27,7 @@ contract IsolationHandler is Test {
     uint256 internal constant NP = 4; // pools
     uint256 public constant TIER = 3; // a tier over pool TIER_BASE
     uint256 public constant TIER_BASE = 0;
+    uint256 public constant COMMITTEE = 3; // AVS 3 slashes through a CommitteeSlasher
     uint256 internal constant NA = 4; // AVSs: 0-1 instant, 2-3 vetoable
     uint256 internal constant WAD = 1e18;
 
@@ -50,7 +53,8 @@ contract IsolationHandler is Test {
     uint256 public constant V_GUARD_SPAN = 18; // a span of one guard window lost more than the guard's fraction
     uint256 public constant V_STRANGER = 19; // a stranger slashed, requested, announced or lowered a backing
     uint256 public constant V_EXPOSURE = 20; // an isolated AVS's claim per share rose through another AVS's slash
-    uint256 public constant N_VIOLATIONS = 21;
+    uint256 public constant V_ANNOUNCE = 21; // a committee vote before the quorum did not delay isolated increases
+    uint256 public constant N_VIOLATIONS = 22;
 
     struct AvsConfig {
         uint32 id;
@@ -109,6 +113,9 @@ contract IsolationHandler is Test {
         uint256 bypassAttempts;
         uint256 guardChanges;
         uint256 strangerActs;
+        uint256 proposals;
+        uint256 votes;
+        uint256 quorums;
         uint256 warps;
         uint256 skips;
     }
@@ -124,6 +131,7 @@ contract IsolationHandler is Test {
     AvsConfig[NA] internal _avs;
     address[] internal _stakers;
     address[] internal _operators;
+    address[] public committeeMembers;
 
     // ------------------------------------------------------------------ ghost ledger
     mapping(address token => uint256) public ghostDeposited;
@@ -278,6 +286,49 @@ contract IsolationHandler is Test {
         uint64 id = manager.requestSlash(cfg.id, pools[pi], fraction);
         _requests.push(id);
         ++_c.requests;
+    }
+
+    /// @notice A committee member proposes a slash of a pool (an eighth of the time), or votes on the newest open
+    /// proposal. A vote below the quorum on a pool the AVS backs must delay isolated increases there by a full veto
+    /// flow from now; the quorum files a request like any other (executed and vetoed by the actions above).
+    function committeeActs(uint256 seed, uint256 poolSeed, uint256 fractionSeed) external {
+        CommitteeSlasher c = CommitteeSlasher(_avs[COMMITTEE].module);
+        address member = committeeMembers[seed % committeeMembers.length];
+        uint256 open = _openProposal(c, member);
+        uint32 avsId = _avs[COMMITTEE].id;
+        // A vote reaching the quorum files a request, which needs backing on the pool: without it, propose instead.
+        bool propose = open == 0 || seed % 8 == 0 || manager.slashableBacking(avsId, c.getProposal(open).poolId) == 0;
+        uint256 poolId = propose ? pools[poolSeed % NP] : c.getProposal(open).poolId;
+        bool backed = manager.slashableBacking(avsId, poolId) != 0;
+        vm.prank(member);
+        if (propose) {
+            c.propose(poolId, uint64(_bound(fractionSeed, 1, _avs[COMMITTEE].maxSlashWad)), keccak256(abi.encode(seed)));
+            open = c.proposalCount();
+            ++_c.proposals;
+        } else {
+            c.vote(open);
+            ++_c.votes;
+        }
+        CommitteeSlasher.Proposal memory p = c.getProposal(open);
+        if (p.requestId != 0) {
+            _requests.push(p.requestId);
+            ++_c.requests;
+            ++_c.quorums;
+        } else if (backed) {
+            uint256 until = block.timestamp + manager.getAVS(avsId).vetoWindow + executionWindow;
+            if (manager.getPoolState(poolId).slashPendingUntil < until) {
+                _flag(V_ANNOUNCE, string.concat("a vote before the quorum left pool ", vm.toString(poolId), " open"));
+            }
+        }
+    }
+
+    /// @dev The newest proposal without a quorum that `member` has not voted on (0 if none among the last four).
+    function _openProposal(CommitteeSlasher c, address member) internal view returns (uint256) {
+        uint256 n = c.proposalCount();
+        for (uint256 id = n; id > 0 && id + 4 > n; --id) {
+            if (c.getProposal(id).requestId == 0 && !c.hasVoted(id, member)) return id;
+        }
+        return 0;
     }
 
     /// @notice A vetoable AVS executes a request. Three times in four it picks a pending request whose execution
@@ -443,6 +494,11 @@ contract IsolationHandler is Test {
     /// @notice Declares AVS `ai`: 0-1 instant, 2-3 vetoable.
     function setAvs(uint256 ai, AvsConfig calldata cfg) external {
         _avs[ai] = cfg;
+    }
+
+    /// @notice Declares the members of AVS `COMMITTEE`'s committee.
+    function setCommitteeMembers(address[] calldata members) external {
+        committeeMembers = members;
     }
 
     /// @dev For the tier, `amount` is the exact number of base shares moved in.
