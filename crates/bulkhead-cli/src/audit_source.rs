@@ -1,8 +1,15 @@
 //! Networks for `bulkhead audit` read from the protocol itself: the final state of a scenario, or a deployment
-//! read over JSON-RPC (through a fork, so nothing is sent). Validators are base pools (stake = slashable value in
-//! the base asset, times the asset's price); services are AVSs; allocations are backings, a tier's folded into its
-//! base pool, whose shared stake pays for them. Profit from corruption and thresholds are not on chain: they come
-//! from a terms file. Who bears a failure is traced down to pools and, from a scenario, to stakers.
+//! read over JSON-RPC (through a fork, so nothing is sent). The mapping follows the contracts' accounting:
+//! - every pool is cut into its compartments, each a validator (stake in the base asset, times the asset's price):
+//!   one per isolated allocation (`P/avs`, its backing, allocated to that AVS alone: no other AVS's failure reaches
+//!   it) and the pool's shared stake (`P`, value − isolated), allocated to its shared AVSs;
+//! - a tier is a pool of its own: its collateral is base shares and its slashes are paid in base shares, so a tier
+//!   AVS's failure never lowers its base pool's stake. Its value is counted again on top of its base (the same
+//!   tokens restaked), and it falls with the base price, which the elastic network model does not couple.
+//!
+//! Profit from corruption and thresholds are not on chain: they come from a terms file. Who bears a failure is traced
+//! down to pools and, from a scenario, to stakers, as the chain books it: the AVS takes its whole backing in every
+//! base pool first, then in every tier, whose backing the base slashes lowered through the base price.
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -79,14 +86,22 @@ struct Pool {
     holders: Vec<(String, Q)>,
 }
 
+/// One AVS's backing in one pool, in the numeraire.
+#[derive(Debug, Clone)]
+struct Backing {
+    pool: String,
+    amount: Q,
+    isolated: bool,
+}
+
 /// The network and what is needed to trace losses down to pools and stakers.
 #[derive(Debug)]
 pub struct Source {
     /// The network file's JSON (model "elastic").
     pub network: Value,
     pools: Vec<Pool>,
-    /// AVS → (pool, backing in the numeraire).
-    backings: BTreeMap<String, Vec<(String, Q)>>,
+    /// AVS → its backings.
+    backings: BTreeMap<String, Vec<Backing>>,
     /// Whether holders are known (a scenario) or not (a chain: no staker index on chain).
     stakers_known: bool,
 }
@@ -130,7 +145,8 @@ impl Source {
         Self::from_final_state(&report.final_state, terms)
     }
 
-    fn from_final_state(state: &FinalState, terms: &Terms) -> Result<Self> {
+    /// The network of a scenario's final state.
+    pub(crate) fn from_final_state(state: &FinalState, terms: &Terms) -> Result<Self> {
         let mut pools = Vec::new();
         for p in &state.pools {
             let price = terms.price(&p.asset)?;
@@ -159,10 +175,11 @@ impl Source {
         for avs in &state.avs {
             let mut list = Vec::new();
             for b in &avs.backings {
-                list.push((
-                    b.pool.clone(),
-                    decimal(&b.backing)? * terms.price(&b.asset)?,
-                ));
+                list.push(Backing {
+                    pool: b.pool.clone(),
+                    amount: decimal(&b.backing)? * terms.price(&b.asset)?,
+                    isolated: b.mode == "isolated",
+                });
             }
             backings.insert(avs.name.clone(), list);
         }
@@ -201,7 +218,11 @@ impl Source {
             pools.push(Pool {
                 name: format!("pool-{id}"),
                 base: (!base.is_zero()).then(|| format!("pool-{base}")),
-                value: units(view.slashableAssets, decimals) * price,
+                // In the base asset (a tier's `getPool` counts base shares).
+                value: units(
+                    engine.view(vault, StakeVault::slashableAssetsCall { poolId: id })?,
+                    decimals,
+                ) * price,
                 holders: Vec::new(),
             });
         }
@@ -213,10 +234,11 @@ impl Source {
             for b in backing.pools {
                 let decimals = decimals_of.get(&b.poolId).copied().unwrap_or(18);
                 let price = terms.price(symbols.get(&b.poolId).map_or("", String::as_str))?;
-                list.push((
-                    format!("pool-{}", b.poolId),
-                    units(b.assets, decimals) * price,
-                ));
+                list.push(Backing {
+                    pool: format!("pool-{}", b.poolId),
+                    amount: units(b.assets, decimals) * price,
+                    isolated: b.mode == bulkhead_contracts::mode::ISOLATED,
+                });
             }
             backings.insert(format!("avs-{avs}"), list);
         }
@@ -225,44 +247,40 @@ impl Source {
 
     fn assemble(
         pools: Vec<Pool>,
-        backings: BTreeMap<String, Vec<(String, Q)>>,
+        backings: BTreeMap<String, Vec<Backing>>,
         terms: &Terms,
         stakers_known: bool,
     ) -> Result<Self> {
-        let base_of = |pool: &str| -> String {
-            pools
-                .iter()
-                .find(|p| p.name == pool)
-                .and_then(|p| p.base.clone())
-                .unwrap_or_else(|| pool.to_string())
-        };
-        let validators: Vec<Value> = pools
-            .iter()
-            .filter(|p| p.base.is_none() && p.value > Q::zero())
-            .map(|p| json!({"id": p.name, "stake": number::fmt(&p.value)}))
-            .collect();
-        let mut services = Vec::new();
+        let mut validators = Vec::new();
         let mut allocations = Vec::new();
-        for (avs, list) in &backings {
-            let t = terms.service(avs)?;
-            services.push(json!({"id": avs, "profit": t.profit, "threshold": t.threshold}));
-            // A tier's backing is drawn from its base pool's stake: fold it in there.
-            let mut per_base: BTreeMap<String, Q> = BTreeMap::new();
-            for (pool, amount) in list {
-                *per_base.entry(base_of(pool)).or_insert_with(Q::zero) += amount;
-            }
-            for (pool, amount) in per_base {
-                let stake = pools
-                    .iter()
-                    .find(|p| p.name == pool)
-                    .map_or_else(Q::zero, |p| p.value.clone());
-                let amount = amount.min(stake);
-                if amount > Q::zero() {
+        for pool in pools.iter().filter(|p| p.value > Q::zero()) {
+            let mut isolated = Q::zero();
+            for (avs, b) in Self::backings_in(&backings, &pool.name) {
+                if b.isolated && b.amount > Q::zero() {
+                    let id = format!("{}/{avs}", pool.name);
+                    validators.push(json!({"id": id, "stake": number::fmt(&b.amount)}));
                     allocations.push(
-                        json!({"validator": pool, "service": avs, "amount": number::fmt(&amount)}),
+                        json!({"validator": id, "service": avs, "amount": number::fmt(&b.amount)}),
                     );
+                    isolated += &b.amount;
                 }
             }
+            let shared = &pool.value - &isolated;
+            if shared <= Q::zero() {
+                continue;
+            }
+            validators.push(json!({"id": pool.name, "stake": number::fmt(&shared)}));
+            for (avs, b) in Self::backings_in(&backings, &pool.name) {
+                let amount = b.amount.clone().min(shared.clone());
+                if !b.isolated && amount > Q::zero() {
+                    allocations.push(json!({"validator": pool.name, "service": avs, "amount": number::fmt(&amount)}));
+                }
+            }
+        }
+        let mut services = Vec::new();
+        for avs in backings.keys() {
+            let t = terms.service(avs)?;
+            services.push(json!({"id": avs, "profit": t.profit, "threshold": t.threshold}));
         }
         let unknown: Vec<&String> = terms
             .services
@@ -288,14 +306,29 @@ impl Source {
         })
     }
 
-    /// For each AVS failing alone, the loss per pool and per staker: a pool's loss falls on its holders pro rata,
-    /// a tier's share of its base passing on to the tier's holders.
+    /// Every AVS's backing in `pool`.
+    fn backings_in<'a>(
+        backings: &'a BTreeMap<String, Vec<Backing>>,
+        pool: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Backing)> {
+        backings.iter().flat_map(move |(avs, list)| {
+            list.iter()
+                .filter(move |b| b.pool == pool)
+                .map(move |b| (avs, b))
+        })
+    }
+
+    /// For each AVS failing alone, the loss per pool and per staker, as the chain books it: the AVS takes its whole
+    /// backing in every base pool first, lowering the base price and with it every tier over it (its value and each
+    /// of its backings, pro rata); then its backing left in every tier, paid in base shares. A pool's loss falls on
+    /// its holders pro rata, a tier's share of its base passing on to the tier's holders.
     pub fn bearers(&self) -> Vec<Bearers> {
         self.backings
             .iter()
             .map(|(avs, list)| {
+                let booked = self.fails_alone(list);
                 let mut stakers: BTreeMap<String, Q> = BTreeMap::new();
-                for (pool, loss) in list {
+                for (pool, loss) in &booked {
                     self.spread(pool, loss.clone(), &mut stakers);
                 }
                 let mut stakers: Vec<(String, Q)> =
@@ -303,7 +336,7 @@ impl Source {
                 stakers.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
                 Bearers {
                     service: avs.clone(),
-                    pools: list
+                    pools: booked
                         .iter()
                         .filter(|(_, q)| !q.is_zero())
                         .map(|(p, q)| (p.clone(), number::fmt(q)))
@@ -319,6 +352,45 @@ impl Source {
                 }
             })
             .collect()
+    }
+
+    /// The loss booked on each pool when an AVS with these backings takes all of them, base pools first: a tier's
+    /// backing is what its base's loss left of it, b_T · (1 − L_B / V_B).
+    fn fails_alone(&self, list: &[Backing]) -> Vec<(String, Q)> {
+        let base_of = |pool: &str| {
+            self.pools
+                .iter()
+                .find(|p| p.name == pool)
+                .and_then(|p| p.base.clone())
+        };
+        let value_of = |pool: &str| {
+            self.pools
+                .iter()
+                .find(|p| p.name == pool)
+                .map_or_else(Q::zero, |p| p.value.clone())
+        };
+        let mut booked: Vec<(String, Q)> = list
+            .iter()
+            .filter(|b| base_of(&b.pool).is_none())
+            .map(|b| (b.pool.clone(), b.amount.clone()))
+            .collect();
+        for b in list {
+            let Some(base) = base_of(&b.pool) else {
+                continue;
+            };
+            let base_value = value_of(&base);
+            let base_loss = booked
+                .iter()
+                .find(|(p, _)| *p == base)
+                .map_or_else(Q::zero, |(_, q)| q.clone());
+            let kept = if base_value.is_zero() {
+                Q::zero()
+            } else {
+                Q::one() - base_loss / base_value
+            };
+            booked.push((b.pool.clone(), &b.amount * kept));
+        }
+        booked
     }
 
     fn spread(&self, pool: &str, loss: Q, stakers: &mut BTreeMap<String, Q>) {

@@ -10,6 +10,8 @@
 //! `-v` logs what runs (`-vv` every transaction, `-vvv` every decoded event) to stderr; `RUST_LOG` overrides it.
 
 mod audit;
+#[cfg(test)]
+mod audit_differential;
 mod audit_source;
 mod bench;
 mod demo;

@@ -47,9 +47,10 @@ fn demo_audit() -> Value {
 #[test]
 fn a_scenario_is_audited_down_to_its_stakers() {
     let report = demo_audit();
-    // Validators are the base pools: P (500 WETH) and Q (20 WBTC at 30 = 600); the tier T folds into P.
-    assert_eq!(report["network"]["validators"], 2);
-    assert_eq!(report["network"]["total_stake"], "1100");
+    // Validators are compartments: P's shared stake (300), P's isolated custody compartment (200), Q (20 WBTC at 30 =
+    // 600, all shared) and the tier T's isolated bridge compartment (65, restaked on top of P: 1,165 in all).
+    assert_eq!(report["network"]["validators"], 4);
+    assert_eq!(report["network"]["total_stake"], "1165");
     assert_eq!(report["secure"], true);
     // custody failing alone takes its 200 WETH from P (value 500). staker01 holds 50 of P: 200·50/500 = 20. The tier
     // T holds 65 of P and passes its 26 on: staker13 (20 of T's 65) 8, staker14 (45) 18.
@@ -58,13 +59,26 @@ fn a_scenario_is_audited_down_to_its_stakers() {
     assert_eq!(loss_of(&custody["stakers"], "staker01"), "20");
     assert_eq!(loss_of(&custody["stakers"], "staker13"), "8");
     assert_eq!(loss_of(&custody["stakers"], "staker14"), "18");
-    // bridge is backed by T itself (isolated, 65): only T's holders bear that part, on top of their share of P's 300.
+    // bridge fails alone as the chain books it: first its (cap-scaled) 270 of P, which lowers P's price by 270/500 and
+    // T with it (65 → 29.9); then all of T that is left, 29.9, paid in P shares. staker14 (45 of T's 65) loses
+    // 45·270/500 = 24.3 through P and 45·0.46 = 20.7 on T: 45, all of the position and never more.
     let bridge = bearers(&report, "bridge");
-    assert_eq!(loss_of(&bridge["pools"], "T"), "65");
-    // staker14 holds 45 of T's 65: T's own loss of 65 costs it 45; P's loss reaches T's 65 of P's 500. The chained
-    // slash left P over its 3x reuse cap, so bridge's shared backing on P is scaled to the cap: 270 of its 300
-    // limit, passing on 270·65/500·45/65 = 24.3; 69.3 in all.
-    assert_eq!(loss_of(&bridge["stakers"], "staker14"), "693/10");
+    assert_eq!(loss_of(&bridge["pools"], "P"), "270");
+    assert_eq!(loss_of(&bridge["pools"], "T"), "299/10");
+    assert_eq!(loss_of(&bridge["stakers"], "staker14"), "45");
+    assert_eq!(loss_of(&bridge["stakers"], "staker13"), "20");
+    // custody's isolated compartment is a validator of its own: no other AVS's failure reaches it.
+    let fails = report["exposure"]["fails_alone"]
+        .as_array()
+        .expect("fails_alone");
+    for f in fails {
+        let hits_custody = f["knock_on"]
+            .as_array()
+            .expect("knock_on")
+            .iter()
+            .any(|k| k["service"] == "custody");
+        assert!(!hits_custody, "{f}");
+    }
 }
 
 #[test]
@@ -127,10 +141,13 @@ fn a_deployment_on_anvil_audits_like_its_scenario() {
     ] {
         assert_eq!(chain[key], scenario[key], "{key}");
     }
-    assert_eq!(chain["network"]["total_stake"], "1100");
+    assert_eq!(chain["network"]["total_stake"], "1165");
     // AVS ids follow registration order: oracle 1, bridge 2, da 3, custody 4; pools P 1, Q 2, T 3.
     let custody = bearers(&chain, "avs-4");
     assert_eq!(loss_of(&custody["pools"], "pool-1"), "200");
     assert!(custody["stakers"].as_array().expect("list").is_empty());
-    assert_eq!(loss_of(&bearers(&chain, "avs-2")["pools"], "pool-3"), "65");
+    assert_eq!(
+        loss_of(&bearers(&chain, "avs-2")["pools"], "pool-3"),
+        "299/10"
+    );
 }
