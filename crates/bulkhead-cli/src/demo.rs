@@ -15,7 +15,7 @@ use bulkhead_sim::{
 use eyre::{Result, WrapErr, bail, eyre};
 use tracing::info;
 
-use crate::simulate::render;
+use crate::{deploy::write_deployment, simulate::render};
 
 /// The demo world, compiled in so the binary runs it from anywhere.
 const DEMO: &str = include_str!("../../../examples/demo.toml");
@@ -28,12 +28,13 @@ pub struct Args {
     #[arg(long)]
     embedded: bool,
 
-    /// Leave anvil running with the deployment and the demo's state, write deployments/31337.json and print how to
-    /// connect; Ctrl-C stops it.
+    /// Leave anvil running with the deployment and the demo's state, write deployments/31337.json (an earlier one is
+    /// kept beside it) and print how to connect; Ctrl-C (or any signal that ends this command) stops it.
     #[arg(long, conflicts_with = "embedded")]
     keep: bool,
 
-    /// Port for anvil [default: a free one; 8545 with --keep].
+    /// Port for anvil [default: a free one; 8545 with --keep]. A port already in use is refused: the demo never
+    /// writes to a node it did not start.
     #[arg(long)]
     port: Option<u16>,
 
@@ -47,7 +48,8 @@ pub struct Args {
     json: bool,
 }
 
-/// Kills the node on every way out except `--keep`.
+/// Kills the node on every way out except `--keep`; a watchdog process kills it too if this one dies by a signal
+/// (`kill`, SIGTERM to this pid alone), which no destructor sees.
 pub(crate) struct Node {
     child: Child,
     pub(crate) url: String,
@@ -60,14 +62,15 @@ impl Drop for Node {
     }
 }
 
-/// Runs the demo; exit status 0 if every expectation of the demo held, 1 otherwise.
+/// Runs the demo; exit status 0 if every expectation of the demo held, 1 if one failed, 2 on an error (as every
+/// command's).
 pub fn run(args: &Args) -> ExitCode {
     match demo(args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(1)
+            ExitCode::from(2)
         }
     }
 }
@@ -98,6 +101,7 @@ fn demo(args: &Args) -> Result<bool> {
         "deployed"
     );
     let engine = Engine::connect(&node.url)?;
+    let deployed_at = engine.config().start_block - 1;
     let report = scenario::run_on(
         &world,
         Target::Deployed {
@@ -107,7 +111,7 @@ fn demo(args: &Args) -> Result<bool> {
     )?;
     print(args, &report, &format!("anvil at {}", node.url))?;
     if args.keep {
-        keep(node, &deployment)?;
+        keep(node, &deployment, deployed_at)?;
     }
     Ok(report.passed)
 }
@@ -171,31 +175,59 @@ fn story(report: &RunReport) -> String {
     lines.join("\n")
 }
 
-fn keep(mut node: Node, deployment: &Deployment) -> Result<()> {
-    let dir = Path::new("deployments");
-    std::fs::create_dir_all(dir).wrap_err("creating deployments/")?;
-    let file = dir.join(format!("{}.json", deployment.chain_id));
-    std::fs::write(&file, serde_json::to_string_pretty(deployment)? + "\n")
-        .wrap_err_with(|| format!("writing {}", file.display()))?;
+/// Writes the deployment, prints how to use the node (`deployed_at`: the last block before the demo's transactions)
+/// and waits for it to end.
+fn keep(mut node: Node, deployment: &Deployment, deployed_at: u64) -> Result<()> {
+    let (_, written) = write_deployment(Path::new("deployments"), deployment)?;
     let c = &deployment.contracts;
     println!(
-        "\nanvil keeps running at {url} (chain {chain}); the deployment is in {file}.\n\
+        "\nanvil keeps running at {url} (chain {chain}); {written}.\n\
          \x20 StakeVault        {vault}\n\
          \x20 AllocationManager {manager}\n\
          \x20 OperatorRegistry  {registry}\n\
-         Try:\n\
-         \x20 cast call {manager} 'poolRisk(uint256)' 1 --rpc-url {url}\n\
-         \x20 bulkhead simulate --fork-url {url} examples/isolated_neighbour.toml\n\
-         Ctrl-C stops the node.",
+         Try (from this directory):",
         url = node.url,
         chain = deployment.chain_id,
-        file = file.display(),
         vault = c.stake_vault,
         manager = c.allocation_manager,
         registry = c.operator_registry,
     );
+    for hint in hints(&node.url, deployment, deployed_at) {
+        println!("  {hint}");
+    }
+    println!("Ctrl-C stops the node.");
     let status = node.child.wait().wrap_err("waiting for anvil")?;
     bail!("anvil exited ({status})")
+}
+
+/// Commands to try on the kept node, each runnable as printed from the directory the demo ran in (a CLI test runs
+/// every one): the demo pool's risk through cast, the chain audited, and another scenario on a fork pinned at the
+/// block before the demo ran (at the latest block its operators are registered already).
+pub(crate) fn hints(url: &str, deployment: &Deployment, deployed_at: u64) -> Vec<String> {
+    let bulkhead = std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            let cwd = std::env::current_dir().ok()?;
+            exe.strip_prefix(&cwd).map(Path::to_path_buf).ok()
+        })
+        .map_or_else(|| "bulkhead".to_string(), |p| p.display().to_string());
+    let cast = if Path::new("node_modules/.bin/cast").is_file() {
+        "node_modules/.bin/cast"
+    } else {
+        "cast"
+    };
+    let risk = "(uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256)";
+    vec![
+        format!(
+            "{cast} call {manager} 'poolRisk(uint256)({risk})' 1 --rpc-url {url}",
+            manager = deployment.contracts.allocation_manager
+        ),
+        format!("{bulkhead} audit --rpc-url {url} --terms examples/networks/demo-chain-terms.json"),
+        format!(
+            "{bulkhead} simulate --fork-url {url} --block {block} examples/isolated_neighbour.toml",
+            block = deployed_at
+        ),
+    ]
 }
 
 /// `path`, else the npm toolchain's anvil binary ([`anvil_binary`]).
@@ -209,6 +241,14 @@ pub(crate) fn free_port() -> Result<u16> {
 }
 
 pub(crate) fn spawn(anvil: &Path, port: u16) -> Result<Node> {
+    // Never talk to a node this command did not start: anvil would fail to bind, and whatever listens there would
+    // answer instead.
+    if let Err(err) = TcpListener::bind(("127.0.0.1", port)) {
+        bail!(
+            "port {port} is in use ({err}): another node (`make anvil`?) listens there. Stop it, pass another \
+             --port, or leave --port out to use a free one"
+        );
+    }
     let child = Command::new(anvil)
         .args(["--port", &port.to_string(), "--silent"])
         .stdin(Stdio::null())
@@ -224,6 +264,7 @@ pub(crate) fn spawn(anvil: &Path, port: u16) -> Result<Node> {
         child,
         url: format!("http://127.0.0.1:{port}"),
     };
+    watchdog(node.child.id());
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Some(status) = node.child.try_wait()? {
@@ -236,6 +277,29 @@ pub(crate) fn spawn(anvil: &Path, port: u16) -> Result<Node> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    if let Some(status) = node.child.try_wait()? {
+        bail!("anvil exited ({status}) while something else answered on port {port}");
+    }
     info!(url = node.url, "anvil is up");
     Ok(node)
+}
+
+/// A process that kills the node `anvil` as soon as this one is gone, whatever ended it (a signal to this pid
+/// alone, SIGKILL included, runs no destructor).
+fn watchdog(anvil: u32) {
+    let script = format!(
+        "while kill -0 {me} 2>/dev/null && kill -0 {anvil} 2>/dev/null; do sleep 0.2; done; kill {anvil} 2>/dev/null",
+        me = std::process::id()
+    );
+    let spawned = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    if let Err(err) = spawned {
+        tracing::warn!(
+            "no watchdog for anvil ({err}): if this command is killed, stop pid {anvil} by hand"
+        );
+    }
 }

@@ -1,6 +1,10 @@
 //! `bulkhead deploy`: deploy the system to a node over HTTP and write `deployments/<chainId>.json`.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use bulkhead_sim::{DeployConfig, Deployment, deploy_rpc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
@@ -26,15 +30,50 @@ pub struct Args {
     json: bool,
 }
 
-/// Deploys, writes the file, prints it; exit status 1 on any error.
+/// Deploys, writes the file, prints it; exit status 2 on any error (as every command's).
 pub fn run(args: &Args) -> ExitCode {
     match deploy(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
+}
+
+/// Writes `<dir>/<chainId>.json`. A deployment already there for the chain is never overwritten silently: it is kept
+/// as `<chainId>.<unix seconds>.json`, and the message says so.
+pub(crate) fn write_deployment(dir: &Path, deployment: &Deployment) -> Result<(PathBuf, String)> {
+    std::fs::create_dir_all(dir).wrap_err_with(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!("{}.json", deployment.chain_id));
+    let mut message = format!("wrote {}", path.display());
+    if path.exists() {
+        let seconds = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut kept = dir.join(format!("{}.{seconds}.json", deployment.chain_id));
+        let mut n = 1;
+        while kept.exists() {
+            kept = dir.join(format!("{}.{seconds}-{n}.json", deployment.chain_id));
+            n += 1;
+        }
+        std::fs::rename(&path, &kept).wrap_err_with(|| {
+            format!(
+                "keeping the previous {} as {}",
+                path.display(),
+                kept.display()
+            )
+        })?;
+        message = format!(
+            "wrote {} (it held an earlier deployment on chain {}: kept as {})",
+            path.display(),
+            deployment.chain_id,
+            kept.display()
+        );
+    }
+    let json = serde_json::to_string_pretty(deployment)? + "\n";
+    std::fs::write(&path, json).wrap_err_with(|| format!("writing {}", path.display()))?;
+    Ok((path, message))
 }
 
 fn deploy(args: &Args) -> Result<()> {
@@ -46,16 +85,13 @@ fn deploy(args: &Args) -> Result<()> {
         args.private_key.as_deref(),
         &DeployConfig::default(),
     ))?;
-    let json = serde_json::to_string_pretty(&deployment)? + "\n";
-    let path = args.out.join(format!("{}.json", deployment.chain_id));
-    std::fs::create_dir_all(&args.out)
-        .and_then(|()| std::fs::write(&path, &json))
-        .wrap_err_with(|| format!("writing {}", path.display()))?;
+    let (_, message) = write_deployment(&args.out, &deployment)?;
     if args.json {
-        print!("{json}");
+        print!("{}", serde_json::to_string_pretty(&deployment)? + "\n");
+        eprintln!("{message}");
     } else {
         println!("{}", table(&deployment));
-        println!("wrote {}", path.display());
+        println!("{message}");
     }
     Ok(())
 }

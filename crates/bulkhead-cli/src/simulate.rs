@@ -1,7 +1,17 @@
 //! `bulkhead simulate`: load each file, run it, print the timeline, the expectations and the final state (or one
 //! JSON object per run).
 
-use std::{io::Write, path::PathBuf, process::ExitCode, time::Instant};
+use std::{
+    io::Write,
+    path::PathBuf,
+    process::ExitCode,
+    time::{Instant, SystemTime, UNIX_EPOCH},
+};
+
+use alloy::{
+    eips::BlockId,
+    providers::{Provider, ProviderBuilder},
+};
 
 use bulkhead_sim::{
     Deployment, Engine, Snapshot,
@@ -175,12 +185,52 @@ pub fn run(args: &Args) -> ExitCode {
             statuses.len()
         );
     }
+    if let (Some(url), Some(chain)) = (&args.rpc_url, chain) {
+        // Dropping the engine switches the node's sender impersonation off again; say what stays changed.
+        drop(chain);
+        eprintln!("{}", node_note(url));
+    }
     if errors > 0 {
         ExitCode::from(2)
     } else if failed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// What a run on a node leaves there: its state and its clock (moved forward by the scenarios' warps).
+fn node_note(url: &str) -> String {
+    let latest = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(eyre::Report::from)
+        .and_then(|rt| {
+            rt.block_on(async {
+                let provider = ProviderBuilder::new().connect_http(url.parse()?);
+                let block = provider
+                    .get_block(BlockId::latest())
+                    .await?
+                    .ok_or_else(|| eyre::eyre!("no latest block"))?;
+                Ok::<_, eyre::Report>(block.header.timestamp)
+            })
+        });
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    match latest {
+        Ok(ts) if ts > now => format!(
+            "note: {url} keeps what the last file did; its clock is at {ts}, {} ahead of this machine's (the \
+             scenarios' warps). Sender impersonation is off again. Restart the node (`make anvil`) for a fresh one.",
+            format_duration(ts - now)
+        ),
+        Ok(_) => format!(
+            "note: {url} keeps what the last file did. Sender impersonation is off again. Restart the node \
+             (`make anvil`) for a fresh one."
+        ),
+        Err(e) => format!(
+            "note: {url} keeps what the last file did (its clock could not be read: {e:#})."
+        ),
     }
 }
 

@@ -15,6 +15,7 @@ use bulkhead_sim::Deployment;
 async fn deploys_to_anvil_and_writes_the_deployment_file() {
     let anvil = Anvil::at(bulkhead_sim::anvil_binary()).spawn();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-{}", anvil.port()));
+    let _ = std::fs::remove_dir_all(&out); // a folder left by an earlier run on the same port
 
     let output = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
         .args(["deploy", "--rpc-url", anvil.endpoint().as_str(), "--out"])
@@ -85,6 +86,29 @@ async fn deploys_to_anvil_and_writes_the_deployment_file() {
         vault.escrowDelay().call().await.expect("escrowDelay()"),
         U48::from(604_800)
     );
+
+    // A second deployment on the same chain never overwrites the first silently: the first is kept beside it.
+    let again = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["deploy", "--rpc-url", anvil.endpoint().as_str(), "--out"])
+        .arg(&out)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("runs bulkhead");
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success(), "{said}");
+    assert!(
+        said.contains("it held an earlier deployment on chain 31337: kept as"),
+        "{said}"
+    );
+    let kept: Vec<_> = std::fs::read_dir(&out)
+        .expect("the folder")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("31337.") && n != "31337.json")
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let first = std::fs::read_to_string(out.join(&kept[0])).expect("the kept file");
+    assert_eq!(first, text, "the earlier deployment, unchanged");
 }
 
 #[test]
@@ -96,7 +120,11 @@ fn requires_a_key_off_the_local_chain() {
         .arg(&out)
         .output()
         .expect("runs bulkhead");
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "an error, as in every command"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("pass --private-key"), "{stderr}");
     assert!(!out.join("1.json").exists());

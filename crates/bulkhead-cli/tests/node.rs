@@ -38,6 +38,15 @@ fn fork_block_pins_the_state_and_the_node_keeps_what_ran_on_it() {
         &chained,
     ]);
     assert!(on_node.status.success(), "{}", text(&on_node));
+    // It says what stays changed on the node, and leaves no sender impersonated.
+    let said = text(&on_node);
+    assert!(said.contains("keeps what the last file did"), "{said}");
+    assert!(said.contains("ahead of this machine's"), "{said}");
+    assert!(said.contains("Sender impersonation is off again"), "{said}");
+    assert!(
+        !impersonates(&url),
+        "the node still takes transactions from any address"
+    );
 
     // At the latest block the operators are registered already: the same file cannot set up again.
     let latest = bulkhead(&[
@@ -140,4 +149,140 @@ fn bench_reports_both_paths_as_json() {
     assert!((10_000.0..30_000.0).contains(&steps), "{figures}");
     let calls = figures["calls_per_scenario"].as_f64().expect("calls");
     assert!((15.0..=18.0).contains(&calls), "{figures}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("an address")
+        .port()
+}
+
+fn listening(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+#[test]
+fn demo_refuses_a_port_in_use_and_writes_to_no_node() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("an address").port().to_string();
+    let started = std::time::Instant::now();
+    let output = bulkhead(&["demo", "--port", &port]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let out = text(&output);
+    assert!(out.contains(&format!("port {port} is in use")), "{out}");
+    assert!(out.contains("--port"), "{out}");
+    assert!(!out.contains("Bulkhead demo on"), "it ran anyway: {out}");
+    assert!(started.elapsed().as_secs() < 10, "it deployed first");
+}
+
+/// `demo --keep` in a directory of its own (examples and the npm toolchain linked in): every command its banner
+/// prints runs as printed there, the deployment file is written there (an earlier one kept beside it), and a
+/// SIGTERM to the demo's pid alone stops the node too.
+#[test]
+fn demo_keep_hints_run_as_printed_and_a_signal_stops_the_node() {
+    use std::{
+        io::{BufRead, BufReader},
+        process::{Command, Stdio},
+        time::{Duration, Instant},
+    };
+    let root = bulkhead_contracts::repo_root();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("keep-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("deployments")).expect("a directory");
+    for link in ["examples", "node_modules"] {
+        let _ = std::fs::remove_file(dir.join(link));
+        std::os::unix::fs::symlink(root.join(link), dir.join(link)).expect("a link");
+    }
+    std::fs::write(dir.join("deployments/31337.json"), "{\"earlier\": true}\n").expect("writes");
+    let port = free_port();
+    let bin = Path::new(env!("CARGO_BIN_EXE_bulkhead"));
+    let mut demo = Command::new(bin)
+        .args(["demo", "--keep", "--port", &port.to_string()])
+        .current_dir(&dir)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts the demo");
+    let mut lines = BufReader::new(demo.stdout.take().expect("stdout")).lines();
+    let mut banner = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        let done = line.contains("Ctrl-C stops the node");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let banner = banner.join("\n");
+    assert!(banner.contains("kept as deployments/31337."), "{banner}");
+    let hints: Vec<&str> = banner
+        .split("Try (from this directory):\n")
+        .nth(1)
+        .expect("hints")
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(hints.len(), 3, "{banner}");
+    let path = format!(
+        "{}:{}",
+        bin.parent().expect("the binary's folder").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for hint in &hints {
+        let run = Command::new("sh")
+            .args(["-c", hint])
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("runs the hint");
+        assert!(run.status.success(), "{hint}\n{}", text(&run));
+    }
+
+    assert!(listening(port));
+    Command::new("kill")
+        .args(["-TERM", &demo.id().to_string()])
+        .status()
+        .expect("signals the demo");
+    let _ = demo.wait();
+    let stopped = Instant::now();
+    while listening(port) && stopped.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!listening(port), "anvil outlived the demo");
+}
+
+/// Whether the node at `url` mines a transaction from an address nobody holds the key of.
+fn impersonates(url: &str) -> bool {
+    use alloy::providers::{Provider, ProviderBuilder};
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(async {
+            let provider = ProviderBuilder::new().connect_http(url.parse().expect("a URL"));
+            // Funded, so that only the missing key (not the gas) can refuse it.
+            provider
+                .raw_request::<_, serde_json::Value>(
+                    "anvil_setBalance".into(),
+                    serde_json::json!([
+                        "0x00000000000000000000000000000000000b0b00",
+                        "0xde0b6b3a7640000"
+                    ]),
+                )
+                .await
+                .expect("funds the address");
+            let tx = serde_json::json!([{
+                "from": "0x00000000000000000000000000000000000b0b00",
+                "to": "0x00000000000000000000000000000000000b0b01",
+                "value": "0x0"
+            }]);
+            provider
+                .raw_request::<_, serde_json::Value>("eth_sendTransaction".into(), tx)
+                .await
+                .is_ok()
+        })
 }

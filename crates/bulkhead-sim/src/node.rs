@@ -68,8 +68,22 @@ impl fmt::Debug for Node {
     }
 }
 
+/// Impersonation was turned on for this connection's transactions only: a node left with it on would take a
+/// transaction from any address.
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Err(e) = self.rpc::<Value>("anvil_autoImpersonateAccount", json!([false])) {
+            debug!(
+                "could not switch impersonation off on {}: {e:#}",
+                self.rpc_url
+            );
+        }
+    }
+}
+
 impl Node {
-    /// Connects to the anvil node at `rpc_url` and turns on impersonation of every sender.
+    /// Connects to the anvil node at `rpc_url` and turns on impersonation of every sender (off again when the
+    /// connection is dropped).
     pub(crate) fn connect(rpc_url: &str) -> Result<(Self, ForkPoint)> {
         let provider = connect(rpc_url)?;
         let blocking = Blocking::new()?;
