@@ -44,11 +44,18 @@ fn bad_values_name_the_field_and_the_expected_form() {
         step_error(
             "\n[[steps]]\naction = \"deposit\"\nstaker = \"alice\"\npool = \"P\"\namount = \"1.0000000000000000001\"\n"
         ),
-        r#"examples/x.toml:13:10: steps[0].amount: expected an amount like "12.5" (WETH units), "12.5 WETH", "12500 raw" or a raw integer, got "1.0000000000000000001" (WETH has 18 decimals)"#
+        r#"examples/x.toml:13:10: steps[0].amount: expected an amount like "12.5" (WETH units), "12.5 WETH" or "12500 raw" (base units), got "1.0000000000000000001" (WETH has 18 decimals)"#
     );
     assert_eq!(
         step_error("\n[[steps]]\naction = \"expect\"\nbacking = { oracle = { P = \"lots\" } }\n"),
-        r#"examples/x.toml:11:28: steps[0].backing.oracle.P: expected an amount like "12.5" (WETH units), "12.5 WETH", "12500 raw" or a raw integer, got "lots""#
+        r#"examples/x.toml:11:28: steps[0].backing.oracle.P: expected an amount like "12.5" (WETH units), "12.5 WETH" or "12500 raw" (base units), got "lots""#
+    );
+    // A bare integer would be 600 wei where 600 WETH was meant: refused, with both spellings.
+    assert_eq!(
+        step_error(
+            "\n[[steps]]\naction = \"deposit\"\nstaker = \"alice\"\npool = \"P\"\namount = 600\n"
+        ),
+        r#"examples/x.toml:13:10: steps[0].amount: a bare number is ambiguous: write "600" for 600 WETH or "600 raw" for 600 base units"#
     );
     assert_eq!(
         step_error("\n[[steps]]\naction = \"expect\"\nreuse_ratio = { P = \"a lot\" }\n"),

@@ -66,16 +66,21 @@ fn numeric_text(value: &Scalar) -> Option<String> {
 }
 
 /// An amount of a token with `decimals` decimals and symbol `symbol`:
-/// `"12.5"` or `"12.5 WETH"` in token units, `"12500000 raw"` or a TOML integer in base units.
+/// `"12.5"` or `"12.5 WETH"` in token units, `"12500000 raw"` in base units. A bare TOML integer is refused: `600`
+/// read as 600 base units (wei) when 600 tokens were meant is the mistake it would invite.
 pub(crate) fn amount(value: &Scalar, decimals: u8, symbol: &str) -> Result<U256, String> {
     let expected = || {
         format!(
-            "expected an amount like \"12.5\" ({symbol} units), \"12.5 {symbol}\", \"12500 raw\" or a raw integer, got {}",
+            "expected an amount like \"12.5\" ({symbol} units), \"12.5 {symbol}\" or \"12500 raw\" (base units), got {}",
             shown(value)
         )
     };
     match value {
-        Scalar::Int(i) if *i >= 0 => return Ok(U256::from(*i as u64)),
+        Scalar::Int(i) => {
+            return Err(format!(
+                "a bare number is ambiguous: write \"{i}\" for {i} {symbol} or \"{i} raw\" for {i} base units"
+            ));
+        }
         Scalar::Str(_) | Scalar::Float(_) => {}
         _ => return Err(expected()),
     }
@@ -243,7 +248,11 @@ mod tests {
         );
         assert_eq!(weth(&s("1_000")).unwrap(), U256::from(1000u64) * pow10(18));
         assert_eq!(weth(&s("7 raw")).unwrap(), U256::from(7u64));
-        assert_eq!(weth(&Scalar::Int(7)).unwrap(), U256::from(7u64));
+        assert!(
+            weth(&Scalar::Int(600))
+                .unwrap_err()
+                .contains("write \"600\" for 600 WETH or \"600 raw\" for 600 base units")
+        );
         assert_eq!(amount(&s("0.000001"), 6, "USDC").unwrap(), U256::from(1u64));
         assert!(
             amount(&s("0.0000001"), 6, "USDC")
