@@ -11,20 +11,17 @@ use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use eyre::WrapErr;
 use tracing::info;
 
-/// Arguments of `bulkhead audit`.
+/// Arguments of `bulkhead audit`: exactly one source, `--network`, `--scenario` or `--rpc-url`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["network", "scenario", "rpc_url"])))]
 pub struct AuditArgs {
     /// Network file (JSON: model, validators, services, edges or allocations; see docs/audit.md).
-    #[arg(long, value_name = "FILE", required_unless_present_any = ["scenario", "rpc_url"], conflicts_with_all = ["scenario", "rpc_url"])]
+    #[arg(long, value_name = "FILE")]
     network: Option<PathBuf>,
 
-    /// Audit the final state of this scenario (run on the embedded EVM): pools are validators, AVSs services.
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with = "rpc_url",
-        requires = "terms"
-    )]
+    /// Audit the final state of this scenario (run on the embedded EVM): the pools' compartments are validators,
+    /// AVSs services.
+    #[arg(long, value_name = "FILE", requires = "terms")]
     scenario: Option<PathBuf>,
 
     /// Audit the deployment on the chain at this JSON-RPC URL (read through a fork; nothing is sent).

@@ -31,9 +31,9 @@ pub struct StressArgs {
     /// Index of the first scenario (to rerun scenario i alone: --first i --scenarios 1).
     #[arg(long, default_value_t = 0)]
     pub first: u64,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Worker threads (default: all cores); at most four per core (more only add switching: capped, with a warning).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
     /// Where mismatches are written as scenario files.
     #[arg(long, default_value = "stress-failures")]
     pub out: PathBuf,
@@ -51,6 +51,18 @@ pub struct StressArgs {
     pub mutation: MutationArg,
 }
 
+/// `asked` worker threads, at most four per core (a warning says so when it cuts).
+fn capped_threads(asked: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let cap = 4 * cores;
+    if asked > cap {
+        eprintln!(
+            "warning: --threads {asked} capped at {cap} (four per core on {cores} cores): more would only add switching"
+        );
+    }
+    asked.min(cap)
+}
+
 /// Runs the stress test; the exit status is 0 when model and chain agree everywhere, 1 on a mismatch, 2 when a
 /// scenario could not be run.
 pub fn run(args: &StressArgs) -> Result<i32> {
@@ -62,7 +74,9 @@ pub fn run(args: &StressArgs) -> Result<i32> {
         scenarios: args.scenarios,
         seed: args.seed,
         first: args.first,
-        threads: args.threads.unwrap_or(0),
+        threads: args
+            .threads
+            .map_or(0, |asked| capped_threads(asked as usize)),
         timeline: GenConfig {
             min_steps: args.min_steps,
             max_steps: args.max_steps,

@@ -192,3 +192,49 @@ fn verbose_logs_go_to_stderr() {
         text(&out.stderr)
     );
 }
+
+/// Every command ends the same way on the same kind of failure: 2 when it could not run (bad arguments or input,
+/// an unreachable node), 1 when it ran and the outcome is negative.
+#[test]
+fn exit_codes_agree_across_commands() {
+    let unreachable = "http://127.0.0.1:9";
+    for args in [
+        vec!["simulate", "--rpc-url", unreachable, "examples/demo.toml"],
+        vec!["deploy", "--rpc-url", unreachable],
+        vec![
+            "audit",
+            "--rpc-url",
+            unreachable,
+            "--terms",
+            "examples/networks/demo-terms.json",
+        ],
+        vec!["audit"],
+        vec!["simulate", "no-such-file.toml"],
+    ] {
+        let out = bulkhead(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn audit_without_a_source_names_every_source() {
+    let out = bulkhead(&["audit"]);
+    let err = text(&out.stderr);
+    for flag in ["--network", "--scenario", "--rpc-url"] {
+        assert!(err.contains(flag), "{err}");
+    }
+}
+
+#[test]
+fn stress_caps_threads_with_a_warning() {
+    let out = bulkhead(&["stress", "--threads", "100000", "--scenarios", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("--threads 100000 capped at"), "{err}");
+    assert!(!text(&out.stdout).contains("on 100000 threads"));
+}
