@@ -313,6 +313,19 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     }
 
     /// @inheritdoc IAllocationManager
+    function allocationOf(uint256 poolId, uint32 avsId) external view returns (AllocationView memory v) {
+        (PoolState memory st,, Allocation memory a) = _viewAllocation(poolId, avsId);
+        if (a.epoch != st.epoch || a.mode == Mode.None) return v;
+        if (a.effectAt != 0 && block.timestamp >= a.effectAt) (a.current, a.effectAt) = (a.pending, 0);
+        v.mode = a.mode;
+        v.fractionWad = uint64(Math.mulDiv(a.current, WAD, st.totalWeight));
+        if (a.effectAt != 0) {
+            (v.pendingFractionWad, v.effectAt) = (uint64(Math.mulDiv(a.pending, WAD, st.totalWeight)), a.effectAt);
+        }
+        v.backing = slashableBacking(avsId, poolId);
+    }
+
+    /// @inheritdoc IAllocationManager
     function getPoolState(uint256 poolId) external view returns (PoolState memory st) {
         (st,) = _viewPool(poolId);
     }
@@ -424,14 +437,32 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     }
 
     /// @dev The fraction of the backing through the cascade guard and the vault's price floor (which may keep a
-    /// sliver back; the guard is charged for what was asked: conservative).
+    /// sliver back; the guard is charged for what was asked: conservative). Nothing taken is said, with its reason.
     function _bounded(PoolState storage st, Allocation storage a, uint256 poolId, uint32 avsId, uint64 fractionWad)
         internal
         returns (uint256 amount, uint256 backing, uint256 value)
     {
         value = vault.slashableAssets(poolId);
         backing = Math.mulDiv(_slashableWeight(st, a), value, st.totalWeight);
-        amount = vault.previewSlash(poolId, _guard(st, poolId, avsId, backing * fractionWad / WAD, value));
+        uint256 asked = backing * fractionWad / WAD;
+        amount = vault.previewSlash(poolId, _guard(st, poolId, avsId, asked, value));
+        if (amount == 0) emit SlashTookNothing(avsId, poolId, _nothingReason(st, a, avsId, asked));
+    }
+
+    /// @dev Why a slash of `asked` (the fraction of the backing) took nothing.
+    function _nothingReason(PoolState storage st, Allocation storage a, uint32 avsId, uint256 asked)
+        internal
+        view
+        returns (NothingReason)
+    {
+        if (a.current == 0) {
+            bool coming = (a.effectAt > block.timestamp && a.pending > a.current)
+                || (st.pendingIsolated != 0 && st.pendingIsolatedAvs == avsId);
+            return coming ? NothingReason.NotYetEffective : NothingReason.NoBacking;
+        }
+        if (asked == 0) return NothingReason.TooSmall;
+        (uint256 used,,) = _guardState(st);
+        return used >= guardMaxFractionWad ? NothingReason.GuardFull : NothingReason.TooSmall;
     }
 
     /// @dev Weight of the allocation that can be slashed now (see `_sharedWeight` for shared allocations).

@@ -29,6 +29,14 @@ interface IAllocationManager {
         Shared
     }
 
+    /// @notice Why a slash took nothing (`SlashTookNothing`).
+    enum NothingReason {
+        NotYetEffective, // the allocation's increase is still in its allocation delay (`effectAt` in the future)
+        NoBacking, // nothing allocated to the AVS here, or no shared stake left for a shared allocation
+        GuardFull, // the pool's cascade guard has no room left in this window (see `CascadeGuardTripped`)
+        TooSmall // the fraction of the backing rounds to zero, or the vault's price floor kept it back
+    }
+
     enum RequestStatus {
         None,
         Pending,
@@ -98,6 +106,17 @@ interface IAllocationManager {
         uint256 reuseCapWad;
         uint256 pathReuseWad; // product of caps along base → tier
         uint256 guardUsedWad; // fraction of value lost in the current and the previous guard window (compounded)
+    }
+
+    /// @notice An allocation in the units `allocate` takes: fractions of the pool (WAD, 1e18 = the whole pool) rather
+    /// than weights. `pendingFractionWad` and `effectAt` are zero when no change is pending (a change whose time
+    /// has come reads as in effect).
+    struct AllocationView {
+        Mode mode;
+        uint64 fractionWad; // in effect now
+        uint64 pendingFractionWad; // what it becomes at effectAt
+        uint40 effectAt;
+        uint256 backing; // assets the AVS can slash now (`slashableBacking`)
     }
 
     /// @notice One pool's part in an AVS's backing.
@@ -184,6 +203,8 @@ interface IAllocationManager {
         uint256 amount,
         uint64 requestId
     );
+    /// @notice A slash went through and took nothing, and why (a slash before the allocation delay, for instance).
+    event SlashTookNothing(uint32 indexed avsId, uint256 indexed poolId, NothingReason reason);
     /// @notice The cascade guard cut a slash: `requested` was asked for, `allowed` went through.
     event CascadeGuardTripped(uint256 indexed poolId, uint32 indexed avsId, uint256 requested, uint256 allowed);
 
@@ -276,7 +297,12 @@ interface IAllocationManager {
     function avsCount() external view returns (uint32);
     function membership(uint32 avsId, address operator) external view returns (Membership memory);
     function isSlashable(uint32 avsId, address operator) external view returns (bool);
+    /// @notice The allocation's raw weights (relative to the pool's `totalWeight`, 1e27 at start; `pending` equals
+    /// `current` when nothing is pending). dApps: `allocationOf` speaks the units `allocate` takes.
     function getAllocation(uint256 poolId, uint32 avsId) external view returns (Allocation memory);
+
+    /// @notice The allocation as fractions of the pool (WAD), the pending change (none: zeros) and its backing now.
+    function allocationOf(uint256 poolId, uint32 avsId) external view returns (AllocationView memory);
     function getPoolState(uint256 poolId) external view returns (PoolState memory);
     function getRequest(uint64 requestId) external view returns (Request memory);
 

@@ -1864,4 +1864,93 @@ contract AllocationManagerTest is IsolationFixture {
         assertEq(vault.slashableAssets(tier), 250 ether);
         assertEq(manager.slashableBacking(t, tier), 250 ether);
     }
+
+    // ================================================================== views in call units; a slash that takes nothing
+
+    function test_allocationOf_speaksTheUnitsAllocateTakes() public {
+        uint32 x = _instantAVS(module, sink);
+        _optIn(opA, x);
+        _set(opA, pool, x, ISO, 0.3e18);
+        IAllocationManager.AllocationView memory v = manager.allocationOf(pool, x);
+        assertEq(uint8(v.mode), uint8(ISO));
+        assertEq(v.fractionWad, 0, "nothing in effect during the allocation delay");
+        assertEq(v.pendingFractionWad, 0.3e18, "the fraction allocate took");
+        assertEq(v.effectAt, block.timestamp + 1 days);
+        assertEq(v.backing, 0);
+        // The raw view keeps weights on the pool's 1e27 scale.
+        assertEq(manager.getAllocation(pool, x).pending, 0.3e27);
+
+        _warp(1 days);
+        v = manager.allocationOf(pool, x);
+        assertEq(v.fractionWad, 0.3e18);
+        assertEq(v.pendingFractionWad, 0, "a change that took effect reads as none");
+        assertEq(v.effectAt, 0);
+        assertEq(v.backing, 300 ether);
+
+        _set(opA, pool, x, ISO, 0.1e18);
+        v = manager.allocationOf(pool, x);
+        assertEq(v.fractionWad, 0.3e18, "still slashable during the deallocation delay");
+        assertEq(v.pendingFractionWad, 0.1e18);
+        assertEq(v.effectAt, block.timestamp + 3 days);
+        _warp(3 days);
+        v = manager.allocationOf(pool, x);
+        (uint64 f, uint64 p, uint40 at) = (v.fractionWad, v.pendingFractionWad, v.effectAt);
+        assertEq(f, 0.1e18);
+        assertEq(p, 0);
+        assertEq(at, 0);
+        // Nothing allocated at all: all zeros, mode None.
+        assertEq(uint8(manager.allocationOf(pool, _instantAVS(module2, sink2)).mode), uint8(NONE));
+    }
+
+    function test_slash_thatTakesNothing_saysWhy() public {
+        uint32 x = _instantAVS(module, sink);
+        _optIn(opA, x);
+        _set(opA, pool, x, ISO, 0.5e18);
+        // Before the allocation delay: nothing is slashable yet, and the event says so.
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.SlashTookNothing(x, pool, IAllocationManager.NothingReason.NotYetEffective);
+        assertEq(_slash(module, x, pool, 1e18), 0);
+
+        // The guard full (50% a day by default): the next slash in the window takes nothing, for that reason.
+        _warp(1 days);
+        assertEq(_slash(module, x, pool, 1e18), 500 ether);
+        uint32 y = _instantAVS(module2, sink2);
+        _optIn(opA, y);
+        _set(opA, pool, y, SHARED, 1e18);
+        _warp(1 days);
+        assertGt(manager.slashableBacking(y, pool), 0);
+        assertEq(_slash(module2, y, pool, 1e18), 0, "the previous window's 50% still counts");
+        // Fully deallocated (still opted in): no backing.
+        _set(opA, pool, y, SHARED, 0);
+        _warp(3 days);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.SlashTookNothing(y, pool, IAllocationManager.NothingReason.NoBacking);
+        assertEq(_slash(module2, y, pool, 1e18), 0);
+    }
+
+    function test_slash_ofADustBacking_saysTooSmall() public {
+        (uint256 dust,) = _deposit(bob, opB, weth, 3); // 3 wei
+        uint32 x = _instantAVS(module, sink);
+        _optIn(opB, x);
+        _set(opB, dust, x, ISO, 0.5e18);
+        _warp(1 days);
+        assertEq(manager.slashableBacking(x, dust), 1, "half of 3 wei");
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.SlashTookNothing(x, dust, IAllocationManager.NothingReason.TooSmall);
+        assertEq(_slash(module, x, dust, 0.5e18), 0, "half of 1 wei rounds to nothing");
+    }
+
+    function test_slash_cutToNothingByTheGuard_saysTheGuardIsFull() public {
+        uint32 x = _instantAVS(module, sink);
+        uint32 y = _instantAVS(module2, sink2);
+        _optIn(opA, x);
+        _optIn(opA, y);
+        _set(opA, pool, x, SHARED, 1e18);
+        _set(opA, pool, y, SHARED, 1e18);
+        _warp(1 days);
+        assertEq(_slash(module, x, pool, 1e18), 500 ether, "the default guard: 50% a day");
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.SlashTookNothing(y, pool, IAllocationManager.NothingReason.GuardFull);
+        assertEq(_slash(module2, y, pool, 1e18), 0);
+    }
 }
