@@ -1,12 +1,14 @@
 //! `bulkhead deploy`: deploy the system to a node over HTTP and write `deployments/<chainId>.json`.
 
 use std::{
+    collections::BTreeMap,
     path::{Path, PathBuf},
     process::ExitCode,
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use bulkhead_sim::{DeployConfig, Deployment, deploy_rpc};
+use bulkhead_contracts::{Contract, mode, nothing_reason, request_status};
+use bulkhead_sim::{CustomError, DeployConfig, Deployment, deploy_rpc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use eyre::{Result, WrapErr};
 
@@ -41,10 +43,26 @@ pub fn run(args: &Args) -> ExitCode {
     }
 }
 
-/// Writes `<dir>/<chainId>.json`. A deployment already there for the chain is never overwritten silently: it is kept
-/// as `<chainId>.<unix seconds>.json`, and the message says so.
+/// Writes `<dir>/<chainId>.json`, with what a dApp needs without forge: the ABIs (as `<dir>/abi/<Name>.json`), the
+/// tokens' decimals, the enums' values and every custom error's selector; forge artifact paths are listed only where
+/// the file exists. A deployment already there for the chain is never overwritten silently: it is kept as
+/// `<chainId>.<unix seconds>.json`, and the message says so.
 pub(crate) fn write_deployment(dir: &Path, deployment: &Deployment) -> Result<(PathBuf, String)> {
-    std::fs::create_dir_all(dir).wrap_err_with(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir.join("abi"))
+        .wrap_err_with(|| format!("creating {}/abi", dir.display()))?;
+    let mut deployment = deployment.clone();
+    deployment
+        .artifacts
+        .retain(|_, path| Path::new(path).is_file());
+    for contract in Contract::ALL {
+        let file = format!("abi/{}.json", contract.name());
+        std::fs::write(dir.join(&file), contract.abi_json())
+            .wrap_err_with(|| format!("writing {}", dir.join(&file).display()))?;
+        deployment.abis.insert(contract.name().to_string(), file);
+    }
+    deployment.enums = enums();
+    deployment.errors = custom_errors();
+    let deployment = &deployment;
     let path = dir.join(format!("{}.json", deployment.chain_id));
     let mut message = format!("wrote {}", path.display());
     if path.exists() {
@@ -94,6 +112,59 @@ fn deploy(args: &Args) -> Result<()> {
         println!("{message}");
     }
     Ok(())
+}
+
+/// The Solidity enums' values, as the contracts declare them (a dApp passes and reads them as `uint8`).
+fn enums() -> BTreeMap<String, BTreeMap<String, u8>> {
+    let table = |pairs: &[(&str, u8)]| pairs.iter().map(|(k, v)| ((*k).to_string(), *v)).collect();
+    BTreeMap::from([
+        (
+            "Mode".to_string(),
+            table(&[
+                ("None", mode::NONE),
+                ("Isolated", mode::ISOLATED),
+                ("Shared", mode::SHARED),
+            ]),
+        ),
+        (
+            "RequestStatus".to_string(),
+            table(&[
+                ("None", request_status::NONE),
+                ("Pending", request_status::PENDING),
+                ("Vetoed", request_status::VETOED),
+                ("Executed", request_status::EXECUTED),
+            ]),
+        ),
+        (
+            "NothingReason".to_string(),
+            table(&[
+                ("NotYetEffective", nothing_reason::NOT_YET_EFFECTIVE),
+                ("NoBacking", nothing_reason::NO_BACKING),
+                ("GuardFull", nothing_reason::GUARD_FULL),
+                ("TooSmall", nothing_reason::TOO_SMALL),
+            ]),
+        ),
+    ])
+}
+
+/// Every custom error of the contracts, once per signature.
+fn custom_errors() -> Vec<CustomError> {
+    let mut errors: Vec<CustomError> = Vec::new();
+    for contract in Contract::ALL {
+        for error in contract.abi().errors() {
+            let signature = error.signature();
+            match errors.iter_mut().find(|e| e.signature == signature) {
+                Some(e) => e.contracts.push(contract.name().to_string()),
+                None => errors.push(CustomError {
+                    selector: format!("{}", error.selector()),
+                    signature,
+                    contracts: vec![contract.name().to_string()],
+                }),
+            }
+        }
+    }
+    errors.sort_by(|a, b| a.signature.cmp(&b.signature));
+    errors
 }
 
 fn table(d: &Deployment) -> Table {

@@ -14,6 +14,7 @@ mod audit;
 mod audit_differential;
 mod audit_source;
 mod bench;
+mod decode;
 mod demo;
 mod deploy;
 mod simulate;
@@ -44,12 +45,12 @@ enum Command {
     Simulate(simulate::Args),
     /// Deploy the system to a node over HTTP and write `deployments/<chainId>.json`.
     ///
-    /// Demo WETH/WBTC/USDC are deployed and allowlisted on chain 31337 only. Exit status 1 on any error.
+    /// Demo WETH/WBTC/USDC are deployed and allowlisted on chain 31337 only. Exit status 2 on any error.
     Deploy(deploy::Args),
     /// Spawn anvil, deploy, seed the demo world (3 operators, 4 AVSs, 20 stakers, a tier) and fire a chained slash.
     ///
     /// `--embedded` runs the same world in the embedded EVM instead; `--keep` leaves the node up. Exit status 1 if
-    /// an expectation of the demo failed or anything went wrong.
+    /// an expectation of the demo failed, 2 if it could not run.
     Demo(demo::Args),
     /// Chained-slash scenarios per second in the embedded EVM and, in the same run, against anvil over JSON-RPC.
     ///
@@ -67,6 +68,11 @@ enum Command {
     /// Exit status: 0 if no profitable attack exists (or none is known with `--bounds-only`), 1 if the network is
     /// insecure, 2 if the file could not be loaded.
     Audit(audit::AuditArgs),
+    /// Name a custom error (with its arguments), a call or an event topic of the Bulkhead contracts, from hex.
+    ///
+    /// Example: `bulkhead decode 0xd7e968e0` (as cast prints an error it has no signature for). Exit status 0 if
+    /// something matched, 1 if nothing in the ABIs has the selector, 2 if the input is not hex.
+    Decode(decode::Args),
 }
 
 fn init_logging(verbose: u8) {
@@ -94,6 +100,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Decode(args) => decode::run(&args),
         Command::Stress(args) => stress::run(&args).map_or_else(
             |e| {
                 eprintln!("error: {e:#}");

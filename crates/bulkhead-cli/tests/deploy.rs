@@ -51,12 +51,50 @@ async fn deploys_to_anvil_and_writes_the_deployment_file() {
         "contracts",
         "assets",
         "artifacts",
+        "decimals",
+        "abis",
+        "enums",
+        "errors",
     ] {
         assert!(keys.contains(&key), "missing {key} in {text}");
     }
+    // What a dApp needs without forge: ABIs beside the file, decimals, enum values, every custom error's selector.
+    // Forge artifact paths are listed only where they exist (no `out/` here).
+    assert!(
+        json["artifacts"].as_object().expect("a map").is_empty(),
+        "{text}"
+    );
+    for name in [
+        "StakeVault",
+        "AllocationManager",
+        "OperatorRegistry",
+        "DoubleSignSlasher",
+        "CommitteeSlasher",
+        "MockERC20",
+    ] {
+        let file = json["abis"][name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no ABI for {name}"));
+        let abi: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(file)).expect("the ABI file"))
+                .expect("JSON");
+        assert!(abi.as_array().is_some_and(|a| !a.is_empty()), "{name}");
+    }
+    assert_eq!(json["decimals"]["USDC"], 6);
+    assert_eq!(json["decimals"]["WBTC"], 8);
+    assert_eq!(json["enums"]["Mode"]["Isolated"], 1);
+    assert_eq!(json["enums"]["RequestStatus"]["Vetoed"], 2);
+    assert_eq!(json["enums"]["NothingReason"]["GuardFull"], 2);
+    let not_slashable = json["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .find(|e| e["signature"] == "NotSlashable(uint32,uint256)")
+        .expect("NotSlashable is listed");
+    let selector = alloy::primitives::keccak256("NotSlashable(uint32,uint256)");
     assert_eq!(
-        json["artifacts"]["StakeVault"],
-        "out/StakeVault.sol/StakeVault.json"
+        not_slashable["selector"],
+        format!("0x{}", alloy::primitives::hex::encode(&selector[..4]))
     );
     let deployment: Deployment = serde_json::from_value(json).expect("schema");
     assert_eq!(deployment.chain_id, 31_337);

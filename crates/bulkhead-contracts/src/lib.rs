@@ -182,3 +182,15 @@ pub mod request_status {
     /// Executed.
     pub const EXECUTED: u8 = 3;
 }
+
+/// `IAllocationManager.NothingReason` values (`SlashTookNothing`), as `u8` (see [`mode`]).
+pub mod nothing_reason {
+    /// The allocation's increase is still in its allocation delay.
+    pub const NOT_YET_EFFECTIVE: u8 = 0;
+    /// Nothing allocated to the AVS there, or no shared stake left.
+    pub const NO_BACKING: u8 = 1;
+    /// The pool's cascade guard has no room left in this window.
+    pub const GUARD_FULL: u8 = 2;
+    /// The fraction rounds to zero, or the vault's price floor kept it back.
+    pub const TOO_SMALL: u8 = 3;
+}

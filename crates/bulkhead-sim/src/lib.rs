@@ -38,4 +38,6 @@ pub use decode::{BulkheadError, BulkheadEvent, DecodedEvent, Revert, decode_log,
 pub use deploy::{DAY, DeployConfig, System, Token};
 pub use engine::{ETHER, Engine, EngineConfig, OpcodeCounts, Receipt, Sender, Snapshot, revert_of};
 pub use node::anvil_binary;
-pub use rpc_deploy::{ANVIL_DEV_KEY, Contracts, Deployment, LOCAL_CHAIN_ID, deploy_rpc};
+pub use rpc_deploy::{
+    ANVIL_DEV_KEY, Contracts, CustomError, Deployment, LOCAL_CHAIN_ID, deploy_rpc,
+};

@@ -22,7 +22,8 @@ pub const LOCAL_CHAIN_ID: u64 = 31_337;
 pub const ANVIL_DEV_KEY: &str =
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
-/// `deployments/<chainId>.json`, key for key what `script/Deploy.s.sol` writes.
+/// `deployments/<chainId>.json`, key for key what `script/Deploy.s.sol` writes, plus what a dApp needs without forge
+/// when `bulkhead deploy` or `bulkhead demo --keep` wrote it (decimals, ABI files, enum values, custom errors).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
@@ -51,6 +52,29 @@ pub struct Deployment {
     pub assets: BTreeMap<String, Address>,
     /// Contract name to its forge artifact (`out/Name.sol/Name.json`), which holds the ABI.
     pub artifacts: BTreeMap<String, String>,
+    /// Decimals of each token in `assets`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub decimals: BTreeMap<String, u8>,
+    /// Contract name to its JSON ABI, relative to this file (written beside it; no forge needed).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub abis: BTreeMap<String, String>,
+    /// Solidity enums as their `uint8` values (`Mode`: None 0, Isolated 1, Shared 2; ...): ABIs carry no names.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub enums: BTreeMap<String, BTreeMap<String, u8>>,
+    /// Every custom error of the contracts, with its selector, for reading reverts without a signature database.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<CustomError>,
+}
+
+/// A custom error: its canonical signature, 4-byte selector, and the contracts whose ABI declares it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomError {
+    /// `Name(type,...)`.
+    pub signature: String,
+    /// `0x` and 8 hex digits.
+    pub selector: String,
+    /// Declaring contracts.
+    pub contracts: Vec<String>,
 }
 
 impl Deployment {
@@ -214,6 +238,7 @@ pub async fn deploy_rpc(
     succeeded(receipt, "StakeVault.setSlasher")?;
 
     let mut assets = BTreeMap::new();
+    let mut decimals_of = BTreeMap::new();
     if local {
         for (name, symbol, decimals) in [
             ("Wrapped Ether", "WETH", 18),
@@ -232,6 +257,7 @@ pub async fn deploy_rpc(
                 .await?;
             succeeded(receipt, &format!("allowlisting {symbol}"))?;
             assets.insert(symbol.to_string(), token);
+            decimals_of.insert(symbol.to_string(), decimals);
         }
     }
 
@@ -262,5 +288,9 @@ pub async fn deploy_rpc(
         },
         assets,
         artifacts,
+        decimals: decimals_of,
+        abis: BTreeMap::new(),
+        enums: BTreeMap::new(),
+        errors: Vec::new(),
     })
 }
