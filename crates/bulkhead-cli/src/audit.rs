@@ -7,7 +7,8 @@ use std::{path::PathBuf, process::ExitCode, time::Instant};
 use bulkhead_risk::{AuditOptions, Report, html, network, number};
 
 use crate::audit_source::{Bearers, Source, Terms};
-use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use crate::ui::{self, table};
+use comfy_table::{Cell, CellAlignment};
 use eyre::WrapErr;
 use tracing::info;
 
@@ -152,6 +153,8 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
             exposure["bearers"] = serde_json::to_value(bearers)?;
         }
         println!("{}", serde_json::to_string_pretty(&value)?);
+    } else if ui::quiet() {
+        println!("{title}: {}", verdict_line(&report));
     } else {
         print!("{}", render(&report));
         if let Some(bearers) = &bearers {
@@ -162,13 +165,6 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
         }
     }
     Ok(report)
-}
-
-fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(header.iter().map(Cell::new));
-    t
 }
 
 /// A rational with a decimal hint: `"3/5 (0.6)"`.
@@ -187,6 +183,20 @@ fn pct(q: &str) -> String {
 }
 
 const ROWS: usize = 20;
+
+/// The verdict and the best attack's figure, on one line (`--quiet`).
+fn verdict_line(r: &Report) -> String {
+    let verdict = match r.secure {
+        Some(true) => ui::good("SECURE"),
+        Some(false) => ui::bad("INSECURE"),
+        None => "UNDECIDED (bounds only)".to_string(),
+    };
+    let profit = r
+        .max_attack_profit
+        .as_ref()
+        .map_or_else(String::new, |p| format!(", max_attack_profit {p}"));
+    verdict + &profit
+}
 
 fn render(r: &Report) -> String {
     let mut out = String::new();
@@ -211,7 +221,10 @@ fn render(r: &Report) -> String {
             r.network.total_profit
         ),
     ]);
-    s.add_row(vec!["verdict".to_string(), verdict.to_string()]);
+    s.add_row(vec![
+        Cell::new("verdict"),
+        ui::verdict_cell(verdict, r.secure != Some(false)),
+    ]);
     match (&r.max_attack_profit, &r.bounds.max_attack_profit) {
         (Some(v), _) => s.add_row(vec!["max_attack_profit".to_string(), show(v)]),
         (None, Some(i)) => s.add_row(vec![

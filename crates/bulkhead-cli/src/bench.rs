@@ -8,12 +8,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+use crate::ui;
 use bulkhead_sim::{
     DeployConfig, Engine, System,
     bench::{self, BenchWorld, Outcome, SLASHES_PER_SCENARIO},
     deploy_rpc,
 };
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use eyre::{Result, WrapErr, ensure};
 use serde::Serialize;
 use tracing::info;
@@ -222,13 +222,18 @@ fn bench_rpc(args: &Args, embedded: &[Outcome]) -> Result<Duration> {
 }
 
 fn print_table(f: &Figures) {
-    let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED).set_header(vec![
-        "path",
-        "scenarios",
-        "per scenario",
-        "scenarios/s",
-    ]);
+    if ui::quiet() {
+        println!(
+            "embedded {:.0} scenarios/s (1 thread), {:.0} on {} threads{}",
+            f.embedded_per_s,
+            f.all_threads_per_s,
+            f.threads,
+            f.rpc_per_s
+                .map_or_else(String::new, |r| format!(", anvil over JSON-RPC {r:.0}"))
+        );
+        return;
+    }
+    let mut table = ui::table(&["path", "scenarios", "per scenario", "scenarios/s"]);
     table.add_row(vec![
         "embedded revm (1 thread)".to_string(),
         f.embedded_scenarios.to_string(),

@@ -9,7 +9,9 @@ use std::{
 
 use bulkhead_contracts::{Contract, mode, nothing_reason, request_status};
 use bulkhead_sim::{CustomError, DeployConfig, Deployment, deploy_rpc};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
+
+use crate::ui;
 use eyre::{Result, WrapErr};
 
 /// Arguments of `bulkhead deploy`.
@@ -107,6 +109,8 @@ fn deploy(args: &Args) -> Result<()> {
     if args.json {
         print!("{}", serde_json::to_string_pretty(&deployment)? + "\n");
         eprintln!("{message}");
+    } else if ui::quiet() {
+        println!("{message}");
     } else {
         println!("{}", table(&deployment));
         println!("{message}");
@@ -168,10 +172,7 @@ fn custom_errors() -> Vec<CustomError> {
 }
 
 fn table(d: &Deployment) -> Table {
-    let mut table = Table::new();
-    table
-        .load_style(UTF8_FULL_CONDENSED)
-        .set_header(vec!["contract", "address"]);
+    let mut table = ui::table(&["contract", "address"]);
     let c = &d.contracts;
     for (name, address) in [
         ("OperatorRegistry", c.operator_registry),

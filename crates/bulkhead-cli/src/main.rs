@@ -7,7 +7,10 @@
 //! - `bulkhead demo [--embedded] [--keep]`: the demo world and its chained slash on a spawned anvil or in memory.
 //! - `bulkhead bench [--json]`: chained-slash scenarios per second, embedded and over JSON-RPC.
 //!
+//! - `bulkhead stress`, `bulkhead audit`, `bulkhead decode`: see their `--help`.
+//!
 //! `-v` logs what runs (`-vv` every transaction, `-vvv` every decoded event) to stderr; `RUST_LOG` overrides it.
+//! `--color auto|always|never` (and `NO_COLOR`) and `-q` apply to every command; tables fit the terminal.
 
 mod audit;
 #[cfg(test)]
@@ -19,6 +22,7 @@ mod demo;
 mod deploy;
 mod simulate;
 mod stress;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -32,6 +36,14 @@ struct Cli {
     /// More logs on stderr: -v what runs, -vv every transaction, -vvv every event (RUST_LOG overrides).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always or never.
+    #[arg(long, value_enum, default_value_t = ui::ColorChoice::Auto, global = true)]
+    color: ui::ColorChoice,
+
+    /// Print only the outcome line(s) of the command, no tables.
+    #[arg(short, long, global = true)]
+    quiet: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -94,6 +106,7 @@ fn init_logging(verbose: u8) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
+    ui::init(cli.color, cli.quiet);
     match cli.command {
         Command::Simulate(args) => simulate::run(&args),
         Command::Deploy(args) => deploy::run(&args),

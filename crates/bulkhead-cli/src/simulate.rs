@@ -17,7 +17,9 @@ use bulkhead_sim::{
     Deployment, Engine, Snapshot,
     scenario::{self, RunReport, StepOutcome, Target, format_duration},
 };
-use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Cell;
+
+use crate::ui::{self, right, table};
 use tracing::{info, warn};
 
 /// Arguments of `bulkhead simulate`.
@@ -234,21 +236,9 @@ fn node_note(url: &str) -> String {
     }
 }
 
-fn table(header: &[&str]) -> Table {
-    let mut table = Table::new();
-    table
-        .load_style(UTF8_FULL_CONDENSED)
-        .set_header(header.to_vec());
-    table
-}
-
-fn right(text: impl ToString) -> Cell {
-    Cell::new(text.to_string()).set_alignment(CellAlignment::Right)
-}
-
 /// A multiple or percentage with at most 4 decimals, for tables (`0.714285714285714285x` → `0.7142x`); the JSON
 /// report keeps the exact value.
-fn short(exact: &str) -> String {
+pub(crate) fn short(exact: &str) -> String {
     let Some((int, rest)) = exact.split_once('.') else {
         return exact.to_string();
     };
@@ -263,17 +253,31 @@ fn short(exact: &str) -> String {
 /// The human report of one run.
 pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
-    let verdict = if report.passed { "PASSED" } else { "FAILED" };
+    let verdict = if report.passed {
+        ui::good("PASSED")
+    } else {
+        ui::bad("FAILED")
+    };
     out.push_str(&format!(
         "━━ {} ({}) — {verdict}\n",
-        report.scenario, report.file
+        ui::bold(&report.scenario),
+        report.file
     ));
+    if ui::quiet() {
+        out.push_str(&expectations_summary(report));
+        return out;
+    }
     if let Some(description) = &report.description {
-        out.push_str(description.trim());
-        out.push('\n');
+        out.push_str(&ui::wrap(description.trim()));
     }
 
-    let mut steps = table(&["#", "t", "action", "detail", "outcome", "gas", "results"]);
+    // The time column only when time moves (a scenario at one instant would print +0s on every row).
+    let timed = report.steps.iter().any(|s| s.time != 0);
+    let mut steps = if timed {
+        table(&["#", "t", "action", "detail", "outcome", "gas", "results"])
+    } else {
+        table(&["#", "action", "detail", "outcome", "gas", "results"])
+    };
     for step in &report.steps {
         let mut detail = step.detail.clone();
         if let Some(note) = &step.note {
@@ -299,15 +303,28 @@ pub fn render(report: &RunReport) -> String {
                 format!("✗ {}: expected {}, actual {}", e.what, e.expected, e.actual)
             });
         }
-        steps.add_row(vec![
-            right(step.index),
-            Cell::new(format!("+{}", format_duration(step.time))),
+        let failed = results.iter().any(|r| r.starts_with('✗')) || outcome.contains('✗');
+        let reverted = matches!(step.outcome, StepOutcome::Reverted { .. });
+        let mut row = vec![right(step.index)];
+        if timed {
+            row.push(Cell::new(format!("+{}", format_duration(step.time))));
+        }
+        row.extend([
             Cell::new(&step.action),
             Cell::new(detail),
-            Cell::new(outcome),
+            if reverted || failed {
+                ui::verdict_cell(outcome, step.expect_revert.is_some() && !failed)
+            } else {
+                Cell::new(outcome)
+            },
             right(step.gas.map_or_else(String::new, |g| g.to_string())),
-            Cell::new(results.join("\n")),
+            if failed {
+                ui::verdict_cell(results.join("\n"), false)
+            } else {
+                Cell::new(results.join("\n"))
+            },
         ]);
+        steps.add_row(row);
     }
     out.push_str(&format!("{steps}\n"));
 
@@ -405,16 +422,29 @@ pub fn render(report: &RunReport) -> String {
     }
     out.push_str(&format!("{stakers}\n"));
 
+    out.push_str(&expectations_summary(report));
+    out
+}
+
+/// `Expectations: N passed, M failed (T ms)` and each failure, located.
+fn expectations_summary(report: &RunReport) -> String {
+    let mut out = String::new();
     let failures: Vec<_> = report.failures().collect();
+    let failed = format!("{} failed", failures.len());
     out.push_str(&format!(
-        "Expectations: {} passed, {} failed ({:.0} ms)\n",
+        "Expectations: {} passed, {} ({:.0} ms)\n",
         report.expectations.len() - failures.len(),
-        failures.len(),
+        if failures.is_empty() {
+            failed
+        } else {
+            ui::bad(&failed)
+        },
         report.wall_time_ms
     ));
     for failure in failures {
         out.push_str(&format!(
-            "  ✗ {}:{}:{}: {}: {}\n      expected {}\n      actual   {}\n",
+            "  {} {}:{}:{}: {}: {}\n      expected {}\n      actual   {}\n",
+            ui::bad("✗"),
             report.file,
             failure.line,
             failure.column,

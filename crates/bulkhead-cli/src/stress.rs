@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use bulkhead_sim::stress::{self, GenConfig, Mutation, StressConfig, StressReport};
 use clap::{Args, ValueEnum};
-use comfy_table::Table;
 use eyre::{Result, WrapErr};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::ui;
 
 /// A deliberate model bug, to see the differential check catch it.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -114,22 +115,35 @@ pub fn run(args: &StressArgs) -> Result<i32> {
 }
 
 fn print_report(report: &StressReport) {
-    println!(
-        "{} scenarios (seed {}, first {}) in {:.2}s on {} threads ({} cores): {:.1} scenarios/s",
-        report.scenarios,
-        report.seed,
-        report.first,
-        report.elapsed_s,
-        report.threads,
-        report.cores,
-        report.per_s
+    print!(
+        "{}",
+        ui::wrap(&format!(
+            "{} scenarios (seed {}, first {}) in {:.2}s on {} threads ({} cores): {:.1} scenarios/s",
+            report.scenarios,
+            report.seed,
+            report.first,
+            report.elapsed_s,
+            report.threads,
+            report.cores,
+            report.per_s
+        ))
     );
+    let mismatches = format!("{} mismatches", report.mismatches);
     println!(
-        "{} steps, {} slashes, {} reverts predicted, {} mismatches",
-        report.steps, report.slashes, report.reverts, report.mismatches
+        "{} steps, {} slashes, {} reverts predicted, {}",
+        report.steps,
+        report.slashes,
+        report.reverts,
+        if report.mismatches == 0 {
+            ui::good(&mismatches)
+        } else {
+            ui::bad(&mismatches)
+        }
     );
-    let mut table = Table::new();
-    table.set_header(vec!["loss figure", "n", "p50", "p90", "p99", "max", "mean"]);
+    if ui::quiet() {
+        return;
+    }
+    let mut table = ui::table(&["loss figure", "n", "p50", "p90", "p99", "max", "mean"]);
     for d in &report.distributions {
         table.add_row(vec![
             d.name.clone(),
@@ -142,8 +156,7 @@ fn print_report(report: &StressReport) {
         ]);
     }
     println!("{table}");
-    let mut table = Table::new();
-    table.set_header(vec!["action", "went through", "reverted (as predicted)"]);
+    let mut table = ui::table(&["action", "went through", "reverted (as predicted)"]);
     for (action, [ok, reverted]) in &report.actions {
         table.add_row(vec![action.clone(), ok.to_string(), reverted.to_string()]);
     }
@@ -153,14 +166,19 @@ fn print_report(report: &StressReport) {
         .iter()
         .map(|(name, n)| format!("{name} {n}"))
         .collect();
-    println!("reverts by error: {}", errors.join(", "));
-    println!(
-        "tier slashes that took something: {}; pools reset by a full slash: {}",
-        report.tier_slashes, report.resets
+    print!(
+        "{}",
+        ui::wrap(&format!("reverts by error: {}", errors.join(", ")))
+    );
+    print!(
+        "{}",
+        ui::wrap(&format!(
+            "tier slashes that took something: {}; pools reset by a full slash: {}",
+            report.tier_slashes, report.resets
+        ))
     );
     if !report.failures.is_empty() {
-        let mut table = Table::new();
-        table.set_header(vec![
+        let mut table = ui::table(&[
             "scenario",
             "seed",
             "steps",

@@ -238,3 +238,116 @@ fn stress_caps_threads_with_a_warning() {
     assert!(err.contains("--threads 100000 capped at"), "{err}");
     assert!(!text(&out.stdout).contains("on 100000 threads"));
 }
+
+fn bulkhead_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bulkhead"));
+    command
+        .args(args)
+        .current_dir(repo_root())
+        .env_remove("RUST_LOG")
+        .env_remove("NO_COLOR");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("runs bulkhead")
+}
+
+#[test]
+fn tables_fit_the_width_and_one_style_everywhere() {
+    for args in [
+        vec!["simulate", "examples/demo.toml"],
+        vec![
+            "audit",
+            "--scenario",
+            "examples/demo.toml",
+            "--terms",
+            "examples/networks/demo-terms.json",
+        ],
+        vec!["stress", "--scenarios", "3"],
+        vec!["demo", "--embedded"],
+    ] {
+        let out = bulkhead_env(&args, &[("COLUMNS", "90")]);
+        let stdout = text(&out.stdout);
+        let widest = stdout.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(
+            widest <= 90,
+            "{args:?}: a line of {widest} columns\n{stdout}"
+        );
+        // One table style: UTF-8 boxes, never ASCII `+---+`.
+        assert!(
+            stdout.contains('┆') && !stdout.contains("+--"),
+            "{args:?}\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let always = bulkhead_env(
+        &[
+            "--color",
+            "always",
+            "simulate",
+            "-q",
+            "examples/guard_trip.toml",
+        ],
+        &[],
+    );
+    assert!(
+        text(&always.stdout).contains("\u{1b}[32mPASSED"),
+        "{}",
+        text(&always.stdout)
+    );
+    // Into a pipe, `auto` is plain; so are `never` and NO_COLOR with `auto`.
+    for (args, env) in [
+        (vec!["simulate", "-q", "examples/guard_trip.toml"], vec![]),
+        (
+            vec![
+                "--color",
+                "never",
+                "simulate",
+                "-q",
+                "examples/guard_trip.toml",
+            ],
+            vec![],
+        ),
+        (
+            vec!["simulate", "-q", "examples/guard_trip.toml"],
+            vec![("NO_COLOR", "1")],
+        ),
+    ] {
+        let out = bulkhead_env(&args, &env);
+        assert!(!text(&out.stdout).contains('\u{1b}'), "{args:?} {env:?}");
+    }
+}
+
+#[test]
+fn quiet_prints_the_outcome_only() {
+    let out = bulkhead(&[
+        "-q",
+        "simulate",
+        "examples/guard_trip.toml",
+        "examples/demo.toml",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(!stdout.contains('┆'), "{stdout}");
+    assert!(
+        stdout.contains("Expectations: 47 passed, 0 failed"),
+        "{stdout}"
+    );
+    let audit = bulkhead(&[
+        "audit",
+        "-q",
+        "--scenario",
+        "examples/demo.toml",
+        "--terms",
+        "examples/networks/demo-terms.json",
+    ]);
+    assert_eq!(
+        text(&audit.stdout).lines().count(),
+        1,
+        "{}",
+        text(&audit.stdout)
+    );
+}

@@ -116,6 +116,13 @@ fn demo_runs_on_anvil_and_embedded() {
             "{out}"
         );
         assert!(out.contains("expectations: all held"), "{out}");
+        // What the numbers mean, and the same cascade with fewer bulkheads, from the chain.
+        assert!(out.contains("Reading the tables."), "{out}");
+        assert!(out.contains("custody shared, no guard"), "{out}");
+        assert!(
+            out.contains("89.3023… WETH"),
+            "custody's backing without any bulkhead\n{out}"
+        );
     }
 }
 
