@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 STAMP := node_modules/.bulkhead-toolchain
 
-.PHONY: demo test toolchain build gas bench demo-anvil demo-forge anvil deploy-local fmt clean
+.PHONY: demo test toolchain build gas bench demo-anvil demo-forge anvil deploy-local fmt clean install
 
 ## demo: the demo world's chained slash on the real bytecode in the embedded revm (no node needed)
 demo: toolchain
@@ -25,6 +25,10 @@ bench: toolchain
 ## test: formatting, lints, every Solidity and Rust test, and the gas benchmark
 test: toolchain
 	script/test-all.sh
+
+## install: `bulkhead` into ~/.cargo/bin (the build compiles the contracts with the npm toolchain)
+install: toolchain
+	cargo install --locked --path crates/bulkhead-cli
 
 ## toolchain: forge, anvil, cast, solc-js, forge-std and OpenZeppelin, as locked in package-lock.json
 toolchain: $(STAMP)

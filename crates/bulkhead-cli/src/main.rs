@@ -54,36 +54,57 @@ enum Command {
     /// Run scenario files on the embedded EVM, each from a fresh deployment, and check their expectations.
     ///
     /// Exit status: 0 if every expectation held, 1 if one failed, 2 if a file could not be loaded or run.
+    #[command(
+        after_help = "Examples:\n  bulkhead simulate examples/chained_slash.toml\n  bulkhead simulate examples/*.toml --json\n  bulkhead simulate --fork-url http://127.0.0.1:8545 --block 10 \\\n      examples/isolated_neighbour.toml"
+    )]
     Simulate(simulate::Args),
     /// Deploy the system to a node over HTTP and write `deployments/<chainId>.json`.
     ///
     /// Demo WETH/WBTC/USDC are deployed and allowlisted on chain 31337 only. Exit status 2 on any error.
+    #[command(
+        after_help = "Examples:\n  bulkhead deploy --rpc-url http://127.0.0.1:8545\n  bulkhead deploy --rpc-url http://127.0.0.1:8545 --out /tmp/deployments \\\n      --json"
+    )]
     Deploy(deploy::Args),
     /// Spawn anvil, deploy, seed the demo world (3 operators, 4 AVSs, 20 stakers, a tier) and fire a chained slash.
     ///
     /// `--embedded` runs the same world in the embedded EVM instead; `--keep` leaves the node up. Exit status 1 if
     /// an expectation of the demo failed, 2 if it could not run.
+    #[command(
+        after_help = "Examples:\n  bulkhead demo --embedded\n  bulkhead demo --keep --port 8546"
+    )]
     Demo(demo::Args),
     /// Chained-slash scenarios per second in the embedded EVM and, in the same run, against anvil over JSON-RPC.
     ///
     /// A benchmark: it prints figures (`--json` for scripts) and fails only if the two paths disagree.
+    #[command(
+        after_help = "Examples:\n  bulkhead bench\n  bulkhead bench --scenarios 200 --rpc-scenarios 5 --json"
+    )]
     Bench(bench::Args),
     /// Generate random chained-slash scenarios, run them on the real bytecode on all cores and check every step
     /// against the Rust model of the accounting; report loss distributions.
     ///
     /// Mismatches are shrunk and written as scenario files into `--out`. Exit status 0 if model and chain agree,
     /// 1 on a mismatch, 2 if a scenario could not be run.
+    #[command(
+        after_help = "Examples:\n  bulkhead stress --scenarios 200 --seed 1\n  bulkhead stress --scenarios 1 --first 17 --seed 1 --json"
+    )]
     Stress(stress::StressArgs),
     /// Restaking risk audit of a network file: exact attack search, worst-case loss, Byzantine services, D&R
     /// certificate, exposure; `--json` for one object, `--html` for a report with SVG charts.
     ///
     /// Exit status: 0 if no profitable attack exists (or none is known with `--bounds-only`), 1 if the network is
     /// insecure, 2 if the file could not be loaded.
+    #[command(
+        after_help = "Examples:\n  bulkhead audit --network examples/networks/hub_insecure.json \\\n      --psi 1/100 1/10\n  bulkhead audit --scenario examples/demo.toml \\\n      --terms examples/networks/demo-terms.json --html demo-audit.html"
+    )]
     Audit(audit::AuditArgs),
     /// Name a custom error (with its arguments), a call or an event topic of the Bulkhead contracts, from hex.
     ///
     /// Example: `bulkhead decode 0xd7e968e0` (as cast prints an error it has no signature for). Exit status 0 if
     /// something matched, 1 if nothing in the ABIs has the selector, 2 if the input is not hex.
+    #[command(
+        after_help = "Examples:\n  bulkhead decode 0xd7e968e0\n  bulkhead decode custom error 0xd7e968e0"
+    )]
     Decode(decode::Args),
 }
 

@@ -351,3 +351,57 @@ fn quiet_prints_the_outcome_only() {
         text(&audit.stdout)
     );
 }
+
+/// Every command's `--help` fits 80 columns (its usage line aside) and ends with examples; each example that needs no node runs as
+/// printed (exit 0, or 1 for an audit that finds the network insecure: never 2, "could not run").
+#[test]
+fn help_fits_and_its_examples_run_as_printed() {
+    let bin = env!("CARGO_BIN_EXE_bulkhead");
+    let mut ran = 0;
+    for sub in [
+        "simulate", "deploy", "demo", "bench", "stress", "audit", "decode",
+    ] {
+        let help = bulkhead_env(&[sub, "--help"], &[("COLUMNS", "80")]);
+        let help = text(&help.stdout);
+        // (clap never breaks the usage line itself)
+        let widest = help
+            .lines()
+            .filter(|l| !l.starts_with("Usage:"))
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0);
+        assert!(widest <= 80, "{sub} --help: a line of {widest} columns");
+        let examples = help
+            .split("Examples:\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{sub} has no examples"));
+        for example in examples
+            .replace("\\\n", " ")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            assert!(example.starts_with("bulkhead "), "{example}");
+            if ["--fork-url", "--rpc-url", "--keep", "bench"]
+                .iter()
+                .any(|n| example.contains(n))
+            {
+                continue; // needs a node
+            }
+            let command = example.replacen("bulkhead", bin, 1);
+            let out = Command::new("sh")
+                .args(["-c", &command])
+                .current_dir(repo_root())
+                .env_remove("RUST_LOG")
+                .output()
+                .expect("runs the example");
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{example}: {}",
+                text(&out.stderr)
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran >= 8, "ran {ran} examples");
+}
