@@ -350,7 +350,7 @@ pub fn render(report: &RunReport) -> String {
         let with = |v: &str| format!("{v} {}", p.asset);
         pools.add_row(vec![
             Cell::new(name),
-            Cell::new(p.id.clone().unwrap_or_else(|| "-".into())),
+            Cell::new(p.id.map_or_else(|| "-".into(), |id| id.to_string())),
             Cell::new(&p.operator),
             right(with(&p.value)),
             right(with(&p.isolated)),

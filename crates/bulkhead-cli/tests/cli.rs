@@ -109,6 +109,12 @@ fn json_is_one_object_per_run() {
     );
     // Shared backings scaled to the 3x cap after the slashes shrank the shared stake.
     assert_eq!(pool_p["reuse_ratio"], "3x");
+    // Typed beside the formatted: the raw WAD as an integer string, the decimals, a numeric id like an AVS's.
+    assert_eq!(pool_p["reuse_ratio_wad"], "3000000000000000000");
+    assert_eq!(pool_p["guard_used_wad"], "730000000000000000");
+    assert_eq!(pool_p["decimals"], 18);
+    assert_eq!(pool_p["id"], 1);
+    assert!(chained["final_state"]["avs"][0]["id"].is_u64());
     let slash = &chained["steps"][9];
     assert_eq!(slash["action"], "slash");
     assert_eq!(slash["events"][0]["name"], "CascadeGuardTripped");

@@ -173,13 +173,16 @@ pub struct FinalState {
     pub sinks: Vec<SinkSummary>,
 }
 
-/// A pool's risk picture (`AllocationManager.poolRisk`), amounts in its asset.
+/// A pool's risk picture (`AllocationManager.poolRisk`), amounts in its asset: exact decimal strings in token units
+/// (`decimals` gives the base units), ratios formatted for people beside their raw WAD integers (as strings).
 #[derive(Debug, Clone, Serialize)]
 pub struct PoolSummary {
     /// Its name in the scenario.
     pub name: String,
-    /// Its vault id, once a deposit created it.
-    pub id: Option<String>,
+    /// Its vault id, once a deposit created it (a number, as an AVS's `id`).
+    pub id: Option<u64>,
+    /// Decimals of `asset`: an amount × 10^decimals is the raw integer on chain.
+    pub decimals: u8,
     /// Its operator.
     pub operator: String,
     /// The asset its amounts are in (a tier's base asset).
@@ -196,10 +199,16 @@ pub struct PoolSummary {
     pub total_shared: String,
     /// total_shared / shared_stake, as a multiple (`1.75x`).
     pub reuse_ratio: String,
+    /// `reuse_ratio` in WAD (1e18 = 1x), an integer string.
+    pub reuse_ratio_wad: String,
     /// The pool's reuse cap, as a multiple.
     pub reuse_cap: String,
+    /// `reuse_cap` in WAD, an integer string.
+    pub reuse_cap_wad: String,
     /// Cascade-guard usage in the current window, as a percentage.
     pub guard_used: String,
+    /// `guard_used` in WAD (1e18 = 100%), an integer string.
+    pub guard_used_wad: String,
 }
 
 /// An AVS and what backs it.

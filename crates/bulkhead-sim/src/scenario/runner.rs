@@ -1677,7 +1677,8 @@ impl<'s> Run<'s> {
                 };
             pools.push(PoolSummary {
                 name: pool.name.clone(),
-                id: id.map(|id| id.to_string()),
+                id: id.map(|id| id.to::<u64>()),
+                decimals: asset.decimals,
                 operator: pool.operator.clone(),
                 asset: asset.symbol.clone(),
                 tier_of: pool.tier_of.map(|b| sc.pools[b].name.clone()),
@@ -1686,8 +1687,11 @@ impl<'s> Run<'s> {
                 shared_stake: units(get(|r| r.sharedStake)),
                 total_shared: units(get(|r| r.totalShared)),
                 reuse_ratio: format_ratio(get(|r| r.reuseRatioWad)),
+                reuse_ratio_wad: get(|r| r.reuseRatioWad).to_string(),
                 reuse_cap: format_ratio(get(|r| r.reuseCapWad)),
+                reuse_cap_wad: get(|r| r.reuseCapWad).to_string(),
                 guard_used: format_percent(get(|r| r.guardUsedWad)),
+                guard_used_wad: get(|r| r.guardUsedWad).to_string(),
             });
         }
 
