@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every check and test of Bulkhead, in order: formatting, lints, Rust tests, the gas benchmark, Solidity tests (CI
+# Every check and test of Bulkhead, in order: formatting, lints, Rust tests, the HTML report in headless Chromium
+# (Debian's chromium, installed when missing), the gas benchmark, Solidity tests (CI
 # profile: 1,000 fuzz runs, deep invariants), then static analysis (slither). `make test` runs this after installing the toolchain; so does CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,12 @@ step "cargo clippy --all-targets -D warnings"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --locked --workspace
+step "browser: the HTML audit report in headless Chromium"
+script/toolchain/chromium.sh
+mkdir -p target/browser
+cargo run --locked -q -p bulkhead-cli -- audit --scenario examples/demo.toml \
+  --terms examples/networks/demo-terms.json --html target/browser/audit-report.html -q
+node script/browser/audit-report.mjs target/browser/audit-report.html target/browser/audit-report.png
 step "forge build"
 forge build
 step "gas benchmark (each operation its own transaction)"

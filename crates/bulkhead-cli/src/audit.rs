@@ -127,12 +127,10 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
                 .map_err(|e| eyre::eyre!("--psi: {e}"))
         })
         .collect::<eyre::Result<Vec<_>>>()?;
-    let curve = if args.html.is_some() {
-        (0..=10)
-            .map(|k| number::Q::new(k.into(), 20.into()))
-            .collect()
+    let (curve, sampled) = if args.html.is_some() {
+        loss_breakpoints(&network)
     } else {
-        Vec::new()
+        (Vec::new(), false)
     };
     let opts = AuditOptions {
         psis,
@@ -140,13 +138,30 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
         node_limit: args.node_limit,
         curve,
     };
-    let report = bulkhead_risk::audit(&network, &opts)?;
+    let mut report = bulkhead_risk::audit(&network, &opts)?;
     info!("audit of {title} in {:.2?}", started.elapsed());
+    let bearers = source.as_ref().map(Source::bearers);
     if let Some(out) = &args.html {
-        std::fs::write(out, html::render(&report, &title))
+        if sampled {
+            report.notes.push(
+                "loss curve: more than 96 sums of validator stakes below ψ = 1/2, so it is sampled at 21 points; \
+                 between two samples the loss lies between their steps"
+                    .into(),
+            );
+        }
+        let unit = source.as_ref().map_or("stake units", Source::unit);
+        let rows: Vec<html::Bearers> = bearers
+            .iter()
+            .flatten()
+            .map(|b| html::Bearers {
+                service: b.service.clone(),
+                pools: b.pools.clone(),
+                stakers: b.stakers.clone(),
+            })
+            .collect();
+        std::fs::write(out, html::render(&report, &title, unit, &rows))
             .wrap_err_with(|| format!("writing {}", out.display()))?;
     }
-    let bearers = source.as_ref().map(Source::bearers);
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         if let (Some(bearers), Some(exposure)) = (&bearers, value.get_mut("exposure")) {
@@ -196,6 +211,37 @@ fn verdict_line(r: &Report) -> String {
         .as_ref()
         .map_or_else(String::new, |p| format!(", max_attack_profit {p}"));
     verdict + &profit
+}
+
+/// The ψ at which worst_case_loss can change: every sum of validator stakes up to half the total (the loss is
+/// constant between two of them, so the chart's steps are exact). Past 16 validators or 96 sums, 21 samples
+/// instead (the second value says so).
+fn loss_breakpoints(net: &network::Network) -> (Vec<number::Q>, bool) {
+    use number::Q;
+    let stakes: Vec<&Q> = net.validators.iter().map(|v| &v.stake).collect();
+    let total: Q = stakes
+        .iter()
+        .fold(Q::from_integer(0.into()), |acc, s| acc + *s);
+    let half = Q::new(1.into(), 2.into());
+    let sampled = || (0..=20).map(|k| Q::new(k.into(), 40.into())).collect();
+    if stakes.len() > 16 || total <= Q::from_integer(0.into()) {
+        return (sampled(), true);
+    }
+    let mut sums = std::collections::BTreeSet::new();
+    for mask in 0u32..(1 << stakes.len()) {
+        let sum = (0..stakes.len())
+            .filter(|i| mask & (1 << i) != 0)
+            .fold(Q::from_integer(0.into()), |acc, i| acc + stakes[i]);
+        let psi = sum / &total;
+        if psi <= half {
+            sums.insert(psi);
+        }
+        if sums.len() > 96 {
+            return (sampled(), true);
+        }
+    }
+    sums.insert(half);
+    (sums.into_iter().collect(), false)
 }
 
 fn render(r: &Report) -> String {

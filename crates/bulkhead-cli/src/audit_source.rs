@@ -35,6 +35,9 @@ pub struct Terms {
     /// Asset symbol → value of one token in the unit stakes are compared in; 1 when absent.
     #[serde(default)]
     prices: BTreeMap<String, String>,
+    /// The name of that unit, for the report (`"WETH"` when the prices are in WETH); "stake units" when absent.
+    #[serde(default)]
+    unit: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -104,6 +107,8 @@ pub struct Source {
     backings: BTreeMap<String, Vec<Backing>>,
     /// Whether holders are known (a scenario) or not (a chain: no staker index on chain).
     stakers_known: bool,
+    /// The unit stakes are counted in (the terms file's `unit`).
+    unit: String,
 }
 
 /// Who bears one AVS failing alone: its backing taken from every pool that backs it.
@@ -303,7 +308,13 @@ impl Source {
             pools,
             backings,
             stakers_known,
+            unit: terms.unit.clone().unwrap_or_else(|| "stake units".into()),
         })
+    }
+
+    /// The unit stakes and losses are counted in.
+    pub fn unit(&self) -> &str {
+        &self.unit
     }
 
     /// Every AVS's backing in `pool`.
