@@ -81,13 +81,29 @@ struct Figures {
 /// Seeds whose instructions are counted for the per-instruction figures.
 const PROFILED: u64 = 10;
 
-/// Runs the benchmark; exit status 1 on any error or if the two paths disagree.
+/// The two paths ran and disagree: the benchmark's negative outcome (exit 1), not a failure to run (exit 2).
+#[derive(Debug)]
+struct PathsDisagree(String);
+
+impl std::fmt::Display for PathsDisagree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PathsDisagree {}
+
+/// Runs the benchmark; exit status 1 if the two paths disagree, 2 if it could not run (as every command's).
 pub fn run(args: &Args) -> ExitCode {
     match bench_all(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(1)
+            ExitCode::from(if err.downcast_ref::<PathsDisagree>().is_some() {
+                1
+            } else {
+                2
+            })
         }
     }
 }
@@ -207,12 +223,13 @@ fn bench_rpc(args: &Args, embedded: &[Outcome]) -> Result<Duration> {
     engine.set_decode_events(false);
     let (outcomes, elapsed) = time(&mut engine, &sys, &world, args.rpc_scenarios)?;
     for (seed, (rpc, mem)) in outcomes.iter().zip(embedded).enumerate() {
-        ensure!(
-            rpc == mem,
-            "scenario {seed}: anvil slashed {:?}, the embedded EVM {:?}",
-            rpc.slashed,
-            mem.slashed
-        );
+        if rpc != mem {
+            return Err(PathsDisagree(format!(
+                "scenario {seed}: anvil slashed {:?}, the embedded EVM {:?}",
+                rpc.slashed, mem.slashed
+            ))
+            .into());
+        }
     }
     info!(
         compared = outcomes.len().min(embedded.len()),

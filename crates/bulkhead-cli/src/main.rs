@@ -75,7 +75,8 @@ enum Command {
     Demo(demo::Args),
     /// Chained-slash scenarios per second in the embedded EVM and, in the same run, against anvil over JSON-RPC.
     ///
-    /// A benchmark: it prints figures (`--json` for scripts) and fails only if the two paths disagree.
+    /// A benchmark: it prints figures (`--json` for scripts). Exit status 1 if the two paths disagree, 2 if it
+    /// could not run.
     #[command(
         after_help = "Examples:\n  bulkhead bench\n  bulkhead bench --scenarios 200 --rpc-scenarios 5 --json"
     )]
