@@ -446,16 +446,16 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         backing = Math.mulDiv(_slashableWeight(st, a), value, st.totalWeight);
         uint256 asked = backing * fractionWad / WAD;
         amount = vault.previewSlash(poolId, _guard(st, poolId, avsId, asked, value));
-        if (amount == 0) emit SlashTookNothing(avsId, poolId, _nothingReason(st, a, avsId, asked));
+        if (amount == 0) emit SlashTookNothing(avsId, poolId, _nothingReason(st, a, avsId, backing, asked));
     }
 
-    /// @dev Why a slash of `asked` (the fraction of the backing) took nothing.
-    function _nothingReason(PoolState storage st, Allocation storage a, uint32 avsId, uint256 asked)
+    /// @dev Why a slash of `asked` (the fraction of `backing`) took nothing.
+    function _nothingReason(PoolState storage st, Allocation storage a, uint32 avsId, uint256 backing, uint256 asked)
         internal
         view
         returns (NothingReason)
     {
-        if (a.current == 0) {
+        if (backing == 0) {
             bool coming = (a.effectAt > block.timestamp && a.pending > a.current)
                 || (st.pendingIsolated != 0 && st.pendingIsolatedAvs == avsId);
             return coming ? NothingReason.NotYetEffective : NothingReason.NoBacking;
