@@ -16,7 +16,17 @@ use num_traits::Zero;
 
 use crate::audit_source::{Source, Terms};
 
-const ASSETS: [(&str, u32); 2] = [("WETH", 18), ("USDC", 6)];
+/// WETH and USDC of the demo tokens: two decimals that differ a lot.
+const ASSETS: [(&str, u32); 2] = [
+    (
+        bulkhead_contracts::DEMO_TOKENS[0].1,
+        bulkhead_contracts::DEMO_TOKENS[0].2 as u32,
+    ),
+    (
+        bulkhead_contracts::DEMO_TOKENS[2].1,
+        bulkhead_contracts::DEMO_TOKENS[2].2 as u32,
+    ),
+];
 const STAKERS: usize = 5;
 const AVSS: usize = 3;
 

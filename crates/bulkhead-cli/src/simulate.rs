@@ -83,7 +83,7 @@ impl Chain {
             engine.describe(),
             path.display()
         );
-        let start = engine.try_snapshot()?;
+        let start = engine.snapshot()?;
         Ok(Some(Self {
             engine,
             deployment,
@@ -96,7 +96,7 @@ impl Chain {
     /// it before each file but the first, and keeps what the last file did.
     fn target(&mut self) -> eyre::Result<Target<'_>> {
         if self.runs > 0 && self.engine.is_node() {
-            self.engine.try_restore(&self.start)?;
+            self.engine.restore(&self.start)?;
         }
         self.runs += 1;
         Ok(Target::Deployed {

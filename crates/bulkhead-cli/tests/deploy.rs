@@ -11,18 +11,23 @@ use alloy::{
 use bulkhead_contracts::StakeVault;
 use bulkhead_sim::Deployment;
 
+/// `bulkhead deploy --rpc-url URL --out DIR`.
+fn deploy_to(url: &str, out: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bulkhead"))
+        .args(["deploy", "--rpc-url", url, "--out"])
+        .arg(out)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("runs bulkhead")
+}
+
 #[tokio::test]
 async fn deploys_to_anvil_and_writes_the_deployment_file() {
     let anvil = Anvil::at(bulkhead_sim::anvil_binary()).spawn();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-{}", anvil.port()));
     let _ = std::fs::remove_dir_all(&out); // a folder left by an earlier run on the same port
 
-    let output = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
-        .args(["deploy", "--rpc-url", anvil.endpoint().as_str(), "--out"])
-        .arg(&out)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("runs bulkhead");
+    let output = deploy_to(&anvil.endpoint(), &out);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -126,12 +131,7 @@ async fn deploys_to_anvil_and_writes_the_deployment_file() {
     );
 
     // A second deployment on the same chain never overwrites the first silently: the first is kept beside it.
-    let again = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
-        .args(["deploy", "--rpc-url", anvil.endpoint().as_str(), "--out"])
-        .arg(&out)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("runs bulkhead");
+    let again = deploy_to(&anvil.endpoint(), &out);
     let said = String::from_utf8_lossy(&again.stdout);
     assert!(again.status.success(), "{said}");
     assert!(
@@ -153,11 +153,7 @@ async fn deploys_to_anvil_and_writes_the_deployment_file() {
 fn requires_a_key_off_the_local_chain() {
     let anvil = Anvil::at(bulkhead_sim::anvil_binary()).chain_id(1).spawn();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-{}", anvil.port()));
-    let output = Command::new(env!("CARGO_BIN_EXE_bulkhead"))
-        .args(["deploy", "--rpc-url", anvil.endpoint().as_str(), "--out"])
-        .arg(&out)
-        .output()
-        .expect("runs bulkhead");
+    let output = deploy_to(&anvil.endpoint(), &out);
     assert_eq!(
         output.status.code(),
         Some(2),

@@ -194,3 +194,14 @@ pub mod nothing_reason {
     /// The fraction rounds to zero, or the vault's price floor kept it back.
     pub const TOO_SMALL: u8 = 3;
 }
+
+/// 1e18: the contracts' fixed-point unit for fractions (`fractionWad`, `maxSlashWad`, ratios in views).
+pub const WAD: u64 = 1_000_000_000_000_000_000;
+
+/// The demo tokens every local deployment allowlists (the fixtures, `script/Deploy.s.sol`, `bulkhead deploy`), as
+/// (name, symbol, decimals); scenarios know them by symbol.
+pub const DEMO_TOKENS: [(&str, &str, u8); 3] = [
+    ("Wrapped Ether", "WETH", 18),
+    ("Wrapped BTC", "WBTC", 8),
+    ("USD Coin", "USDC", 6),
+];

@@ -20,7 +20,7 @@ use crate::{Engine, OpcodeCounts, Snapshot, System};
 /// Slashes in each scenario.
 pub const SLASHES_PER_SCENARIO: usize = 3;
 
-const WAD: u64 = 1_000_000_000_000_000_000;
+use bulkhead_contracts::WAD;
 
 /// The world every scenario starts from.
 #[derive(Debug, Clone)]
@@ -96,7 +96,7 @@ pub fn setup(engine: &mut Engine, sys: &System) -> Result<BenchWorld> {
     ];
     let delay = engine.view(sys.manager, AllocationManager::allocationDelayCall {})?;
     engine.warp(delay.to::<u64>() + 1);
-    let snapshot = engine.try_snapshot()?;
+    let snapshot = engine.snapshot()?;
     Ok(BenchWorld {
         pool,
         shared,
@@ -132,7 +132,7 @@ pub fn scenario(
     world: &BenchWorld,
     seed: u64,
 ) -> Result<Outcome> {
-    engine.try_restore(&world.snapshot)?;
+    engine.restore(&world.snapshot)?;
     let mut slashed = [U256::ZERO; SLASHES_PER_SCENARIO];
     for (k, (avs, module)) in world.shared.iter().enumerate() {
         slashed[k] = engine.send(

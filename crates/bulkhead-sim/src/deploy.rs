@@ -171,9 +171,10 @@ impl System {
                 decimals,
             })
         };
-        let weth = token("Wrapped Ether", "WETH", 18)?;
-        let wbtc = token("Wrapped BTC", "WBTC", 8)?;
-        let usdc = token("USD Coin", "USDC", 6)?;
+        let [weth, wbtc, usdc] = bulkhead_contracts::DEMO_TOKENS;
+        let weth = token(weth.0, weth.1, weth.2)?;
+        let wbtc = token(wbtc.0, wbtc.1, wbtc.2)?;
+        let usdc = token(usdc.0, usdc.1, usdc.2)?;
 
         Ok(Self {
             owner,

@@ -429,24 +429,9 @@ impl Engine {
 
     // ------------------------------------------------------------------ snapshots
 
-    /// Saves the whole state: a copy of the in-memory database. On a node, see [`Engine::try_snapshot`].
-    ///
-    /// # Panics
-    /// If the node refuses `evm_snapshot`.
-    pub fn snapshot(&self) -> Snapshot {
-        self.try_snapshot().expect("taking a snapshot")
-    }
-
-    /// Returns to a saved state. The snapshot stays valid and can be restored again.
-    ///
-    /// # Panics
-    /// If the node refuses `evm_revert`, or the snapshot was taken by another kind of engine.
-    pub fn restore(&mut self, snapshot: &Snapshot) {
-        self.try_restore(snapshot).expect("restoring a snapshot");
-    }
-
-    /// Saves the whole state (a copy of the in-memory database, or a node snapshot).
-    pub fn try_snapshot(&self) -> Result<Snapshot> {
+    /// Saves the whole state (a copy of the in-memory database, or a node snapshot): an error, never a panic, when
+    /// the node refuses.
+    pub fn snapshot(&self) -> Result<Snapshot> {
         let state = match &self.backend {
             Backend::Memory(db) => Saved::Memory(Arc::new(lock(db).clone())),
             Backend::Node(node) => Saved::Node(node.snapshot()?),
@@ -461,7 +446,7 @@ impl Engine {
 
     /// Returns to a saved state. The snapshot stays valid and can be restored again (on a node, restoring a
     /// snapshot invalidates the ones taken after it).
-    pub fn try_restore(&mut self, snapshot: &Snapshot) -> Result<()> {
+    pub fn restore(&mut self, snapshot: &Snapshot) -> Result<()> {
         match (&mut self.backend, &snapshot.state) {
             (Backend::Memory(db), Saved::Memory(saved)) => {
                 *get_mut(db) = CacheDB::new(Upstream::Frozen(Arc::clone(saved)));

@@ -240,11 +240,7 @@ pub async fn deploy_rpc(
     let mut assets = BTreeMap::new();
     let mut decimals_of = BTreeMap::new();
     if local {
-        for (name, symbol, decimals) in [
-            ("Wrapped Ether", "WETH", 18),
-            ("Wrapped BTC", "WBTC", 8),
-            ("USD Coin", "USDC", 6),
-        ] {
+        for (name, symbol, decimals) in bulkhead_contracts::DEMO_TOKENS {
             let token = MockERC20::deploy_builder(&provider, name.into(), symbol.into(), decimals)
                 .deploy()
                 .await

@@ -86,7 +86,7 @@ fn fork_and_chain_agree_on_every_example() {
     let node = anvil();
     let deployment = deploy(&node.url);
     let base = Engine::connect(&node.url).expect("connects");
-    let deployed = base.try_snapshot().expect("snapshot");
+    let deployed = base.snapshot().expect("snapshot");
     let mut base = base;
     let files = examples();
     assert!(files.len() >= 9, "{files:?}");
@@ -128,7 +128,7 @@ fn fork_and_chain_agree_on_every_example() {
             "{}: the fork and the chain differ",
             file.display()
         );
-        base.try_restore(&deployed).expect("reverts the node");
+        base.restore(&deployed).expect("reverts the node");
     }
 }
 

@@ -126,7 +126,7 @@ fn events_are_decoded_by_name() -> Result<()> {
 fn snapshots_isolate_scenarios() -> Result<()> {
     let mut s = Chained::setup()?;
     let p = s.p;
-    let base = s.engine.snapshot();
+    let base = s.engine.snapshot().expect("a snapshot");
     let start = s.engine.timestamp();
     let value = |s: &Chained| {
         s.engine
@@ -140,7 +140,7 @@ fn snapshots_isolate_scenarios() -> Result<()> {
     assert_eq!(s.sink_of("S1")?, ether(200));
 
     // Back to the base: nothing of A is left, time included.
-    s.engine.restore(&base);
+    s.engine.restore(&base).expect("restores");
     assert_eq!(s.engine.timestamp(), start);
     assert_eq!(value(&s)?, ether(1000));
     assert_eq!(s.sink_of("S1")?, U256::ZERO);
@@ -152,7 +152,7 @@ fn snapshots_isolate_scenarios() -> Result<()> {
     assert_eq!(s.sink_of("S1")?, U256::ZERO);
 
     // A snapshot can be restored again, and a cloned engine is an independent branch.
-    s.engine.restore(&base);
+    s.engine.restore(&base).expect("restores");
     let mut branch = s.clone();
     assert_eq!(branch.slash_by("I", p, wad("0.5e18"))?, ether(100));
     assert_eq!(value(&branch)?, ether(900));
@@ -198,11 +198,11 @@ fn engines_sharing_a_thread_or_not_keep_their_own_state() -> Result<()> {
         .map(|(fraction, left)| {
             let mut branch = s.clone();
             std::thread::spawn(move || -> Result<()> {
-                let before = branch.engine.snapshot();
+                let before = branch.engine.snapshot().expect("a snapshot");
                 for _ in 0..20 {
                     branch.slash_by("S1", p, wad(fraction))?;
                     assert_eq!(assets(&branch)?, ether(left));
-                    branch.engine.restore(&before);
+                    branch.engine.restore(&before).expect("restores");
                 }
                 Ok(())
             })

@@ -40,7 +40,6 @@ pub fn parse(file: &str, text: &str) -> std::result::Result<Scenario, ScenarioEr
     Loader::new(src).scenario(raw)
 }
 
-const BUILTIN_ASSETS: [(&str, u8); 3] = [("WETH", 18), ("WBTC", 8), ("USDC", 6)];
 const ACTIONS: [&str; 15] = [
     "deposit",
     "deposit_to_tier",
@@ -90,9 +89,9 @@ impl<'a> Loader<'a> {
     fn new(src: Source<'a>) -> Self {
         Self {
             src,
-            assets: BUILTIN_ASSETS
+            assets: bulkhead_contracts::DEMO_TOKENS
                 .iter()
-                .map(|(symbol, decimals)| Asset {
+                .map(|(_, symbol, decimals)| Asset {
                     symbol: (*symbol).to_string(),
                     decimals: *decimals,
                     builtin: true,

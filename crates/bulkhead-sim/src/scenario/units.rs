@@ -8,7 +8,7 @@ use alloy::primitives::U256;
 use super::raw::Scalar;
 
 /// 1e18: the contracts' fixed-point unit for fractions and ratios.
-pub(crate) const WAD: u64 = 1_000_000_000_000_000_000;
+pub(crate) use bulkhead_contracts::WAD;
 
 /// `10^exp` as a `U256`.
 pub(crate) fn pow10(exp: u32) -> U256 {

@@ -351,7 +351,7 @@ pub fn run(config: &StressConfig, progress: &(dyn Fn() + Sync)) -> Result<Stress
         for s in &o.stats.slashes {
             if !s.backing.is_zero() {
                 let loss = ratio(s.amount, s.backing);
-                if s.mode == 1 {
+                if s.mode == bulkhead_contracts::mode::ISOLATED {
                     isolated.push(loss);
                 } else {
                     shared.push(loss);

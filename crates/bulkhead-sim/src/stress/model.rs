@@ -16,11 +16,12 @@
 use std::collections::BTreeMap;
 
 use alloy::primitives::{U256, U512};
+use bulkhead_contracts::mode;
 
 use super::spec::{Action, Spec};
 
 /// 1e18.
-pub const WAD: u64 = 1_000_000_000_000_000_000;
+pub use bulkhead_contracts::WAD;
 /// A fresh pool's total weight, 1e27.
 pub fn unit() -> U256 {
     U256::from(10u64).pow(U256::from(27u64))
@@ -404,7 +405,7 @@ impl Model {
                 let id = self.require_pool(spec, pool)?;
                 let (st, _) = self.view_pool(id);
                 let a = self.allocs.get(&(id, avs)).copied().unwrap_or_default();
-                let mode = if a.epoch != st.epoch || a.mode == 0 {
+                let mode = if a.epoch != st.epoch || a.mode == mode::NONE {
                     SHARED
                 } else {
                     a.mode
@@ -1214,7 +1215,7 @@ impl Model {
         let operator = self.sync_pool(id);
         let st = self.states[&id];
         let a = self.allocs.get(&(id, avs)).copied().unwrap_or_default();
-        if !self.is_slashable(avs, operator) || a.epoch != st.epoch || a.mode == 0 {
+        if !self.is_slashable(avs, operator) || a.epoch != st.epoch || a.mode == mode::NONE {
             return Err("NotSlashable");
         }
         self.apply(id, avs)?;
@@ -1319,7 +1320,7 @@ impl Model {
         if !self.is_slashable(avs, operator) {
             return Ok(U256::ZERO);
         }
-        if a.epoch != st.epoch || a.mode == 0 {
+        if a.epoch != st.epoch || a.mode == mode::NONE {
             return Ok(U256::ZERO);
         }
         let mut st = st;
@@ -1557,7 +1558,10 @@ impl Model {
         let mut total = U256::ZERO;
         for id in 1..=self.pools.len() {
             let (st, _, a) = self.view_alloc(id, avs);
-            if a.epoch != st.epoch || a.mode == 0 || (a.current.is_zero() && a.pending.is_zero()) {
+            if a.epoch != st.epoch
+                || a.mode == mode::NONE
+                || (a.current.is_zero() && a.pending.is_zero())
+            {
                 continue;
             }
             total += self.slashable_backing(avs, id)?;

@@ -34,8 +34,8 @@ impl Base {
             .wrap_err("deploying the base system")?;
         engine.label(BURN, "burn");
         // A snapshot round trip: what every scenario starts from.
-        let snapshot = engine.snapshot();
-        engine.restore(&snapshot);
+        let snapshot = engine.snapshot()?;
+        engine.restore(&snapshot)?;
         Ok(Self { engine, sys })
     }
 
@@ -825,7 +825,7 @@ fn slash_ret(amount: U256) -> Ret {
         requested: U256::ZERO,
         allowed: U256::ZERO,
         backing: U256::ZERO,
-        mode: 0,
+        mode: bulkhead_contracts::mode::NONE,
     })
 }
 
