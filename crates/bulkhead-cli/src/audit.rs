@@ -122,9 +122,12 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
     let psis = texts
         .iter()
         .map(|t| {
-            number::parse(t)
-                .map(|q| (t.clone(), q))
-                .map_err(|e| eyre::eyre!("--psi: {e}"))
+            let q = number::parse(t).map_err(|e| eyre::eyre!("--psi: {e}"))?;
+            eyre::ensure!(
+                q >= number::Q::from_integer(0.into()) && q <= number::Q::from_integer(1.into()),
+                "--psi {t}: a shock is a fraction of the stake, from 0 to 1 (e.g. 1/10)"
+            );
+            Ok((t.clone(), q))
         })
         .collect::<eyre::Result<Vec<_>>>()?;
     let (curve, sampled) = if args.html.is_some() {
@@ -548,6 +551,9 @@ mod tests {
     fn bad_input_is_an_error() {
         assert!(audit(&args("missing.json", &[])).is_err());
         let err = audit(&args("elastic.json", &["3/2"])).unwrap_err();
-        assert!(format!("{err:#}").contains("--psi 3/2: must be in [0, 1]"));
+        assert!(
+            format!("{err:#}")
+                .contains("--psi 3/2: a shock is a fraction of the stake, from 0 to 1")
+        );
     }
 }

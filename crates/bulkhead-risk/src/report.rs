@@ -191,7 +191,7 @@ pub fn audit(network: &Network, opts: &AuditOptions) -> eyre::Result<Report> {
     let net = Net::from_network(network)?;
     for (text, psi) in &opts.psis {
         if psi.is_negative() || *psi > Q::from_integer(1.into()) {
-            eyre::bail!("--psi {text}: must be in [0, 1]");
+            eyre::bail!("the shock ψ = {text} is outside [0, 1]");
         }
     }
     let total = net.total_stake();

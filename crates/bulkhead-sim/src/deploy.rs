@@ -8,43 +8,9 @@ use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, StakeVa
 use eyre::{Result, WrapErr, ensure};
 
 use crate::{
+    deployment::{DeployConfig, Deployment},
     engine::{Engine, Sender},
-    rpc_deploy::Deployment,
 };
-
-/// One day in seconds.
-pub const DAY: u64 = 86_400;
-
-/// Parameters of a deployment. The defaults are the Solidity fixtures': 7-day escrow, allocation delay 1 day,
-/// deallocation delay 3 days, execution window 1 day.
-#[derive(Debug, Clone)]
-pub struct DeployConfig {
-    /// Withdrawal escrow of the vault, in seconds.
-    pub escrow_delay: u64,
-    /// Seconds before an allocation increase becomes slashable.
-    pub allocation_delay: u64,
-    /// Seconds a decreased allocation stays slashable.
-    pub deallocation_delay: u64,
-    /// Seconds a vetoable slash request stays executable after its veto window.
-    pub execution_window: u64,
-    /// Actor that deploys and owns the vault and the manager.
-    pub owner: String,
-    /// Actor that can pause the vault.
-    pub guardian: String,
-}
-
-impl Default for DeployConfig {
-    fn default() -> Self {
-        Self {
-            escrow_delay: 7 * DAY,
-            allocation_delay: DAY,
-            deallocation_delay: 3 * DAY,
-            execution_window: DAY,
-            owner: "owner".to_string(),
-            guardian: "guardian".to_string(),
-        }
-    }
-}
 
 /// An allowlisted demo token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,6 +26,7 @@ pub mod actors;
 pub mod bench;
 pub mod decode;
 pub mod deploy;
+pub mod deployment;
 pub mod engine;
 pub mod fork;
 mod node;
@@ -35,9 +36,8 @@ pub mod stress;
 
 pub use actors::{Actors, address_of, private_key_of, signer_of};
 pub use decode::{BulkheadError, BulkheadEvent, DecodedEvent, Revert, decode_log, decode_revert};
-pub use deploy::{DAY, DeployConfig, System, Token};
+pub use deploy::{System, Token};
+pub use deployment::{Contracts, CustomError, DAY, DeployConfig, Deployment};
 pub use engine::{ETHER, Engine, EngineConfig, OpcodeCounts, Receipt, Sender, Snapshot, revert_of};
 pub use node::anvil_binary;
-pub use rpc_deploy::{
-    ANVIL_DEV_KEY, Contracts, CustomError, Deployment, LOCAL_CHAIN_ID, deploy_rpc,
-};
+pub use rpc_deploy::{ANVIL_DEV_KEY, LOCAL_CHAIN_ID, deploy_rpc};

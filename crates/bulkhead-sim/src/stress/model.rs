@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use alloy::primitives::{U256, U512};
 use bulkhead_contracts::mode;
 
+pub use super::spec::Holder;
 use super::spec::{Action, Spec};
 
 /// 1e18.
@@ -59,17 +60,6 @@ pub struct Params {
     pub guard_max: u64,
     /// Cascade guard window (seconds).
     pub guard_window: u64,
-}
-
-/// Who holds tokens or shares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Holder {
-    /// A staker, by index.
-    Staker(usize),
-    /// A named sink actor (`sink-<avs>`), by the index of its AVS.
-    Sink(usize),
-    /// `0x…dEaD`.
-    Burn,
 }
 
 #[derive(Debug, Clone)]

@@ -12,25 +12,6 @@ use super::{
 };
 use crate::scenario::format_units;
 
-/// The scenario-file action of a step.
-pub fn action_name(action: &Action) -> &'static str {
-    match action {
-        Action::Deposit { .. } => "deposit",
-        Action::DepositToTier { .. } => "deposit_to_tier",
-        Action::Allocate { .. } => "allocate",
-        Action::Deallocate { .. } => "deallocate",
-        Action::Warp { .. } => "warp",
-        Action::Queue { .. } => "queue_withdrawal",
-        Action::Claim { .. } => "claim",
-        Action::Slash { .. } => "slash",
-        Action::Request { .. } => "request_slash",
-        Action::Veto { .. } => "veto",
-        Action::Execute { .. } => "execute_slash",
-        Action::OptIn { .. } => "opt_in",
-        Action::OptOut { .. } => "opt_out",
-    }
-}
-
 fn frac(wad: u64) -> String {
     format!("\"{}\"", format_units(U256::from(wad), 18))
 }
@@ -143,7 +124,7 @@ pub fn to_toml(
         );
     }
     for (i, action) in spec.steps.iter().enumerate() {
-        let _ = writeln!(t, "\n[[steps]]\naction = \"{}\"", action_name(action));
+        let _ = writeln!(t, "\n[[steps]]\naction = \"{}\"", action.name());
         let pool = |p: usize| q(&spec.pools[p].name);
         let avs = |a: usize| q(&spec.avs[a].name);
         let fields = match *action {

@@ -1074,14 +1074,8 @@ pub fn differential_with(
             .step(action)
             .wrap_err_with(|| format!("step {i} ({action:?}) of scenario seed {}", spec.seed))?;
         stats.steps += 1;
-        let what = format!(
-            "outcome of step {i} ({})",
-            super::repro::action_name(action)
-        );
-        let counts = stats
-            .actions
-            .entry(super::repro::action_name(action))
-            .or_default();
+        let what = format!("outcome of step {i} ({})", action.name());
+        let counts = stats.actions.entry(action.name()).or_default();
         match (&predicted, &actual) {
             (Err(m), Err(c)) if m == c => {
                 stats.reverts += 1;

@@ -3,8 +3,6 @@
 
 use alloy::primitives::U256;
 
-use super::model::Holder;
-
 /// Symbols of the built-in assets, by index.
 pub const ASSETS: [&str; 3] = ["WETH", "WBTC", "USDC"];
 /// Their decimals.
@@ -330,5 +328,37 @@ impl Spec {
             i += 1;
             keep(&used_op, i - 1)
         });
+    }
+}
+
+/// Who holds tokens or shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Holder {
+    /// A staker, by index.
+    Staker(usize),
+    /// A named sink actor (`sink-<avs>`), by the index of its AVS.
+    Sink(usize),
+    /// `0x…dEaD`.
+    Burn,
+}
+
+impl Action {
+    /// The scenario-file action of the step.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Deposit { .. } => "deposit",
+            Self::DepositToTier { .. } => "deposit_to_tier",
+            Self::Allocate { .. } => "allocate",
+            Self::Deallocate { .. } => "deallocate",
+            Self::Warp { .. } => "warp",
+            Self::Queue { .. } => "queue_withdrawal",
+            Self::Claim { .. } => "claim",
+            Self::Slash { .. } => "slash",
+            Self::Request { .. } => "request_slash",
+            Self::Veto { .. } => "veto",
+            Self::Execute { .. } => "execute_slash",
+            Self::OptIn { .. } => "opt_in",
+            Self::OptOut { .. } => "opt_out",
+        }
     }
 }
