@@ -1,4 +1,5 @@
-//! Bulkhead's embedded engine: the real contract bytecode deployed into revm with an in-memory database.
+//! The Bulkhead harness on top of the engine (`bulkhead-evm`, re-exported here): scenarios, the benchmark scenario and
+//! the stress runner with its Rust model of the accounting.
 //!
 //! ```
 //! use bulkhead_sim::{DeployConfig, Engine, System};
@@ -13,31 +14,20 @@
 //! # Ok::<(), eyre::Report>(())
 //! ```
 //!
-//! - [`engine`]: transactions (`send`, `exec`, `expect_revert`, `view`), time (`warp`), snapshots.
-//! - [`bench`]: the benchmark's chained-slash scenario, the same on every engine.
-//! - [`actors`]: named actors at forge's `makeAddr` addresses, labels.
-//! - [`decode`]: reverts and logs decoded against every contract's errors and events.
-//! - [`deploy`]: the system as the Solidity fixtures deploy it.
-//! - [`fork`]: the database under the engine: empty, or a node read at a fixed block.
-//! - [`rpc_deploy`]: the same system deployed to a node over HTTP, described as `deployments/<chainId>.json`.
 //! - [`scenario`]: declarative TOML scenarios run on the engine, with located errors and a report.
+//! - [`stress`]: random scenarios on the real bytecode checked step by step against a Rust model.
+//! - [`bench`]: the benchmark's chained-slash scenario, the same on every engine.
+//! - from `bulkhead-evm`: [`engine`], [`actors`], [`decode`], [`deployment`], [`deploy`], [`rpc_deploy`], [`fork`].
 
-pub mod actors;
 pub mod bench;
-pub mod decode;
-pub mod deploy;
-pub mod deployment;
-pub mod engine;
-pub mod fork;
-mod node;
-pub mod rpc_deploy;
 pub mod scenario;
 pub mod stress;
 
-pub use actors::{Actors, address_of, private_key_of, signer_of};
-pub use decode::{BulkheadError, BulkheadEvent, DecodedEvent, Revert, decode_log, decode_revert};
-pub use deploy::{System, Token};
-pub use deployment::{Contracts, CustomError, DAY, DeployConfig, Deployment};
-pub use engine::{ETHER, Engine, EngineConfig, OpcodeCounts, Receipt, Sender, Snapshot, revert_of};
-pub use node::anvil_binary;
-pub use rpc_deploy::{ANVIL_DEV_KEY, LOCAL_CHAIN_ID, deploy_rpc};
+// The engine lives in `bulkhead-evm`; its modules and names are re-exported so that the harness reads as one API.
+pub use bulkhead_evm::{
+    ANVIL_DEV_KEY, Actors, BulkheadError, BulkheadEvent, Contracts, CustomError, DAY, DecodedEvent,
+    DeployConfig, Deployment, ETHER, Engine, EngineConfig, LOCAL_CHAIN_ID, OpcodeCounts, Receipt,
+    Revert, Sender, Snapshot, System, Token, actors, address_of, anvil_binary, decode, decode_log,
+    decode_revert, deploy, deploy_rpc, deployment, engine, fork, private_key_of, revert_of,
+    rpc_deploy, signer_of,
+};
