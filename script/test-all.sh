@@ -29,7 +29,7 @@ forge build
 step "gas benchmark (each operation its own transaction)"
 forge test --match-path 'test/gas/*' --isolate -vv | tee "$log" | grep -E '^ *GAS ' || { cat "$log"; exit 1; }
 step "forge test (profile ci)"
-FOUNDRY_PROFILE=ci forge test --no-match-path 'test/gas/*' | tee "$log"
+FOUNDRY_PROFILE=ci forge test --no-match-path 'test/gas/*' | tee "$log" || true # the count below decides, after slither has run
 # Last: slither runs `forge clean` and rebuilds the contracts for its own analysis.
 step "slither (High and Medium findings fail; triage in slither.config.json)"
 script/toolchain/slither.sh
@@ -39,5 +39,7 @@ summary=$(grep -E 'tests passed, [0-9]+ failed' "$log" | tail -1)
 passed=$(sed -E 's/.* ([0-9]+) tests passed.*/\1/' <<<"$summary")
 failed=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$summary")
 echo
+# A failing test is named again here, so a log cut to its last lines still says which one and how to replay it.
+grep -E '^(Encountered [0-9]+ failing test in|\[FAIL|Fuzz seed:)' "$log" | sort -u || true
 echo "forge: ${passed:-0} passed, ${failed:-0} failed"
 [[ ${passed:-0} -gt 0 && ${failed:-1} -eq 0 ]]

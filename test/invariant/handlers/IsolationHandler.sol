@@ -701,9 +701,12 @@ contract IsolationHandler is Test {
         }
     }
 
-    /// @dev A tier slash pays the sink in base shares, exactly the tier's collateral that left, worth at least the
-    /// amount at the base price (rounded up by less than one share) and at most one share more; the base pool
-    /// (totals, generation, every backing) is checked untouched by `_checkUntouched`.
+    /// @dev A tier slash pays the sink in base shares, exactly the tier's collateral that left, worth the amount to
+    /// within one wei of the base asset and one base share either way (the cut rounds down; the price-floor path
+    /// reports the value rounded up; taking everything pays up to one wei more). The price is the views', which
+    /// settle matured escrow first, while the vault prices at its stored totals: below one wei of value apart,
+    /// which is many shares when a share is worth far less than a wei (found by CI, seed 0xf62ab5e4…). The base
+    /// pool (totals, generation, every backing) is checked untouched by `_checkUntouched`.
     function _checkTierPayment(uint256 ai, uint256 amount, Snap memory b, Snap memory s, uint256 sinkBefore) internal {
         ++_c.tierSlashes;
         uint256 paid = b.collateral[TIER] - s.collateral[TIER];
@@ -711,9 +714,9 @@ contract IsolationHandler is Test {
         uint256 sinkAfter = _sharesOf(_avs[ai].sink, pools[TIER_BASE]);
         uint256 a1 = s.value[TIER_BASE] + 1;
         uint256 s1 = s.shares[TIER_BASE] + 1;
-        // (The base price is read through the views, which settle matured escrow first: one share of slack.)
-        bool ok = (sinkAfter == sinkBefore + paid || sinkAfter == paid) && (paid + 1) * a1 >= amount * s1
-            && (paid == 0 || (paid - 1) * a1 <= amount * s1 + a1);
+        // In units of 1 / s1 of a wei: the payment's value is paid·a1, the amount amount·s1, one wei s1, a share a1.
+        bool ok = (sinkAfter == sinkBefore + paid || sinkAfter == paid) && paid * a1 + a1 + 2 * s1 >= amount * s1
+            && paid * a1 <= amount * s1 + 2 * s1 + a1;
         if (!ok) {
             _flag(
                 V_SLASH_ACCOUNTING,
