@@ -6,8 +6,8 @@ use std::{path::PathBuf, process::ExitCode, time::Instant};
 
 use bulkhead_risk::{AuditOptions, Report, html, network, number};
 
-use crate::audit_source::{Bearers, Source, Terms};
 use crate::ui::{self, table};
+use bulkhead_audit::{Bearers, Source, Terms};
 use comfy_table::{Cell, CellAlignment};
 use eyre::WrapErr;
 use tracing::info;
@@ -94,13 +94,13 @@ fn load(args: &AuditArgs) -> eyre::Result<(network::Network, Option<Source>, Str
         )
     } else {
         let url = args.rpc_url.as_deref().expect("clap requires an input");
-        let engine = bulkhead_sim::Engine::fork(url, args.block)?;
+        let engine = bulkhead_evm::Engine::fork(url, args.block)?;
         let chain_id = engine.config().chain_id;
         let path = args
             .deployment
             .clone()
             .unwrap_or_else(|| PathBuf::from(format!("deployments/{chain_id}.json")));
-        let deployment = bulkhead_sim::Deployment::load(&path)?;
+        let deployment = bulkhead_evm::Deployment::load(&path)?;
         (
             Source::from_chain(&engine, &deployment, &terms()?)?,
             format!("chain {chain_id} at {url}"),
@@ -247,8 +247,30 @@ fn loss_breakpoints(net: &network::Network) -> (Vec<number::Q>, bool) {
     (sums.into_iter().collect(), false)
 }
 
+/// The report as tables: the verdict, the best attack, the loss curve, exposure and who bears each failure.
 fn render(r: &Report) -> String {
     let mut out = String::new();
+    render_summary(r, &mut out);
+    render_attack(r, &mut out);
+    render_loss_curve(r, &mut out);
+    render_exposure(r, &mut out);
+    render_fails_alone(r, &mut out);
+    for n in &r.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out
+}
+
+/// `(top N of M)` when a table shows only the first [`ROWS`].
+fn more(n: usize) -> String {
+    if n > ROWS {
+        format!(" (top {ROWS} of {n})")
+    } else {
+        String::new()
+    }
+}
+
+fn render_summary(r: &Report, out: &mut String) {
     let verdict = match r.secure {
         Some(true) => "SECURE: no attack with profit − cost > 0",
         Some(false) => "INSECURE: a profitable attack exists",
@@ -308,7 +330,9 @@ fn render(r: &Report) -> String {
         },
     ]);
     out.push_str(&format!("{s}\n"));
+}
 
+fn render_attack(r: &Report, out: &mut String) {
     let attack = r.best_attack.as_ref().map(|a| ("best attack", a)).or(r
         .bounds
         .heuristic_attack
@@ -330,7 +354,9 @@ fn render(r: &Report) -> String {
             show(&a.cost)
         ));
     }
+}
 
+fn render_loss_curve(r: &Report, out: &mut String) {
     let mut w = table(&[
         "ψ",
         "worst_case_loss",
@@ -355,7 +381,9 @@ fn render(r: &Report) -> String {
     out.push_str(&format!(
         "worst-case loss (fraction of the total stake)\n{w}\n"
     ));
+}
 
+fn render_exposure(r: &Report, out: &mut String) {
     let mut v = table(&[
         "validator",
         "stake",
@@ -379,18 +407,13 @@ fn render(r: &Report) -> String {
             Cell::new(x.services).set_alignment(CellAlignment::Right),
         ]);
     }
-    let more = |n: usize| {
-        if n > ROWS {
-            format!(" (top {ROWS} of {n})")
-        } else {
-            String::new()
-        }
-    };
     out.push_str(&format!(
         "exposure per validator{}\n{v}\n",
         more(vals.len())
     ));
+}
 
+fn render_fails_alone(r: &Report, out: &mut String) {
     let mut f = table(&[
         "service fails alone",
         "profit",
@@ -444,10 +467,6 @@ fn render(r: &Report) -> String {
         "who bears the risk{}\n{f}\n",
         more(r.exposure.services.len())
     ));
-    for n in &r.notes {
-        out.push_str(&format!("note: {n}\n"));
-    }
-    out
 }
 
 /// Who bears each AVS failing alone, down to pools and stakers.

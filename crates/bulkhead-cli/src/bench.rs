@@ -9,11 +9,8 @@ use std::{
 };
 
 use crate::ui;
-use bulkhead_sim::{
-    DeployConfig, Engine, System,
-    bench::{self, BenchWorld, Outcome, SLASHES_PER_SCENARIO},
-    deploy_rpc,
-};
+use bulkhead_bench::{self as bench, BenchWorld, Outcome, SLASHES_PER_SCENARIO};
+use bulkhead_evm::{DeployConfig, Engine, System, deploy_rpc};
 use eyre::{Result, WrapErr, ensure};
 use serde::Serialize;
 use tracing::info;

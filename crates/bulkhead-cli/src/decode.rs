@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use alloy::dyn_abi::JsonAbiExt;
 use bulkhead_contracts::Contract;
-use bulkhead_sim::{Actors, decode::format_value, decode_revert};
+use bulkhead_evm::{Actors, decode::format_value, decode_revert};
 use serde::Serialize;
 
 /// Arguments of `bulkhead decode`.

@@ -8,10 +8,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use bulkhead_sim::{
-    DeployConfig, Deployment, Engine, anvil_binary, deploy_rpc,
-    scenario::{self, FinalState, RunReport, Target},
-};
+use bulkhead_evm::{DeployConfig, Deployment, Engine, anvil_binary, deploy_rpc};
+use bulkhead_scenario::{self as scenario, FinalState, RunReport, Target};
 use eyre::{Result, WrapErr, bail, eyre};
 use tracing::info;
 

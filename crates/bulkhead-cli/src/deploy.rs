@@ -8,7 +8,7 @@ use std::{
 };
 
 use bulkhead_contracts::{Contract, mode, nothing_reason, request_status};
-use bulkhead_sim::{CustomError, DeployConfig, Deployment, deploy_rpc};
+use bulkhead_evm::{CustomError, DeployConfig, Deployment, deploy_rpc};
 use comfy_table::Table;
 
 use crate::ui;

@@ -13,9 +13,6 @@
 //! `--color auto|always|never` (and `NO_COLOR`) and `-q` apply to every command; tables fit the terminal.
 
 mod audit;
-#[cfg(test)]
-mod audit_differential;
-mod audit_source;
 mod bench;
 mod decode;
 mod demo;
@@ -113,9 +110,9 @@ fn init_logging(verbose: u8) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(match verbose {
             0 => "warn",
-            1 => "warn,bulkhead=info,bulkhead_sim=info",
-            2 => "warn,bulkhead=debug,bulkhead_sim=debug",
-            _ => "warn,bulkhead=trace,bulkhead_sim=trace",
+            1 => "warn,bulkhead=info,bulkhead_evm=info,bulkhead_scenario=info,bulkhead_stress=info",
+            2 => "warn,bulkhead=debug,bulkhead_evm=debug,bulkhead_scenario=debug,bulkhead_stress=debug",
+            _ => "warn,bulkhead=trace,bulkhead_evm=trace,bulkhead_scenario=trace,bulkhead_stress=trace",
         })
     });
     tracing_subscriber::fmt()

@@ -13,9 +13,9 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
 };
 
-use bulkhead_sim::{
-    Deployment, Engine, Snapshot,
-    scenario::{self, RunReport, StepOutcome, Target, format_duration},
+use bulkhead_evm::{Deployment, Engine, Snapshot};
+use bulkhead_scenario::{
+    self as scenario, FinalState, RunReport, StepOutcome, StepRecord, Target, format_duration,
 };
 use comfy_table::Cell;
 
@@ -270,7 +270,18 @@ pub fn render(report: &RunReport) -> String {
     if let Some(description) = &report.description {
         out.push_str(&ui::wrap(description.trim()));
     }
+    render_steps(report, &mut out);
+    let fs = &report.final_state;
+    out.push_str(&format!("Final state at +{}\n", format_duration(fs.time)));
+    render_pools(fs, &mut out);
+    render_avs(fs, &mut out);
+    render_stakers(fs, &mut out);
+    out.push_str(&expectations_summary(report));
+    out
+}
 
+/// One row per step: what it did, its outcome, gas, results and the checks it failed.
+fn render_steps(report: &RunReport, out: &mut String) {
     // The time column only when time moves (a scenario at one instant would print +0s on every row).
     let timed = report.steps.iter().any(|s| s.time != 0);
     let mut steps = if timed {
@@ -279,57 +290,61 @@ pub fn render(report: &RunReport) -> String {
         table(&["#", "action", "detail", "outcome", "gas", "results"])
     };
     for step in &report.steps {
-        let mut detail = step.detail.clone();
-        if let Some(note) = &step.note {
-            detail.push_str(&format!("\n» {note}"));
-        }
-        let mut outcome = step.outcome.to_string();
-        if let Some(expected) = &step.expect_revert {
-            let held =
-                matches!(&step.outcome, StepOutcome::Reverted { error, .. } if error == expected);
-            outcome = format!(
-                "{outcome}\n{} expected revert {expected}",
-                if held { "✓" } else { "✗" }
-            );
-        }
-        let mut results = step.results.clone();
-        for e in report.expectations.iter().filter(|e| e.step == step.index) {
-            if step.action != "expect" && e.passed {
-                continue;
-            }
-            results.push(if e.passed {
-                format!("✓ {} = {}", e.what, e.actual)
-            } else {
-                format!("✗ {}: expected {}, actual {}", e.what, e.expected, e.actual)
-            });
-        }
-        let failed = results.iter().any(|r| r.starts_with('✗')) || outcome.contains('✗');
-        let reverted = matches!(step.outcome, StepOutcome::Reverted { .. });
-        let mut row = vec![right(step.index)];
-        if timed {
-            row.push(Cell::new(format!("+{}", format_duration(step.time))));
-        }
-        row.extend([
-            Cell::new(&step.action),
-            Cell::new(detail),
-            if reverted || failed {
-                ui::verdict_cell(outcome, step.expect_revert.is_some() && !failed)
-            } else {
-                Cell::new(outcome)
-            },
-            right(step.gas.map_or_else(String::new, |g| g.to_string())),
-            if failed {
-                ui::verdict_cell(results.join("\n"), false)
-            } else {
-                Cell::new(results.join("\n"))
-            },
-        ]);
-        steps.add_row(row);
+        steps.add_row(step_row(report, step, timed));
     }
     out.push_str(&format!("{steps}\n"));
+}
 
-    let fs = &report.final_state;
-    out.push_str(&format!("Final state at +{}\n", format_duration(fs.time)));
+fn step_row(report: &RunReport, step: &StepRecord, timed: bool) -> Vec<Cell> {
+    let mut detail = step.detail.clone();
+    if let Some(note) = &step.note {
+        detail.push_str(&format!("\n» {note}"));
+    }
+    let mut outcome = step.outcome.to_string();
+    if let Some(expected) = &step.expect_revert {
+        let held =
+            matches!(&step.outcome, StepOutcome::Reverted { error, .. } if error == expected);
+        outcome = format!(
+            "{outcome}\n{} expected revert {expected}",
+            if held { "✓" } else { "✗" }
+        );
+    }
+    let mut results = step.results.clone();
+    for e in report.expectations.iter().filter(|e| e.step == step.index) {
+        if step.action != "expect" && e.passed {
+            continue;
+        }
+        results.push(if e.passed {
+            format!("✓ {} = {}", e.what, e.actual)
+        } else {
+            format!("✗ {}: expected {}, actual {}", e.what, e.expected, e.actual)
+        });
+    }
+    let failed = results.iter().any(|r| r.starts_with('✗')) || outcome.contains('✗');
+    let reverted = matches!(step.outcome, StepOutcome::Reverted { .. });
+    let mut row = vec![right(step.index)];
+    if timed {
+        row.push(Cell::new(format!("+{}", format_duration(step.time))));
+    }
+    row.extend([
+        Cell::new(&step.action),
+        Cell::new(detail),
+        if reverted || failed {
+            ui::verdict_cell(outcome, step.expect_revert.is_some() && !failed)
+        } else {
+            Cell::new(outcome)
+        },
+        right(step.gas.map_or_else(String::new, |g| g.to_string())),
+        if failed {
+            ui::verdict_cell(results.join("\n"), false)
+        } else {
+            Cell::new(results.join("\n"))
+        },
+    ]);
+    row
+}
+
+fn render_pools(fs: &FinalState, out: &mut String) {
     let mut pools = table(&[
         "pool",
         "id",
@@ -362,7 +377,9 @@ pub fn render(report: &RunReport) -> String {
         ]);
     }
     out.push_str(&format!("{pools}\n"));
+}
 
+fn render_avs(fs: &FinalState, out: &mut String) {
     let mut avs = table(&["AVS", "id", "kind", "backing", "sink", "sink holds"]);
     for a in &fs.avs {
         let backings: Vec<String> = a
@@ -390,7 +407,9 @@ pub fn render(report: &RunReport) -> String {
         ]);
     }
     out.push_str(&format!("{avs}\n"));
+}
 
+fn render_stakers(fs: &FinalState, out: &mut String) {
     let mut stakers = table(&[
         "staker",
         "positions (value)",
@@ -421,9 +440,6 @@ pub fn render(report: &RunReport) -> String {
         ]);
     }
     out.push_str(&format!("{stakers}\n"));
-
-    out.push_str(&expectations_summary(report));
-    out
 }
 
 /// `Expectations: N passed, M failed (T ms)` and each failure, located.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use bulkhead_sim::stress::{self, GenConfig, Mutation, StressConfig, StressReport};
+use bulkhead_stress::{self as stress, GenConfig, Mutation, StressConfig, StressReport};
 use clap::{Args, ValueEnum};
 use eyre::{Result, WrapErr};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

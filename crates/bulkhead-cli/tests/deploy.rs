@@ -9,7 +9,7 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
 };
 use bulkhead_contracts::StakeVault;
-use bulkhead_sim::Deployment;
+use bulkhead_evm::Deployment;
 
 /// `bulkhead deploy --rpc-url URL --out DIR`.
 fn deploy_to(url: &str, out: &Path) -> std::process::Output {
@@ -23,7 +23,7 @@ fn deploy_to(url: &str, out: &Path) -> std::process::Output {
 
 #[tokio::test]
 async fn deploys_to_anvil_and_writes_the_deployment_file() {
-    let anvil = Anvil::at(bulkhead_sim::anvil_binary()).spawn();
+    let anvil = Anvil::at(bulkhead_evm::anvil_binary()).spawn();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-{}", anvil.port()));
     let _ = std::fs::remove_dir_all(&out); // a folder left by an earlier run on the same port
 
@@ -151,7 +151,7 @@ async fn deploys_to_anvil_and_writes_the_deployment_file() {
 
 #[test]
 fn requires_a_key_off_the_local_chain() {
-    let anvil = Anvil::at(bulkhead_sim::anvil_binary()).chain_id(1).spawn();
+    let anvil = Anvil::at(bulkhead_evm::anvil_binary()).chain_id(1).spawn();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-{}", anvil.port()));
     let output = deploy_to(&anvil.endpoint(), &out);
     assert_eq!(

@@ -22,7 +22,7 @@ fn fork_block_pins_the_state_and_the_node_keeps_what_ran_on_it() {
     let url = anvil.endpoint();
     let deployment = deployment.display().to_string();
     let chained = example("chained_slash.toml");
-    let block = bulkhead_sim::Engine::connect(&url)
+    let block = bulkhead_evm::Engine::connect(&url)
         .expect("connects")
         .config()
         .start_block
@@ -85,7 +85,7 @@ fn fork_block_pins_the_state_and_the_node_keeps_what_ran_on_it() {
 
 #[test]
 fn simulate_on_a_node_needs_a_matching_deployment_file() {
-    let anvil = Anvil::at(bulkhead_sim::anvil_binary()).spawn();
+    let anvil = Anvil::at(bulkhead_evm::anvil_binary()).spawn();
     let missing = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-such-deployment.json");
     let output = bulkhead(&[
         "simulate",

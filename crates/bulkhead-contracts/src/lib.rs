@@ -161,14 +161,50 @@ impl Contract {
 
 /// `IAllocationManager.Mode` values. The bindings carry Solidity enums as `uint8` user-defined value types (JSON
 /// ABIs have no enum variants): calls take the `u8`, struct fields hold `IAllocationManager::Mode`
-/// (`Mode::from_underlying(v)`, `.into_underlying()`).
+/// (`Mode::from_underlying(v)`, `.into_underlying()`). [`Mode`] is the typed form of the two allocated modes.
 pub mod mode {
     /// `Mode.None`: no allocation.
     pub const NONE: u8 = 0;
     /// `Mode.Isolated`: exclusive backing, untouched by other AVSs' slashes.
-    pub const ISOLATED: u8 = 1;
+    pub const ISOLATED: u8 = super::Mode::Isolated.code();
     /// `Mode.Shared`: restaked backing, counted against the pool's reuse cap.
-    pub const SHARED: u8 = 2;
+    pub const SHARED: u8 = super::Mode::Shared.code();
+}
+
+/// How a pool backs an AVS (`IAllocationManager.Mode` without `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mode {
+    /// Exclusive backing, untouched by other AVSs' slashes.
+    Isolated,
+    /// Restaked backing, counted against the pool's reuse cap.
+    Shared,
+}
+
+impl Mode {
+    /// The contracts' enum value.
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Isolated => 1,
+            Self::Shared => 2,
+        }
+    }
+
+    /// The mode of an enum value (`None` for `Mode.None` and unknown values).
+    pub const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(Self::Isolated),
+            2 => Some(Self::Shared),
+            _ => None,
+        }
+    }
+
+    /// As written in scenario files and reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Isolated => "isolated",
+            Self::Shared => "shared",
+        }
+    }
 }
 
 /// `IAllocationManager.RequestStatus` values, as `u8` (see [`mode`]).

@@ -125,6 +125,66 @@ impl Revert {
     }
 }
 
+impl Revert {
+    /// What kind of error this is, by selector: compared as a value (the stress differential matches its model's
+    /// reverts against the chain's with it).
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::of_data(&self.data)
+    }
+}
+
+/// The kind of a revert: the 4-byte selector of the error raised, a custom error of one of the contracts,
+/// `Panic(uint256)` or `Error(string)`. One type for every revert the protocol can raise, built from the bindings
+/// (`ErrorKind::of::<NotSlashable>()`), so a revert is never matched by its name as a string.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ErrorKind([u8; 4]);
+
+impl ErrorKind {
+    /// A revert with no data (`revert()`, or a call to an address without code).
+    pub const EMPTY: Self = Self([0; 4]);
+
+    /// The kind of the Solidity error `E`.
+    pub const fn of<E: SolError>() -> Self {
+        Self(E::SELECTOR)
+    }
+
+    /// The kind of raw revert data (its first four bytes; [`ErrorKind::EMPTY`] when shorter).
+    pub fn of_data(data: &[u8]) -> Self {
+        data.get(..4)
+            .and_then(|s| <[u8; 4]>::try_from(s).ok())
+            .map_or(Self::EMPTY, Self)
+    }
+
+    /// The error's name from the contracts' ABIs (`Panic`, `Error`, `EmptyRevert`, or `Unknown`).
+    pub fn name(self) -> &'static str {
+        if self == Self::EMPTY {
+            return "EmptyRevert";
+        }
+        if self == Self::of::<Panic>() {
+            return "Panic";
+        }
+        if self == Self::of::<RevertString>() {
+            return "Error";
+        }
+        KNOWN
+            .iter()
+            .find_map(|known| (known.error_name)(self.0))
+            .unwrap_or("Unknown")
+    }
+}
+
+impl fmt::Debug for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl fmt::Display for Revert {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}(", self.name)?;

@@ -89,6 +89,17 @@ pub struct Receipt<T> {
     pub events: Vec<DecodedEvent>,
 }
 
+impl<T> Receipt<T> {
+    /// The same receipt with its value mapped (`()` for calls that return nothing).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Receipt<U> {
+        Receipt {
+            value: f(self.value),
+            gas_used: self.gas_used,
+            events: self.events,
+        }
+    }
+}
+
 /// Who sends a transaction: an [`Address`], or an actor's name (named, and funded, on first use).
 pub trait Sender {
     /// The sender's address.

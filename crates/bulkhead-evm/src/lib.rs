@@ -32,7 +32,9 @@ mod node;
 pub mod rpc_deploy;
 
 pub use actors::{Actors, address_of, private_key_of, signer_of};
-pub use decode::{BulkheadError, BulkheadEvent, DecodedEvent, Revert, decode_log, decode_revert};
+pub use decode::{
+    BulkheadError, BulkheadEvent, DecodedEvent, ErrorKind, Revert, decode_log, decode_revert,
+};
 pub use deploy::{System, Token};
 pub use deployment::{Contracts, CustomError, DAY, DeployConfig, Deployment};
 pub use engine::{ETHER, Engine, EngineConfig, OpcodeCounts, Receipt, Sender, Snapshot, revert_of};

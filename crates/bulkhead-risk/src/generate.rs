@@ -1,5 +1,5 @@
-//! Seeded random networks for the property tests and the benchmark (SplitMix64: tiny, deterministic, no
-//! dependency).
+//! Seeded random networks for the property tests and the benchmark, drawn from the workspace's SplitMix64
+//! (`bulkhead-rng`): a seed printed anywhere regenerates the same network.
 
 use num_bigint::BigInt;
 
@@ -8,35 +8,9 @@ use crate::{
     number::Q,
 };
 
-/// SplitMix64 (Steele, Lea & Flood): a 64-bit generator good enough for test data.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next_u64() % (hi - lo + 1)
-    }
-
-    /// True with probability `num/den`.
-    pub fn chance(&mut self, num: u64, den: u64) -> bool {
-        self.next_u64() % den < num
-    }
-}
+/// SplitMix64 (Steele, Lea & Flood): the workspace's one seeded generator; `chance(num, den)` is true with
+/// probability `num/den`.
+pub use bulkhead_rng::SplitMix64;
 
 /// Shape of a random network.
 #[derive(Debug, Clone)]

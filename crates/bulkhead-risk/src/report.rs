@@ -194,182 +194,13 @@ pub fn audit(network: &Network, opts: &AuditOptions) -> eyre::Result<Report> {
             eyre::bail!("the shock ψ = {text} is outside [0, 1]");
         }
     }
-    let total = net.total_stake();
     let cert = Certificate::new(network);
-    let mut notes = Vec::new();
-    let mut bounds = Bounds::default();
     let heuristic = search::greedy_attack(&net);
+    let mut draft = Draft::default();
+    let attacks = draft.attacks(&net, opts, &cert, heuristic.as_ref());
+    let losses = draft.losses(&net, opts, &cert, heuristic.as_ref());
+    let byzantine = draft.byzantine(&net, opts, attacks.secure);
     let q = |x: i128| number::fmt(&net.value(x));
-
-    // Attack search.
-    let (mut secure, mut max_attack_profit, mut best_attack) = (None, None, None);
-    let exact_attack = if opts.bounds_only {
-        None
-    } else {
-        match search::max_attack(&net, &mut Budget::new(opts.node_limit), false) {
-            Ok(found) => found,
-            Err(e) => {
-                notes.push(format!(
-                    "max_attack_profit: {e} ({} nodes); bounds reported",
-                    opts.node_limit
-                ));
-                None
-            }
-        }
-    };
-    if let Some(found) = &exact_attack {
-        secure = Some(found.value <= 0);
-        max_attack_profit = Some(q(found.value));
-        best_attack = Some(AttackReport::new(&net, &found.attack));
-    } else {
-        let upper = certificate::attack_profit_upper_bound(&net);
-        let lower = heuristic.as_ref().map(|h| h.value).unwrap_or(0);
-        secure = if lower > 0 {
-            Some(false)
-        } else if cert.proves_secure() || !upper.is_positive() {
-            Some(true)
-        } else {
-            secure
-        };
-        bounds.max_attack_profit = Some(Interval {
-            lower: q(lower),
-            upper: Some(number::fmt(&upper)),
-        });
-        bounds.heuristic_attack = heuristic
-            .as_ref()
-            .map(|h| AttackReport::new(&net, &h.attack));
-        if opts.bounds_only {
-            notes.push("bounds only: max_attack_profit, worst_case_loss and min_byzantine_services not searched exactly".into());
-        }
-    }
-
-    // Worst-case loss.
-    let mut worst_case_loss = BTreeMap::new();
-    let mut worst_case_shock = BTreeMap::new();
-    let mut loss_curve = Vec::new();
-    let mut points: Vec<(String, Q, bool)> = opts
-        .psis
-        .iter()
-        .map(|(t, p)| (t.clone(), p.clone(), true))
-        .collect();
-    for p in &opts.curve {
-        if !points.iter().any(|x| &x.1 == p) {
-            points.push((number::fmt(p), p.clone(), false));
-        }
-    }
-    points.sort_by(|a, b| a.1.cmp(&b.1));
-    let exact_wcl = !opts.bounds_only && net.n() <= 64;
-    let mut wcl_exhausted = false;
-    for (text, psi, requested) in &points {
-        let cap_q = psi * Q::from_integer(total.into());
-        let cap: i128 =
-            num_traits::ToPrimitive::to_i128(&cap_q.floor().to_integer()).unwrap_or(total);
-        let exact = if exact_wcl && !wcl_exhausted {
-            match shock::worst_case_loss(&net, cap, &mut Budget::new(opts.node_limit)) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    wcl_exhausted = true;
-                    notes.push(format!(
-                        "worst_case_loss({text}): {e} ({} nodes); bounds reported",
-                        opts.node_limit
-                    ));
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let lower = wcl_lower(&net, cap, heuristic.as_ref());
-        let upper = wcl_upper(&net, psi, &cert);
-        let point = CurvePoint {
-            psi: text.clone(),
-            exact: exact
-                .as_ref()
-                .map(|r| number::fmt(&number::frac(r.0, total))),
-            lower: number::fmt(&lower),
-            upper: upper.as_ref().map(number::fmt),
-        };
-        if *requested {
-            match &exact {
-                Some((loss, d, attack)) => {
-                    worst_case_loss.insert(text.clone(), number::fmt(&number::frac(*loss, total)));
-                    worst_case_shock.insert(
-                        text.clone(),
-                        Shock {
-                            shocked: d.iter().map(|&v| net.validator_ids[v].clone()).collect(),
-                            attack: attack.as_ref().map(|a| AttackReport::new(&net, a)),
-                        },
-                    );
-                }
-                None => {
-                    bounds.worst_case_loss.insert(
-                        text.clone(),
-                        Interval {
-                            lower: number::fmt(&lower),
-                            upper: upper.as_ref().map(number::fmt),
-                        },
-                    );
-                }
-            }
-        }
-        loss_curve.push(point);
-    }
-    if !exact_wcl && !opts.bounds_only && !points.is_empty() {
-        notes.push(format!(
-            "worst_case_loss: {} validators is past the exact search's limit (64); bounds reported",
-            net.n()
-        ));
-    }
-
-    // Byzantine services.
-    let (mut min_byzantine_services, mut byzantine_set) = (None, None);
-    let exact_byz = !opts.bounds_only && net.m() <= 16;
-    let mut byz_done = false;
-    if exact_byz {
-        match search::min_byzantine_services(&net, &mut Budget::new(opts.node_limit)) {
-            Ok(r) => {
-                byz_done = true;
-                if let Some((k, z, _)) = r {
-                    min_byzantine_services = Some(k);
-                    byzantine_set = Some(z.iter().map(|&s| net.service_ids[s].clone()).collect());
-                }
-            }
-            Err(e) => notes.push(format!(
-                "min_byzantine_services: {e} ({} nodes); bounds reported",
-                opts.node_limit
-            )),
-        }
-    } else if !opts.bounds_only {
-        notes.push(format!("min_byzantine_services: {} services is past the exact search's limit (16); bounds reported", net.m()));
-    }
-    if !byz_done {
-        if secure == Some(false) {
-            min_byzantine_services = Some(0);
-            byzantine_set = Some(Vec::new());
-        } else {
-            let lower = usize::from(secure == Some(true));
-            bounds.min_byzantine_services = Some((lower, None));
-        }
-    }
-
-    let loads = {
-        let mut l: Vec<(usize, &Q)> = cert.load.iter().enumerate().collect();
-        l.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(&b.0)));
-        l.into_iter()
-            .take(50)
-            .map(|(v, x)| (net.validator_ids[v].clone(), number::fmt(x)))
-            .collect()
-    };
-    let certificate = CertificateReport {
-        gamma: cert.gamma.as_ref().map(number::fmt),
-        loss_bound: opts
-            .psis
-            .iter()
-            .filter_map(|(t, p)| cert.loss_bound(p).map(|b| (t.clone(), number::fmt(&b))))
-            .collect(),
-        unbounded: cert.unbounded,
-        loads,
-    };
     Ok(Report {
         mode: if opts.bounds_only {
             "bounds-only"
@@ -380,22 +211,240 @@ pub fn audit(network: &Network, opts: &AuditOptions) -> eyre::Result<Report> {
             model: network.model,
             validators: net.n(),
             services: net.m(),
-            total_stake: q(total),
+            total_stake: q(net.total_stake()),
             total_profit: q(net.profit.iter().sum()),
         },
-        secure,
-        max_attack_profit,
-        best_attack,
-        worst_case_loss,
-        worst_case_shock,
-        min_byzantine_services,
-        byzantine_set,
-        certificate,
+        secure: attacks.secure,
+        max_attack_profit: attacks.max_attack_profit,
+        best_attack: attacks.best_attack,
+        worst_case_loss: losses.worst_case_loss,
+        worst_case_shock: losses.worst_case_shock,
+        min_byzantine_services: byzantine.0,
+        byzantine_set: byzantine.1,
+        certificate: certificate_report(&net, opts, &cert),
         exposure: exposure::exposure(&net),
-        bounds,
-        loss_curve,
-        notes,
+        bounds: draft.bounds,
+        loss_curve: losses.curve,
+        notes: draft.notes,
     })
+}
+
+/// What an audit has found not exact so far: certified bounds in its place, and notes saying why.
+#[derive(Default)]
+struct Draft {
+    bounds: Bounds,
+    notes: Vec<String>,
+}
+
+/// The attack search's findings.
+struct Attacks {
+    secure: Option<bool>,
+    max_attack_profit: Option<String>,
+    best_attack: Option<AttackReport>,
+}
+
+/// The worst-case loss at each requested shock, and the curve over every point.
+struct Losses {
+    worst_case_loss: BTreeMap<String, String>,
+    worst_case_shock: BTreeMap<String, Shock>,
+    curve: Vec<CurvePoint>,
+}
+
+impl Draft {
+    /// The exact attack search, or certified bounds and the greedy attack when it is off or runs out of nodes.
+    fn attacks(
+        &mut self,
+        net: &Net,
+        opts: &AuditOptions,
+        cert: &Certificate,
+        heuristic: Option<&search::Found>,
+    ) -> Attacks {
+        let q = |x: i128| number::fmt(&net.value(x));
+        let exact = if opts.bounds_only {
+            None
+        } else {
+            match search::max_attack(net, &mut Budget::new(opts.node_limit), false) {
+                Ok(found) => found,
+                Err(e) => {
+                    self.notes.push(format!(
+                        "max_attack_profit: {e} ({} nodes); bounds reported",
+                        opts.node_limit
+                    ));
+                    None
+                }
+            }
+        };
+        if let Some(found) = &exact {
+            return Attacks {
+                secure: Some(found.value <= 0),
+                max_attack_profit: Some(q(found.value)),
+                best_attack: Some(AttackReport::new(net, &found.attack)),
+            };
+        }
+        let upper = certificate::attack_profit_upper_bound(net);
+        let lower = heuristic.map(|h| h.value).unwrap_or(0);
+        let secure = if lower > 0 {
+            Some(false)
+        } else if cert.proves_secure() || !upper.is_positive() {
+            Some(true)
+        } else {
+            None
+        };
+        self.bounds.max_attack_profit = Some(Interval {
+            lower: q(lower),
+            upper: Some(number::fmt(&upper)),
+        });
+        self.bounds.heuristic_attack = heuristic.map(|h| AttackReport::new(net, &h.attack));
+        if opts.bounds_only {
+            self.notes.push("bounds only: max_attack_profit, worst_case_loss and min_byzantine_services not searched exactly".into());
+        }
+        Attacks {
+            secure,
+            max_attack_profit: None,
+            best_attack: None,
+        }
+    }
+
+    /// The worst-case loss at every requested ψ and curve point: exact up to 64 validators (until the node budget
+    /// runs out), certified bounds otherwise.
+    fn losses(
+        &mut self,
+        net: &Net,
+        opts: &AuditOptions,
+        cert: &Certificate,
+        heuristic: Option<&search::Found>,
+    ) -> Losses {
+        let total = net.total_stake();
+        let mut losses = Losses {
+            worst_case_loss: BTreeMap::new(),
+            worst_case_shock: BTreeMap::new(),
+            curve: Vec::new(),
+        };
+        let mut points: Vec<(String, Q, bool)> = opts
+            .psis
+            .iter()
+            .map(|(t, p)| (t.clone(), p.clone(), true))
+            .collect();
+        for p in &opts.curve {
+            if !points.iter().any(|x| &x.1 == p) {
+                points.push((number::fmt(p), p.clone(), false));
+            }
+        }
+        points.sort_by(|a, b| a.1.cmp(&b.1));
+        let exact_wcl = !opts.bounds_only && net.n() <= 64;
+        let mut wcl_exhausted = false;
+        for (text, psi, requested) in &points {
+            let cap_q = psi * Q::from_integer(total.into());
+            let cap: i128 =
+                num_traits::ToPrimitive::to_i128(&cap_q.floor().to_integer()).unwrap_or(total);
+            let exact = if exact_wcl && !wcl_exhausted {
+                match shock::worst_case_loss(net, cap, &mut Budget::new(opts.node_limit)) {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        wcl_exhausted = true;
+                        self.notes.push(format!(
+                            "worst_case_loss({text}): {e} ({} nodes); bounds reported",
+                            opts.node_limit
+                        ));
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            let lower = wcl_lower(net, cap, heuristic);
+            let upper = wcl_upper(net, psi, cert);
+            losses.curve.push(CurvePoint {
+                psi: text.clone(),
+                exact: exact
+                    .as_ref()
+                    .map(|r| number::fmt(&number::frac(r.0, total))),
+                lower: number::fmt(&lower),
+                upper: upper.as_ref().map(number::fmt),
+            });
+            if !*requested {
+                continue;
+            }
+            match &exact {
+                Some((loss, d, attack)) => {
+                    let fraction = number::fmt(&number::frac(*loss, total));
+                    losses.worst_case_loss.insert(text.clone(), fraction);
+                    let shock = Shock {
+                        shocked: d.iter().map(|&v| net.validator_ids[v].clone()).collect(),
+                        attack: attack.as_ref().map(|a| AttackReport::new(net, a)),
+                    };
+                    losses.worst_case_shock.insert(text.clone(), shock);
+                }
+                None => {
+                    let interval = Interval {
+                        lower: number::fmt(&lower),
+                        upper: upper.as_ref().map(number::fmt),
+                    };
+                    self.bounds.worst_case_loss.insert(text.clone(), interval);
+                }
+            }
+        }
+        if !exact_wcl && !opts.bounds_only && !points.is_empty() {
+            self.notes.push(format!(
+                "worst_case_loss: {} validators is past the exact search's limit (64); bounds reported",
+                net.n()
+            ));
+        }
+        losses
+    }
+
+    /// The fewest services whose failure leaves the rest insecure (exact up to 16 services), and which.
+    fn byzantine(
+        &mut self,
+        net: &Net,
+        opts: &AuditOptions,
+        secure: Option<bool>,
+    ) -> (Option<usize>, Option<Vec<String>>) {
+        let exact_byz = !opts.bounds_only && net.m() <= 16;
+        if exact_byz {
+            match search::min_byzantine_services(net, &mut Budget::new(opts.node_limit)) {
+                Ok(None) => return (None, None),
+                Ok(Some((k, z, _))) => {
+                    return (
+                        Some(k),
+                        Some(z.iter().map(|&s| net.service_ids[s].clone()).collect()),
+                    );
+                }
+                Err(e) => self.notes.push(format!(
+                    "min_byzantine_services: {e} ({} nodes); bounds reported",
+                    opts.node_limit
+                )),
+            }
+        } else if !opts.bounds_only {
+            self.notes.push(format!("min_byzantine_services: {} services is past the exact search's limit (16); bounds reported", net.m()));
+        }
+        if secure == Some(false) {
+            return (Some(0), Some(Vec::new()));
+        }
+        let lower = usize::from(secure == Some(true));
+        self.bounds.min_byzantine_services = Some((lower, None));
+        (None, None)
+    }
+}
+
+/// The sufficient-condition certificate: γ, the loss bound per requested ψ, and the 50 most loaded validators.
+fn certificate_report(net: &Net, opts: &AuditOptions, cert: &Certificate) -> CertificateReport {
+    let mut loads: Vec<(usize, &Q)> = cert.load.iter().enumerate().collect();
+    loads.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(&b.0)));
+    CertificateReport {
+        gamma: cert.gamma.as_ref().map(number::fmt),
+        loss_bound: opts
+            .psis
+            .iter()
+            .filter_map(|(t, p)| cert.loss_bound(p).map(|b| (t.clone(), number::fmt(&b))))
+            .collect(),
+        unbounded: cert.unbounded,
+        loads: loads
+            .into_iter()
+            .take(50)
+            .map(|(v, x)| (net.validator_ids[v].clone(), number::fmt(x)))
+            .collect(),
+    }
 }
 
 /// A certified lower bound on worst_case_loss: the loss of real shocks — the largest validators that fit in the cap

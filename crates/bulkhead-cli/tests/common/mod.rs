@@ -31,7 +31,7 @@ pub fn text(output: &Output) -> String {
 
 /// A fresh anvil with the system deployed by `bulkhead deploy`; returns the node and the deployment file.
 pub fn deployed() -> (AnvilInstance, PathBuf) {
-    let anvil = Anvil::at(bulkhead_sim::anvil_binary()).spawn();
+    let anvil = Anvil::at(bulkhead_evm::anvil_binary()).spawn();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("node-{}", anvil.port()));
     let url = anvil.endpoint();
     let output = bulkhead(&[

@@ -1,0 +1,258 @@
+//! Typed reads: pools, tiers, positions, escrow, allocations, backing and risk. Views never change state.
+
+use alloy::primitives::{Address, U256};
+use bulkhead_contracts::{
+    AllocationManager, DoubleSignSlasher, MockERC20, StakeVault,
+    bindings::{IAllocationManager, IStakeVault},
+};
+
+use alloy::sol_types::SolCall;
+use bulkhead_evm::{Engine, System};
+
+use crate::{Protocol, ProtocolError, Result};
+
+/// `IStakeVault.PoolView`: value, shares, escrow and price of one pool.
+pub type PoolView = IStakeVault::PoolView;
+/// `IStakeVault.Position`: a staker's shares in one pool.
+pub type Position = IStakeVault::PositionView;
+/// `IStakeVault.WithdrawalView`: a queued withdrawal and when it matures.
+pub type WithdrawalView = IStakeVault::WithdrawalView;
+/// `IAllocationManager.Allocation`: an AVS's allocation of a pool, with its pending change.
+pub type Allocation = IAllocationManager::Allocation;
+/// `IAllocationManager.PoolRisk`: isolated and shared stake, reuse and the guard of one pool.
+pub type PoolRisk = IAllocationManager::PoolRisk;
+/// `IAllocationManager.Membership`: an operator's standing in an AVS's set.
+pub type Membership = IAllocationManager::Membership;
+
+/// A read-only view of a deployed system: for code that holds the engine by shared reference. [`Protocol`] reads
+/// the same views.
+#[derive(Clone, Copy)]
+pub struct Reader<'e> {
+    engine: &'e Engine,
+    sys: System,
+}
+
+impl<'e> Reader<'e> {
+    /// The views of `sys` on `engine`.
+    pub fn new(engine: &'e Engine, sys: System) -> Self {
+        Self { engine, sys }
+    }
+}
+
+impl Views for Reader<'_> {
+    fn engine_ref(&self) -> &Engine {
+        self.engine
+    }
+
+    fn system_ref(&self) -> &System {
+        &self.sys
+    }
+}
+
+impl Views for Protocol<'_> {
+    fn engine_ref(&self) -> &Engine {
+        self.engine
+    }
+
+    fn system_ref(&self) -> &System {
+        &self.sys
+    }
+}
+
+/// Calls a view of `to` on `engine`.
+fn read<C: SolCall>(engine: &Engine, to: Address, call: C) -> Result<C::Return> {
+    engine
+        .view(to, call)
+        .map_err(|err| ProtocolError::from_engine(C::SIGNATURE, err))
+}
+
+/// Every typed read of the protocol; implemented by [`Protocol`] and [`Reader`] (bring the trait into scope:
+/// `use bulkhead_protocol::Views`).
+pub trait Views {
+    /// The engine read from.
+    fn engine_ref(&self) -> &Engine;
+
+    /// The deployed contracts.
+    fn system_ref(&self) -> &System;
+
+    /// `StakeVault.getPool`.
+    fn pool(&self, pool: U256) -> Result<PoolView> {
+        read(
+            self.engine_ref(),
+            self.system_ref().vault,
+            StakeVault::getPoolCall { poolId: pool },
+        )
+    }
+
+    /// What `pool` can be slashed for now, in its asset (a tier: in its base's asset).
+    fn slashable_assets(&self, pool: U256) -> Result<U256> {
+        let call = StakeVault::slashableAssetsCall { poolId: pool };
+        read(self.engine_ref(), self.system_ref().vault, call)
+    }
+
+    /// The pool `operator` runs for `asset` (a token, or a tier's asset), if it exists.
+    fn pool_of(&self, operator: Address, asset: Address) -> Result<Option<U256>> {
+        let id = read(
+            self.engine_ref(),
+            self.system_ref().vault,
+            StakeVault::poolOfCall { operator, asset },
+        )?;
+        Ok((!id.is_zero()).then_some(id))
+    }
+
+    /// The asset that stands for a tier over `base_pool` (tiers are keyed by it in `poolOf`).
+    fn tier_asset(&self, base_pool: U256) -> Result<Address> {
+        read(
+            self.engine_ref(),
+            self.system_ref().vault,
+            StakeVault::tierAssetCall {
+                basePoolId: base_pool,
+            },
+        )
+    }
+
+    /// Whether the owner allows tiers over `base_pool`.
+    fn tier_allowed(&self, base_pool: U256) -> Result<bool> {
+        read(
+            self.engine_ref(),
+            self.system_ref().vault,
+            StakeVault::tierAllowedCall {
+                basePoolId: base_pool,
+            },
+        )
+    }
+
+    /// Whether `base_pool`'s operator approved `operator` to run a tier over it.
+    fn tier_operator_approved(&self, base_pool: U256, operator: Address) -> Result<bool> {
+        let call = StakeVault::tierOperatorApprovedCall {
+            basePoolId: base_pool,
+            operator,
+        };
+        read(self.engine_ref(), self.system_ref().vault, call)
+    }
+
+    /// Every position of `staker`.
+    fn positions(&self, staker: Address) -> Result<Vec<Position>> {
+        read(
+            self.engine_ref(),
+            self.system_ref().vault,
+            StakeVault::positionsOfCall { staker },
+        )
+    }
+
+    /// `staker`'s shares of `pool` (zero without a position): `VaultFixture._sharesOf`.
+    fn shares_of(&self, staker: Address, pool: U256) -> Result<U256> {
+        Ok(self
+            .positions(staker)?
+            .iter()
+            .find(|p| p.poolId == pool)
+            .map_or(U256::ZERO, |p| p.shares))
+    }
+
+    /// `staker`'s withdrawals, newest first, from `cursor` (0 = newest), at most `limit`; and the next page's
+    /// cursor (0 when there is none).
+    fn withdrawals(
+        &self,
+        staker: Address,
+        cursor: U256,
+        limit: U256,
+    ) -> Result<(Vec<WithdrawalView>, U256)> {
+        let call = StakeVault::withdrawalsOfCall {
+            staker,
+            cursor,
+            limit,
+        };
+        read(self.engine_ref(), self.system_ref().vault, call).map(|page| (page.views, page.next))
+    }
+
+    /// One withdrawal.
+    fn withdrawal(&self, withdrawal: U256) -> Result<WithdrawalView> {
+        let call = StakeVault::getWithdrawalCall {
+            withdrawalId: withdrawal,
+        };
+        read(self.engine_ref(), self.system_ref().vault, call)
+    }
+
+    /// What `shares` of `pool` are worth now.
+    fn convert_to_assets(&self, pool: U256, shares: U256) -> Result<U256> {
+        let call = StakeVault::convertToAssetsCall {
+            poolId: pool,
+            shares,
+        };
+        read(self.engine_ref(), self.system_ref().vault, call)
+    }
+
+    /// An AVS's allocation of `pool` (mode, fraction, pending change).
+    fn allocation(&self, pool: U256, avs: u32) -> Result<Allocation> {
+        let call = AllocationManager::getAllocationCall {
+            poolId: pool,
+            avsId: avs,
+        };
+        read(self.engine_ref(), self.system_ref().manager, call)
+    }
+
+    /// `operator`'s membership of the AVS's operator set.
+    fn membership(&self, avs: u32, operator: Address) -> Result<Membership> {
+        let call = AllocationManager::membershipCall {
+            avsId: avs,
+            operator,
+        };
+        read(self.engine_ref(), self.system_ref().manager, call)
+    }
+
+    /// What the AVS can slash from `pool` now (base asset units).
+    fn slashable_backing(&self, avs: u32, pool: U256) -> Result<U256> {
+        let call = AllocationManager::slashableBackingCall {
+            avsId: avs,
+            poolId: pool,
+        };
+        read(self.engine_ref(), self.system_ref().manager, call)
+    }
+
+    /// `pool`'s isolated and shared stake, reuse and guard.
+    fn pool_risk(&self, pool: U256) -> Result<PoolRisk> {
+        read(
+            self.engine_ref(),
+            self.system_ref().manager,
+            AllocationManager::poolRiskCall { poolId: pool },
+        )
+    }
+
+    /// The pools a double-sign module can slash `operator` in.
+    fn double_sign_pools(&self, module: Address, operator: Address) -> Result<Vec<U256>> {
+        read(
+            self.engine_ref(),
+            module,
+            DoubleSignSlasher::slashablePoolsCall { operator },
+        )
+    }
+
+    /// ERC-20 balance of `holder`.
+    fn balance_of(&self, token: Address, holder: Address) -> Result<U256> {
+        read(
+            self.engine_ref(),
+            token,
+            MockERC20::balanceOfCall { account: holder },
+        )
+    }
+
+    /// Seconds an allocation increase waits before it can be slashed (and a decrease before it frees the stake).
+    fn allocation_delay(&self) -> Result<u64> {
+        let delay = read(
+            self.engine_ref(),
+            self.system_ref().manager,
+            AllocationManager::allocationDelayCall {},
+        )?;
+        Ok(delay.to::<u64>())
+    }
+
+    /// Seconds a deallocation waits.
+    fn deallocation_delay(&self) -> Result<u64> {
+        let delay = read(
+            self.engine_ref(),
+            self.system_ref().manager,
+            AllocationManager::deallocationDelayCall {},
+        )?;
+        Ok(delay.to::<u64>())
+    }
+}

@@ -1,0 +1,150 @@
+//! The checks of an `expect` step: per pool, per (AVS or staker, pool), per holder and asset, and events.
+
+use alloy::primitives::U256;
+
+use super::{Loader, Result, field};
+use crate::{
+    model::{Check, CheckKind, Holder},
+    raw::{PerName, PerPair, RawStep, S},
+    units,
+};
+
+impl Loader<'_> {
+    pub(super) fn checks(&self, r: &RawStep, path: &str) -> Result<Vec<Check>> {
+        let mut checks = Vec::new();
+        // pool -> value
+        let per_pool: [(&str, &S<PerName>); 5] = [
+            ("pool_value", &r.pool_value),
+            ("isolated", &r.isolated),
+            ("shared", &r.shared),
+            ("reuse_ratio", &r.reuse_ratio),
+            ("guard_used", &r.guard_used),
+        ];
+        for (what, table) in per_pool {
+            let Some(table) = table else { continue };
+            for (pool_name, value) in &table.get_ref().0 {
+                let p = field(&field(path, what), pool_name.get_ref());
+                let pool = self.pool(pool_name, &p)?;
+                let asset = self.pools[pool].asset;
+                let kind = match what {
+                    "pool_value" => CheckKind::PoolValue {
+                        pool,
+                        expected: self.amount(value, asset, &p)?,
+                    },
+                    "isolated" => CheckKind::Isolated {
+                        pool,
+                        expected: self.amount(value, asset, &p)?,
+                    },
+                    "shared" => CheckKind::Shared {
+                        pool,
+                        expected: self.amount(value, asset, &p)?,
+                    },
+                    "reuse_ratio" => CheckKind::ReuseRatio {
+                        pool,
+                        expected: units::ratio(value.get_ref())
+                            .map_err(|m| self.err(value.span(), &p, m))?,
+                    },
+                    _ => CheckKind::GuardUsed {
+                        pool,
+                        expected: U256::from(self.fraction(value, &p)?),
+                    },
+                };
+                checks.push(Check {
+                    loc: self.loc(value.span(), &p),
+                    kind,
+                });
+            }
+        }
+        // outer name -> inner name -> amount
+        let nested: [(&str, &S<PerPair>); 5] = [
+            ("backing", &r.backing),
+            ("position", &r.position),
+            ("escrow", &r.escrow),
+            ("balance", &r.balance),
+            ("sink", &r.sink),
+        ];
+        for (what, table) in nested {
+            let Some(table) = table else { continue };
+            for (outer, inner) in &table.get_ref().0 {
+                let outer_path = field(&field(path, what), outer.get_ref());
+                for (key, value) in &inner.0 {
+                    let p = field(&outer_path, key.get_ref());
+                    let kind = match what {
+                        "backing" => {
+                            let avs = self.avs(outer, &outer_path)?;
+                            let pool = self.pool(key, &p)?;
+                            CheckKind::Backing {
+                                avs,
+                                pool,
+                                expected: self.amount(value, self.pools[pool].asset, &p)?,
+                            }
+                        }
+                        "position" | "escrow" => {
+                            let staker = self.staker(outer, &outer_path)?;
+                            let pool = self.pool(key, &p)?;
+                            let expected = self.amount(value, self.pools[pool].asset, &p)?;
+                            if what == "position" {
+                                CheckKind::Position {
+                                    staker,
+                                    pool,
+                                    expected,
+                                }
+                            } else {
+                                CheckKind::Escrow {
+                                    staker,
+                                    pool,
+                                    expected,
+                                }
+                            }
+                        }
+                        "balance" => {
+                            let holder = match outer.get_ref().as_str() {
+                                "burn" => Holder::Burn,
+                                "vault" => Holder::Vault,
+                                _ => Holder::Actor(self.actor(outer, &outer_path)?),
+                            };
+                            let asset = self.asset(key, &p)?;
+                            CheckKind::Balance {
+                                holder,
+                                asset,
+                                expected: self.amount(value, asset, &p)?,
+                            }
+                        }
+                        _ => {
+                            let avs = self.avs(outer, &outer_path)?;
+                            let asset = self.asset(key, &p)?;
+                            CheckKind::Sink {
+                                avs,
+                                asset,
+                                expected: self.amount(value, asset, &p)?,
+                            }
+                        }
+                    };
+                    checks.push(Check {
+                        loc: self.loc(value.span(), &p),
+                        kind,
+                    });
+                }
+            }
+        }
+        for (what, list, present) in [
+            ("events", &r.events, true),
+            ("no_events", &r.no_events, false),
+        ] {
+            let Some(list) = list else { continue };
+            for (j, name) in list.get_ref().iter().enumerate() {
+                let p = format!("{}[{j}]", field(path, what));
+                checks.push(Check {
+                    loc: self.loc(name.span(), &p),
+                    kind: CheckKind::Event {
+                        name: self.event_name(name, &p)?,
+                        present,
+                    },
+                });
+            }
+        }
+        // In the order they are written.
+        checks.sort_by_key(|c| c.loc.span.start);
+        Ok(checks)
+    }
+}

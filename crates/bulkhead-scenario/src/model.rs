@@ -1,0 +1,377 @@
+//! A scenario after validation: names resolved to indexes, amounts in base units, fractions in WAD, durations in
+//! seconds. Every item keeps its place in the file for errors found while it runs.
+
+use std::ops::Range;
+
+use alloy::primitives::U256;
+use bulkhead_contracts::Mode;
+
+use crate::error::{ScenarioError, Source};
+
+/// A validated scenario, ready to [`run`](crate::run). Load one with [`load`](crate::load) or
+/// [`parse`](crate::parse).
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub(crate) file: String,
+    pub(crate) text: String,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    /// WETH, WBTC, USDC, then the file's own assets.
+    pub(crate) assets: Vec<Asset>,
+    /// Every declared actor (operators, stakers, `actors`, resolvers, committee members, sinks), once each.
+    pub(crate) actors: Vec<String>,
+    pub(crate) operators: Vec<String>,
+    pub(crate) stakers: Vec<Staker>,
+    pub(crate) avs: Vec<Avs>,
+    pub(crate) pools: Vec<Pool>,
+    pub(crate) deposits: Vec<Deposit>,
+    pub(crate) allocations: Vec<Allocation>,
+    pub(crate) guard: Option<(u64, u32)>,
+    pub(crate) steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// The file it was loaded from (as named).
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Its `name`, or the file's stem.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its `description`, if any.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Number of steps in the timeline.
+    pub fn step_count(&self) -> usize {
+        self.steps.len()
+    }
+
+    pub(crate) fn source(&self) -> Source<'_> {
+        Source {
+            file: &self.file,
+            text: &self.text,
+        }
+    }
+
+    /// An error located at `loc`.
+    pub(crate) fn error_at(&self, loc: &Loc, message: impl Into<String>) -> ScenarioError {
+        self.source().error(loc.span.clone(), &loc.path, message)
+    }
+}
+
+/// Where something is written: its span and its path in the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Loc {
+    pub span: Range<usize>,
+    pub path: String,
+}
+
+impl Loc {
+    /// 1-based line of the location in `text`.
+    pub fn line(&self, text: &str) -> usize {
+        text[..self.span.start.min(text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Asset {
+    pub symbol: String,
+    pub decimals: u8,
+    /// Deployed by `System::deploy` (WETH, WBTC, USDC) rather than by the scenario.
+    pub builtin: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Staker {
+    pub name: String,
+    /// Tokens minted to the staker at the start. A staker with funding deposits from its balance; one without is
+    /// minted what each deposit needs.
+    pub funding: Option<Vec<(usize, U256)>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AvsKind {
+    /// Slashes at once through `AllocationManager.slash`, by the module actor `module-<name>`.
+    Instant,
+    /// Veto flow: `module-<name>` requests and executes, `resolver` can veto within `window` seconds.
+    Veto { window: u64, resolver: String },
+    /// A `DoubleSignSlasher` that slashes `fraction` on a proof.
+    DoubleSign { fraction: u64 },
+    /// A `CommitteeSlasher`: a quorum of `members` files a vetoable request.
+    Committee {
+        members: Vec<String>,
+        quorum: u32,
+        window: u64,
+        resolver: String,
+    },
+}
+
+impl AvsKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Instant => "instant",
+            Self::Veto { .. } => "veto",
+            Self::DoubleSign { .. } => "double_sign",
+            Self::Committee { .. } => "committee",
+        }
+    }
+
+    pub fn resolver(&self) -> Option<&str> {
+        match self {
+            Self::Veto { resolver, .. } | Self::Committee { resolver, .. } => Some(resolver),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Sink {
+    /// `0x…dEaD`.
+    Burn,
+    Actor(String),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Avs {
+    pub name: String,
+    pub kind: AvsKind,
+    pub sink: Sink,
+    pub max_slash: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Pool {
+    pub name: String,
+    pub operator: String,
+    /// The asset its values are counted in (a tier's base asset).
+    pub asset: usize,
+    /// For a tier: the base pool.
+    pub tier_of: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Deposit {
+    pub staker: String,
+    pub pool: usize,
+    /// Base units of the asset, or base shares for a tier.
+    pub amount: U256,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Allocation {
+    pub pool: usize,
+    pub avs: usize,
+    pub mode: Mode,
+    pub fraction: u64,
+    pub pending: bool,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    pub index: usize,
+    /// The step's `action` value.
+    pub loc: Loc,
+    pub note: Option<String>,
+    pub expect_revert: Option<String>,
+    pub action: Action,
+    /// Locations of fields the runner may need to blame (by field name).
+    pub fields: Vec<(&'static str, Loc)>,
+}
+
+impl Step {
+    /// Where field `name` is written, or the step itself.
+    pub fn loc_of(&self, name: &str) -> &Loc {
+        self.fields
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map_or(&self.loc, |(_, loc)| loc)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Amount {
+    Shares(U256),
+    Fraction(u64),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Action {
+    Deposit {
+        staker: String,
+        pool: usize,
+        amount: U256,
+    },
+    DepositToTier {
+        staker: String,
+        pool: usize,
+        shares: U256,
+    },
+    Allocate {
+        pool: usize,
+        avs: usize,
+        mode: Mode,
+        fraction: u64,
+        by: Option<String>,
+        opt_in: bool,
+    },
+    Deallocate {
+        pool: usize,
+        avs: usize,
+        fraction: u64,
+        by: Option<String>,
+    },
+    Warp {
+        seconds: u64,
+    },
+    QueueWithdrawal {
+        staker: String,
+        pool: usize,
+        amount: Amount,
+        label: Option<String>,
+    },
+    Claim {
+        staker: String,
+        withdrawal: Option<String>,
+        receiver: Option<String>,
+    },
+    RequestSlash {
+        avs: usize,
+        pool: usize,
+        fraction: u64,
+        label: Option<String>,
+        by: Option<String>,
+        voters: Option<Vec<String>>,
+    },
+    Veto {
+        avs: usize,
+        request: Option<String>,
+        by: Option<String>,
+    },
+    ExecuteSlash {
+        avs: usize,
+        request: Option<String>,
+        by: Option<String>,
+    },
+    Slash {
+        avs: usize,
+        pool: usize,
+        fraction: u64,
+        by: Option<String>,
+    },
+    DoubleSign {
+        avs: usize,
+        operator: String,
+        round: u64,
+        pools: Option<Vec<usize>>,
+        signer: Option<String>,
+        by: Option<String>,
+    },
+    OptIn {
+        operator: String,
+        avs: usize,
+    },
+    OptOut {
+        operator: String,
+        avs: usize,
+    },
+    Expect(Vec<Check>),
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Deposit { .. } => "deposit",
+            Self::DepositToTier { .. } => "deposit_to_tier",
+            Self::Allocate { .. } => "allocate",
+            Self::Deallocate { .. } => "deallocate",
+            Self::Warp { .. } => "warp",
+            Self::QueueWithdrawal { .. } => "queue_withdrawal",
+            Self::Claim { .. } => "claim",
+            Self::RequestSlash { .. } => "request_slash",
+            Self::Veto { .. } => "veto",
+            Self::ExecuteSlash { .. } => "execute_slash",
+            Self::Slash { .. } => "slash",
+            Self::DoubleSign { .. } => "double_sign",
+            Self::OptIn { .. } => "opt_in",
+            Self::OptOut { .. } => "opt_out",
+            Self::Expect(_) => "expect",
+        }
+    }
+}
+
+/// Who holds tokens, for `balance` checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Holder {
+    Actor(String),
+    Burn,
+    Vault,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Check {
+    pub loc: Loc,
+    pub kind: CheckKind,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum CheckKind {
+    PoolValue {
+        pool: usize,
+        expected: U256,
+    },
+    Isolated {
+        pool: usize,
+        expected: U256,
+    },
+    Shared {
+        pool: usize,
+        expected: U256,
+    },
+    ReuseRatio {
+        pool: usize,
+        expected: U256,
+    },
+    GuardUsed {
+        pool: usize,
+        expected: U256,
+    },
+    Backing {
+        avs: usize,
+        pool: usize,
+        expected: U256,
+    },
+    Position {
+        staker: String,
+        pool: usize,
+        expected: U256,
+    },
+    Escrow {
+        staker: String,
+        pool: usize,
+        expected: U256,
+    },
+    Balance {
+        holder: Holder,
+        asset: usize,
+        expected: U256,
+    },
+    Sink {
+        avs: usize,
+        asset: usize,
+        expected: U256,
+    },
+    Event {
+        name: String,
+        present: bool,
+    },
+}
