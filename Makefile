@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 STAMP := node_modules/.bulkhead-toolchain
 
-.PHONY: demo test toolchain build gas bench demo-anvil demo-forge anvil deploy-local fmt clean install
+.PHONY: demo test toolchain build gas bench demo-anvil demo-forge dapp anvil deploy-local fmt clean install
 
 ## demo: the demo world's chained slash on the real bytecode in the embedded revm (no node needed)
 demo: toolchain
@@ -16,6 +16,12 @@ demo-anvil: toolchain
 ## demo-forge: the narrated forge-script demo (double-sign, committee veto, tier slash) in forge's EVM
 demo-forge: toolchain
 	forge script script/Demo.s.sol
+
+## dapp: the demo dApp: anvil, the deployment, the demo world and the page on http://127.0.0.1:5173 (Ctrl-C stops all)
+# PORT and HTTP_PORT move the node and the page.
+dapp: toolchain
+	npm run -s dapp:build
+	cargo run --locked -q -p bulkhead-cli -- dapp $(if $(PORT),--port $(PORT)) $(if $(HTTP_PORT),--http-port $(HTTP_PORT))
 
 ## bench: chained-slash scenarios per second, embedded revm vs anvil JSON-RPC (release build with LTO, for this CPU)
 # target-cpu=native (~5% on the embedded path) is safe here: the bench-release build only ever runs where it was built.

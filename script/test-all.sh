@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every check and test of Bulkhead, in order: formatting, lints, Rust tests, the HTML report in headless Chromium
+# Every check and test of Bulkhead, in order: formatting, lints, Rust tests, the HTML report and the demo dApp in headless Chromium
 # (Debian's chromium, installed when missing), the gas benchmark, Solidity tests (CI
 # profile: 1,000 fuzz runs, deep invariants), then static analysis (slither). `make test` runs this after installing the toolchain; so does CI.
 set -euo pipefail
@@ -24,6 +24,10 @@ mkdir -p target/browser
 cargo run --locked -q -p bulkhead-cli -- audit --scenario examples/demo.toml \
   --terms examples/networks/demo-terms.json --html target/browser/audit-report.html -q
 node script/browser/audit-report.mjs target/browser/audit-report.html target/browser/audit-report.png
+step "browser: the demo dApp on a fresh anvil in headless Chromium"
+npm run -s dapp:build
+cargo build --locked -q -p bulkhead-cli
+node script/browser/dapp.mjs target/debug/bulkhead target/browser/dapp
 step "forge build"
 forge build
 step "gas benchmark (each operation its own transaction)"

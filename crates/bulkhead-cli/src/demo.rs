@@ -20,8 +20,8 @@ use crate::{
 };
 
 /// The demo world, compiled in so the binary runs it from anywhere.
-const DEMO: &str = include_str!("../../../examples/demo.toml");
-const DEMO_FILE: &str = "examples/demo.toml";
+pub(crate) const DEMO: &str = include_str!("../../../examples/demo.toml");
+pub(crate) const DEMO_FILE: &str = "examples/demo.toml";
 
 /// Arguments of `bulkhead demo`.
 #[derive(Debug, clap::Args)]

@@ -96,6 +96,19 @@ pub(crate) fn write_deployment(dir: &Path, deployment: &Deployment) -> Result<(P
     Ok((path, message))
 }
 
+/// Deploys to the node at `url` with anvil's first dev key and writes the deployment file and ABIs into `dir`; the
+/// file's path.
+pub(crate) fn deploy_and_write(url: &str, dir: &Path) -> Result<PathBuf> {
+    let deployment = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(deploy_rpc(url, None, &DeployConfig::default()))
+        .wrap_err_with(|| format!("deploying to {url}"))?;
+    let (path, message) = write_deployment(dir, &deployment)?;
+    tracing::info!("{message}");
+    Ok(path)
+}
+
 fn deploy(args: &Args) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

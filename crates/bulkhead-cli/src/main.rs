@@ -14,6 +14,7 @@
 
 mod audit;
 mod bench;
+mod dapp;
 mod decode;
 mod demo;
 mod deploy;
@@ -70,6 +71,14 @@ enum Command {
         after_help = "Examples:\n  bulkhead demo --embedded\n  bulkhead demo --keep --port 8546"
     )]
     Demo(demo::Args),
+    /// Serve the demo dApp: anvil, the deployment, the demo world seeded, and the page on 127.0.0.1.
+    ///
+    /// Runs until Ctrl-C, which stops the page and the node it started. Exit status 2 if it could not start.
+    #[command(after_help = "Examples:
+  bulkhead dapp
+  bulkhead dapp --port 8546 --http-port 8080
+  bulkhead dapp --rpc-url http://127.0.0.1:8545")]
+    Dapp(dapp::Args),
     /// Chained-slash scenarios per second in the embedded EVM and, in the same run, against anvil over JSON-RPC.
     ///
     /// A benchmark: it prints figures (`--json` for scripts). Exit status 1 if the two paths disagree, 2 if it
@@ -130,6 +139,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(&args),
         Command::Deploy(args) => deploy::run(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Dapp(args) => dapp::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Decode(args) => decode::run(&args),

@@ -39,10 +39,10 @@ mod units;
 
 pub use error::ScenarioError;
 pub use load::{VERSION, load, parse};
-pub use model::Scenario;
+pub use model::{Action, Amount, Check, Scenario};
 pub use report::{
     AvsSummary, BackingSummary, EscrowSummary, EventRecord, Expectation, FinalState, PoolSummary,
     PositionSummary, RunReport, SinkSummary, StakerSummary, StepOutcome, StepRecord, TokenAmount,
 };
 pub use runner::{BURN, Target, run, run_on};
-pub use units::{format_duration, format_percent, format_ratio, format_units};
+pub use units::{format_duration, format_percent, format_ratio, format_units, parse_fraction};

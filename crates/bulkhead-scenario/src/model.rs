@@ -198,96 +198,168 @@ impl Step {
     }
 }
 
-#[derive(Debug, Clone)]
-pub(crate) enum Amount {
+/// How much of a position a `queue_withdrawal` step queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Amount {
+    /// That many shares of the pool (`shares`).
     Shares(U256),
+    /// That fraction of the staker's shares when the step runs (`fraction`, WAD).
     Fraction(u64),
 }
 
-#[derive(Debug, Clone)]
-pub(crate) enum Action {
+/// One action of the timeline, as the runner sends it: the step vocabulary shared by scenario files and the stress
+/// fuzzer. Pools and AVSs are indexes into the scenario's declarations (in file order); actors, labels and
+/// requests are names as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `deposit`: the staker's tokens into a pool of tokens (minted and approved first unless the staker is funded).
     Deposit {
+        /// Staker name.
         staker: String,
+        /// Pool index (a pool of tokens).
         pool: usize,
+        /// Base units of the pool's asset.
         amount: U256,
     },
+    /// `deposit_to_tier`: base shares into a tier (tiers allowed over the base first if needed).
     DepositToTier {
+        /// Staker name.
         staker: String,
+        /// Pool index (a tier).
         pool: usize,
+        /// Base shares.
         shares: U256,
     },
+    /// `allocate`: a pool backs an AVS with a fraction of its value in a mode.
     Allocate {
+        /// Pool index.
         pool: usize,
+        /// AVS index.
         avs: usize,
+        /// Isolated or shared.
         mode: Mode,
+        /// WAD.
         fraction: u64,
+        /// Sender, if not the pool's operator.
         by: Option<String>,
+        /// Whether the operator opts in to the AVS first when it is not a member (the default).
         opt_in: bool,
     },
+    /// `deallocate`: lowers an allocation in its current mode (shared when it has none).
     Deallocate {
+        /// Pool index.
         pool: usize,
+        /// AVS index.
         avs: usize,
+        /// The new fraction, WAD (0 when the file gives none).
         fraction: u64,
+        /// Sender, if not the pool's operator.
         by: Option<String>,
     },
+    /// `warp`: time passes.
     Warp {
+        /// Seconds.
         seconds: u64,
     },
+    /// `queue_withdrawal`: shares of the staker's position into the escrow queue.
     QueueWithdrawal {
+        /// Staker name.
         staker: String,
+        /// Pool index.
         pool: usize,
+        /// How much.
         amount: Amount,
+        /// The withdrawal's label, for a later `claim`.
         label: Option<String>,
     },
+    /// `claim`: completes a queued withdrawal.
     Claim {
+        /// Staker name (the sender).
         staker: String,
+        /// The withdrawal's label; `None`: the staker's oldest unclaimed withdrawal.
         withdrawal: Option<String>,
+        /// Who is paid, if not the staker.
         receiver: Option<String>,
     },
+    /// `request_slash`: a veto or committee AVS files a slash request.
     RequestSlash {
+        /// AVS index.
         avs: usize,
+        /// Pool index.
         pool: usize,
+        /// WAD of the backing.
         fraction: u64,
+        /// The request's label, for a later `veto` or `execute_slash`.
         label: Option<String>,
+        /// Sender, if not the AVS's module.
         by: Option<String>,
+        /// A committee's voters.
         voters: Option<Vec<String>>,
     },
+    /// `veto`: the resolver vetoes a pending request.
     Veto {
+        /// AVS index (the AVS that filed the request).
         avs: usize,
+        /// The request's label; `None`: the AVS's latest request.
         request: Option<String>,
+        /// Sender, if not the AVS's resolver.
         by: Option<String>,
     },
+    /// `execute_slash`: a request is executed once its veto window has passed.
     ExecuteSlash {
+        /// AVS index (the AVS that filed the request).
         avs: usize,
+        /// The request's label; `None`: the AVS's latest request.
         request: Option<String>,
+        /// Sender, if not the AVS's module (or a committee's keeper).
         by: Option<String>,
     },
+    /// `slash`: an instant slash by the AVS's module.
     Slash {
+        /// AVS index.
         avs: usize,
+        /// Pool index.
         pool: usize,
+        /// WAD of the backing.
         fraction: u64,
+        /// Sender, if not the AVS's module.
         by: Option<String>,
     },
+    /// `double_sign`: a proof of two signed votes to a double-sign AVS's module.
     DoubleSign {
+        /// AVS index (a double-sign AVS).
         avs: usize,
+        /// Operator name.
         operator: String,
+        /// The round signed twice.
         round: u64,
+        /// Pool indexes to slash; `None`: every pool the module can slash the operator in.
         pools: Option<Vec<usize>>,
+        /// Who signs, if not the operator's key.
         signer: Option<String>,
+        /// Sender of the proof, if not the default.
         by: Option<String>,
     },
+    /// `opt_in`: an operator joins an AVS's set.
     OptIn {
+        /// Operator name.
         operator: String,
+        /// AVS index.
         avs: usize,
     },
+    /// `opt_out`: an operator leaves an AVS's set.
     OptOut {
+        /// Operator name.
         operator: String,
+        /// AVS index.
         avs: usize,
     },
+    /// `expect`: checks of the state, no transaction.
     Expect(Vec<Check>),
 }
 
 impl Action {
+    /// The step's `action` value in a file.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Deposit { .. } => "deposit",
@@ -317,13 +389,14 @@ pub(crate) enum Holder {
     Vault,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct Check {
-    pub loc: Loc,
-    pub kind: CheckKind,
+/// One check of an `expect` step, as loaded (where it is written and what it reads); only the loader builds one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub(crate) loc: Loc,
+    pub(crate) kind: CheckKind,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum CheckKind {
     PoolValue {
         pool: usize,

@@ -105,6 +105,11 @@ pub(crate) fn amount(value: &Scalar, decimals: u8, symbol: &str) -> Result<U256,
 }
 
 /// A fraction in WAD: `"0.25"`, `"25%"`, `0`, `1`; at most one.
+/// A fraction as written in a scenario file (`"25%"`, `"0.25"`), in WAD; the error says what is wrong.
+pub fn parse_fraction(text: &str) -> Result<u64, String> {
+    fraction(&Scalar::Str(text.to_string()))
+}
+
 pub(crate) fn fraction(value: &Scalar) -> Result<u64, String> {
     let expected = || {
         format!(

@@ -5,10 +5,11 @@
 use alloy::primitives::U256;
 use bulkhead_contracts::Mode;
 use bulkhead_rng::SplitMix64;
+use bulkhead_scenario::{Action, Amount};
 
 use crate::{
     model::{Model, Mutation, WAD},
-    spec::{Action, AvsSpec, PoolSpec, Spec, decimals, symbol},
+    spec::{AvsSpec, PoolSpec, Spec, decimals, symbol},
 };
 
 /// The seed of scenario `index` of a run seeded with `seed`: any scenario can be regenerated on its own.
@@ -68,8 +69,10 @@ struct Builder {
     model: Model,
     rng: SplitMix64,
     labels: usize,
-    requests: Vec<usize>,
-    queued: Vec<(usize, usize)>,
+    /// Request labels and the AVS that filed each.
+    requests: Vec<(String, usize)>,
+    /// Withdrawal labels and the staker (index) that queued each.
+    queued: Vec<(String, usize)>,
     wipe: Option<(usize, usize)>,
 }
 
@@ -108,6 +111,7 @@ impl Builder {
                 avs,
                 pool,
                 fraction: WAD,
+                by: None,
             });
             return;
         }
@@ -127,19 +131,22 @@ impl Builder {
         };
         let veto = self.spec.avs[avs].veto_window.is_some();
         if veto && self.rng.chance(85, 100) {
-            let label = self.next_label();
-            self.requests.push(label);
-            self.push(Action::Request {
+            let label = format!("r{}", self.next_label());
+            self.requests.push((label.clone(), avs));
+            self.push(Action::RequestSlash {
                 avs,
                 pool,
                 fraction: f,
-                label,
+                label: Some(label),
+                by: None,
+                voters: None,
             });
         } else {
             self.push(Action::Slash {
                 avs,
                 pool,
                 fraction: f,
+                by: None,
             });
         }
     }
@@ -164,7 +171,7 @@ impl Builder {
             held * U256::from(fraction(&mut self.rng, 1, 100)) / U256::from(WAD)
         };
         self.push(Action::DepositToTier {
-            staker,
+            staker: self.spec.stakers[staker].clone(),
             pool,
             shares,
         });
@@ -198,20 +205,26 @@ impl Builder {
             72..=76 => self.deallocate(),
             77..=83 => self.allocate(),
             84..=86 => {
-                let operator = self.rng.pick(self.spec.operators.len());
+                let operator =
+                    self.spec.operators[self.rng.pick(self.spec.operators.len())].clone();
                 let avs = self.rng.pick(self.spec.avs.len());
                 self.push(Action::OptOut { operator, avs });
             }
             87..=88 => {
-                let operator = self.rng.pick(self.spec.operators.len());
+                let operator =
+                    self.spec.operators[self.rng.pick(self.spec.operators.len())].clone();
                 let avs = self.rng.pick(self.spec.avs.len());
                 self.push(Action::OptIn { operator, avs });
             }
             89..=92 => {
-                if let Some(&label) = self.requests.last()
-                    && self.model.request_filed(label)
+                if let Some((label, avs)) = self.requests.last().cloned()
+                    && self.model.request_filed(&label)
                 {
-                    self.push(Action::Veto { label });
+                    self.push(Action::Veto {
+                        avs,
+                        request: Some(label),
+                        by: None,
+                    });
                 }
             }
             _ => self.execute(),
@@ -224,7 +237,7 @@ impl Builder {
             .filter(|&p| self.spec.pools[p].tier_of.is_none())
             .collect();
         let pool = bases[self.rng.pick(bases.len())];
-        let staker = self.rng.pick(self.spec.stakers.len());
+        let staker = self.spec.stakers[self.rng.pick(self.spec.stakers.len())].clone();
         let amount = amount(&mut self.rng, self.spec.pools[pool].asset);
         self.push(Action::Deposit {
             staker,
@@ -245,14 +258,14 @@ impl Builder {
         } else {
             fraction(&mut self.rng, 1, 100)
         };
-        let label = self.next_label();
-        self.push(Action::Queue {
-            staker,
+        let label = format!("w{}", self.next_label());
+        self.push(Action::QueueWithdrawal {
+            staker: self.spec.stakers[staker].clone(),
             pool,
-            fraction: f,
-            label,
+            amount: Amount::Fraction(f),
+            label: Some(label.clone()),
         });
-        if self.model.withdrawal(label).is_some() {
+        if self.model.withdrawal(&label).is_some() {
             self.queued.push((label, staker));
         }
     }
@@ -263,22 +276,22 @@ impl Builder {
             return;
         }
         let now = self.model.now;
-        let matured: Vec<(usize, usize)> = self
+        let matured: Vec<(String, usize)> = self
             .queued
             .iter()
-            .copied()
-            .filter(|&(label, _)| {
+            .filter(|(label, _)| {
                 self.model
                     .withdrawal(label)
                     .is_some_and(|(_, wid)| self.model.maturity(wid) <= now)
             })
+            .cloned()
             .collect();
         let (label, staker) = if !matured.is_empty() && self.rng.chance(75, 100) {
-            matured[self.rng.pick(matured.len())]
+            matured[self.rng.pick(matured.len())].clone()
         } else {
-            let (label, staker) = self.queued[self.rng.pick(self.queued.len())];
+            let (label, staker) = self.queued[self.rng.pick(self.queued.len())].clone();
             // Often wait for it to mature (slashes in between still hit it while it is in escrow).
-            if let Some((_, wid)) = self.model.withdrawal(label) {
+            if let Some((_, wid)) = self.model.withdrawal(&label) {
                 let maturity = self.model.maturity(wid);
                 if maturity > now && self.rng.chance(60, 100) {
                     let seconds = maturity - now + self.rng.below(2 * 86_400);
@@ -287,7 +300,11 @@ impl Builder {
             }
             (label, staker)
         };
-        self.push(Action::Claim { staker, label });
+        self.push(Action::Claim {
+            staker: self.spec.stakers[staker].clone(),
+            withdrawal: Some(label),
+            receiver: None,
+        });
     }
 
     /// Time passes: minutes to days, sometimes just past the escrow delay.
@@ -315,6 +332,7 @@ impl Builder {
             pool,
             avs,
             fraction: f,
+            by: None,
         });
     }
 
@@ -335,6 +353,8 @@ impl Builder {
             avs,
             mode,
             fraction: f,
+            by: None,
+            opt_in: true,
         });
     }
 
@@ -343,19 +363,23 @@ impl Builder {
         if self.requests.is_empty() {
             return;
         }
-        let label = self.requests[self.rng.pick(self.requests.len())];
-        if !self.model.request_filed(label) {
+        let (label, avs) = self.requests[self.rng.pick(self.requests.len())].clone();
+        if !self.model.request_filed(&label) {
             return;
         }
         // Mostly inside the execution window: warp there first if needed.
-        if let Some(at) = self.model.executable_at(label)
+        if let Some(at) = self.model.executable_at(&label)
             && self.rng.chance(70, 100)
             && self.model.now < at
         {
             let seconds = at - self.model.now + self.rng.below(3_600);
             self.push(Action::Warp { seconds });
         }
-        self.push(Action::Execute { label });
+        self.push(Action::ExecuteSlash {
+            avs,
+            request: Some(label),
+            by: None,
+        });
     }
 }
 
@@ -497,7 +521,7 @@ impl Builder {
                 continue;
             }
             for _ in 0..self.rng.range(1, 3) {
-                let staker = self.rng.pick(n_stakers);
+                let staker = self.spec.stakers[self.rng.pick(n_stakers)].clone();
                 let amount = amount(&mut self.rng, self.spec.pools[pool].asset);
                 self.push(Action::Deposit {
                     staker,
@@ -520,6 +544,8 @@ impl Builder {
                 avs,
                 mode: Mode::Isolated,
                 fraction: WAD,
+                by: None,
+                opt_in: true,
             });
         }
         let n_avs = self.spec.avs.len();
@@ -537,6 +563,8 @@ impl Builder {
                     avs,
                     mode,
                     fraction: f,
+                    by: None,
+                    opt_in: true,
                 });
             }
         }
@@ -556,8 +584,12 @@ impl Builder {
                     seconds: 2 * 86_400,
                 });
             }
-            match self.requests.last() {
-                Some(&label) if self.rng.chance(40, 100) => self.push(Action::Execute { label }),
+            match self.requests.last().cloned() {
+                Some((label, avs)) if self.rng.chance(40, 100) => self.push(Action::ExecuteSlash {
+                    avs,
+                    request: Some(label),
+                    by: None,
+                }),
                 _ => {
                     let Some((pool, avs)) = self.allocated_pair() else {
                         break;
@@ -568,6 +600,7 @@ impl Builder {
                         avs,
                         pool,
                         fraction,
+                        by: None,
                     });
                 }
             }

@@ -1,32 +1,60 @@
 //! A shrunk mismatch as a scenario file (`docs/scenarios.md`, `version = 1`) whose expectations are the model's:
 //! `bulkhead simulate` on it fails on the real bytecode, showing the model's value as expected and the chain's as
 //! actual.
-
-use std::fmt::Write as _;
+//!
+//! The file is the serde serialisation of the scenario's raw types ([`bulkhead_scenario::raw`]): the spec's
+//! declarations, its steps (scenario actions already, written back field by field), and a final `expect` step of
+//! the model's values, under a header of `#` comments.
 
 use alloy::primitives::U256;
 use bulkhead_evm::ErrorKind;
+use bulkhead_scenario::{
+    Action, Amount, format_units,
+    raw::{
+        Named, PerName, PerPair, RawAvs, RawGuard, RawOperator, RawPool, RawScenario, RawStaker,
+        RawStep, S, Scalar, spanless,
+    },
+};
 
 use crate::{
     run::{Mismatch, Obs},
-    spec::{Action, Spec, symbol},
+    spec::{RESOLVER, Spec, symbol},
 };
-use bulkhead_scenario::format_units;
 
-fn frac(wad: u64) -> String {
-    format!("\"{}\"", format_units(U256::from(wad), 18))
+/// A string value.
+fn text(v: &str) -> S<String> {
+    Some(spanless(v.to_string()))
 }
 
-fn raw(v: U256) -> String {
-    format!("\"{v} raw\"")
+/// An optional string value.
+fn opt(v: Option<&String>) -> S<String> {
+    v.map(|v| spanless(v.clone()))
 }
 
-fn q(s: &str) -> String {
-    format!("\"{s}\"")
+/// A list of names.
+fn names(v: &[String]) -> Vec<toml::Spanned<String>> {
+    v.iter().map(|n| spanless(n.clone())).collect()
 }
 
-/// Writes `spec` as a scenario file. `outcomes[i]` is the model's revert for step `i` (`expect_revert`, by name), `expect`
-/// the values the model predicts after the last step.
+/// A fraction (WAD) as its exact decimal.
+fn frac(wad: u64) -> S<Scalar> {
+    Some(spanless(Scalar::Str(format_units(U256::from(wad), 18))))
+}
+
+/// An exact amount: `"<n> raw"` (base units, or shares).
+fn raw(v: U256) -> Scalar {
+    Scalar::Str(format!("{v} raw"))
+}
+
+/// An integer (seconds, a round).
+fn int(v: u64) -> S<Scalar> {
+    Some(spanless(
+        i64::try_from(v).map_or_else(|_| Scalar::Str(v.to_string()), Scalar::Int),
+    ))
+}
+
+/// Writes `spec` as a scenario file. `outcomes[i]` is the model's revert for step `i` (`expect_revert`, by name),
+/// `expect` the values the model predicts after the last step.
 pub fn to_toml(
     spec: &Spec,
     title: &str,
@@ -34,202 +62,269 @@ pub fn to_toml(
     outcomes: &[Option<ErrorKind>],
     expect: &[(Obs, Result<U256, ErrorKind>)],
 ) -> String {
-    let mut t = String::new();
-    let _ = writeln!(
-        t,
-        "# Written by `bulkhead stress`: a minimal scenario on which the Rust model and the real bytecode disagree."
+    let mut file = declarations(spec, title);
+    for (i, action) in spec.steps.iter().enumerate() {
+        let mut step = raw_step(spec, action);
+        step.expect_revert = outcomes
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|kind| text(kind.name()));
+        file.steps.push(spanless(step));
+    }
+    let (expect, skipped) = expect_step(spec, expect);
+    file.steps.push(spanless(expect));
+    let body = toml::to_string(&file).expect("the raw types of a scenario serialise");
+    let mut out = header(mismatch);
+    out.push_str(&body);
+    if !skipped.is_empty() {
+        out.push_str(&format!(
+            "# not checkable (the model's view reverts): {}\n",
+            skipped.join(", ")
+        ));
+    }
+    out
+}
+
+/// The `#` comments above the file: what it is, and the mismatch it shows.
+fn header(mismatch: &Mismatch) -> String {
+    let mut t = String::from(
+        "# Written by `bulkhead stress`: a minimal scenario on which the Rust model and the real bytecode disagree.\n\
+         # The expectations are the model's predictions: `bulkhead simulate` on this file fails where they differ.\n",
     );
-    let _ = writeln!(
-        t,
-        "# The expectations are the model's predictions: `bulkhead simulate` on this file fails where they differ."
-    );
-    let _ = writeln!(
-        t,
-        "# After step {}: {}: model {}, chain {}.",
+    t.push_str(&format!(
+        "# After step {}: {}: model {}, chain {}.\n",
         mismatch.step, mismatch.what, mismatch.model, mismatch.chain
-    );
+    ));
     if ["getPool(", "getAllocation(", "avsBacking(", "positionsOf("]
         .iter()
         .any(|view| mismatch.what.starts_with(view))
     {
-        let _ = writeln!(
-            t,
+        t.push_str(
             "# That view has no check in the scenario format and the difference reaches no checkable value here: the \
-             file replays the steps, and `bulkhead simulate` passes on it."
+             file replays the steps, and `bulkhead simulate` passes on it.\n",
         );
     }
-    let _ = writeln!(t, "version = 1");
-    let _ = writeln!(t, "name = {}", q(title));
-    let _ = writeln!(
-        t,
-        "description = {}",
-        q(&format!(
+    t
+}
+
+/// Everything but the steps: name, operators, stakers, the guard, AVSs (instant, or veto with the shared resolver)
+/// and pools.
+fn declarations(spec: &Spec, title: &str) -> RawScenario {
+    let avs = spec.avs.iter().enumerate().map(|(i, avs)| {
+        let veto = avs.veto_window.is_some();
+        spanless(RawAvs {
+            name: text(&avs.name),
+            kind: text(if veto { "veto" } else { "instant" }),
+            veto_window: avs.veto_window.and_then(int),
+            resolver: if veto { text(RESOLVER) } else { None },
+            max_slash: frac(avs.max_slash),
+            sink: text(&if avs.burn {
+                "burn".to_string()
+            } else {
+                spec.sink_name(i)
+            }),
+            ..RawAvs::default()
+        })
+    });
+    let pools = spec.pools.iter().map(|pool| {
+        spanless(RawPool {
+            name: text(&pool.name),
+            operator: text(&spec.operators[pool.operator]),
+            asset: match pool.tier_of {
+                None => text(symbol(pool.asset)),
+                Some(_) => None,
+            },
+            tier_of: pool.tier_of.and_then(|base| text(&spec.pools[base].name)),
+        })
+    });
+    RawScenario {
+        version: Some(spanless(Scalar::Int(1))),
+        name: text(title),
+        description: Some(format!(
             "stress scenario seed {:#x}, shrunk to {} steps",
             spec.seed,
             spec.steps.len()
-        ))
-    );
-    t.push('\n');
-    let list = |names: &[String]| {
-        names
-            .iter()
-            .map(|n| format!("{{ name = {} }}", q(n)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let _ = writeln!(t, "operators = [{}]", list(&spec.operators));
-    let _ = writeln!(t, "stakers = [{}]", list(&spec.stakers));
-    if let Some((max, window)) = spec.guard {
-        let _ = writeln!(
-            t,
-            "\n[guard]\nmax_fraction = {}\nwindow = {window}",
-            frac(max)
-        );
+        )),
+        operators: (spec.operators.iter())
+            .map(|n| spanless(RawOperator { name: text(n) }))
+            .collect(),
+        stakers: (spec.stakers.iter())
+            .map(|n| {
+                spanless(RawStaker {
+                    name: text(n),
+                    funding: None,
+                })
+            })
+            .collect(),
+        guard: spec.guard.map(|(max, window)| {
+            spanless(RawGuard {
+                max_fraction: frac(max),
+                window: int(u64::from(window)),
+            })
+        }),
+        avs: avs.collect(),
+        pools: pools.collect(),
+        ..RawScenario::default()
     }
-    for (i, avs) in spec.avs.iter().enumerate() {
-        let _ = writeln!(t, "\n[[avs]]\nname = {}", q(&avs.name));
-        match avs.veto_window {
-            Some(w) => {
-                let _ = writeln!(
-                    t,
-                    "kind = \"veto\"\nveto_window = {w}\nresolver = {}",
-                    q(crate::spec::RESOLVER)
-                );
-            }
-            None => {
-                let _ = writeln!(t, "kind = \"instant\"");
-            }
-        }
-        let sink = if avs.burn {
-            "burn".to_string()
-        } else {
-            spec.sink_name(i)
-        };
-        let _ = writeln!(
-            t,
-            "max_slash = {}\nsink = {}",
-            frac(avs.max_slash),
-            q(&sink)
-        );
-    }
-    for pool in &spec.pools {
-        let collateral = match pool.tier_of {
-            Some(base) => format!("tier_of = {}", q(&spec.pools[base].name)),
-            None => format!("asset = {}", q(symbol(pool.asset))),
-        };
-        let _ = writeln!(
-            t,
-            "\n[[pools]]\nname = {}\noperator = {}\n{collateral}",
-            q(&pool.name),
-            q(&spec.operators[pool.operator]),
-        );
-    }
-    for (i, action) in spec.steps.iter().enumerate() {
-        let _ = writeln!(t, "\n[[steps]]\naction = \"{}\"", action.name());
-        let pool = |p: usize| q(&spec.pools[p].name);
-        let avs = |a: usize| q(&spec.avs[a].name);
-        let fields = match *action {
-            Action::Deposit {
-                staker,
-                pool: p,
-                amount,
-            } => format!(
-                "staker = {}\npool = {}\namount = {}",
-                q(&spec.stakers[staker]),
-                pool(p),
-                raw(amount)
-            ),
-            Action::DepositToTier {
-                staker,
-                pool: p,
-                shares,
-            } => format!(
-                "staker = {}\npool = {}\nshares = {}",
-                q(&spec.stakers[staker]),
-                pool(p),
-                raw(shares)
-            ),
-            Action::Allocate {
-                pool: p,
-                avs: a,
-                mode,
-                fraction,
-            } => format!(
-                "pool = {}\navs = {}\nmode = \"{}\"\nfraction = {}",
-                pool(p),
-                avs(a),
-                mode.name(),
-                frac(fraction)
-            ),
-            Action::Deallocate {
-                pool: p,
-                avs: a,
-                fraction,
-            } => format!(
-                "pool = {}\navs = {}\nfraction = {}",
-                pool(p),
-                avs(a),
-                frac(fraction)
-            ),
-            Action::Warp { seconds } => format!("duration = {seconds}"),
-            Action::Queue {
-                staker,
-                pool: p,
-                fraction,
-                label,
-            } => format!(
-                "staker = {}\npool = {}\nfraction = {}\nlabel = \"w{label}\"",
-                q(&spec.stakers[staker]),
-                pool(p),
-                frac(fraction)
-            ),
-            Action::Claim { staker, label } => format!(
-                "staker = {}\nwithdrawal = \"w{label}\"",
-                q(&spec.stakers[staker])
-            ),
-            Action::Slash {
-                avs: a,
-                pool: p,
-                fraction,
-            } => format!(
-                "avs = {}\npool = {}\nfraction = {}",
-                avs(a),
-                pool(p),
-                frac(fraction)
-            ),
-            Action::Request {
-                avs: a,
-                pool: p,
-                fraction,
-                label,
-            } => format!(
-                "avs = {}\npool = {}\nfraction = {}\nlabel = \"r{label}\"",
-                avs(a),
-                pool(p),
-                frac(fraction)
-            ),
-            Action::Veto { label } | Action::Execute { label } => format!("request = \"r{label}\""),
-            Action::OptIn { operator, avs: a } | Action::OptOut { operator, avs: a } => format!(
-                "operator = {}\navs = {}",
-                q(&spec.operators[operator]),
-                avs(a)
-            ),
-        };
-        t.push_str(&fields);
-        t.push('\n');
-        if let Some(Some(kind)) = outcomes.get(i) {
-            let _ = writeln!(t, "expect_revert = {}", q(kind.name()));
-        }
-    }
+}
 
-    // The model's values after the last step, grouped by check.
-    let mut sections: Vec<(&str, Vec<String>)> = Vec::new();
-    let mut nested: Vec<(&str, String, Vec<String>)> = Vec::new();
-    let mut flat =
-        |key: &'static str, entry: String| match sections.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(entry),
-            None => sections.push((key, vec![entry])),
-        };
+/// One step as the file writes it: the inverse of the loader (`Loader::action`). An `expect` step (which the model
+/// refuses, so no generated or shrunk spec has one) is written without its checks.
+fn raw_step(spec: &Spec, action: &Action) -> RawStep {
+    let pool = |p: usize| text(&spec.pools[p].name);
+    let avs = |a: usize| text(&spec.avs[a].name);
+    let mut step = RawStep {
+        action: text(action.name()),
+        ..RawStep::default()
+    };
+    match action {
+        Action::Deposit {
+            staker,
+            pool: p,
+            amount,
+        } => {
+            step.staker = text(staker);
+            step.pool = pool(*p);
+            step.amount = Some(spanless(raw(*amount)));
+        }
+        Action::DepositToTier {
+            staker,
+            pool: p,
+            shares,
+        } => {
+            step.staker = text(staker);
+            step.pool = pool(*p);
+            step.shares = Some(spanless(raw(*shares)));
+        }
+        Action::Allocate {
+            pool: p,
+            avs: a,
+            mode,
+            fraction,
+            by,
+            opt_in,
+        } => {
+            step.pool = pool(*p);
+            step.avs = avs(*a);
+            step.mode = text(mode.name());
+            step.fraction = frac(*fraction);
+            step.by = opt(by.as_ref());
+            step.opt_in = (!opt_in).then(|| spanless(false));
+        }
+        Action::Deallocate {
+            pool: p,
+            avs: a,
+            fraction,
+            by,
+        } => {
+            step.pool = pool(*p);
+            step.avs = avs(*a);
+            step.fraction = frac(*fraction);
+            step.by = opt(by.as_ref());
+        }
+        Action::Warp { seconds } => step.duration = int(*seconds),
+        Action::QueueWithdrawal {
+            staker,
+            pool: p,
+            amount,
+            label,
+        } => {
+            step.staker = text(staker);
+            step.pool = pool(*p);
+            match amount {
+                Amount::Shares(shares) => step.shares = Some(spanless(raw(*shares))),
+                Amount::Fraction(f) => step.fraction = frac(*f),
+            }
+            step.label = opt(label.as_ref());
+        }
+        Action::Claim {
+            staker,
+            withdrawal,
+            receiver,
+        } => {
+            step.staker = text(staker);
+            step.withdrawal = opt(withdrawal.as_ref());
+            step.receiver = opt(receiver.as_ref());
+        }
+        Action::RequestSlash {
+            avs: a,
+            pool: p,
+            fraction,
+            label,
+            by,
+            voters,
+        } => {
+            step.avs = avs(*a);
+            step.pool = pool(*p);
+            step.fraction = frac(*fraction);
+            step.label = opt(label.as_ref());
+            step.by = opt(by.as_ref());
+            step.voters = voters.as_deref().map(|v| spanless(names(v)));
+        }
+        Action::Veto {
+            avs: a,
+            request,
+            by,
+        }
+        | Action::ExecuteSlash {
+            avs: a,
+            request,
+            by,
+        } => {
+            step.avs = avs(*a);
+            step.request = opt(request.as_ref());
+            step.by = opt(by.as_ref());
+        }
+        Action::Slash {
+            avs: a,
+            pool: p,
+            fraction,
+            by,
+        } => {
+            step.avs = avs(*a);
+            step.pool = pool(*p);
+            step.fraction = frac(*fraction);
+            step.by = opt(by.as_ref());
+        }
+        Action::DoubleSign {
+            avs: a,
+            operator,
+            round,
+            pools,
+            signer,
+            by,
+        } => {
+            step.avs = avs(*a);
+            step.operator = text(operator);
+            step.round = int(*round);
+            step.pools = pools.as_ref().map(|ps| {
+                spanless(
+                    ps.iter()
+                        .map(|&p| spanless(spec.pools[p].name.clone()))
+                        .collect(),
+                )
+            });
+            step.signer = opt(signer.as_ref());
+            step.by = opt(by.as_ref());
+        }
+        Action::OptIn { operator, avs: a } | Action::OptOut { operator, avs: a } => {
+            step.operator = text(operator);
+            step.avs = avs(*a);
+        }
+        Action::Expect(_) => {}
+    }
+    step
+}
+
+/// The final `expect` step: the model's value of every checkable quantity in `expect`; and the quantities left out
+/// because the model's view reverts.
+fn expect_step(spec: &Spec, expect: &[(Obs, Result<U256, ErrorKind>)]) -> (RawStep, Vec<String>) {
+    let mut step = RawStep {
+        action: text("expect"),
+        note: text("the model's values"),
+        ..RawStep::default()
+    };
     let mut skipped = Vec::new();
     for (obs, value) in expect {
         let Ok(v) = value else {
@@ -237,104 +332,56 @@ pub fn to_toml(
             continue;
         };
         let v = *v;
-        let pool = |p: usize| spec.pools[p].name.clone();
+        let pool = |p: usize| spec.pools[p].name.as_str();
         match *obs {
-            Obs::PoolValue(p) => flat("pool_value", format!("{} = {}", pool(p), raw(v))),
-            Obs::Isolated(p) => flat("isolated", format!("{} = {}", pool(p), raw(v))),
-            Obs::Shared(p) => flat("shared", format!("{} = {}", pool(p), raw(v))),
-            Obs::Reuse(p) => flat(
-                "reuse_ratio",
-                format!("{} = \"{}x\"", pool(p), format_units(v, 18)),
+            Obs::PoolValue(p) => per_name(&mut step.pool_value, pool(p), raw(v)),
+            Obs::Isolated(p) => per_name(&mut step.isolated, pool(p), raw(v)),
+            Obs::Shared(p) => per_name(&mut step.shared, pool(p), raw(v)),
+            Obs::Reuse(p) => per_name(
+                &mut step.reuse_ratio,
+                pool(p),
+                Scalar::Str(format!("{}x", format_units(v, 18))),
             ),
-            Obs::Guard(p) => flat(
-                "guard_used",
-                format!("{} = \"{}\"", pool(p), format_units(v, 18)),
+            Obs::Guard(p) => per_name(
+                &mut step.guard_used,
+                pool(p),
+                Scalar::Str(format_units(v, 18)),
             ),
-            Obs::Backing(a, p) => {
-                push_nested(
-                    &mut nested,
-                    "backing",
-                    &spec.avs[a].name,
-                    format!("{} = {}", pool(p), raw(v)),
-                );
-            }
-            Obs::Position(s, p) => {
-                push_nested(
-                    &mut nested,
-                    "position",
-                    &spec.stakers[s],
-                    format!("{} = {}", pool(p), raw(v)),
-                );
-            }
-            Obs::Escrow(s, p) => {
-                push_nested(
-                    &mut nested,
-                    "escrow",
-                    &spec.stakers[s],
-                    format!("{} = {}", pool(p), raw(v)),
-                );
-            }
-            Obs::Balance(s, a) => {
-                push_nested(
-                    &mut nested,
-                    "balance",
-                    &spec.stakers[s],
-                    format!("{} = {}", symbol(a), raw(v)),
-                );
-            }
-            // The scenario format cannot check these: the mismatch line above names them.
-            Obs::PoolField(..) | Obs::AllocField(..) | Obs::AvsTotal(_) => {}
-            // Nor a sink's position: `position` names stakers.
-            Obs::SinkPosition(..) => {}
-            Obs::Sink(avs, a) => {
-                push_nested(
-                    &mut nested,
-                    "sink",
-                    &spec.avs[avs].name,
-                    format!("{} = {}", symbol(a), raw(v)),
-                );
+            Obs::Backing(a, p) => per_pair(&mut step.backing, &spec.avs[a].name, pool(p), raw(v)),
+            Obs::Position(s, p) => per_pair(&mut step.position, &spec.stakers[s], pool(p), raw(v)),
+            Obs::Escrow(s, p) => per_pair(&mut step.escrow, &spec.stakers[s], pool(p), raw(v)),
+            Obs::Balance(s, a) => per_pair(&mut step.balance, &spec.stakers[s], symbol(a), raw(v)),
+            Obs::Sink(avs, a) => per_pair(&mut step.sink, &spec.avs[avs].name, symbol(a), raw(v)),
+            // The scenario format cannot check these (the mismatch line of the header names them), nor a sink's
+            // position: `position` names stakers.
+            Obs::PoolField(..) | Obs::AllocField(..) | Obs::AvsTotal(_) | Obs::SinkPosition(..) => {
             }
         }
     }
-    let _ = writeln!(
-        t,
-        "\n[[steps]]\naction = \"expect\"\nnote = \"the model's values\""
-    );
-    for (key, entries) in sections {
-        let _ = writeln!(t, "{key} = {{ {} }}", entries.join(", "));
-    }
-    let mut keys: Vec<&str> = Vec::new();
-    for (k, _, _) in &nested {
-        if !keys.contains(k) {
-            keys.push(k);
-        }
-    }
-    for key in keys {
-        let inner: Vec<String> = nested
-            .iter()
-            .filter(|(k, _, _)| *k == key)
-            .map(|(_, who, entries)| format!("{} = {{ {} }}", q(who), entries.join(", ")))
-            .collect();
-        let _ = writeln!(t, "{key} = {{ {} }}", inner.join(", "));
-    }
-    if !skipped.is_empty() {
-        let _ = writeln!(
-            t,
-            "# not checkable (the model's view reverts): {}",
-            skipped.join(", ")
-        );
-    }
-    t
+    (step, skipped)
 }
 
-fn push_nested(
-    nested: &mut Vec<(&'static str, String, Vec<String>)>,
-    key: &'static str,
-    who: &str,
-    entry: String,
-) {
-    match nested.iter_mut().find(|(k, w, _)| *k == key && w == who) {
-        Some((_, _, v)) => v.push(entry),
-        None => nested.push((key, who.to_string(), vec![entry])),
-    }
+/// Adds `key = value` to a `{ <name> = <value> }` check.
+fn per_name(check: &mut S<PerName>, key: &str, value: Scalar) {
+    let table = check.get_or_insert_with(|| spanless(Named(Vec::new())));
+    (table.get_mut().0).push((spanless(key.to_string()), spanless(value)));
+}
+
+/// Adds `who = { key = value }` to a `{ <name> = { <name> = <value> } }` check.
+fn per_pair(check: &mut S<PerPair>, who: &str, key: &str, value: Scalar) {
+    let outer = &mut check
+        .get_or_insert_with(|| spanless(Named(Vec::new())))
+        .get_mut()
+        .0;
+    let i = match outer.iter().position(|(w, _)| w.get_ref() == who) {
+        Some(i) => i,
+        None => {
+            outer.push((spanless(who.to_string()), Named(Vec::new())));
+            outer.len() - 1
+        }
+    };
+    outer[i]
+        .1
+        .0
+        .push((spanless(key.to_string()), spanless(value)));
 }

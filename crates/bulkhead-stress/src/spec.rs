@@ -1,8 +1,9 @@
-//! A generated scenario: who takes part and the timeline, in the terms of the scenario format (names, declared
-//! pools, labels) so that any of it can be written out as a scenario file.
+//! A generated scenario: who takes part and the timeline. The steps are the scenario format's own
+//! ([`bulkhead_scenario::Action`]: pools and AVSs by their index in [`Spec`]'s lists, which is their order in a written
+//! file; stakers, operators and labels by name), so any of it can be written out as a scenario file.
 
-use alloy::primitives::U256;
-use bulkhead_contracts::{DEMO_TOKENS, Mode};
+use bulkhead_contracts::DEMO_TOKENS;
+use bulkhead_scenario::Action;
 
 /// The symbol of built-in asset `asset` (an index into [`DEMO_TOKENS`]: WETH, WBTC, USDC).
 pub fn symbol(asset: usize) -> &'static str {
@@ -14,121 +15,9 @@ pub fn decimals(asset: usize) -> u8 {
     DEMO_TOKENS[asset].2
 }
 
-/// One step of the timeline. Indexes point into [`Spec`]'s lists; labels are numbers (`w3`, `r1` in files).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    /// `deposit`: mint, approve, `deposit(operator, asset, amount)`.
-    Deposit {
-        /// Staker index.
-        staker: usize,
-        /// Pool index.
-        pool: usize,
-        /// Base units.
-        amount: U256,
-    },
-    /// `deposit_to_tier`: moves base shares into a tier (the runner allows tiers over the base first).
-    DepositToTier {
-        /// Staker index.
-        staker: usize,
-        /// Pool index (a tier).
-        pool: usize,
-        /// Base shares.
-        shares: U256,
-    },
-    /// `allocate` (with the automatic opt-in).
-    Allocate {
-        /// Pool index.
-        pool: usize,
-        /// AVS index.
-        avs: usize,
-        /// Mode.
-        mode: Mode,
-        /// WAD.
-        fraction: u64,
-    },
-    /// `deallocate`: lowers the allocation in its current mode.
-    Deallocate {
-        /// Pool index.
-        pool: usize,
-        /// AVS index.
-        avs: usize,
-        /// WAD.
-        fraction: u64,
-    },
-    /// `warp`.
-    Warp {
-        /// Seconds.
-        seconds: u64,
-    },
-    /// `queue_withdrawal` of a fraction of the staker's shares.
-    Queue {
-        /// Staker index.
-        staker: usize,
-        /// Pool index.
-        pool: usize,
-        /// WAD of the position's shares.
-        fraction: u64,
-        /// Label number.
-        label: usize,
-    },
-    /// `claim` of a labelled withdrawal.
-    Claim {
-        /// Staker index.
-        staker: usize,
-        /// Label number.
-        label: usize,
-    },
-    /// `slash` by an AVS's module.
-    Slash {
-        /// AVS index.
-        avs: usize,
-        /// Pool index.
-        pool: usize,
-        /// WAD.
-        fraction: u64,
-    },
-    /// `request_slash` (veto AVS).
-    Request {
-        /// AVS index.
-        avs: usize,
-        /// Pool index.
-        pool: usize,
-        /// WAD.
-        fraction: u64,
-        /// Label number.
-        label: usize,
-    },
-    /// `veto` by the resolver.
-    Veto {
-        /// Request label number.
-        label: usize,
-    },
-    /// `execute_slash` by the module.
-    Execute {
-        /// Request label number.
-        label: usize,
-    },
-    /// `opt_in`.
-    OptIn {
-        /// Operator index.
-        operator: usize,
-        /// AVS index.
-        avs: usize,
-    },
-    /// `opt_out`.
-    OptOut {
-        /// Operator index.
-        operator: usize,
-        /// AVS index.
-        avs: usize,
-    },
-}
-
-impl Action {
-    /// Whether this step slashes (instantly or by executing a request).
-    pub fn is_slash(&self) -> bool {
-        matches!(self, Self::Slash { .. } | Self::Execute { .. })
-    }
+/// Whether a step slashes (instantly or by executing a request).
+pub fn is_slash(action: &Action) -> bool {
+    matches!(action, Action::Slash { .. } | Action::ExecuteSlash { .. })
 }
 
 /// An AVS: instant, or veto flow with the shared `resolver` actor.
@@ -172,7 +61,7 @@ pub struct Spec {
     pub pools: Vec<PoolSpec>,
     /// Cascade guard (max fraction WAD, window seconds); `None` keeps the deployment's 50% per day.
     pub guard: Option<(u64, u32)>,
-    /// The timeline.
+    /// The timeline: scenario steps (withdrawal labels `w<n>`, request labels `r<n>`).
     pub steps: Vec<Action>,
 }
 
@@ -196,37 +85,46 @@ impl Spec {
 
     /// Number of slash steps (instant or executed).
     pub fn slash_count(&self) -> usize {
-        self.steps.iter().filter(|s| s.is_slash()).count()
+        self.steps.iter().filter(|s| is_slash(s)).count()
     }
 
-    /// Drops operators, stakers, AVSs and pools no step refers to (renumbering the steps). Nothing they did
-    /// changes: actors sit at fixed addresses, and AVS ids only name AVSs.
+    /// The index of staker `name`.
+    pub fn staker(&self, name: &str) -> Option<usize> {
+        self.stakers.iter().position(|s| s == name)
+    }
+
+    /// The index of operator `name`.
+    pub fn operator(&self, name: &str) -> Option<usize> {
+        self.operators.iter().position(|o| o == name)
+    }
+
+    /// Drops operators, stakers, AVSs and pools no step refers to (renumbering the steps' pools and AVSs). Nothing
+    /// they did changes: actors sit at fixed addresses, and AVS ids only name AVSs.
     pub fn compact(&mut self) {
         let mut used_pool = vec![false; self.pools.len()];
         let mut used_avs = vec![false; self.avs.len()];
         let mut used_staker = vec![false; self.stakers.len()];
         let mut used_op = vec![false; self.operators.len()];
-        for s in &self.steps {
-            match *s {
-                Action::Deposit { staker, pool, .. }
-                | Action::DepositToTier { staker, pool, .. }
-                | Action::Queue { staker, pool, .. } => {
-                    used_staker[staker] = true;
-                    used_pool[pool] = true;
-                }
-                Action::Allocate { pool, avs, .. }
-                | Action::Deallocate { pool, avs, .. }
-                | Action::Slash { pool, avs, .. }
-                | Action::Request { pool, avs, .. } => {
-                    used_pool[pool] = true;
-                    used_avs[avs] = true;
-                }
-                Action::Claim { staker, .. } => used_staker[staker] = true,
-                Action::OptIn { operator, avs } | Action::OptOut { operator, avs } => {
-                    used_op[operator] = true;
-                    used_avs[avs] = true;
-                }
-                Action::Warp { .. } | Action::Veto { .. } | Action::Execute { .. } => {}
+        let (stakers, operators) = (&self.stakers, &self.operators);
+        for step in &mut self.steps {
+            let refs = refs(step);
+            for pool in refs.pools {
+                used_pool[*pool] = true;
+            }
+            if let Some(avs) = refs.avs {
+                used_avs[*avs] = true;
+            }
+            if let Some(i) = refs
+                .staker
+                .and_then(|n| stakers.iter().position(|s| s == n))
+            {
+                used_staker[i] = true;
+            }
+            if let Some(i) = refs
+                .operator
+                .and_then(|n| operators.iter().position(|o| o == n))
+            {
+                used_op[i] = true;
             }
         }
         for i in (0..self.pools.len()).rev() {
@@ -253,60 +151,85 @@ impl Spec {
                 })
                 .collect::<Vec<_>>()
         };
-        let (pool_map, avs_map, staker_map, op_map) = (
-            remap(&used_pool),
-            remap(&used_avs),
-            remap(&used_staker),
-            remap(&used_op),
-        );
-        for s in &mut self.steps {
-            match s {
-                Action::Deposit { staker, pool, .. }
-                | Action::DepositToTier { staker, pool, .. }
-                | Action::Queue { staker, pool, .. } => {
-                    *staker = staker_map[*staker];
-                    *pool = pool_map[*pool];
-                }
-                Action::Allocate { pool, avs, .. }
-                | Action::Deallocate { pool, avs, .. }
-                | Action::Slash { pool, avs, .. }
-                | Action::Request { pool, avs, .. } => {
-                    *pool = pool_map[*pool];
-                    *avs = avs_map[*avs];
-                }
-                Action::Claim { staker, .. } => *staker = staker_map[*staker],
-                Action::OptIn { operator, avs } | Action::OptOut { operator, avs } => {
-                    *operator = op_map[*operator];
-                    *avs = avs_map[*avs];
-                }
-                Action::Warp { .. } | Action::Veto { .. } | Action::Execute { .. } => {}
+        let (pool_map, avs_map, op_map) = (remap(&used_pool), remap(&used_avs), remap(&used_op));
+        for step in &mut self.steps {
+            let refs = refs(step);
+            for pool in refs.pools {
+                *pool = pool_map[*pool];
+            }
+            if let Some(avs) = refs.avs {
+                *avs = avs_map[*avs];
             }
         }
-        let keep = |used: &[bool], i: usize| used[i];
-        let mut i = 0;
-        self.pools.retain(|_| {
-            i += 1;
-            keep(&used_pool, i - 1)
-        });
+        retain_used(&mut self.pools, &used_pool);
         for p in &mut self.pools {
             p.operator = op_map[p.operator];
             p.tier_of = p.tier_of.map(|b| pool_map[b]);
         }
-        let mut i = 0;
-        self.avs.retain(|_| {
-            i += 1;
-            keep(&used_avs, i - 1)
-        });
-        let mut i = 0;
-        self.stakers.retain(|_| {
-            i += 1;
-            keep(&used_staker, i - 1)
-        });
-        let mut i = 0;
-        self.operators.retain(|_| {
-            i += 1;
-            keep(&used_op, i - 1)
-        });
+        retain_used(&mut self.avs, &used_avs);
+        retain_used(&mut self.stakers, &used_staker);
+        retain_used(&mut self.operators, &used_op);
+    }
+}
+
+/// Keeps the items whose flag is set.
+fn retain_used<T>(list: &mut Vec<T>, used: &[bool]) {
+    let mut used = used.iter();
+    list.retain(|_| used.next().copied().unwrap_or(false));
+}
+
+/// What a step refers to: pool and AVS indexes (to renumber), the staker or operator it names.
+#[derive(Default)]
+struct Refs<'a> {
+    pools: Vec<&'a mut usize>,
+    avs: Option<&'a mut usize>,
+    staker: Option<&'a str>,
+    operator: Option<&'a str>,
+}
+
+fn refs(action: &mut Action) -> Refs<'_> {
+    match action {
+        Action::Deposit { staker, pool, .. }
+        | Action::DepositToTier { staker, pool, .. }
+        | Action::QueueWithdrawal { staker, pool, .. } => Refs {
+            pools: vec![pool],
+            staker: Some(staker),
+            ..Refs::default()
+        },
+        Action::Allocate { pool, avs, .. }
+        | Action::Deallocate { pool, avs, .. }
+        | Action::Slash { pool, avs, .. }
+        | Action::RequestSlash { pool, avs, .. } => Refs {
+            pools: vec![pool],
+            avs: Some(avs),
+            ..Refs::default()
+        },
+        Action::Veto { avs, .. } | Action::ExecuteSlash { avs, .. } => Refs {
+            avs: Some(avs),
+            ..Refs::default()
+        },
+        Action::Claim { staker, .. } => Refs {
+            staker: Some(staker),
+            ..Refs::default()
+        },
+        Action::OptIn { operator, avs } | Action::OptOut { operator, avs } => Refs {
+            avs: Some(avs),
+            operator: Some(operator),
+            ..Refs::default()
+        },
+        Action::DoubleSign {
+            avs,
+            operator,
+            pools,
+            ..
+        } => Refs {
+            pools: pools.iter_mut().flatten().collect(),
+            avs: Some(avs),
+            operator: Some(operator),
+            ..Refs::default()
+        },
+        // An `expect` step's checks are the loader's; the model refuses the step anyway.
+        Action::Warp { .. } | Action::Expect(_) => Refs::default(),
     }
 }
 
@@ -319,25 +242,4 @@ pub enum Holder {
     Sink(usize),
     /// `0x…dEaD`.
     Burn,
-}
-
-impl Action {
-    /// The scenario-file action of the step.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Deposit { .. } => "deposit",
-            Self::DepositToTier { .. } => "deposit_to_tier",
-            Self::Allocate { .. } => "allocate",
-            Self::Deallocate { .. } => "deallocate",
-            Self::Warp { .. } => "warp",
-            Self::Queue { .. } => "queue_withdrawal",
-            Self::Claim { .. } => "claim",
-            Self::Slash { .. } => "slash",
-            Self::Request { .. } => "request_slash",
-            Self::Veto { .. } => "veto",
-            Self::Execute { .. } => "execute_slash",
-            Self::OptIn { .. } => "opt_in",
-            Self::OptOut { .. } => "opt_out",
-        }
-    }
 }

@@ -517,8 +517,8 @@ impl Model {
     }
 
     /// When a still-pending request (by label) becomes executable.
-    pub fn executable_at(&self, label: usize) -> Option<u64> {
-        let rid = *self.request_ids.get(&label)?;
+    pub fn executable_at(&self, label: &str) -> Option<u64> {
+        let rid = *self.request_ids.get(label)?;
         let r = self.requests.get(rid as usize - 1)?;
         (r.status == Status::Pending).then_some(r.executable_at)
     }

@@ -29,9 +29,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use alloy::primitives::U256;
 use bulkhead_contracts::{AllocationManager, Mode, mode};
 use bulkhead_evm::ErrorKind;
+use bulkhead_scenario::{Action, Amount};
 
 pub use crate::spec::Holder;
-use crate::spec::{Action, Spec};
+use crate::spec::Spec;
 pub use maths::unit;
 use maths::{u, wad};
 use vault::TIER;
@@ -106,8 +107,8 @@ pub struct SlashOut {
     pub mode: u8,
 }
 
-/// A step the scenario runner could not even send (a pool used before it exists, an unknown label): the scenario is
-/// not valid as written.
+/// A step the scenario runner could not even send (a pool used before it exists, an unknown label), or one the model
+/// does not play (an action or a field the generator never emits): the scenario is not valid as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid(pub String);
 
@@ -134,9 +135,9 @@ pub struct Model {
     tier_base_generation: BTreeMap<usize, u32>,
     tier_dead_below: BTreeMap<usize, usize>,
     /// Runner bookkeeping: withdrawal labels → (staker, withdrawal id).
-    withdrawals: BTreeMap<usize, (usize, U256)>,
+    withdrawals: BTreeMap<String, (usize, U256)>,
     /// Runner bookkeeping: request labels → request id.
-    request_ids: BTreeMap<usize, u64>,
+    request_ids: BTreeMap<String, u64>,
 }
 
 // ------------------------------------------------------------------ records of `StakeVault`
@@ -314,105 +315,150 @@ impl Model {
         })
     }
 
-    /// Label of a withdrawal queued (successfully) in this scenario.
-    pub fn withdrawal(&self, label: usize) -> Option<(usize, U256)> {
-        self.withdrawals.get(&label).copied()
+    /// The withdrawal queued (successfully) under `label` in this scenario: (staker, withdrawal id).
+    pub fn withdrawal(&self, label: &str) -> Option<(usize, U256)> {
+        self.withdrawals.get(label).copied()
     }
 
     /// Whether a request with this label was filed.
-    pub fn request_filed(&self, label: usize) -> bool {
-        self.request_ids.contains_key(&label)
+    pub fn request_filed(&self, label: &str) -> bool {
+        self.request_ids.contains_key(label)
     }
 
-    /// The id of the request filed under `label`.
-    fn request_id(&self, label: usize) -> Result<u64, Invalid> {
-        self.request_ids
-            .get(&label)
+    /// The id of the request filed under `label` by `avs` (the loader refuses a step naming another AVS).
+    fn request_id(&self, avs: usize, label: &str) -> Result<u64, Invalid> {
+        let rid = self
+            .request_ids
+            .get(label)
             .copied()
-            .ok_or_else(|| Invalid(format!("request r{label} was not filed")))
+            .ok_or_else(|| Invalid(format!("request {label} was not filed")))?;
+        match (rid as usize)
+            .checked_sub(1)
+            .and_then(|i| self.requests.get(i))
+        {
+            Some(r) if r.avs == avs => Ok(rid),
+            _ => Err(Invalid(format!("request {label} was filed by another AVS"))),
+        }
     }
 
     /// Plays one step the way the scenario runner sends it: `Ok(Ok(ret))` if it went through, `Ok(Err(kind))` if
-    /// its main transaction reverted, `Err` if the runner could not send it at all.
+    /// its main transaction reverted, `Err` if the runner could not send it at all or the model does not play it:
+    /// `double_sign` and `expect`, another sender (`by`), no automatic opt-in, a queued number of shares, a claim or
+    /// veto or execution without a label, a receiver, voters.
     pub fn step(&mut self, spec: &Spec, action: &Action) -> Result<Result<Ret, Rev>, Invalid> {
-        Ok(match *action {
+        let staker = |name: &str| {
+            spec.staker(name)
+                .ok_or_else(|| Invalid(format!("unknown staker {name}")))
+        };
+        let operator = |name: &str| {
+            spec.operator(name)
+                .ok_or_else(|| Invalid(format!("unknown operator {name}")))
+        };
+        Ok(match action {
             Action::Deposit {
-                staker,
+                staker: s,
                 pool,
                 amount,
-            } => self.step_deposit(spec, staker, pool, amount),
+            } => self.step_deposit(spec, staker(s)?, *pool, *amount),
             Action::DepositToTier {
-                staker,
+                staker: s,
                 pool,
                 shares,
-            } => self.step_deposit_to_tier(spec, staker, pool, shares)?,
+            } => self.step_deposit_to_tier(spec, staker(s)?, *pool, *shares)?,
             Action::Allocate {
                 pool,
                 avs,
                 mode,
                 fraction,
+                by: None,
+                opt_in: true,
             } => {
-                let id = self.require_pool(spec, pool)?;
-                self.step_allocate(spec.pools[pool].operator, id, avs, mode, fraction)
+                let id = self.require_pool(spec, *pool)?;
+                self.step_allocate(spec.pools[*pool].operator, id, *avs, *mode, *fraction)
             }
             Action::Deallocate {
                 pool,
                 avs,
                 fraction,
+                by: None,
             } => {
-                let id = self.require_pool(spec, pool)?;
-                self.step_deallocate(id, avs, fraction)
+                let id = self.require_pool(spec, *pool)?;
+                self.step_deallocate(id, *avs, *fraction)
             }
             Action::Warp { seconds } => {
                 self.now += seconds;
                 Ok(Ret::None)
             }
-            Action::Queue {
-                staker,
+            Action::QueueWithdrawal {
+                staker: s,
                 pool,
-                fraction,
+                amount: Amount::Fraction(fraction),
                 label,
             } => {
-                let id = self.require_pool(spec, pool)?;
-                self.step_queue(staker, id, fraction, label)
+                let s = staker(s)?;
+                let id = self.require_pool(spec, *pool)?;
+                self.step_queue(s, id, *fraction, label.as_deref())
             }
-            Action::Claim { staker, label } => {
+            Action::Claim {
+                staker: s,
+                withdrawal: Some(label),
+                receiver: None,
+            } => {
+                let s = staker(s)?;
                 let Some((_, wid)) = self.withdrawal(label) else {
-                    return Err(Invalid(format!("withdrawal w{label} was not queued")));
+                    return Err(Invalid(format!("withdrawal {label} was not queued")));
                 };
-                self.tx(|m| m.complete_withdrawal(staker, wid))
-                    .map(Ret::Claim)
+                self.tx(|m| m.complete_withdrawal(s, wid)).map(Ret::Claim)
             }
             Action::Slash {
                 avs,
                 pool,
                 fraction,
+                by: None,
             } => {
-                let id = self.require_pool(spec, pool)?;
-                self.step_slash(spec, avs, id, fraction)
+                let id = self.require_pool(spec, *pool)?;
+                self.step_slash(spec, *avs, id, *fraction)
             }
-            Action::Request {
+            Action::RequestSlash {
                 avs,
                 pool,
                 fraction,
                 label,
+                by: None,
+                voters: None,
             } => {
-                let id = self.require_pool(spec, pool)?;
-                self.step_request(avs, id, fraction, label)
+                let id = self.require_pool(spec, *pool)?;
+                self.step_request(*avs, id, *fraction, label.as_deref())
             }
-            Action::Veto { label } => {
-                let rid = self.request_id(label)?;
+            Action::Veto {
+                avs,
+                request: Some(label),
+                by: None,
+            } => {
+                let rid = self.request_id(*avs, label)?;
                 self.tx(|m| m.veto(rid)).map(|()| Ret::None)
             }
-            Action::Execute { label } => {
-                let rid = self.request_id(label)?;
+            Action::ExecuteSlash {
+                avs,
+                request: Some(label),
+                by: None,
+            } => {
+                let rid = self.request_id(*avs, label)?;
                 self.tx(|m| m.execute(spec, rid)).map(Ret::Slash)
             }
-            Action::OptIn { operator, avs } => {
-                self.tx(|m| m.opt_in(operator, avs)).map(|()| Ret::None)
+            Action::OptIn { operator: o, avs } => {
+                let o = operator(o)?;
+                self.tx(|m| m.opt_in(o, *avs)).map(|()| Ret::None)
             }
-            Action::OptOut { operator, avs } => {
-                self.tx(|m| m.opt_out(operator, avs)).map(|()| Ret::None)
+            Action::OptOut { operator: o, avs } => {
+                let o = operator(o)?;
+                self.tx(|m| m.opt_out(o, *avs)).map(|()| Ret::None)
+            }
+            other => {
+                return Err(Invalid(format!(
+                    "the stress model does not play this {} step: {other:?}",
+                    other.name()
+                )));
             }
         })
     }
@@ -494,7 +540,7 @@ impl Model {
         staker: usize,
         id: usize,
         fraction: u64,
-        label: usize,
+        label: Option<&str>,
     ) -> Result<Ret, Rev> {
         let held = self
             .positions
@@ -502,8 +548,8 @@ impl Model {
             .map_or(U256::ZERO, |p| p.shares);
         let shares = held * u(fraction) / wad();
         let out = self.tx(|m| m.queue_withdrawal(staker, id, shares));
-        if let Ok(wid) = out {
-            self.withdrawals.insert(label, (staker, wid));
+        if let (Ok(wid), Some(label)) = (out, label) {
+            self.withdrawals.insert(label.to_string(), (staker, wid));
         }
         out.map(Ret::Queue)
     }
@@ -531,11 +577,11 @@ impl Model {
         avs: usize,
         id: usize,
         fraction: u64,
-        label: usize,
+        label: Option<&str>,
     ) -> Result<Ret, Rev> {
         let out = self.tx(|m| m.request_slash(avs, id, fraction));
-        if let Ok(rid) = out {
-            self.request_ids.insert(label, rid);
+        if let (Ok(rid), Some(label)) = (out, label) {
+            self.request_ids.insert(label.to_string(), rid);
         }
         out.map(Ret::Request)
     }

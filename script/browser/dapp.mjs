@@ -1,0 +1,159 @@
+// The demo dApp end to end in headless Chromium: `bulkhead dapp` starts a fresh anvil, deploys, seeds the demo world
+// and serves the page; the page is driven as a person would. Every number the demo scenario states (its `expect`
+// steps, passed to the page in world.json) must be what the page shows after the same steps; an induced revert
+// shows its custom error's name; the console logs no error. Screenshots go to OUT_DIR.
+// Usage: node script/browser/dapp.mjs BULKHEAD_BINARY OUT_DIR
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [bulkhead, out] = process.argv.slice(2);
+if (!bulkhead || !out) {
+  console.error('usage: node script/browser/dapp.mjs BULKHEAD_BINARY OUT_DIR');
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+const started = Date.now();
+const failures = [];
+const check = (ok, what) => {
+  if (!ok) failures.push(what);
+};
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+const [anvilPort, httpPort] = [await freePort(), await freePort()];
+const dapp = spawn(
+  bulkhead,
+  ['dapp', '--port', String(anvilPort), '--http-port', String(httpPort), '--out', join(out, 'deployments')],
+  { stdio: ['ignore', 'pipe', 'pipe'] },
+);
+let log = '';
+dapp.stdout.on('data', (d) => (log += d));
+dapp.stderr.on('data', (d) => (log += d));
+const url = await new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error(`bulkhead dapp printed no URL within 120 s:\n${log}`)), 120_000);
+  dapp.stdout.on('data', () => {
+    const m = /dApp: (http:\/\/\S+)/.exec(log);
+    if (m) {
+      clearTimeout(timer);
+      resolve(m[1]);
+    }
+  });
+  dapp.on('exit', (code) => reject(new Error(`bulkhead dapp exited (${code}):\n${log}`)));
+});
+
+/** The page's text of a number, and the scenario's expected text, as comparable numbers with their unit. */
+const normalise = (text) => text.replace(/,/g, '').replace(/\s+/g, ' ').trim();
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1800 } });
+  const errors = [];
+  page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+  page.on('pageerror', (err) => errors.push(String(err)));
+  await page.goto(url);
+  const world = await (await page.request.get(new URL('world.json', url).href)).json();
+  await page.getByTestId('pool_value.P').waitFor({ timeout: 30_000 });
+
+  /** The page at rest (a refresh can be in flight): every check of one `expect` step of the scenario. */
+  const expectStep = async (step, label) => {
+    for (const c of step.checks) {
+      if (c.path.startsWith('events')) {
+        const name = /event (\w+)/.exec(c.what)?.[1];
+        const events = page.locator(`[data-testid="event-${name}"]`);
+        let count = 0;
+        for (let i = 0; i < 50 && (count > 0) !== (c.expected === 'emitted'); i++) {
+          count = await events.count();
+          if ((count > 0) !== (c.expected === 'emitted')) await page.waitForTimeout(100);
+        }
+        check((count > 0) === (c.expected === 'emitted'), `${label}: ${c.what}: expected ${c.expected}, ${count} on the page`);
+        continue;
+      }
+      const cell = page.locator(`[data-testid="${c.path}"]`);
+      let shown = null;
+      for (let i = 0; i < 50; i++) {
+        shown = (await cell.count()) ? normalise(await cell.first().textContent()) : null;
+        if (shown === normalise(c.expected)) break;
+        await page.waitForTimeout(100);
+      }
+      check(shown === normalise(c.expected), `${label}: ${c.what} (${c.path}): expected ${c.expected}, the page shows ${shown}`);
+    }
+  };
+
+  // Before the cascade: the scenario's first checks.
+  const steps = world.cascade;
+  let k = 0;
+  while (k < steps.length && steps[k].kind === 'expect') await expectStep(steps[k++], 'before the cascade');
+  await page.screenshot({ path: join(out, 'dapp-before.png'), fullPage: true });
+
+  // The cascade, one slash per click; after each group of slashes, the scenario's checks.
+  let slashes = 0;
+  while (k < steps.length) {
+    if (steps[k].kind === 'slash') {
+      await page.getByTestId('cascade-next').click();
+      slashes += 1;
+      await page
+        .getByTestId('cascade-status')
+        .filter({ hasText: new RegExp(`^(${slashes} of|done)`) })
+        .waitFor({ timeout: 30_000 });
+    } else {
+      await expectStep(steps[k], `after slash ${slashes} (${steps[k - 1].note ?? ''})`);
+    }
+    k += 1;
+  }
+  check((await page.getByTestId('cascade-status').textContent()).startsWith('done'), 'the cascade ran to its end');
+  await page.screenshot({ path: join(out, 'dapp-after-cascade.png'), fullPage: true });
+
+  // An induced revert: a staker sends a slash for the oracle (only its module may).
+  await page.getByTestId('account').selectOption('staker01');
+  await page.getByTestId('slash-avs').selectOption('oracle');
+  await page.getByTestId('slash-pool').selectOption('P');
+  await page.getByTestId('slash-fraction').fill('10%');
+  await page.getByTestId('slash-submit').click();
+  const tx = page.getByTestId('tx-status');
+  await tx.filter({ hasText: 'reverted' }).waitFor({ timeout: 15_000 });
+  check((await tx.getAttribute('data-error')) === 'NotAVSSlasher', `the revert is decoded: ${await tx.textContent()}`);
+
+  // A value typed wrong: a clear message, nothing sent.
+  await page.getByTestId('deposit-amount').fill('12..5');
+  await page.getByTestId('deposit-submit').click();
+  await tx.filter({ hasText: 'not an amount' }).waitFor({ timeout: 5_000 });
+
+  // A deposit that goes through, and time moves.
+  await page.getByTestId('deposit-pool').selectOption('P');
+  await page.getByTestId('deposit-amount').fill('10');
+  await page.getByTestId('deposit-submit').click();
+  await tx.filter({ hasText: 'mined' }).waitFor({ timeout: 15_000 });
+  check((await tx.textContent()).includes('Deposited'), `the deposit's event: ${await tx.textContent()}`);
+  await page.getByTestId('time-duration').fill('1d');
+  await page.getByTestId('time-submit').click();
+  await tx.filter({ hasText: 'advance 1d: mined' }).waitFor({ timeout: 15_000 });
+  await page.screenshot({ path: join(out, 'dapp-revert.png'), fullPage: true });
+
+  check(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+  check(!(await page.getByTestId('error').isVisible()), 'no error banner');
+} finally {
+  await browser.close();
+  dapp.kill('SIGTERM');
+}
+
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+if (failures.length) {
+  console.error(`dApp in Chromium: ${failures.length} check(s) failed (${seconds} s):\n  ${failures.join('\n  ')}`);
+  console.error(`bulkhead dapp said:\n${log}`);
+  process.exit(1);
+}
+console.log(`dApp in Chromium: the cascade's numbers match the scenario, reverts decode, no console error (${seconds} s; screenshots in ${out})`);
