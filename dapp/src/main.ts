@@ -259,6 +259,7 @@ async function main(): Promise<void> {
   };
   runAll.onclick = () => guarded(true);
   next.onclick = () => guarded(false);
+  runAll.disabled = next.disabled = slashes.length === 0;
   await refresh();
   setInterval(refresh, 1000);
 }

@@ -145,6 +145,46 @@ try {
 
   check(errors.length === 0, `console errors: ${errors.join(' | ')}`);
   check(!(await page.getByTestId('error').isVisible()), 'no error banner');
+
+  // Bad conditions, each on a fresh page whose network says so: a clear banner, no uncaught exception.
+  const rpc = world.rpcUrl;
+  const jsonRpc = (route, result) => {
+    const body = route.request().postDataJSON();
+    const one = (req) => ({ jsonrpc: '2.0', id: req.id, result: result(req) });
+    const answers = Array.isArray(body) ? body.map(one) : one(body);
+    if ((Array.isArray(body) ? body : [body]).some((req) => result(req) === undefined)) return route.continue();
+    return route.fulfill({ contentType: 'application/json', body: JSON.stringify(answers) });
+  };
+  const conditions = [
+    ['the node is down', (p) => p.route(`${rpc}/**`, (r) => r.abort()).then(() => p.route(rpc, (r) => r.abort())), 'does not answer'],
+    [
+      'the node is another chain',
+      (p) => p.route(rpc, (r) => jsonRpc(r, (req) => (req.method === 'eth_chainId' ? '0x1' : undefined))),
+      'is chain 1',
+    ],
+    [
+      'the deployment is stale (no code at its address)',
+      (p) => p.route(rpc, (r) => jsonRpc(r, (req) => (req.method === 'eth_getCode' ? '0x' : undefined))),
+      'stale',
+    ],
+    ['the deployment file is missing', (p) => p.route('**/deployments/*.json', (r) => r.fulfill({ status: 404, body: 'not found' })), '404'],
+  ];
+  for (const [what, breakIt, says] of conditions) {
+    const bad = await browser.newPage();
+    const uncaught = [];
+    bad.on('pageerror', (err) => uncaught.push(String(err)));
+    await breakIt(bad);
+    await bad.goto(url);
+    const shown = bad.getByTestId('error');
+    try {
+      await shown.filter({ hasText: says }).waitFor({ timeout: 15_000 });
+    } catch {
+      failures.push(`${what}: the banner says "${(await shown.textContent()) ?? ''}", expected "${says}"`);
+    }
+    check(uncaught.length === 0, `${what}: uncaught ${uncaught.join(' | ')}`);
+    if (what === 'the node is down') await bad.screenshot({ path: join(out, 'dapp-node-down.png') });
+    await bad.close();
+  }
 } finally {
   await browser.close();
   dapp.kill('SIGTERM');
