@@ -185,6 +185,49 @@ try {
     if (what === 'the node is down') await bad.screenshot({ path: join(out, 'dapp-node-down.png') });
     await bad.close();
   }
+
+  // Attaching to the running node (`--rpc-url`): the same deployment and world, served by a second command that
+  // starts no node of its own.
+  const attachPort = await freePort();
+  const attached = spawn(
+    bulkhead,
+    [
+      'dapp',
+      '--rpc-url',
+      `http://127.0.0.1:${anvilPort}`,
+      '--deployment',
+      join(out, 'deployments', '31337.json'),
+      '--http-port',
+      String(attachPort),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let attachLog = '';
+  attached.stdout.on('data', (d) => (attachLog += d));
+  attached.stderr.on('data', (d) => (attachLog += d));
+  try {
+    const attachUrl = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`attach: no URL within 60 s:\n${attachLog}`)), 60_000);
+      attached.stdout.on('data', () => {
+        const m = /dApp: (http:\/\/\S+)/.exec(attachLog);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+      attached.on('exit', (code) => reject(new Error(`attach: bulkhead dapp exited (${code}):\n${attachLog}`)));
+    });
+    const again = await (await page.request.get(new URL('world.json', attachUrl).href)).json();
+    check(
+      JSON.stringify(again.pools) === JSON.stringify(world.pools) && again.rpcUrl === world.rpcUrl,
+      'attaching serves the same world',
+    );
+    check(!attachLog.includes('stops the page and the node'), `attaching starts no node: ${attachLog}`);
+  } catch (e) {
+    failures.push(String(e));
+  } finally {
+    attached.kill('SIGTERM');
+  }
 } finally {
   await browser.close();
   dapp.kill('SIGTERM');

@@ -365,7 +365,7 @@ fn help_fits_and_its_examples_run_as_printed() {
     let bin = env!("CARGO_BIN_EXE_bulkhead");
     let mut ran = 0;
     for sub in [
-        "simulate", "deploy", "demo", "bench", "stress", "audit", "decode",
+        "simulate", "deploy", "demo", "dapp", "bench", "stress", "audit", "decode",
     ] {
         let help = bulkhead_env(&[sub, "--help"], &[("COLUMNS", "80")]);
         let help = text(&help.stdout);
@@ -388,11 +388,11 @@ fn help_fits_and_its_examples_run_as_printed() {
             .filter(|l| !l.is_empty())
         {
             assert!(example.starts_with("bulkhead "), "{example}");
-            if ["--fork-url", "--rpc-url", "--keep", "bench"]
+            if ["--fork-url", "--rpc-url", "--keep", "bench", "dapp"]
                 .iter()
                 .any(|n| example.contains(n))
             {
-                continue; // needs a node
+                continue; // needs a node, or serves until stopped (the browser test runs `dapp`)
             }
             let command = example.replacen("bulkhead", bin, 1);
             let out = Command::new("sh")
@@ -410,4 +410,37 @@ fn help_fits_and_its_examples_run_as_printed() {
         }
     }
     assert!(ran >= 8, "ran {ran} examples");
+}
+
+/// `bulkhead dapp` refuses, before it starts or deploys anything, a page that was not built and a page port in use.
+#[test]
+fn dapp_refuses_before_starting_anything() {
+    let missing = bulkhead(&["dapp", "--dist", "/nonexistent-bulkhead-dist"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("npm run dapp:build"), "{}", text(&missing.stderr));
+
+    let dist = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dapp-dist");
+    std::fs::create_dir_all(&dist).expect("a scratch dist");
+    std::fs::write(dist.join("index.html"), "<!doctype html>").expect("a page");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let http_port = taken.local_addr().expect("its address").port();
+    let node_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let out = bulkhead(&[
+        "dapp",
+        "--dist",
+        dist.to_str().expect("a UTF-8 path"),
+        "--http-port",
+        &http_port.to_string(),
+        "--port",
+        &node_port.to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--http-port"), "{}", text(&out.stderr));
+    assert!(
+        std::net::TcpListener::bind(("127.0.0.1", node_port)).is_ok(),
+        "no node was started on {node_port}"
+    );
 }
