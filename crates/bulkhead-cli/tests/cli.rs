@@ -417,7 +417,11 @@ fn help_fits_and_its_examples_run_as_printed() {
 fn dapp_refuses_before_starting_anything() {
     let missing = bulkhead(&["dapp", "--dist", "/nonexistent-bulkhead-dist"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(text(&missing.stderr).contains("npm run dapp:build"), "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("npm run dapp:build"),
+        "{}",
+        text(&missing.stderr)
+    );
 
     let dist = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dapp-dist");
     std::fs::create_dir_all(&dist).expect("a scratch dist");
@@ -438,7 +442,11 @@ fn dapp_refuses_before_starting_anything() {
         &node_port.to_string(),
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--http-port"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--http-port"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(
         std::net::TcpListener::bind(("127.0.0.1", node_port)).is_ok(),
         "no node was started on {node_port}"
