@@ -8,7 +8,7 @@ use std::{
 };
 
 use bulkhead_contracts::{Contract, mode, nothing_reason, request_status};
-use bulkhead_evm::{CustomError, DeployConfig, Deployment, deploy_rpc};
+use bulkhead_evm::{CustomError, DeployConfig, Deployment, KeyNeeded, deploy_rpc};
 use comfy_table::Table;
 
 use crate::ui;
@@ -113,11 +113,16 @@ fn deploy(args: &Args) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let deployment = runtime.block_on(deploy_rpc(
-        &args.rpc_url,
-        args.private_key.as_deref(),
-        &DeployConfig::default(),
-    ))?;
+    let deployment = runtime
+        .block_on(deploy_rpc(
+            &args.rpc_url,
+            args.private_key.as_deref(),
+            &DeployConfig::default(),
+        ))
+        .map_err(|err| match err.downcast_ref::<KeyNeeded>() {
+            Some(_) => err.wrap_err("pass --private-key (the deployer's key) to deploy there"),
+            None => err,
+        })?;
     let (_, message) = write_deployment(&args.out, &deployment)?;
     if args.json {
         print!("{}", serde_json::to_string_pretty(&deployment)? + "\n");

@@ -39,4 +39,4 @@ pub use deploy::{System, Token};
 pub use deployment::{Contracts, CustomError, DAY, DeployConfig, Deployment};
 pub use engine::{ETHER, Engine, EngineConfig, OpcodeCounts, Receipt, Sender, Snapshot, revert_of};
 pub use node::anvil_binary;
-pub use rpc_deploy::{ANVIL_DEV_KEY, LOCAL_CHAIN_ID, deploy_rpc};
+pub use rpc_deploy::{ANVIL_DEV_KEY, KeyNeeded, LOCAL_CHAIN_ID, deploy_rpc};

@@ -10,7 +10,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, StakeVault};
-use eyre::{Result, WrapErr, bail, ensure};
+use eyre::{Result, WrapErr, ensure};
 
 use crate::deployment::{Contracts, DeployConfig, Deployment};
 
@@ -30,9 +30,18 @@ fn succeeded(receipt: impl ReceiptResponse, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// No deployer key was given and the chain is not a local anvil chain, where anvil's first dev key is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("chain {chain_id} is not a local anvil chain (31337): a deployer key is needed")]
+pub struct KeyNeeded {
+    /// The chain the node reported.
+    pub chain_id: u64,
+}
+
 /// Deploys registry, vault and manager from `config`'s delays with the signer of `private_key` as owner and
 /// guardian, makes the manager the vault's slasher and, on [`LOCAL_CHAIN_ID`], deploys and allowlists demo WETH (18),
 /// WBTC (8) and USDC (6). Without a key it signs with [`ANVIL_DEV_KEY`], which only a local chain accepts.
+/// Without a key on another chain: a [`KeyNeeded`] (`err.downcast_ref::<KeyNeeded>()`).
 pub async fn deploy_rpc(
     rpc_url: &str,
     private_key: Option<&str>,
@@ -50,7 +59,7 @@ pub async fn deploy_rpc(
     let key = match private_key {
         Some(key) => key,
         None if local => ANVIL_DEV_KEY,
-        None => bail!("chain {chain_id} is not a local anvil chain: pass --private-key"),
+        None => return Err(eyre::Report::new(KeyNeeded { chain_id })),
     };
     let signer: PrivateKeySigner = key.parse().wrap_err("invalid private key")?;
     let owner = signer.address();

@@ -272,6 +272,18 @@ pub fn run(config: &StressConfig, progress: &(dyn Fn() + Sync)) -> Result<Stress
         config.threads
     }
     .max(1);
+    let outcomes = play_all(&base, config, threads, progress);
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok(summarise(config, threads, cores, elapsed, outcomes))
+}
+
+/// Every scenario of `config` on `threads` threads, in index order; a scenario that panics is an error of its own.
+fn play_all(
+    base: &Base,
+    config: &StressConfig,
+    threads: usize,
+    progress: &(dyn Fn() + Sync),
+) -> Vec<Outcome> {
     let next = AtomicU64::new(0);
     let outcomes = Mutex::new(Vec::with_capacity(config.scenarios as usize));
     std::thread::scope(|scope| {
@@ -284,7 +296,7 @@ pub fn run(config: &StressConfig, progress: &(dyn Fn() + Sync)) -> Result<Stress
                     }
                     let index = config.first + i;
                     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        one(&base, config, index)
+                        one(base, config, index)
                     }))
                     .unwrap_or_else(|_| Outcome {
                         index,
@@ -312,8 +324,17 @@ pub fn run(config: &StressConfig, progress: &(dyn Fn() + Sync)) -> Result<Stress
     });
     let mut outcomes = outcomes.into_inner().expect("no worker panics");
     outcomes.sort_by_key(|o| o.index);
-    let elapsed = started.elapsed().as_secs_f64();
+    outcomes
+}
 
+/// The report of a run: totals, counts per action and per error, and the loss distributions.
+fn summarise(
+    config: &StressConfig,
+    threads: usize,
+    cores: usize,
+    elapsed: f64,
+    outcomes: Vec<Outcome>,
+) -> StressReport {
     let mut stake = Vec::new();
     let (mut isolated, mut shared, mut cut, mut per_scenario, mut reverted) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -364,7 +385,7 @@ pub fn run(config: &StressConfig, progress: &(dyn Fn() + Sync)) -> Result<Stress
         errors.extend(o.error);
         failures.extend(o.failure);
     }
-    Ok(StressReport {
+    StressReport {
         seed: config.seed,
         first: config.first,
         scenarios: config.scenarios,
@@ -390,7 +411,7 @@ pub fn run(config: &StressConfig, progress: &(dyn Fn() + Sync)) -> Result<Stress
             Distribution::of("reverted steps per scenario", reverted),
         ],
         failures,
-    })
+    }
 }
 
 /// Writes each failure as `<dir>/stress-<seed>-<index>.toml`, loads it back with the scenario parser and runs it on

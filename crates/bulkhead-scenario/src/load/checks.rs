@@ -1,11 +1,12 @@
 //! The checks of an `expect` step: per pool, per (AVS or staker, pool), per holder and asset, and events.
 
 use alloy::primitives::U256;
+use toml::Spanned;
 
 use super::{Loader, Result, field};
 use crate::{
     model::{Check, CheckKind, Holder},
-    raw::{PerName, PerPair, RawStep, S},
+    raw::{PerName, PerPair, RawStep, S, Scalar},
     units,
 };
 
@@ -25,30 +26,7 @@ impl Loader<'_> {
             for (pool_name, value) in &table.get_ref().0 {
                 let p = field(&field(path, what), pool_name.get_ref());
                 let pool = self.pool(pool_name, &p)?;
-                let asset = self.pools[pool].asset;
-                let kind = match what {
-                    "pool_value" => CheckKind::PoolValue {
-                        pool,
-                        expected: self.amount(value, asset, &p)?,
-                    },
-                    "isolated" => CheckKind::Isolated {
-                        pool,
-                        expected: self.amount(value, asset, &p)?,
-                    },
-                    "shared" => CheckKind::Shared {
-                        pool,
-                        expected: self.amount(value, asset, &p)?,
-                    },
-                    "reuse_ratio" => CheckKind::ReuseRatio {
-                        pool,
-                        expected: units::ratio(value.get_ref())
-                            .map_err(|m| self.err(value.span(), &p, m))?,
-                    },
-                    _ => CheckKind::GuardUsed {
-                        pool,
-                        expected: U256::from(self.fraction(value, &p)?),
-                    },
-                };
+                let kind = self.pool_check(what, pool, value, &p)?;
                 checks.push(Check {
                     loc: self.loc(value.span(), &p),
                     kind,
@@ -69,57 +47,7 @@ impl Loader<'_> {
                 let outer_path = field(&field(path, what), outer.get_ref());
                 for (key, value) in &inner.0 {
                     let p = field(&outer_path, key.get_ref());
-                    let kind = match what {
-                        "backing" => {
-                            let avs = self.avs(outer, &outer_path)?;
-                            let pool = self.pool(key, &p)?;
-                            CheckKind::Backing {
-                                avs,
-                                pool,
-                                expected: self.amount(value, self.pools[pool].asset, &p)?,
-                            }
-                        }
-                        "position" | "escrow" => {
-                            let staker = self.staker(outer, &outer_path)?;
-                            let pool = self.pool(key, &p)?;
-                            let expected = self.amount(value, self.pools[pool].asset, &p)?;
-                            if what == "position" {
-                                CheckKind::Position {
-                                    staker,
-                                    pool,
-                                    expected,
-                                }
-                            } else {
-                                CheckKind::Escrow {
-                                    staker,
-                                    pool,
-                                    expected,
-                                }
-                            }
-                        }
-                        "balance" => {
-                            let holder = match outer.get_ref().as_str() {
-                                "burn" => Holder::Burn,
-                                "vault" => Holder::Vault,
-                                _ => Holder::Actor(self.actor(outer, &outer_path)?),
-                            };
-                            let asset = self.asset(key, &p)?;
-                            CheckKind::Balance {
-                                holder,
-                                asset,
-                                expected: self.amount(value, asset, &p)?,
-                            }
-                        }
-                        _ => {
-                            let avs = self.avs(outer, &outer_path)?;
-                            let asset = self.asset(key, &p)?;
-                            CheckKind::Sink {
-                                avs,
-                                asset,
-                                expected: self.amount(value, asset, &p)?,
-                            }
-                        }
-                    };
+                    let kind = self.pair_check(what, outer, (key, value), (&outer_path, &p))?;
                     checks.push(Check {
                         loc: self.loc(value.span(), &p),
                         kind,
@@ -146,5 +74,101 @@ impl Loader<'_> {
         // In the order they are written.
         checks.sort_by_key(|c| c.loc.span.start);
         Ok(checks)
+    }
+
+    /// One check of a per-pool table (`pool_value`, `isolated`, `shared`, `reuse_ratio`, `guard_used`).
+    fn pool_check(
+        &self,
+        what: &str,
+        pool: usize,
+        value: &Spanned<Scalar>,
+        p: &str,
+    ) -> Result<CheckKind> {
+        let asset = self.pools[pool].asset;
+        Ok(match what {
+            "pool_value" => CheckKind::PoolValue {
+                pool,
+                expected: self.amount(value, asset, p)?,
+            },
+            "isolated" => CheckKind::Isolated {
+                pool,
+                expected: self.amount(value, asset, p)?,
+            },
+            "shared" => CheckKind::Shared {
+                pool,
+                expected: self.amount(value, asset, p)?,
+            },
+            "reuse_ratio" => CheckKind::ReuseRatio {
+                pool,
+                expected: units::ratio(value.get_ref())
+                    .map_err(|m| self.err(value.span(), p, m))?,
+            },
+            _ => CheckKind::GuardUsed {
+                pool,
+                expected: U256::from(self.fraction(value, p)?),
+            },
+        })
+    }
+
+    /// One check of a per-pair table (`backing`, `position`, `escrow`, `balance`, `sink`): `outer` names the AVS,
+    /// staker or holder, `key` the pool or asset.
+    fn pair_check(
+        &self,
+        what: &str,
+        outer: &Spanned<String>,
+        (key, value): (&Spanned<String>, &Spanned<Scalar>),
+        (outer_path, p): (&str, &str),
+    ) -> Result<CheckKind> {
+        Ok(match what {
+            "backing" => {
+                let avs = self.avs(outer, outer_path)?;
+                let pool = self.pool(key, p)?;
+                CheckKind::Backing {
+                    avs,
+                    pool,
+                    expected: self.amount(value, self.pools[pool].asset, p)?,
+                }
+            }
+            "position" | "escrow" => {
+                let staker = self.staker(outer, outer_path)?;
+                let pool = self.pool(key, p)?;
+                let expected = self.amount(value, self.pools[pool].asset, p)?;
+                if what == "position" {
+                    CheckKind::Position {
+                        staker,
+                        pool,
+                        expected,
+                    }
+                } else {
+                    CheckKind::Escrow {
+                        staker,
+                        pool,
+                        expected,
+                    }
+                }
+            }
+            "balance" => {
+                let holder = match outer.get_ref().as_str() {
+                    "burn" => Holder::Burn,
+                    "vault" => Holder::Vault,
+                    _ => Holder::Actor(self.actor(outer, outer_path)?),
+                };
+                let asset = self.asset(key, p)?;
+                CheckKind::Balance {
+                    holder,
+                    asset,
+                    expected: self.amount(value, asset, p)?,
+                }
+            }
+            _ => {
+                let avs = self.avs(outer, outer_path)?;
+                let asset = self.asset(key, p)?;
+                CheckKind::Sink {
+                    avs,
+                    asset,
+                    expected: self.amount(value, asset, p)?,
+                }
+            }
+        })
     }
 }
