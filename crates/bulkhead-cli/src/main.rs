@@ -5,8 +5,8 @@
 //! - `bulkhead deploy --rpc-url <url> [--private-key <hex>] [--out <dir>] [--json]`: deploys the system to a node
 //!   and writes `<dir>/<chainId>.json` (the schema of `script/Deploy.s.sol`).
 //! - `bulkhead demo [--embedded] [--keep]`: the demo world and its chained slash on a spawned anvil or in memory.
+//! - `bulkhead dapp [--port <p>] [--http-port <p>] [--rpc-url <url>]`: the demo dApp on anvil (see `docs/dapp.md`).
 //! - `bulkhead bench [--json]`: chained-slash scenarios per second, embedded and over JSON-RPC.
-//!
 //! - `bulkhead stress`, `bulkhead audit`, `bulkhead decode`: see their `--help`.
 //!
 //! `-v` logs what runs (`-vv` every transaction, `-vvv` every decoded event) to stderr; `RUST_LOG` overrides it.
