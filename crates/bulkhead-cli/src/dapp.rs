@@ -224,7 +224,8 @@ fn world(
         private_key: bulkhead_evm::ANVIL_DEV_KEY.parse()?,
     }];
     let mut operators: Vec<&str> = state.pools.iter().map(|p| p.operator.as_str()).collect();
-    operators.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    operators.retain(|o| seen.insert(*o));
     actors.extend(operators.iter().map(|o| actor(o, "operator")));
     actors.extend(state.stakers.iter().map(|s| actor(&s.name, "staker")));
     actors.extend(

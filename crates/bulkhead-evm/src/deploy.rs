@@ -9,7 +9,7 @@ use eyre::{Result, WrapErr, ensure};
 
 use crate::{
     deployment::{DeployConfig, Deployment},
-    engine::{Engine, Sender},
+    engine::Engine,
 };
 
 /// An allowlisted demo token.
@@ -210,72 +210,5 @@ impl System {
             wbtc: token("WBTC")?,
             usdc: token("USDC")?,
         })
-    }
-
-    /// Registers `operator` in the registry with signing key `key` (both named actors) and returns its address.
-    pub fn register_operator(
-        &self,
-        engine: &mut Engine,
-        operator: impl Sender,
-        key: impl Sender,
-    ) -> Result<Address> {
-        let operator = operator.resolve(engine);
-        let key = key.resolve(engine);
-        let uri = format!("ipfs://{}", engine.name_of(operator));
-        engine.send(
-            operator,
-            self.registry,
-            OperatorRegistry::registerOperatorCall {
-                metadataURI: uri,
-                signingKey: key,
-            },
-        )?;
-        Ok(operator)
-    }
-
-    /// Mints `amount` of `asset` to `staker`, approves the vault and deposits with `operator`:
-    /// `VaultFixture._deposit`. Returns (pool id, shares minted).
-    pub fn deposit(
-        &self,
-        engine: &mut Engine,
-        staker: impl Sender,
-        operator: Address,
-        asset: Address,
-        amount: U256,
-    ) -> Result<(U256, U256)> {
-        let staker = staker.resolve(engine);
-        engine.send(staker, asset, MockERC20::mintCall { to: staker, amount })?;
-        engine.send(
-            staker,
-            asset,
-            MockERC20::approveCall {
-                spender: self.vault,
-                value: amount,
-            },
-        )?;
-        let out = engine.send(
-            staker,
-            self.vault,
-            StakeVault::depositCall {
-                operator,
-                asset,
-                assets: amount,
-            },
-        )?;
-        Ok((out.poolId, out.shares))
-    }
-
-    /// `staker`'s shares of `pool_id` (zero if it has no position there): `VaultFixture._sharesOf`.
-    pub fn shares_of(&self, engine: &Engine, staker: Address, pool_id: U256) -> Result<U256> {
-        let positions = engine.view(self.vault, StakeVault::positionsOfCall { staker })?;
-        Ok(positions
-            .iter()
-            .find(|p| p.poolId == pool_id)
-            .map_or(U256::ZERO, |p| p.shares))
-    }
-
-    /// ERC-20 balance of `holder`.
-    pub fn balance_of(&self, engine: &Engine, token: Address, holder: Address) -> Result<U256> {
-        engine.view(token, MockERC20::balanceOfCall { account: holder })
     }
 }

@@ -3,16 +3,20 @@
 //!
 //! ```
 //! use bulkhead_evm::{DeployConfig, Engine, System};
-//! use bulkhead_contracts::StakeVault;
+//! use bulkhead_contracts::{MockERC20, StakeVault};
 //!
 //! let mut engine = Engine::default();
 //! let system = System::deploy(&mut engine, &DeployConfig::default())?;
-//! let op = system.register_operator(&mut engine, "operatorA", "keyA")?;
-//! let (pool, _) = system.deposit(&mut engine, "alice", op, system.weth.address, system.weth.units(500))?;
-//! let view = engine.view(system.vault, StakeVault::getPoolCall { poolId: pool })?;
-//! assert_eq!(view.slashableAssets, system.weth.units(500));
+//! let alice = engine.actor("alice");
+//! let amount = system.weth.units(500);
+//! engine.send(alice, system.weth.address, MockERC20::mintCall { to: alice, amount })?;
+//! let held = engine.view(system.weth.address, MockERC20::balanceOfCall { account: alice })?;
+//! assert_eq!(held, amount);
+//! assert!(engine.view(system.vault, StakeVault::getAssetCall { asset: system.weth.address })?.allowed);
 //! # Ok::<(), eyre::Report>(())
 //! ```
+//!
+//! Protocol actions (deposit, allocate, slash, …) are the verbs of `bulkhead-protocol`, on top of this crate.
 //!
 //! - [`engine`]: transactions (`send`, `exec`, `expect_revert`, `view`), time (`warp`), snapshots.
 //! - [`actors`]: named actors at forge's `makeAddr` addresses, labels.
