@@ -5,9 +5,8 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, U256, address};
 use bulkhead_contracts::{Mode, WAD};
-use bulkhead_evm::{Engine, OpcodeCounts, Snapshot, System};
-use bulkhead_protocol::{Protocol, Views, manager::AvsRegistration};
-use eyre::{Result, WrapErr, ensure, eyre};
+use bulkhead_evm::{Engine, EngineError, OpcodeCounts, Snapshot, System};
+use bulkhead_protocol::{Protocol, ProtocolError, Views, manager::AvsRegistration};
 use revm::{
     Context, ExecuteCommitEvm, MainBuilder, MainContext,
     bytecode::Bytecode,
@@ -33,6 +32,32 @@ pub struct BenchWorld {
     pub snapshot: Snapshot,
 }
 
+/// Why a benchmark stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BenchError {
+    /// A verb or a view failed (the bench world's transactions never revert by design).
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// The engine failed (a snapshot, a restore).
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// A chained slash reached the isolated AVS: the isolation the benchmark runs under did not hold.
+    #[error("scenario {seed}: the isolated AVS's backing moved to {backing}")]
+    IsolationBroken {
+        /// The scenario.
+        seed: u64,
+        /// The backing it was left with (200 WETH expected).
+        backing: U256,
+    },
+    /// The interpreter baseline could not run.
+    #[error("the interpreter baseline: {0}")]
+    Baseline(String),
+}
+
+/// What the benchmark library returns.
+pub type Result<T, E = BenchError> = std::result::Result<T, E>;
+
 /// Registers an operator, deposits 1,000 WETH from four stakers, registers three shared AVSs (60%, 50%, 40%) and
 /// an isolated one (20%), lets the allocations become slashable and snapshots the result. `sys` must have WETH.
 pub fn setup(engine: &mut Engine, sys: &System) -> Result<BenchWorld> {
@@ -53,9 +78,7 @@ pub fn setup(engine: &mut Engine, sys: &System) -> Result<BenchWorld> {
     });
     let admin = engine.actor("bench-avs-admin");
     let mut protocol = Protocol::new(engine, *sys);
-    protocol
-        .register_operator(operator, key)
-        .wrap_err("registering the bench operator")?;
+    protocol.register_operator(operator, key)?;
     let mut pool = U256::ZERO;
     for (staker, amount) in stakers {
         pool = protocol
@@ -128,10 +151,12 @@ pub fn scenario(
             .value;
     }
     let isolated_backing = protocol.slashable_backing(world.isolated, world.pool)?;
-    ensure!(
-        isolated_backing == sys.weth.units(200),
-        "scenario {seed}: the isolated AVS's backing moved to {isolated_backing}"
-    );
+    if isolated_backing != sys.weth.units(200) {
+        return Err(BenchError::IsolationBroken {
+            seed,
+            backing: isolated_backing,
+        });
+    }
     Ok(Outcome {
         slashed,
         isolated_backing,
@@ -200,16 +225,17 @@ pub fn interpreter_baseline(runs: usize) -> Result<f64> {
             .gas_limit(12_000_000)
             .gas_price(0)
             .build()
-            .map_err(|e| eyre!("building the baseline transaction: {e:?}"))?;
+            .map_err(|e| BenchError::Baseline(format!("building the transaction: {e:?}")))?;
         let started = Instant::now();
         let result = evm
             .transact_commit(tx)
-            .map_err(|e| eyre!("running the baseline loop: {e}"))?;
+            .map_err(|e| BenchError::Baseline(format!("running the loop: {e}")))?;
         fastest = fastest.min(started.elapsed());
-        ensure!(
-            result.is_success(),
-            "the baseline loop did not finish: {result:?}"
-        );
+        if !result.is_success() {
+            return Err(BenchError::Baseline(format!(
+                "the loop did not finish: {result:?}"
+            )));
+        }
     }
     Ok(fastest.as_secs_f64() * 1e9 / baseline_steps(BASELINE_LOOPS) as f64)
 }

@@ -8,7 +8,7 @@ use std::{
 };
 
 use bulkhead_contracts::{Contract, mode, nothing_reason, request_status};
-use bulkhead_evm::{CustomError, DeployConfig, Deployment, KeyNeeded, deploy_rpc};
+use bulkhead_evm::{CustomError, DeployConfig, DeployError, Deployment, deploy_rpc};
 use comfy_table::Table;
 
 use crate::ui;
@@ -119,9 +119,10 @@ fn deploy(args: &Args) -> Result<()> {
             args.private_key.as_deref(),
             &DeployConfig::default(),
         ))
-        .map_err(|err| match err.downcast_ref::<KeyNeeded>() {
-            Some(_) => err.wrap_err("pass --private-key (the deployer's key) to deploy there"),
-            None => err,
+        .map_err(|err| match err {
+            DeployError::KeyNeeded(_) => eyre::Report::new(err)
+                .wrap_err("pass --private-key (the deployer's key) to deploy there"),
+            err => err.into(),
         })?;
     let (_, message) = write_deployment(&args.out, &deployment)?;
     if args.json {

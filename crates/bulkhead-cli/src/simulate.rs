@@ -129,8 +129,8 @@ pub fn run(args: &Args) -> ExitCode {
         let outcome = scenario::load(file)
             .map_err(eyre::Report::new)
             .and_then(|scenario| match &mut chain {
-                Some(chain) => scenario::run_on(&scenario, chain.target()?),
-                None => scenario::run(&scenario),
+                Some(chain) => Ok(scenario::run_on(&scenario, chain.target()?)?),
+                None => Ok(scenario::run(&scenario)?),
             });
         let status = match outcome {
             Ok(report) => {

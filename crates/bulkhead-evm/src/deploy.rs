@@ -5,11 +5,11 @@ use alloy::{
     sol_types::SolConstructor,
 };
 use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, StakeVault};
-use eyre::{Result, WrapErr, ensure};
 
 use crate::{
     deployment::{DeployConfig, Deployment},
     engine::Engine,
+    error::{DeployError, EngineError},
 };
 
 /// An allowlisted demo token.
@@ -60,6 +60,17 @@ fn u48(seconds: u64) -> U48 {
     U48::from(seconds)
 }
 
+type Result<T> = std::result::Result<T, DeployError>;
+
+/// Names the step of a deployment an engine error happened in.
+fn at(step: impl Into<String>) -> impl FnOnce(EngineError) -> DeployError {
+    let step = step.into();
+    move |e| DeployError::Engine {
+        step,
+        cause: Box::new(e),
+    }
+}
+
 impl System {
     /// Deploys registry, vault (escrow), manager (the three delays), makes the manager the vault's slasher, and
     /// deploys and allowlists WETH (18), WBTC (8) and USDC (6). Everything is labelled in the engine.
@@ -67,60 +78,68 @@ impl System {
         let owner = engine.actor(&config.owner);
         let guardian = engine.actor(&config.guardian);
 
-        let registry = engine.deploy(
-            owner,
-            "OperatorRegistry",
-            OperatorRegistry::BYTECODE.clone(),
-        )?;
-        let vault = engine.deploy(
-            owner,
-            "StakeVault",
-            initcode(
-                &StakeVault::BYTECODE,
-                &StakeVault::constructorCall {
-                    registry_: registry,
-                    escrowDelay_: u48(config.escrow_delay),
-                    owner_: owner,
-                    guardian_: guardian,
-                },
-            ),
-        )?;
-        let manager = engine.deploy(
-            owner,
-            "AllocationManager",
-            initcode(
-                &AllocationManager::BYTECODE,
-                &AllocationManager::constructorCall {
-                    vault_: vault,
-                    registry_: registry,
-                    owner_: owner,
-                    allocationDelay_: u48(config.allocation_delay),
-                    deallocationDelay_: u48(config.deallocation_delay),
-                    executionWindow_: u48(config.execution_window),
-                },
-            ),
-        )?;
+        let registry = engine
+            .deploy(
+                owner,
+                "OperatorRegistry",
+                OperatorRegistry::BYTECODE.clone(),
+            )
+            .map_err(at("deploying OperatorRegistry"))?;
+        let vault = engine
+            .deploy(
+                owner,
+                "StakeVault",
+                initcode(
+                    &StakeVault::BYTECODE,
+                    &StakeVault::constructorCall {
+                        registry_: registry,
+                        escrowDelay_: u48(config.escrow_delay),
+                        owner_: owner,
+                        guardian_: guardian,
+                    },
+                ),
+            )
+            .map_err(at("deploying StakeVault"))?;
+        let manager = engine
+            .deploy(
+                owner,
+                "AllocationManager",
+                initcode(
+                    &AllocationManager::BYTECODE,
+                    &AllocationManager::constructorCall {
+                        vault_: vault,
+                        registry_: registry,
+                        owner_: owner,
+                        allocationDelay_: u48(config.allocation_delay),
+                        deallocationDelay_: u48(config.deallocation_delay),
+                        executionWindow_: u48(config.execution_window),
+                    },
+                ),
+            )
+            .map_err(at("deploying AllocationManager"))?;
         engine
             .send(
                 owner,
                 vault,
                 StakeVault::setSlasherCall { slasher_: manager },
             )
-            .wrap_err("making the manager the vault's slasher")?;
+            .map_err(at("making the manager the vault's slasher"))?;
 
         let mut token = |name: &str, symbol: &'static str, decimals: u8| -> Result<Token> {
-            let address = engine.deploy(
-                owner,
-                symbol,
-                initcode(
-                    &MockERC20::BYTECODE,
-                    &MockERC20::constructorCall {
-                        name: name.into(),
-                        symbol: symbol.into(),
-                        decimals_: decimals,
-                    },
-                ),
-            )?;
+            let address = engine
+                .deploy(
+                    owner,
+                    symbol,
+                    initcode(
+                        &MockERC20::BYTECODE,
+                        &MockERC20::constructorCall {
+                            name: name.into(),
+                            symbol: symbol.into(),
+                            decimals_: decimals,
+                        },
+                    ),
+                )
+                .map_err(at(format!("deploying {symbol}")))?;
             engine
                 .send(
                     owner,
@@ -130,7 +149,7 @@ impl System {
                         allowed: true,
                     },
                 )
-                .wrap_err_with(|| format!("allowlisting {symbol}"))?;
+                .map_err(at(format!("allowlisting {symbol}")))?;
             Ok(Token {
                 address,
                 symbol,
@@ -161,19 +180,18 @@ impl System {
         let c = deployment.contracts;
         let slasher = engine
             .view(c.stake_vault, StakeVault::slasherCall {})
-            .wrap_err_with(|| {
-                format!(
-                    "no Bulkhead StakeVault at {} on {}: is the deployment file for this chain and block?",
-                    c.stake_vault,
-                    engine.describe()
-                )
+            .map_err(|e| DeployError::NoVault {
+                vault: c.stake_vault,
+                engine: engine.describe(),
+                cause: Box::new(e),
             })?;
-        ensure!(
-            slasher == c.allocation_manager,
-            "the StakeVault at {} is slashed by {slasher}, not by the deployment's AllocationManager {}",
-            c.stake_vault,
-            c.allocation_manager
-        );
+        if slasher != c.allocation_manager {
+            return Err(DeployError::WrongSlasher {
+                vault: c.stake_vault,
+                slasher,
+                manager: c.allocation_manager,
+            });
+        }
         for (address, label) in [
             (c.operator_registry, "OperatorRegistry"),
             (c.stake_vault, "StakeVault"),
@@ -193,7 +211,7 @@ impl System {
             engine.label(address, symbol);
             let decimals = engine
                 .view(address, MockERC20::decimalsCall {})
-                .wrap_err_with(|| format!("reading the decimals of {symbol} at {address}"))?;
+                .map_err(at(format!("reading the decimals of {symbol} at {address}")))?;
             Ok(Token {
                 address,
                 symbol,

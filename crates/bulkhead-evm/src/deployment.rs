@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 
 use alloy::primitives::Address;
-use eyre::{Result, WrapErr};
 use serde::{Deserialize, Serialize};
+
+use crate::error::DeployError;
 
 /// One day in seconds.
 pub const DAY: u64 = 86_400;
@@ -110,21 +111,17 @@ impl Deployment {
     }
 
     /// Reads a `deployments/<chainId>.json` file.
-    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self, DeployError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).wrap_err_with(|| {
-            format!(
-                "reading the deployment file {}: deploy first with `bulkhead deploy --rpc-url URL` (or `make deploy-local`)",
-                path.display()
-            )
+        let text = std::fs::read_to_string(path).map_err(|cause| DeployError::Read {
+            path: path.to_path_buf(),
+            cause,
         })?;
-        serde_json::from_str(&text).map_err(|e| {
-            eyre::eyre!(
-                "{}:{}:{}: not a deployment file: {e}",
-                path.display(),
-                e.line(),
-                e.column()
-            )
+        serde_json::from_str(&text).map_err(|cause| DeployError::Parse {
+            path: path.to_path_buf(),
+            line: cause.line(),
+            column: cause.column(),
+            cause,
         })
     }
 }

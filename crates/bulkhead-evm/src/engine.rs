@@ -10,7 +10,6 @@ use alloy::{
     primitives::{Address, Bytes, TxKind, U256},
     sol_types::SolCall,
 };
-use eyre::{Result, WrapErr, eyre};
 use revm::{
     Context, ExecuteCommitEvm, ExecuteEvm, InspectCommitEvm, InspectEvm, MainBuilder, MainContext,
     context::TxEnv,
@@ -31,9 +30,13 @@ use tracing::{debug, trace, warn};
 use crate::{
     actors::Actors,
     decode::{DecodedEvent, Revert, decode_log, decode_revert},
+    error::{EngineError, NodeError},
     fork::{ForkPoint, ForkSource, Upstream},
     node::{Mined, Node},
 };
+
+/// What every engine call returns.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 /// One ether (1e18 wei).
 pub const ETHER: u128 = 1_000_000_000_000_000_000;
@@ -263,7 +266,7 @@ impl Engine {
     /// Forks the chain at `rpc_url` at `block` (the latest when `None`) into memory: state is read from the node
     /// on first use and cached; nothing is ever sent to the node. The clock starts at the block's timestamp, the
     /// chain id is the node's.
-    pub fn fork(rpc_url: &str, block: Option<u64>) -> Result<Self> {
+    pub fn fork(rpc_url: &str, block: Option<u64>) -> Result<Self, NodeError> {
         let (source, point) = ForkSource::connect(rpc_url, block)?;
         let mut engine = Self::new(Self::config_at(point));
         engine.backend = Backend::memory(CacheDB::new(Upstream::Fork(Arc::new(source))));
@@ -273,7 +276,7 @@ impl Engine {
     /// Drives the anvil node at `rpc_url`: transactions are mined there, from impersonated actors, at the engine's
     /// clock (which starts at the latest block's timestamp). Every call blocks until the node answers; inside an
     /// async runtime the request runs on a helper thread.
-    pub fn connect(rpc_url: &str) -> Result<Self> {
+    pub fn connect(rpc_url: &str) -> Result<Self, NodeError> {
         let (node, point) = Node::connect(rpc_url)?;
         let mut engine = Self::new(Self::config_at(point));
         engine.backend = Backend::Node(Arc::new(node));
@@ -319,14 +322,13 @@ impl Engine {
     /// Runs `f` with every transaction and view of this in-memory engine under revm's counting inspector, and
     /// returns what `f` returned and the EVM instructions it executed, by opcode. For measuring, not for speed: the
     /// inspector sees every step. A node's steps are not visible here, so on a node this is an error.
-    pub fn count_opcodes<T>(
+    pub fn count_opcodes<T, E: From<EngineError>>(
         &mut self,
-        f: impl FnOnce(&mut Self) -> Result<T>,
-    ) -> Result<(T, OpcodeCounts)> {
-        eyre::ensure!(
-            !self.is_node(),
-            "opcodes are counted in memory only: count on an in-memory engine or a fork, not on a node"
-        );
+        f: impl FnOnce(&mut Self) -> Result<T, E>,
+    ) -> Result<(T, OpcodeCounts), E> {
+        if self.is_node() {
+            return Err(EngineError::CountingOnNode.into());
+        }
         let counts = Arc::new(Mutex::new(OpcodeCounts::default()));
         let outer = self.counting.replace(Arc::clone(&counts));
         let result = f(self);
@@ -445,7 +447,12 @@ impl Engine {
     pub fn snapshot(&self) -> Result<Snapshot> {
         let state = match &self.backend {
             Backend::Memory(db) => Saved::Memory(Arc::new(lock(db).clone())),
-            Backend::Node(node) => Saved::Node(node.snapshot()?),
+            Backend::Node(node) => {
+                Saved::Node(node.snapshot().map_err(|node| EngineError::Node {
+                    call: "snapshot".into(),
+                    node,
+                })?)
+            }
         };
         Ok(Snapshot {
             state,
@@ -462,8 +469,13 @@ impl Engine {
             (Backend::Memory(db), Saved::Memory(saved)) => {
                 *get_mut(db) = CacheDB::new(Upstream::Frozen(Arc::clone(saved)));
             }
-            (Backend::Node(node), Saved::Node(slot)) => node.restore(*slot)?,
-            _ => eyre::bail!("a snapshot restores only on the kind of engine that took it"),
+            (Backend::Node(node), Saved::Node(slot)) => {
+                node.restore(*slot).map_err(|node| EngineError::Node {
+                    call: "restore".into(),
+                    node,
+                })?
+            }
+            _ => return Err(EngineError::SnapshotKind),
         }
         self.block_number = snapshot.block_number;
         self.timestamp = snapshot.timestamp;
@@ -477,7 +489,9 @@ impl Engine {
     /// the new contract `label` and returns its address.
     pub fn deploy(&mut self, from: impl Sender, label: &str, initcode: Bytes) -> Result<Address> {
         let from = from.resolve(self);
-        match self.commit(from, TxKind::Create, initcode, label)? {
+        match self.commit(from, TxKind::Create, initcode, &|_| {
+            format!("deploying {label}")
+        })? {
             Outcome::Success {
                 created: Some(address),
                 gas_used,
@@ -487,16 +501,18 @@ impl Engine {
                 self.label(address, label);
                 Ok(address)
             }
-            Outcome::Success { created: None, .. } => {
-                Err(eyre!("deploying {label}: no contract was created"))
-            }
-            Outcome::Revert(revert) => Err(eyre::Report::new(revert))
-                .wrap_err_with(|| format!("deploying {label} reverted")),
+            Outcome::Success { created: None, .. } => Err(EngineError::NoContractCreated {
+                label: label.to_string(),
+            }),
+            Outcome::Revert(revert) => Err(EngineError::Reverted {
+                call: format!("deploying {label}"),
+                revert: Box::new(revert),
+            }),
         }
     }
 
-    /// Sends `call` to `to` as `from` and returns the decoded return value. A revert is an error whose chain holds
-    /// the decoded [`Revert`] (`err.downcast_ref::<Revert>()`, or [`revert_of`]).
+    /// Sends `call` to `to` as `from` and returns the decoded return value. A revert is
+    /// [`EngineError::Reverted`], with the decoded [`Revert`] ([`EngineError::revert`]).
     pub fn send<C: SolCall>(
         &mut self,
         from: impl Sender,
@@ -523,15 +539,7 @@ impl Engine {
                 C::SIGNATURE
             )
         };
-        let outcome = match self.commit(
-            from,
-            TxKind::Call(to),
-            call.abi_encode().into(),
-            C::SIGNATURE,
-        ) {
-            Ok(outcome) => outcome,
-            Err(e) => return Err(e.wrap_err(what(self))),
-        };
+        let outcome = self.commit(from, TxKind::Call(to), call.abi_encode().into(), &what)?;
         match outcome {
             Outcome::Success {
                 output,
@@ -539,16 +547,20 @@ impl Engine {
                 events,
                 ..
             } => {
-                let value = C::abi_decode_returns(&output)
-                    .map_err(|e| eyre!("{e}"))
-                    .wrap_err_with(|| format!("decoding the return data of {}", what(self)))?;
+                let value = C::abi_decode_returns(&output).map_err(|e| EngineError::Decode {
+                    call: what(self),
+                    reason: e.to_string(),
+                })?;
                 Ok(Receipt {
                     value,
                     gas_used,
                     events,
                 })
             }
-            Outcome::Revert(revert) => Err(eyre::Report::new(revert)).wrap_err(what(self)),
+            Outcome::Revert(revert) => Err(EngineError::Reverted {
+                call: what(self),
+                revert: Box::new(revert),
+            }),
         }
     }
 
@@ -561,19 +573,17 @@ impl Engine {
         call: C,
     ) -> Result<Revert> {
         let from = from.resolve(self);
-        match self.commit(
-            from,
-            TxKind::Call(to),
-            call.abi_encode().into(),
-            C::SIGNATURE,
-        )? {
-            Outcome::Revert(revert) => Ok(revert),
-            Outcome::Success { .. } => Err(eyre!(
-                "expected {} -> {}.{} to revert, but it succeeded",
-                self.name_of(from),
-                self.name_of(to),
+        let what = |engine: &Self| {
+            format!(
+                "{} -> {}.{}",
+                engine.name_of(from),
+                engine.name_of(to),
                 C::SIGNATURE
-            )),
+            )
+        };
+        match self.commit(from, TxKind::Call(to), call.abi_encode().into(), &what)? {
+            Outcome::Revert(revert) => Ok(revert),
+            Outcome::Success { .. } => Err(EngineError::DidNotRevert { call: what(self) }),
         }
     }
 
@@ -585,16 +595,15 @@ impl Engine {
     /// Calls `call` as `from` without committing anything, and decodes the result.
     pub fn view_as<C: SolCall>(&self, from: Address, to: Address, call: C) -> Result<C::Return> {
         let what = || format!("view {}.{}", self.name_of(to), C::SIGNATURE);
-        match self
-            .call_raw(from, to, call.abi_encode().into())
-            .wrap_err_with(what)?
-        {
-            Ok(output) => C::abi_decode_returns(&output)
-                .map_err(|e| eyre!("{e}"))
-                .wrap_err_with(|| format!("decoding the return data of {}", what())),
-            Err(data) => {
-                Err(eyre::Report::new(decode_revert(&data, &self.actors))).wrap_err_with(what)
-            }
+        match self.call_raw(from, to, call.abi_encode().into(), &what)? {
+            Ok(output) => C::abi_decode_returns(&output).map_err(|e| EngineError::Decode {
+                call: what(),
+                reason: e.to_string(),
+            }),
+            Err(data) => Err(EngineError::Reverted {
+                call: what(),
+                revert: Box::new(decode_revert(&data, &self.actors)),
+            }),
         }
     }
 
@@ -604,12 +613,17 @@ impl Engine {
         from: Address,
         to: Address,
         data: Bytes,
+        what: &dyn Fn() -> String,
     ) -> Result<std::result::Result<Bytes, Bytes>> {
         let db = match &self.backend {
             Backend::Memory(db) => db,
-            Backend::Node(node) => return node.call(from, to, data, self.timestamp),
+            Backend::Node(node) => {
+                return node
+                    .call(from, to, data, self.timestamp)
+                    .map_err(|node| EngineError::Node { call: what(), node });
+            }
         };
-        let tx = self.tx(from, TxKind::Call(to), data)?;
+        let tx = self.tx(from, TxKind::Call(to), data, &what)?;
         // Run, never commit: the journal's changes are dropped with the result.
         let result = match &self.counting {
             None => in_thread_evm(&self.config, self.block_env(), &mut lock(db), |evm| {
@@ -623,26 +637,39 @@ impl Engine {
                 |evm| evm.inspect_tx(tx).map(|r| r.result),
             ),
         }
-        .map_err(|e| eyre!("{e}"))?;
+        .map_err(|e| EngineError::InvalidTransaction {
+            call: what(),
+            reason: e.to_string(),
+        })?;
         match result {
             ExecutionResult::Success { output, .. } => Ok(Ok(output.into_data())),
             ExecutionResult::Revert { output, .. } => Ok(Err(output)),
-            ExecutionResult::Halt { reason, .. } => Err(eyre!("halted: {reason:?}")),
+            ExecutionResult::Halt { reason, gas, .. } => Err(EngineError::Halted {
+                call: what(),
+                reason: format!("{reason:?} after {} gas", gas.tx_gas_used()),
+            }),
         }
     }
 
     /// Executes and commits one transaction. Reverts are an [`Outcome`], not an error; halts (out of gas, invalid
-    /// opcode) and invalid transactions are errors.
-    fn commit(&mut self, from: Address, kind: TxKind, data: Bytes, what: &str) -> Result<Outcome> {
-        let to = |engine: &Self| match kind {
-            TxKind::Call(to) => engine.name_of(to),
-            TxKind::Create => "new".to_string(),
-        };
+    /// opcode) and invalid transactions are errors. `what` names the call in errors and logs (built only then: this
+    /// is the hot path of every scenario).
+    fn commit(
+        &mut self,
+        from: Address,
+        kind: TxKind,
+        data: Bytes,
+        what: &dyn Fn(&Self) -> String,
+    ) -> Result<Outcome> {
         let mined = match &self.backend {
-            Backend::Memory(_) => self.commit_in_memory(from, kind, data)?,
+            Backend::Memory(_) => self.commit_in_memory(from, kind, data, what)?,
             Backend::Node(node) => {
-                let mined =
-                    node.send(from, kind, data, self.config.tx_gas_limit, self.timestamp)?;
+                let mined = node
+                    .send(from, kind, data, self.config.tx_gas_limit, self.timestamp)
+                    .map_err(|node| EngineError::Node {
+                        call: what(self),
+                        node,
+                    })?;
                 // The node's next block follows the one just mined; keep the clock where the steps put it.
                 self.block_number += 1;
                 mined
@@ -650,7 +677,7 @@ impl Engine {
         };
         if !mined.success {
             let revert = decode_revert(&mined.output, &self.actors);
-            debug!(from = %self.name_of(from), "{}.{what} reverted: {revert}", to(self));
+            debug!("{} reverted: {revert}", what(self));
             return Ok(Outcome::Revert(revert));
         }
         let events: Vec<DecodedEvent> = if self.config.decode_events {
@@ -662,7 +689,7 @@ impl Engine {
         } else {
             Vec::new()
         };
-        debug!(from = %self.name_of(from), gas_used = mined.gas_used, "{}.{what} ok", to(self));
+        debug!(gas_used = mined.gas_used, "{} ok", what(self));
         for event in &events {
             trace!("  {event}");
         }
@@ -674,8 +701,14 @@ impl Engine {
         })
     }
 
-    fn commit_in_memory(&mut self, from: Address, kind: TxKind, data: Bytes) -> Result<Mined> {
-        let tx = self.tx(from, kind, data)?;
+    fn commit_in_memory(
+        &mut self,
+        from: Address,
+        kind: TxKind,
+        data: Bytes,
+        what: &dyn Fn(&Self) -> String,
+    ) -> Result<Mined> {
+        let tx = self.tx(from, kind, data, &|| what(self))?;
         let block = self.block_env();
         let Backend::Memory(db) = &mut self.backend else {
             unreachable!("commit_in_memory on a node");
@@ -688,7 +721,10 @@ impl Engine {
                 evm.inspect_tx_commit(tx)
             }),
         }
-        .map_err(|e| eyre!("invalid transaction: {e}"))?;
+        .map_err(|e| EngineError::InvalidTransaction {
+            call: what(self),
+            reason: e.to_string(),
+        })?;
         match result {
             ExecutionResult::Success {
                 gas, logs, output, ..
@@ -709,13 +745,20 @@ impl Engine {
                 logs: Vec::new(),
                 created: None,
             }),
-            ExecutionResult::Halt { reason, gas, .. } => {
-                Err(eyre!("halted: {reason:?} after {} gas", gas.tx_gas_used()))
-            }
+            ExecutionResult::Halt { reason, gas, .. } => Err(EngineError::Halted {
+                call: what(self),
+                reason: format!("{reason:?} after {} gas", gas.tx_gas_used()),
+            }),
         }
     }
 
-    fn tx(&self, from: Address, kind: TxKind, data: Bytes) -> Result<TxEnv> {
+    fn tx(
+        &self,
+        from: Address,
+        kind: TxKind,
+        data: Bytes,
+        what: &dyn Fn() -> String,
+    ) -> Result<TxEnv> {
         TxEnv::builder()
             .caller(from)
             .kind(kind)
@@ -725,7 +768,10 @@ impl Engine {
             .gas_limit(self.config.tx_gas_limit)
             .gas_price(0)
             .build()
-            .map_err(|e| eyre!("building the transaction: {e:?}"))
+            .map_err(|e| EngineError::InvalidTransaction {
+                call: what(),
+                reason: format!("{e:?}"),
+            })
     }
 
     fn block_env(&self) -> revm::context::BlockEnv {
@@ -820,9 +866,4 @@ impl<I> Drop for Lent<'_, I> {
     fn drop(&mut self) {
         std::mem::swap(self.db, &mut self.evm.ctx.journaled_state.database);
     }
-}
-
-/// The decoded [`Revert`] inside an error returned by [`Engine::send`], [`Engine::exec`] or [`Engine::view`].
-pub fn revert_of(err: &eyre::Report) -> Option<&Revert> {
-    err.downcast_ref::<Revert>()
 }

@@ -5,7 +5,7 @@ use std::{
     collections::HashMap,
     fmt,
     future::Future,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, PoisonError},
 };
 
 use alloy::{
@@ -13,7 +13,6 @@ use alloy::{
     primitives::{Address, B256, U256, keccak256},
     providers::{DynProvider, Provider, ProviderBuilder},
 };
-use eyre::{Result, WrapErr, eyre};
 use revm::{
     bytecode::Bytecode,
     database::CacheDB,
@@ -21,6 +20,10 @@ use revm::{
     state::AccountInfo,
 };
 use tracing::{debug, trace};
+
+use crate::error::NodeError;
+
+type Result<T, E = NodeError> = std::result::Result<T, E>;
 
 /// A failed read from the forked node.
 #[derive(Debug, Clone)]
@@ -46,7 +49,7 @@ impl Blocking {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .wrap_err("starting the runtime for JSON-RPC calls")?;
+            .map_err(NodeError::Runtime)?;
         Ok(Self { runtime })
     }
 
@@ -70,10 +73,8 @@ impl Blocking {
 
 /// Connects a plain-HTTP provider without fillers: every field of a request is set by the caller.
 pub(crate) fn connect(rpc_url: &str) -> Result<DynProvider> {
-    let url = rpc_url.parse().wrap_err_with(|| {
-        format!(
-            "invalid RPC URL {rpc_url:?}: expected http://host:port, e.g. http://127.0.0.1:8545"
-        )
+    let url = rpc_url.parse().map_err(|_| NodeError::InvalidUrl {
+        url: rpc_url.to_string(),
     })?;
     Ok(ProviderBuilder::new()
         .disable_recommended_fillers()
@@ -121,15 +122,17 @@ impl ForkSource {
                 let chain_id = provider.get_chain_id().await?;
                 let id = block.map_or(BlockId::latest(), BlockId::number);
                 let header = provider.get_block(id).await?;
-                Ok::<_, eyre::Report>((chain_id, header))
+                Ok((chain_id, header))
             })
-            .wrap_err_with(|| format!("reading the chain id and block from {rpc_url}"))?;
+            .map_err(|e: alloy::transports::TransportError| NodeError::Request {
+                url: rpc_url.to_string(),
+                what: "reading the chain id and block".into(),
+                cause: e.into(),
+            })?;
         let header = header
-            .ok_or_else(|| {
-                eyre!(
-                    "{rpc_url} has no block {}: pass a --block the node has",
-                    block.map_or("latest".to_string(), |b| b.to_string())
-                )
+            .ok_or_else(|| NodeError::NoBlock {
+                url: rpc_url.to_string(),
+                block: block.map_or("latest".to_string(), |b| b.to_string()),
             })?
             .header;
         let point = ForkPoint {
@@ -165,7 +168,12 @@ impl DatabaseRef for ForkSource {
     type Error = ForkError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, ForkError> {
-        if let Some(info) = self.accounts.lock().expect("fork cache").get(&address) {
+        if let Some(info) = self
+            .accounts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&address)
+        {
             return Ok(Some(info.clone()));
         }
         let (at, provider) = (self.at(), &self.provider);
@@ -184,7 +192,7 @@ impl DatabaseRef for ForkSource {
         let info = AccountInfo::new(balance, nonce, code.hash_slow(), code);
         self.accounts
             .lock()
-            .expect("fork cache")
+            .unwrap_or_else(PoisonError::into_inner)
             .insert(address, info.clone());
         Ok(Some(info))
     }
@@ -200,7 +208,7 @@ impl DatabaseRef for ForkSource {
         if let Some(value) = self
             .storage
             .lock()
-            .expect("fork cache")
+            .unwrap_or_else(PoisonError::into_inner)
             .get(&(address, index))
         {
             return Ok(*value);
@@ -212,7 +220,7 @@ impl DatabaseRef for ForkSource {
             .map_err(self.fail(format!("storage {address}[{index}]")))?;
         self.storage
             .lock()
-            .expect("fork cache")
+            .unwrap_or_else(PoisonError::into_inner)
             .insert((address, index), value);
         Ok(value)
     }

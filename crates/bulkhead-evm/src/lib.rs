@@ -21,6 +21,7 @@
 //! - [`engine`]: transactions (`send`, `exec`, `expect_revert`, `view`), time (`warp`), snapshots.
 //! - [`actors`]: named actors at forge's `makeAddr` addresses, labels.
 //! - [`decode`]: reverts and logs decoded against every contract's errors and events.
+//! - [`error`]: what can fail, typed ([`EngineError`], [`NodeError`], [`DeployError`]).
 //! - [`deployment`]: what a deployment is (`DeployConfig`, `deployments/<chainId>.json`).
 //! - [`deploy`]: the system as the Solidity fixtures deploy it, in the engine.
 //! - [`rpc_deploy`]: the same system deployed to a node over HTTP.
@@ -31,6 +32,7 @@ pub mod decode;
 pub mod deploy;
 pub mod deployment;
 pub mod engine;
+pub mod error;
 pub mod fork;
 mod node;
 pub mod rpc_deploy;
@@ -41,6 +43,7 @@ pub use decode::{
 };
 pub use deploy::{System, Token};
 pub use deployment::{Contracts, CustomError, DAY, DeployConfig, Deployment};
-pub use engine::{ETHER, Engine, EngineConfig, OpcodeCounts, Receipt, Sender, Snapshot, revert_of};
+pub use engine::{ETHER, Engine, EngineConfig, OpcodeCounts, Receipt, Sender, Snapshot};
+pub use error::{DeployError, EngineError, NodeError};
 pub use node::anvil_binary;
 pub use rpc_deploy::{ANVIL_DEV_KEY, KeyNeeded, LOCAL_CHAIN_ID, deploy_rpc};

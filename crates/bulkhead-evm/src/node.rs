@@ -2,7 +2,11 @@
 //! with `anvil_setBalance`, and every transaction is mined in its own block at the engine's clock
 //! (`evm_setNextBlockTimestamp`), so the same steps see the same `block.timestamp` on the node as in memory.
 
-use std::{fmt, sync::Mutex, time::Duration};
+use std::{
+    fmt,
+    sync::{Mutex, PoisonError},
+    time::Duration,
+};
 
 use alloy::{
     eips::BlockId,
@@ -11,11 +15,15 @@ use alloy::{
     providers::{DynProvider, Provider},
     rpc::types::{BlockOverrides, TransactionRequest},
 };
-use eyre::{Result, WrapErr, bail, eyre};
 use serde_json::{Value, json};
 use tracing::{debug, trace};
 
-use crate::fork::{Blocking, ForkPoint, connect};
+use crate::{
+    error::NodeError,
+    fork::{Blocking, ForkPoint, connect},
+};
+
+type Result<T> = std::result::Result<T, NodeError>;
 
 /// The anvil executable: the platform binary the npm toolchain installed (`node_modules/@foundry-rs/anvil-*/bin`)
 /// in the working directory or a parent, else `anvil` on PATH. Not `node_modules/.bin/anvil`: that is a node
@@ -85,6 +93,14 @@ impl Node {
     /// Connects to the anvil node at `rpc_url` and turns on impersonation of every sender (off again when the
     /// connection is dropped).
     pub(crate) fn connect(rpc_url: &str) -> Result<(Self, ForkPoint)> {
+        let request = |what: &str| {
+            let (url, what) = (rpc_url.to_string(), what.to_string());
+            move |e: alloy::transports::TransportError| NodeError::Request {
+                url,
+                what,
+                cause: e.into(),
+            }
+        };
         let provider = connect(rpc_url)?;
         let blocking = Blocking::new()?;
         let node = Self {
@@ -98,17 +114,25 @@ impl Node {
             .run(async {
                 let chain_id = node.provider.get_chain_id().await?;
                 let header = node.provider.get_block(BlockId::latest()).await?;
-                Ok::<_, eyre::Report>((chain_id, header))
+                Ok((chain_id, header))
             })
-            .wrap_err_with(|| format!("reading the chain id and latest block from {rpc_url}"))?;
+            .map_err(request("reading the chain id and latest block"))?;
         let header = header
-            .ok_or_else(|| eyre!("{rpc_url} has no latest block"))?
+            .ok_or_else(|| NodeError::NoBlock {
+                url: rpc_url.to_string(),
+                block: "latest".into(),
+            })?
             .header;
-        node.rpc::<Value>("anvil_autoImpersonateAccount", json!([true]))
-            .wrap_err_with(|| {
-                format!(
-                    "{rpc_url} does not impersonate senders: the node must be anvil (start one with `make anvil`)"
-                )
+        let provider = &node.provider;
+        node.blocking
+            .run(async move {
+                provider
+                    .raw_request::<_, Value>("anvil_autoImpersonateAccount".into(), json!([true]))
+                    .await
+            })
+            .map_err(|e| NodeError::NotAnvil {
+                url: rpc_url.to_string(),
+                cause: e.into(),
             })?;
         Ok((
             node,
@@ -132,7 +156,15 @@ impl Node {
         let provider = &self.provider;
         self.blocking
             .run(async move { provider.raw_request(method.into(), params).await })
-            .map_err(|e| eyre!("{method} on {}: {e}", self.rpc_url))
+            .map_err(|e| self.failed(method, e))
+    }
+
+    fn failed(&self, what: impl Into<String>, e: alloy::transports::TransportError) -> NodeError {
+        NodeError::Request {
+            url: self.rpc_url.clone(),
+            what: what.into(),
+            cause: e.into(),
+        }
     }
 
     pub(crate) fn set_balance(&self, address: Address, wei: U256) -> Result<()> {
@@ -149,7 +181,7 @@ impl Node {
                     provider.get_transaction_count(address)
                 )
             })
-            .map_err(|e| eyre!("reading account {address} on {}: {e}", self.rpc_url))
+            .map_err(|e| self.failed(format!("reading account {address}"), e))
     }
 
     /// Mines one transaction at `timestamp` and returns its receipt and output (from a call trace).
@@ -212,19 +244,23 @@ impl Node {
                     .await?;
                 Ok::<_, alloy::transports::TransportError>((receipt, trace))
             })
-            .map_err(|e| eyre!("sending a transaction from {from} to {}: {e}", self.rpc_url))?;
+            .map_err(|e| self.failed(format!("sending a transaction from {from}"), e))?;
         let Some(receipt) = receipt else {
-            bail!(
-                "{} did not mine the transaction from {from} within 10 s (is automine off?); the node has it as {trace}",
-                self.rpc_url
-            );
+            return Err(NodeError::NotMined {
+                url: self.rpc_url.clone(),
+                from,
+                pending: trace.to_string(),
+            });
         };
         let output = trace
             .get("output")
             .and_then(Value::as_str)
             .map(|hex| hex.parse::<Bytes>())
             .transpose()
-            .wrap_err("decoding the call trace's output")?
+            .map_err(|e| NodeError::BadTrace {
+                url: self.rpc_url.clone(),
+                cause: e.into(),
+            })?
             .unwrap_or_default();
         trace!(
             success = receipt.status(),
@@ -269,29 +305,38 @@ impl Node {
             Ok(output) => Ok(Ok(output)),
             Err(e) => match e.as_error_resp().and_then(|resp| resp.as_revert_data()) {
                 Some(data) => Ok(Err(data)),
-                None => Err(eyre!("eth_call to {to} on {}: {e}", self.rpc_url)),
+                None => Err(self.failed(format!("eth_call to {to}"), e)),
             },
         }
     }
 
     pub(crate) fn snapshot(&self) -> Result<usize> {
         let id: U256 = self.rpc("evm_snapshot", json!([]))?;
-        let mut ids = self.snapshots.lock().expect("snapshot ids");
+        let mut ids = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         ids.push(id);
         Ok(ids.len() - 1)
     }
 
     pub(crate) fn restore(&self, slot: usize) -> Result<()> {
-        let id = self.snapshots.lock().expect("snapshot ids")[slot];
+        // Slots are only handed out by `snapshot`, so one is always there.
+        let id = self
+            .snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)[slot];
         let reverted: bool = self.rpc("evm_revert", json!([id]))?;
         if !reverted {
-            bail!(
-                "{} could not revert to snapshot {id}: it was taken before a snapshot restored since",
-                self.rpc_url
-            );
+            return Err(NodeError::SnapshotGone {
+                url: self.rpc_url.clone(),
+                id: id.to_string(),
+            });
         }
         let fresh: U256 = self.rpc("evm_snapshot", json!([]))?;
-        self.snapshots.lock().expect("snapshot ids")[slot] = fresh;
+        self.snapshots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)[slot] = fresh;
         Ok(())
     }
 }

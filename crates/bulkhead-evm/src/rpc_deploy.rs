@@ -3,6 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::{
+    deployment::{Contracts, DeployConfig, Deployment},
+    error::{DeployError, NodeError},
+};
 use alloy::{
     network::{EthereumWallet, ReceiptResponse},
     primitives::aliases::U48,
@@ -10,9 +14,8 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, StakeVault};
-use eyre::{Result, WrapErr, ensure};
 
-use crate::deployment::{Contracts, DeployConfig, Deployment};
+pub use crate::error::KeyNeeded;
 
 /// Chain id of a local anvil node: the only chain with a default key and demo tokens.
 pub const LOCAL_CHAIN_ID: u64 = 31_337;
@@ -21,57 +24,77 @@ pub const LOCAL_CHAIN_ID: u64 = 31_337;
 pub const ANVIL_DEV_KEY: &str =
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
-fn succeeded(receipt: impl ReceiptResponse, what: &str) -> Result<()> {
-    ensure!(
-        receipt.status(),
-        "{what} reverted (tx {})",
-        receipt.transaction_hash()
-    );
-    Ok(())
+/// The node at `url`, for naming the step of a deployment that failed there.
+struct Steps<'a> {
+    url: &'a str,
 }
 
-/// No deployer key was given and the chain is not a local anvil chain, where anvil's first dev key is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("chain {chain_id} is not a local anvil chain (31337): a deployer key is needed")]
-pub struct KeyNeeded {
-    /// The chain the node reported.
-    pub chain_id: u64,
+impl Steps<'_> {
+    /// A failed request of `step`.
+    fn failed<E: Into<crate::error::Cause>>(
+        &self,
+        step: impl Into<String>,
+    ) -> impl FnOnce(E) -> DeployError {
+        let (url, step) = (self.url.to_string(), step.into());
+        move |e| DeployError::Rpc {
+            url,
+            step,
+            cause: e.into(),
+        }
+    }
+
+    /// A mined transaction of `step` that must have succeeded.
+    fn succeeded(&self, receipt: impl ReceiptResponse, step: &str) -> Result<(), DeployError> {
+        if receipt.status() {
+            return Ok(());
+        }
+        Err(DeployError::TxReverted {
+            url: self.url.to_string(),
+            step: step.to_string(),
+            tx: receipt.transaction_hash().to_string(),
+        })
+    }
 }
 
 /// Deploys registry, vault and manager from `config`'s delays with the signer of `private_key` as owner and
 /// guardian, makes the manager the vault's slasher and, on [`LOCAL_CHAIN_ID`], deploys and allowlists demo WETH (18),
 /// WBTC (8) and USDC (6). Without a key it signs with [`ANVIL_DEV_KEY`], which only a local chain accepts.
-/// Without a key on another chain: a [`KeyNeeded`] (`err.downcast_ref::<KeyNeeded>()`).
+/// Without a key on another chain: [`DeployError::KeyNeeded`].
 pub async fn deploy_rpc(
     rpc_url: &str,
     private_key: Option<&str>,
     config: &DeployConfig,
-) -> Result<Deployment> {
-    let url = rpc_url
-        .parse()
-        .wrap_err_with(|| format!("invalid RPC URL {rpc_url}"))?;
+) -> Result<Deployment, DeployError> {
+    let url: alloy::transports::http::reqwest::Url =
+        rpc_url.parse().map_err(|_| NodeError::InvalidUrl {
+            url: rpc_url.to_string(),
+        })?;
+    let steps = Steps { url: rpc_url };
     let chain_id = ProviderBuilder::new()
-        .connect_http(url)
+        .connect_http(url.clone())
         .get_chain_id()
         .await
-        .wrap_err_with(|| format!("reading the chain id from {rpc_url}"))?;
+        .map_err(steps.failed("reading the chain id"))?;
     let local = chain_id == LOCAL_CHAIN_ID;
     let key = match private_key {
         Some(key) => key,
         None if local => ANVIL_DEV_KEY,
-        None => return Err(eyre::Report::new(KeyNeeded { chain_id })),
+        None => return Err(KeyNeeded { chain_id }.into()),
     };
-    let signer: PrivateKeySigner = key.parse().wrap_err("invalid private key")?;
+    let signer: PrivateKeySigner = key.parse().map_err(|_| DeployError::BadKey)?;
     let owner = signer.address();
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
-        .connect_http(rpc_url.parse()?);
-    let block = provider.get_block_number().await?;
+        .connect_http(url);
+    let block = provider
+        .get_block_number()
+        .await
+        .map_err(steps.failed("reading the block number"))?;
 
     let registry = OperatorRegistry::deploy_builder(&provider)
         .deploy()
         .await
-        .wrap_err("deploying OperatorRegistry")?;
+        .map_err(steps.failed("deploying OperatorRegistry"))?;
     let vault = StakeVault::deploy_builder(
         &provider,
         registry,
@@ -81,7 +104,7 @@ pub async fn deploy_rpc(
     )
     .deploy()
     .await
-    .wrap_err("deploying StakeVault")?;
+    .map_err(steps.failed("deploying StakeVault"))?;
     let manager = AllocationManager::deploy_builder(
         &provider,
         vault,
@@ -93,15 +116,18 @@ pub async fn deploy_rpc(
     )
     .deploy()
     .await
-    .wrap_err("deploying AllocationManager")?;
+    .map_err(steps.failed("deploying AllocationManager"))?;
     let stake_vault = StakeVault::new(vault, &provider);
+    let step = "StakeVault.setSlasher";
     let receipt = stake_vault
         .setSlasher(manager)
         .send()
-        .await?
+        .await
+        .map_err(steps.failed(step))?
         .get_receipt()
-        .await?;
-    succeeded(receipt, "StakeVault.setSlasher")?;
+        .await
+        .map_err(steps.failed(step))?;
+    steps.succeeded(receipt, step)?;
 
     let mut assets = BTreeMap::new();
     let mut decimals_of = BTreeMap::new();
@@ -110,14 +136,17 @@ pub async fn deploy_rpc(
             let token = MockERC20::deploy_builder(&provider, name.into(), symbol.into(), decimals)
                 .deploy()
                 .await
-                .wrap_err_with(|| format!("deploying {symbol}"))?;
+                .map_err(steps.failed(format!("deploying {symbol}")))?;
+            let step = format!("allowlisting {symbol}");
             let receipt = stake_vault
                 .setAssetAllowed(token, true)
                 .send()
-                .await?
+                .await
+                .map_err(steps.failed(&*step))?
                 .get_receipt()
-                .await?;
-            succeeded(receipt, &format!("allowlisting {symbol}"))?;
+                .await
+                .map_err(steps.failed(&*step))?;
+            steps.succeeded(receipt, &step)?;
             assets.insert(symbol.to_string(), token);
             decimals_of.insert(symbol.to_string(), decimals);
         }

@@ -30,13 +30,11 @@ pub mod modules;
 pub mod vault;
 pub mod views;
 
-use std::error::Error as StdError;
-
 use alloy::{
     primitives::{Address, Bytes},
     sol_types::SolCall,
 };
-use bulkhead_evm::{Engine, Receipt, System, revert_of};
+use bulkhead_evm::{Engine, EngineError, Receipt, System};
 
 pub use bulkhead_evm::{ErrorKind, Revert};
 pub use views::{Reader, Views};
@@ -57,12 +55,20 @@ pub enum ProtocolError {
         revert: Box<Revert>,
     },
     /// The engine or the node underneath failed (not a revert): a lost connection, a bad response.
-    #[error("{call}: {source}")]
+    #[error("{engine}")]
     Engine {
         /// The Solidity signature of the call.
         call: &'static str,
-        /// What failed.
-        source: Box<dyn StdError + Send + Sync>,
+        /// What failed (it names the call, with its sender and contract).
+        engine: Box<EngineError>,
+    },
+    /// A key could not sign what a verb needed signed.
+    #[error("signing {what}: {reason}")]
+    Signing {
+        /// What was being signed.
+        what: String,
+        /// The signer's error.
+        reason: String,
     },
 }
 
@@ -71,20 +77,17 @@ impl ProtocolError {
     pub fn revert(&self) -> Option<&Revert> {
         match self {
             Self::Reverted { revert, .. } => Some(revert),
-            Self::Engine { .. } => None,
+            Self::Engine { .. } | Self::Signing { .. } => None,
         }
     }
 
     /// An engine error of `call`: its revert when the contracts refused, else the failure itself.
-    fn from_engine(call: &'static str, err: eyre::Report) -> Self {
-        match revert_of(&err) {
-            Some(revert) => Self::Reverted {
+    fn from_engine(call: &'static str, err: EngineError) -> Self {
+        match err {
+            EngineError::Reverted { revert, .. } => Self::Reverted { call, revert },
+            engine => Self::Engine {
                 call,
-                revert: Box::new(revert.clone()),
-            },
-            None => Self::Engine {
-                call,
-                source: err.into(),
+                engine: Box::new(engine),
             },
         }
     }

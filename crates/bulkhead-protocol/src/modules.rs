@@ -4,7 +4,6 @@ use alloy::primitives::aliases::U48;
 use alloy::{
     primitives::{Address, B256, U256, keccak256},
     signers::{SignerSync, local::PrivateKeySigner},
-    sol_types::SolCall,
 };
 use bulkhead_contracts::{CommitteeSlasher, DoubleSignSlasher};
 use bulkhead_evm::deploy::initcode;
@@ -109,9 +108,9 @@ impl Protocol<'_> {
             let digest = self.read(module, DoubleSignSlasher::voteDigestCall { round, payload })?;
             let signature = key
                 .sign_hash_sync(&digest)
-                .map_err(|e| ProtocolError::Engine {
-                    call: <DoubleSignSlasher::voteDigestCall as SolCall>::SIGNATURE,
-                    source: e.into(),
+                .map_err(|e| ProtocolError::Signing {
+                    what: format!("the vote digest of round {round}"),
+                    reason: e.to_string(),
                 })?;
             Ok(signature.as_bytes().to_vec())
         };

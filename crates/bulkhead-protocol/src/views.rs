@@ -23,6 +23,8 @@ pub type Allocation = IAllocationManager::Allocation;
 pub type PoolRisk = IAllocationManager::PoolRisk;
 /// `IAllocationManager.Membership`: an operator's standing in an AVS's set.
 pub type Membership = IAllocationManager::Membership;
+/// `AllocationManager.avsBacking`'s return: an AVS's slashable backing in total and per pool.
+pub type AvsBacking = AllocationManager::avsBackingReturn;
 
 /// A read-only view of a deployed system: for code that holds the engine by shared reference. [`Protocol`] reads
 /// the same views.
@@ -215,6 +217,15 @@ pub trait Views {
             self.engine_ref(),
             self.system_ref().manager,
             AllocationManager::poolRiskCall { poolId: pool },
+        )
+    }
+
+    /// What `avs` can slash now, in total and pool by pool (`avsBacking`).
+    fn avs_backing(&self, avs: u32) -> Result<AvsBacking> {
+        read(
+            self.engine_ref(),
+            self.system_ref().manager,
+            AllocationManager::avsBackingCall { avsId: avs },
         )
     }
 

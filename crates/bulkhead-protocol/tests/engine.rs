@@ -5,7 +5,7 @@ mod common;
 use alloy::primitives::{Bytes, U256};
 use bulkhead_bench as bench;
 use bulkhead_contracts::{AllocationManager, StakeVault};
-use bulkhead_evm::{BulkheadError, DAY, DeployConfig, Engine, System, revert_of};
+use bulkhead_evm::{BulkheadError, DAY, DeployConfig, Engine, EngineError, System};
 use common::{Chained, ether, wad};
 use eyre::Result;
 
@@ -24,7 +24,11 @@ fn revert_decodes_to_custom_error_by_name() -> Result<()> {
         .engine
         .send(ta.module, s.sys.manager, call.clone())
         .expect_err("TA cannot slash P");
-    let revert = revert_of(&err).expect("the error carries the decoded revert");
+    let revert = err.revert().expect("the error carries the decoded revert");
+    assert!(
+        matches!(err, EngineError::Reverted { ref call, .. } if call.ends_with("AllocationManager.slash(uint32,uint256,uint64)")),
+        "{err}"
+    );
     assert_eq!(revert.name, "NotSlashable");
     assert_eq!(revert.contract, Some("AllocationManager"));
     assert_eq!(
@@ -171,8 +175,8 @@ fn snapshots_isolate_scenarios() -> Result<()> {
 #[test]
 fn engines_sharing_a_thread_or_not_keep_their_own_state() -> Result<()> {
     fn assets(s: &Chained) -> Result<U256> {
-        s.engine
-            .view(s.sys.vault, StakeVault::slashableAssetsCall { poolId: s.p })
+        Ok(s.engine
+            .view(s.sys.vault, StakeVault::slashableAssetsCall { poolId: s.p })?)
     }
     let s = Chained::setup()?;
     let p = s.p;
@@ -184,8 +188,8 @@ fn engines_sharing_a_thread_or_not_keep_their_own_state() -> Result<()> {
         .deploy("deployer", "Nothing", Bytes::new())
         .unwrap_err();
     assert!(
-        format!("{err:#}").contains("invalid transaction"),
-        "{err:#}"
+        matches!(err, EngineError::InvalidTransaction { .. }),
+        "{err}"
     );
 
     // ...and the next engine on this thread runs on its own state.
@@ -234,7 +238,7 @@ fn opcode_counts_are_exact_and_change_nothing() -> Result<()> {
     let ((), counts) = engine.count_opcodes(|engine| {
         engine.send("caller", looped, runCall {})?;
         engine.view(looped, runCall {})?;
-        Ok(())
+        Ok::<_, EngineError>(())
     })?;
     assert_eq!(counts.total(), 2 * bench::baseline_steps(10));
     assert_eq!(counts.of(0x57), 2 * 10, "JUMPI once a loop");

@@ -44,5 +44,5 @@ pub use report::{
     AvsSummary, BackingSummary, EscrowSummary, EventRecord, Expectation, FinalState, PoolSummary,
     PositionSummary, RunReport, SinkSummary, StakerSummary, StepOutcome, StepRecord, TokenAmount,
 };
-pub use runner::{BURN, Target, run, run_on};
+pub use runner::{BURN, RunError, Target, run, run_on};
 pub use units::{format_duration, format_percent, format_ratio, format_units, parse_fraction};

@@ -17,6 +17,7 @@
 //!
 //! See `docs/stress.md`.
 
+pub mod error;
 pub mod generator;
 pub mod model;
 pub mod repro;
@@ -35,9 +36,9 @@ use std::{
 };
 
 use alloy::primitives::U256;
-use eyre::{Result, WrapErr};
 use serde::Serialize;
 
+pub use error::{Result, StressError};
 pub use generator::{GenConfig, generate, scenario_seed};
 pub use model::Mutation;
 pub use run::{Base, Mismatch, Stats, Verdict, differential, differential_with};
@@ -216,7 +217,7 @@ fn one(base: &Base, config: &StressConfig, index: u64) -> Outcome {
         let verdict = differential(base, &spec, config.mutation)?;
         outcome.stats = verdict.stats;
         if let Some(why) = verdict.invalid {
-            eyre::bail!("generated an invalid scenario: {why}");
+            return Err(StressError::InvalidScenario(why));
         }
         let Some(mismatch) = verdict.mismatch else {
             return Ok(());
@@ -421,14 +422,19 @@ pub fn write_failures(report: &mut StressReport, dir: &Path) -> Result<Vec<PathB
     if report.failures.is_empty() {
         return Ok(files);
     }
-    std::fs::create_dir_all(dir).wrap_err_with(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|cause| StressError::Write {
+        path: dir.to_path_buf(),
+        cause,
+    })?;
     for f in &mut report.failures {
         let path = dir.join(format!("stress-{}-{}.toml", report.seed, f.index));
-        std::fs::write(&path, &f.toml).wrap_err_with(|| format!("writing {}", path.display()))?;
-        let scenario = bulkhead_scenario::load(&path)
-            .wrap_err_with(|| format!("the written scenario {} does not load", path.display()))?;
-        let run = bulkhead_scenario::run(&scenario)
-            .wrap_err_with(|| format!("running the written scenario {}", path.display()))?;
+        std::fs::write(&path, &f.toml).map_err(|cause| StressError::Write {
+            path: path.clone(),
+            cause,
+        })?;
+        // Both errors name the file: a scenario error is located in it, a run error in its steps.
+        let scenario = bulkhead_scenario::load(&path)?;
+        let run = bulkhead_scenario::run(&scenario)?;
         f.reproduces = Some(!run.passed);
         f.file = Some(path.clone());
         files.push(path);

@@ -1,7 +1,7 @@
 //! Delta debugging: delete steps (halves, quarters, … single steps) while the mismatch persists, cut the timeline
 //! after the mismatch, then drop the actors, AVSs and pools no step uses.
 
-use eyre::Result;
+use crate::Result;
 
 use crate::{
     model::Mutation,

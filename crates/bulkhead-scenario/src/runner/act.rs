@@ -1,11 +1,11 @@
 //! One method per step action: each maps the step's names to addresses and ids, sends the driver's verbs through
 //! [`Exec`] (which records the step's transactions and stops at the first revert) and says what it did in words.
 
+use super::Result;
 use alloy::primitives::{Address, U256, keccak256};
 use bulkhead_contracts::{Mode, WAD, bindings::AllocationManager::AllocationManagerEvents};
 use bulkhead_evm::{BulkheadEvent, signer_of};
 use bulkhead_protocol::Views;
-use eyre::Result;
 
 use super::{Exec, KEEPER, RequestRec, Run, WithdrawalRec};
 use crate::{

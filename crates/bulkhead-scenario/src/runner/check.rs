@@ -1,8 +1,8 @@
 //! `expect` steps: each check reads the chain through the driver's views and compares it with the file's value.
 
+use super::Result;
 use alloy::primitives::U256;
 use bulkhead_protocol::Views;
-use eyre::Result;
 
 use super::{BURN, Run};
 use crate::{

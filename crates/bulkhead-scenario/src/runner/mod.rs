@@ -18,16 +18,67 @@ mod state;
 use std::time::Instant;
 
 use alloy::primitives::{Address, U256, address};
-use bulkhead_evm::{DecodedEvent, Deployment, Engine, Revert, System};
+use bulkhead_evm::{DecodedEvent, DeployError, Deployment, Engine, EngineError, Revert, System};
 use bulkhead_protocol::{Protocol, ProtocolError, Sent, Views};
-use eyre::Result;
 use tracing::{debug, info};
 
 use crate::{
+    error::ScenarioError,
     model::{Action, Loc, Scenario, Step},
     report::{EventRecord, Expectation, RunReport, StepOutcome, StepRecord},
     units::{format_duration, format_units},
 };
+
+/// Why a scenario could not be run to its end. A step's revert is not an error: the report records it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The file asks for what the chain cannot do (`file:line:col`).
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The engine or node failed under a verb or a view.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// The engine or node failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// Deploying the system failed.
+    #[error(transparent)]
+    Deploy(#[from] DeployError),
+    /// A part of the file's preamble could not be set up: `file:line:col: section: …`.
+    #[error("{at}: {cause}")]
+    Setup {
+        /// Where in the file, and what was being set up.
+        at: String,
+        /// What failed.
+        cause: Box<RunError>,
+    },
+}
+
+impl RunError {
+    /// `self`, as the failure of setting up `what`.
+    fn setting_up(self, what: impl Into<String>) -> Self {
+        Self::Setup {
+            at: what.into(),
+            cause: Box::new(self),
+        }
+    }
+}
+
+/// Names what was being set up when a preamble step failed.
+trait SettingUp<T> {
+    /// The error, as the failure of setting up `what()`.
+    fn setting_up<S: Into<String>>(self, what: impl FnOnce() -> S) -> Result<T>;
+}
+
+impl<T, E: Into<RunError>> SettingUp<T> for std::result::Result<T, E> {
+    fn setting_up<S: Into<String>>(self, what: impl FnOnce() -> S) -> Result<T> {
+        self.map_err(|e| e.into().setting_up(what()))
+    }
+}
+
+/// What running a scenario returns.
+pub type Result<T, E = RunError> = std::result::Result<T, E>;
 
 /// Where `burn` sinks send slashed tokens.
 pub const BURN: Address = address!("0x000000000000000000000000000000000000dEaD");
@@ -366,10 +417,10 @@ impl Run<'_> {
 }
 
 /// An engine error during setup, attributed to a top-level section of the file.
-fn located(sc: &Scenario, section: &str, err: eyre::Report) -> eyre::Report {
+fn located(sc: &Scenario, section: &str, err: RunError) -> RunError {
     let at = sc
         .text
         .find(&format!("[{section}]"))
         .map_or((1, 1), |offset| sc.source().position(offset));
-    err.wrap_err(format!("{}:{}:{}: {section}", sc.file, at.0, at.1))
+    err.setting_up(format!("{}:{}:{}: {section}", sc.file, at.0, at.1))
 }

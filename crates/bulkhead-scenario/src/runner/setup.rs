@@ -1,9 +1,9 @@
 //! The world of a scenario's preamble: its assets, operators, actors, AVSs, deposits and allocations.
 
+use super::{Result, SettingUp};
 use alloy::primitives::Address;
 use bulkhead_evm::{DeployConfig, Engine, System};
 use bulkhead_protocol::{Protocol, manager::AvsRegistration, modules::Committee};
-use eyre::{Result, WrapErr, eyre};
 
 use super::{AVS_ADMIN, AvsRt, BURN, Exec, Run, Target, located};
 use crate::model::{Avs, AvsKind, Loc, Scenario, Sink};
@@ -114,17 +114,19 @@ fn scenario_assets(sc: &Scenario, engine: &mut Engine, sys: System) -> Result<Ve
             _ => None,
         };
         if builtin == Some(Address::ZERO) {
-            return Err(eyre!(
-                "{}: the scenario uses the demo token {} but the deployment has none (only local chains do): declare it under [[assets]] with its decimals so the scenario deploys its own",
-                sc.file(),
-                asset.symbol
-            ));
+            return Err(sc
+                .source()
+                .file_error(format!(
+                    "the scenario uses the demo token {} but the deployment has none (only local chains do): declare it under [[assets]] with its decimals so the scenario deploys its own",
+                    asset.symbol
+                ))
+                .into());
         }
         let address = match builtin {
             Some(address) => address,
             None => Protocol::new(engine, sys)
                 .deploy_token(&asset.symbol, asset.decimals)
-                .wrap_err_with(|| format!("deploying and allowlisting {}", asset.symbol))?,
+                .setting_up(|| format!("deploying and allowlisting {}", asset.symbol))?,
         };
         assets.push(address);
     }
@@ -181,7 +183,7 @@ fn register_avs(avs: &Avs, engine: &mut Engine, sys: System) -> Result<AvsRt> {
             };
             let id = Protocol::new(engine, sys)
                 .register_avs(admin, &registration)
-                .wrap_err_with(|| format!("registering AVS {}", avs.name))?
+                .setting_up(|| format!("registering AVS {}", avs.name))?
                 .value;
             Ok(AvsRt {
                 id,
@@ -192,9 +194,7 @@ fn register_avs(avs: &Avs, engine: &mut Engine, sys: System) -> Result<AvsRt> {
         AvsKind::DoubleSign { fraction } => {
             let (module, id) = Protocol::new(engine, sys)
                 .deploy_double_sign_module(admin, &avs.name, uri, sink, *fraction)
-                .wrap_err_with(|| {
-                    format!("deploying the double-sign module of AVS {}", avs.name)
-                })?;
+                .setting_up(|| format!("deploying the double-sign module of AVS {}", avs.name))?;
             Ok(AvsRt { id, module, sink })
         }
         AvsKind::Committee {
@@ -214,7 +214,7 @@ fn register_avs(avs: &Avs, engine: &mut Engine, sys: System) -> Result<AvsRt> {
             };
             let (module, id) = Protocol::new(engine, sys)
                 .deploy_committee_module(admin, &avs.name, &committee)
-                .wrap_err_with(|| format!("deploying the committee module of AVS {}", avs.name))?;
+                .setting_up(|| format!("deploying the committee module of AVS {}", avs.name))?;
             Ok(AvsRt { id, module, sink })
         }
     }

@@ -1,11 +1,11 @@
 //! The final state of a run, for the report: pools, each AVS's backing, stakers' positions, escrow and wallets,
 //! and what each sink received.
 
+use super::Result;
 use alloy::primitives::{Address, U256};
 use bulkhead_contracts::{Mode, mode};
 use bulkhead_protocol::Views;
 use bulkhead_protocol::views::PoolRisk;
-use eyre::Result;
 
 use super::Run;
 use crate::{

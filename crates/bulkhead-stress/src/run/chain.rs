@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, btree_map::Entry};
 
+use crate::{Result, StressError};
 use alloy::primitives::{Address, U256};
-use bulkhead_contracts::{AllocationManager, Mode, WAD};
-use bulkhead_evm::{Engine, ErrorKind, System, revert_of};
+use bulkhead_contracts::{Mode, WAD};
+use bulkhead_evm::{Engine, ErrorKind, System};
 use bulkhead_protocol::{Protocol, Views, manager::AvsRegistration};
 use bulkhead_scenario::{Action, Amount, BURN};
-use eyre::{Result, WrapErr, eyre};
 
 use crate::{
     model::{Ret, SlashOut},
@@ -63,9 +63,8 @@ impl<'a> Chain<'a> {
             pool_ids: vec![None; spec.pools.len()],
         };
         for i in 0..spec.avs.len() {
-            chain
-                .register_avs(i)
-                .wrap_err_with(|| format!("registering AVS {}", spec.avs[i].name))?;
+            // The error names the call (`registerAVS(…)`) and its revert.
+            chain.register_avs(i)?;
         }
         Ok(chain)
     }
@@ -132,10 +131,10 @@ impl<'a> Chain<'a> {
 
     fn require_pool(&mut self, pool: usize) -> Result<U256> {
         self.pool_id(pool)?.ok_or_else(|| {
-            eyre!(
+            StressError::Harness(format!(
                 "pool {} does not exist on chain",
                 self.spec.pools[pool].name
-            )
+            ))
         })
     }
 
@@ -230,7 +229,9 @@ impl<'a> Chain<'a> {
                 let sent = self.protocol.opt_out(from, self.avs_ids[*avs]);
                 Ok(outcome(sent)?.map(|_| Ret::None))
             }
-            other => Err(eyre!("the stress runner does not send {other:?}")),
+            other => Err(StressError::Harness(format!(
+                "the stress runner does not send {other:?}"
+            ))),
         }
     }
 
@@ -254,7 +255,7 @@ impl<'a> Chain<'a> {
         let def = &spec.pools[pool];
         let base = def
             .tier_of
-            .ok_or_else(|| eyre!("{} is not a tier", def.name))?;
+            .ok_or_else(|| StressError::Harness(format!("{} is not a tier", def.name)))?;
         let base_id = self.require_pool(base)?;
         let from = self.actor(staker);
         let operator = self.actor(&spec.operators[def.operator]);
@@ -310,10 +311,9 @@ impl<'a> Chain<'a> {
 
     /// `claim` of a labelled withdrawal, paid to the staker.
     fn claim(&mut self, staker: &str, label: &str) -> Result<Step> {
-        let wid = *self
-            .withdrawals
-            .get(label)
-            .ok_or_else(|| eyre!("withdrawal {label} was not queued on chain"))?;
+        let wid = *self.withdrawals.get(label).ok_or_else(|| {
+            StressError::Harness(format!("withdrawal {label} was not queued on chain"))
+        })?;
         let from = self.actor(staker);
         let sent = self.protocol.complete_withdrawal(from, wid, from);
         Ok(outcome(sent)?.map(|s| Ret::Claim(s.value)))
@@ -342,7 +342,7 @@ impl<'a> Chain<'a> {
         self.requests
             .get(label)
             .copied()
-            .ok_or_else(|| eyre!("request {label} was not filed on chain"))
+            .ok_or_else(|| StressError::Harness(format!("request {label} was not filed on chain")))
     }
 
     /// A tier's amounts are base shares: the runner converts them with the base's `convertToAssets`.
@@ -415,20 +415,10 @@ impl<'a> Chain<'a> {
             Obs::Sink(avs, asset) => self
                 .protocol
                 .balance_of(self.asset(asset), self.sinks[avs])?,
-            Obs::AvsTotal(avs) => {
-                // `avsBacking`: the driver has no view of it.
-                let manager = self.protocol.system().manager;
-                let call = AllocationManager::avsBackingCall {
-                    avsId: self.avs_ids[avs],
-                };
-                match self.protocol.engine().view(manager, call) {
-                    Ok(r) => r.total,
-                    Err(e) => match revert_of(&e) {
-                        Some(revert) => return Ok(Err(revert.kind())),
-                        None => return Err(e),
-                    },
-                }
-            }
+            Obs::AvsTotal(avs) => match outcome(self.protocol.avs_backing(self.avs_ids[avs]))? {
+                Ok(backing) => backing.total,
+                Err(kind) => return Ok(Err(kind)),
+            },
             _ => unreachable!("of a pool"),
         }))
     }

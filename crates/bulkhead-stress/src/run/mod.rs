@@ -11,11 +11,11 @@ use chain::{Chain, Round};
 
 use std::collections::BTreeMap;
 
+use crate::{Result, StressError};
 use alloy::primitives::U256;
 use bulkhead_evm::{DeployConfig, Engine, ErrorKind, System};
 use bulkhead_protocol::ProtocolError;
 use bulkhead_scenario::{Action, BURN};
-use eyre::{Result, WrapErr};
 
 use crate::{
     generator::params,
@@ -38,8 +38,7 @@ impl Base {
     /// Deploys the system as the scenario runner does (default `DeployConfig`).
     pub fn deploy() -> Result<Self> {
         let mut engine = Engine::default();
-        let sys = System::deploy(&mut engine, &DeployConfig::default())
-            .wrap_err("deploying the base system")?;
+        let sys = System::deploy(&mut engine, &DeployConfig::default())?;
         engine.label(BURN, "burn");
         // A snapshot round trip: what every scenario starts from.
         let snapshot = engine.snapshot()?;
@@ -151,9 +150,12 @@ pub fn differential_with(
             Ok(p) => p,
             Err(Invalid(why)) => return verdict(None, Some(why), stats),
         };
-        let actual = chain
-            .step(action)
-            .wrap_err_with(|| format!("step {i} ({action:?}) of scenario seed {}", spec.seed))?;
+        let actual = chain.step(action).map_err(|cause| StressError::AtStep {
+            seed: spec.seed,
+            step: i,
+            action: format!("{action:?}"),
+            cause: Box::new(cause),
+        })?;
         let outcomes = (&predicted, &actual);
         if let Some(mismatch) =
             check_outcome(spec, &model, i, action, outcomes, checkable, &mut stats)
