@@ -10,29 +10,25 @@ use alloy::{
     primitives::{Address, Bytes, TxKind, U256},
     sol_types::SolCall,
 };
-use revm::{
-    Context, ExecuteCommitEvm, ExecuteEvm, InspectCommitEvm, InspectEvm, MainBuilder, MainContext,
-    context::TxEnv,
-    context_interface::result::{ExecutionResult, Output},
-    database::CacheDB,
-    database_interface::DatabaseRef,
-    handler::{MainnetContext, MainnetEvm},
-    inspector::CountInspector,
-    primitives::hardfork::SpecId,
-};
-use std::{
-    cell::RefCell,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
-};
+use revm::{database::CacheDB, database_interface::DatabaseRef, primitives::hardfork::SpecId};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tracing::{debug, trace, warn};
+use tracing::{debug, warn};
+
+mod commit;
+mod run;
+mod types;
+
+pub use types::{OpcodeCounts, Receipt, Sender};
+
+use commit::Outcome;
 
 use crate::{
     actors::Actors,
-    decode::{DecodedEvent, Revert, decode_log, decode_revert},
+    decode::{Revert, decode_revert},
     error::{EngineError, NodeError},
     fork::{ForkPoint, ForkSource, Upstream},
-    node::{Mined, Node},
+    node::Node,
 };
 
 /// What every engine call returns.
@@ -78,52 +74,6 @@ impl Default for EngineConfig {
             actor_balance: U256::from(100 * ETHER),
             decode_events: true,
         }
-    }
-}
-
-/// The result of a successful transaction.
-#[derive(Debug, Clone)]
-pub struct Receipt<T> {
-    /// Decoded return data.
-    pub value: T,
-    /// Gas used by the transaction (intrinsic gas included, refunds deducted).
-    pub gas_used: u64,
-    /// Logs, decoded.
-    pub events: Vec<DecodedEvent>,
-}
-
-impl<T> Receipt<T> {
-    /// The same receipt with its value mapped (`()` for calls that return nothing).
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Receipt<U> {
-        Receipt {
-            value: f(self.value),
-            gas_used: self.gas_used,
-            events: self.events,
-        }
-    }
-}
-
-/// Who sends a transaction: an [`Address`], or an actor's name (named, and funded, on first use).
-pub trait Sender {
-    /// The sender's address.
-    fn resolve(self, engine: &mut Engine) -> Address;
-}
-
-impl Sender for Address {
-    fn resolve(self, _: &mut Engine) -> Address {
-        self
-    }
-}
-
-impl Sender for &str {
-    fn resolve(self, engine: &mut Engine) -> Address {
-        engine.actor(self)
-    }
-}
-
-impl Sender for &String {
-    fn resolve(self, engine: &mut Engine) -> Address {
-        engine.actor(self)
     }
 }
 
@@ -194,54 +144,6 @@ pub struct Engine {
     /// Set inside [`Engine::count_opcodes`]: every transaction and view runs under revm's counting inspector and
     /// adds what it executed here (a clone made inside counts here too). Behind a lock because views take `&self`.
     counting: Option<Arc<Mutex<OpcodeCounts>>>,
-}
-
-/// EVM instructions executed, by opcode: what [`Engine::count_opcodes`] measured.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpcodeCounts([u64; 256]);
-
-impl Default for OpcodeCounts {
-    fn default() -> Self {
-        Self([0; 256])
-    }
-}
-
-impl OpcodeCounts {
-    /// All instructions executed.
-    pub fn total(&self) -> u64 {
-        self.0.iter().sum()
-    }
-
-    /// Executions of `opcode` (e.g. `0x54` for SLOAD).
-    pub fn of(&self, opcode: u8) -> u64 {
-        self.0[opcode as usize]
-    }
-
-    /// Executions of the opcodes that start another call frame (CALL, CALLCODE, DELEGATECALL, STATICCALL) or
-    /// create a contract (CREATE, CREATE2).
-    pub fn frames(&self) -> u64 {
-        [0xf0, 0xf1, 0xf2, 0xf4, 0xf5, 0xfa]
-            .iter()
-            .map(|&op| self.of(op))
-            .sum()
-    }
-
-    fn add(&mut self, counts: &[u64; 256]) {
-        for (total, n) in self.0.iter_mut().zip(counts) {
-            *total += n;
-        }
-    }
-}
-
-/// Raw outcome of a transaction, before it is split into a [`Receipt`] or a [`Revert`].
-enum Outcome {
-    Success {
-        output: Bytes,
-        created: Option<Address>,
-        gas_used: u64,
-        events: Vec<DecodedEvent>,
-    },
-    Revert(Revert),
 }
 
 impl Default for Engine {
@@ -605,265 +507,5 @@ impl Engine {
                 revert: Box::new(decode_revert(&data, &self.actors)),
             }),
         }
-    }
-
-    /// Runs a call without committing it: its output, or its revert data.
-    fn call_raw(
-        &self,
-        from: Address,
-        to: Address,
-        data: Bytes,
-        what: &dyn Fn() -> String,
-    ) -> Result<std::result::Result<Bytes, Bytes>> {
-        let db = match &self.backend {
-            Backend::Memory(db) => db,
-            Backend::Node(node) => {
-                return node
-                    .call(from, to, data, self.timestamp)
-                    .map_err(|node| EngineError::Node { call: what(), node });
-            }
-        };
-        let tx = self.tx(from, TxKind::Call(to), data, &what)?;
-        // Run, never commit: the journal's changes are dropped with the result.
-        let result = match &self.counting {
-            None => in_thread_evm(&self.config, self.block_env(), &mut lock(db), |evm| {
-                evm.transact(tx).map(|r| r.result)
-            }),
-            Some(counts) => counted(
-                &self.config,
-                self.block_env(),
-                &mut lock(db),
-                counts,
-                |evm| evm.inspect_tx(tx).map(|r| r.result),
-            ),
-        }
-        .map_err(|e| EngineError::InvalidTransaction {
-            call: what(),
-            reason: e.to_string(),
-        })?;
-        match result {
-            ExecutionResult::Success { output, .. } => Ok(Ok(output.into_data())),
-            ExecutionResult::Revert { output, .. } => Ok(Err(output)),
-            ExecutionResult::Halt { reason, gas, .. } => Err(EngineError::Halted {
-                call: what(),
-                reason: format!("{reason:?} after {} gas", gas.tx_gas_used()),
-            }),
-        }
-    }
-
-    /// Executes and commits one transaction. Reverts are an [`Outcome`], not an error; halts (out of gas, invalid
-    /// opcode) and invalid transactions are errors. `what` names the call in errors and logs (built only then: this
-    /// is the hot path of every scenario).
-    fn commit(
-        &mut self,
-        from: Address,
-        kind: TxKind,
-        data: Bytes,
-        what: &dyn Fn(&Self) -> String,
-    ) -> Result<Outcome> {
-        let mined = match &self.backend {
-            Backend::Memory(_) => self.commit_in_memory(from, kind, data, what)?,
-            Backend::Node(node) => {
-                let mined = node
-                    .send(from, kind, data, self.config.tx_gas_limit, self.timestamp)
-                    .map_err(|node| EngineError::Node {
-                        call: what(self),
-                        node,
-                    })?;
-                // The node's next block follows the one just mined; keep the clock where the steps put it.
-                self.block_number += 1;
-                mined
-            }
-        };
-        if !mined.success {
-            let revert = decode_revert(&mined.output, &self.actors);
-            debug!("{} reverted: {revert}", what(self));
-            return Ok(Outcome::Revert(revert));
-        }
-        let events: Vec<DecodedEvent> = if self.config.decode_events {
-            mined
-                .logs
-                .iter()
-                .map(|log| decode_log(log, &self.actors))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        debug!(gas_used = mined.gas_used, "{} ok", what(self));
-        for event in &events {
-            trace!("  {event}");
-        }
-        Ok(Outcome::Success {
-            output: mined.output,
-            created: mined.created,
-            gas_used: mined.gas_used,
-            events,
-        })
-    }
-
-    fn commit_in_memory(
-        &mut self,
-        from: Address,
-        kind: TxKind,
-        data: Bytes,
-        what: &dyn Fn(&Self) -> String,
-    ) -> Result<Mined> {
-        let tx = self.tx(from, kind, data, &|| what(self))?;
-        let block = self.block_env();
-        let Backend::Memory(db) = &mut self.backend else {
-            unreachable!("commit_in_memory on a node");
-        };
-        let result = match &self.counting {
-            None => in_thread_evm(&self.config, block, get_mut(db), |evm| {
-                evm.transact_commit(tx)
-            }),
-            Some(counts) => counted(&self.config, block, get_mut(db), counts, |evm| {
-                evm.inspect_tx_commit(tx)
-            }),
-        }
-        .map_err(|e| EngineError::InvalidTransaction {
-            call: what(self),
-            reason: e.to_string(),
-        })?;
-        match result {
-            ExecutionResult::Success {
-                gas, logs, output, ..
-            } => Ok(Mined {
-                success: true,
-                created: match &output {
-                    Output::Create(_, address) => *address,
-                    Output::Call(_) => None,
-                },
-                output: output.into_data(),
-                gas_used: gas.tx_gas_used(),
-                logs,
-            }),
-            ExecutionResult::Revert { output, gas, .. } => Ok(Mined {
-                success: false,
-                output,
-                gas_used: gas.tx_gas_used(),
-                logs: Vec::new(),
-                created: None,
-            }),
-            ExecutionResult::Halt { reason, gas, .. } => Err(EngineError::Halted {
-                call: what(self),
-                reason: format!("{reason:?} after {} gas", gas.tx_gas_used()),
-            }),
-        }
-    }
-
-    fn tx(
-        &self,
-        from: Address,
-        kind: TxKind,
-        data: Bytes,
-        what: &dyn Fn() -> String,
-    ) -> Result<TxEnv> {
-        TxEnv::builder()
-            .caller(from)
-            .kind(kind)
-            .data(data)
-            .nonce(self.nonce(from))
-            .chain_id(Some(self.config.chain_id))
-            .gas_limit(self.config.tx_gas_limit)
-            .gas_price(0)
-            .build()
-            .map_err(|e| EngineError::InvalidTransaction {
-                call: what(),
-                reason: format!("{e:?}"),
-            })
-    }
-
-    fn block_env(&self) -> revm::context::BlockEnv {
-        revm::context::BlockEnv {
-            number: U256::from(self.block_number),
-            timestamp: U256::from(self.timestamp),
-            gas_limit: self.config.block_gas_limit,
-            basefee: 0,
-            ..Default::default()
-        }
-    }
-}
-
-type MemoryEvm<I = ()> = MainnetEvm<MainnetContext<CacheDB<Upstream>>, I>;
-
-thread_local! {
-    /// The EVM that runs in-memory engines' transactions and views on this thread. Building one (journal, frame
-    /// stack, interpreter buffers) costs about as much as a short call, and every scenario step is a call; an engine
-    /// cannot own one because those buffers are not `Send`. Between calls its journal is empty, so the database an
-    /// engine lends it is the whole state.
-    static THREAD_EVM: RefCell<Option<Box<MemoryEvm>>> = const { RefCell::new(None) };
-}
-
-/// Runs `f` on this thread's EVM with `db` lent to it (swapped in and back: nothing is copied), at `config`'s chain
-/// and `block`. An error or a panic may leave the journal mid-way, so the EVM is kept only after a success; otherwise
-/// the next call builds another.
-fn in_thread_evm<T, E>(
-    config: &EngineConfig,
-    block: revm::context::BlockEnv,
-    db: &mut CacheDB<Upstream>,
-    f: impl FnOnce(&mut MemoryEvm) -> std::result::Result<T, E>,
-) -> std::result::Result<T, E> {
-    THREAD_EVM.with_borrow_mut(|slot| {
-        let mut evm = slot.take().unwrap_or_else(|| {
-            Box::new(
-                Context::mainnet()
-                    .with_db(CacheDB::new(Upstream::Empty))
-                    .build_mainnet(),
-            )
-        });
-        configure(&mut evm, config, block);
-        let result = f(Lent::new(db, &mut evm).evm);
-        if result.is_ok() {
-            *slot = Some(evm);
-        }
-        result
-    })
-}
-
-/// Like [`in_thread_evm`] on an EVM of its own under revm's [`CountInspector`], whose counts are added to `counts`.
-fn counted<T, E>(
-    config: &EngineConfig,
-    block: revm::context::BlockEnv,
-    db: &mut CacheDB<Upstream>,
-    counts: &Mutex<OpcodeCounts>,
-    f: impl FnOnce(&mut MemoryEvm<CountInspector>) -> std::result::Result<T, E>,
-) -> std::result::Result<T, E> {
-    let mut evm = Context::mainnet()
-        .with_db(CacheDB::new(Upstream::Empty))
-        .build_mainnet_with_inspector(CountInspector::new());
-    configure(&mut evm, config, block);
-    let result = f(Lent::new(db, &mut evm).evm);
-    counts
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .add(evm.inspector.opcode_counts());
-    result
-}
-
-fn configure<I>(evm: &mut MemoryEvm<I>, config: &EngineConfig, block: revm::context::BlockEnv) {
-    evm.ctx.modify_cfg(|cfg| {
-        cfg.chain_id = config.chain_id;
-        cfg.set_spec_and_mainnet_gas_params(config.spec);
-    });
-    evm.ctx.block = block;
-}
-
-/// An engine's database swapped into an EVM, and back when dropped (also when unwinding).
-struct Lent<'a, I> {
-    db: &'a mut CacheDB<Upstream>,
-    evm: &'a mut MemoryEvm<I>,
-}
-
-impl<'a, I> Lent<'a, I> {
-    fn new(db: &'a mut CacheDB<Upstream>, evm: &'a mut MemoryEvm<I>) -> Self {
-        std::mem::swap(db, &mut evm.ctx.journaled_state.database);
-        Self { db, evm }
-    }
-}
-
-impl<I> Drop for Lent<'_, I> {
-    fn drop(&mut self) {
-        std::mem::swap(self.db, &mut self.evm.ctx.journaled_state.database);
     }
 }
