@@ -325,22 +325,47 @@ impl Loader<'_> {
         let name = self.required(&r.name, span, path, "name")?;
         let name = self.unique(seen, name, &field(path, "name"), "AVS")?;
         let kind_value = self.required(&r.kind, span, path, "kind")?;
-        let kind_path = field(path, "kind");
-        // Which optional fields each kind takes.
-        let allowed: &[&str] = match kind_value.get_ref().as_str() {
+        self.avs_fields_fit_kind(r, &kind_value, path)?;
+        let kind = self.avs_kind(r, &kind_value, path)?;
+        let max_slash = match &r.max_slash {
+            Some(m) => self.fraction(m, &field(path, "max_slash"))?,
+            None => match kind {
+                AvsKind::DoubleSign { fraction } => fraction,
+                _ => units::WAD,
+            },
+        };
+        let sink = match &r.sink {
+            None => Sink::Burn,
+            Some(s) if s.get_ref() == "burn" => Sink::Burn,
+            Some(s) => {
+                let name = self.name(s, &field(path, "sink"))?;
+                self.declare_actor(&name);
+                Sink::Actor(name)
+            }
+        };
+        Ok(Avs {
+            name,
+            kind,
+            sink,
+            max_slash,
+        })
+    }
+
+    /// Refuses an unknown kind, and any optional field the AVS's kind does not take.
+    fn avs_fields_fit_kind(&self, r: &RawAvs, kind: &Spanned<String>, path: &str) -> Result<()> {
+        let allowed: &[&str] = match kind.get_ref().as_str() {
             "instant" => &["max_slash"],
             "veto" => &["max_slash", "veto_window", "resolver"],
             "double_sign" => &["fraction"],
             "committee" => &["max_slash", "veto_window", "resolver", "members", "quorum"],
             other => {
                 return Err(self.err(
-                    kind_value.span(),
-                    &kind_path,
+                    kind.span(),
+                    &field(path, "kind"),
                     format!("expected \"instant\", \"veto\", \"double_sign\" or \"committee\", got {other:?}"),
                 ));
             }
         };
-        let kind_name = kind_value.get_ref().clone();
         let present = [
             ("max_slash", r.max_slash.as_ref().map(Spanned::span)),
             ("veto_window", r.veto_window.as_ref().map(Spanned::span)),
@@ -357,12 +382,24 @@ impl Loader<'_> {
                     span,
                     &field(path, f),
                     format!(
-                        "not a field of an AVS of kind {kind_name:?} (it takes: {})",
+                        "not a field of an AVS of kind {:?} (it takes: {})",
+                        kind.get_ref(),
                         allowed.join(", ")
                     ),
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The AVS's kind with the fields it needs (`avs_fields_fit_kind` has checked the kind's name).
+    fn avs_kind(
+        &mut self,
+        r: &RawAvs,
+        kind_value: &Spanned<String>,
+        path: &str,
+    ) -> Result<AvsKind> {
+        let kind_name = kind_value.get_ref().clone();
         let (kspan, src) = (kind_value.span(), self.src);
         let need = |f: &str| {
             src.error(
@@ -381,7 +418,7 @@ impl Loader<'_> {
             this.declare_actor(&name);
             Ok(name)
         };
-        let kind = match kind_name.as_str() {
+        Ok(match kind_name.as_str() {
             "instant" => AvsKind::Instant,
             "veto" => AvsKind::Veto {
                 window: window(self)?,
@@ -416,28 +453,6 @@ impl Loader<'_> {
                     resolver: resolver(self)?,
                 }
             }
-        };
-        let max_slash = match &r.max_slash {
-            Some(m) => self.fraction(m, &field(path, "max_slash"))?,
-            None => match kind {
-                AvsKind::DoubleSign { fraction } => fraction,
-                _ => units::WAD,
-            },
-        };
-        let sink = match &r.sink {
-            None => Sink::Burn,
-            Some(s) if s.get_ref() == "burn" => Sink::Burn,
-            Some(s) => {
-                let name = self.name(s, &field(path, "sink"))?;
-                self.declare_actor(&name);
-                Sink::Actor(name)
-            }
-        };
-        Ok(Avs {
-            name,
-            kind,
-            sink,
-            max_slash,
         })
     }
 
