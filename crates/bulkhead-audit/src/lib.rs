@@ -10,19 +10,29 @@
 //! Profit from corruption and thresholds are not on chain: they come from a terms file. Who bears a failure is traced
 //! down to pools and, from a scenario, to stakers, as the chain books it: the AVS takes its whole backing in every
 //! base pool first, then in every tier, whose backing the base slashes lowered through the base price.
+//!
+//! Losses stay exact and typed ([`Exact`]); what can fail is an [`AuditError`].
+
+mod error;
 
 use std::{collections::BTreeMap, path::Path};
 
 use alloy::primitives::U256;
 use bulkhead_contracts::{AllocationManager, MockERC20, StakeVault};
 use bulkhead_evm::{Deployment, Engine};
-use bulkhead_risk::number::{self, Q};
+use bulkhead_risk::{
+    network::{self, Network},
+    number::{self, Exact, Q},
+};
 use bulkhead_scenario::{self as scenario, FinalState};
-use eyre::{Result, WrapErr, bail, eyre};
 use num_bigint::BigInt;
 use num_traits::{One, Zero};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+pub use error::AuditError;
+
+type Result<T, E = AuditError> = std::result::Result<T, E>;
 
 /// The off-chain half of an audit: per AVS its profit from corruption and threshold, per asset its price.
 #[derive(Debug, Deserialize)]
@@ -48,29 +58,30 @@ struct ServiceTerms {
 impl Terms {
     /// Reads a terms file (JSON).
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .wrap_err_with(|| format!("reading the terms file {}", path.display()))?;
-        serde_json::from_str(&text).map_err(|e| {
-            eyre!(
-                "{}:{}:{}: {e}; expected {{\"services\": {{\"<avs>\": {{\"profit\": \"25\", \"threshold\": \"1/2\"}}}}, \"prices\": {{\"WBTC\": \"30\"}}}}",
-                path.display(),
-                e.line(),
-                e.column()
-            )
+        let text = std::fs::read_to_string(path).map_err(|cause| AuditError::ReadTerms {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        serde_json::from_str(&text).map_err(|cause| AuditError::ParseTerms {
+            path: path.to_path_buf(),
+            line: cause.line(),
+            column: cause.column(),
+            cause,
         })
     }
 
     fn service(&self, name: &str) -> Result<&ServiceTerms> {
-        self.services.get(name).ok_or_else(|| {
-            eyre!(
-                "the terms file has no entry for AVS {name:?}: add \"{name}\": {{\"profit\": \"…\", \"threshold\": \"…\"}} under \"services\""
-            )
-        })
+        self.services
+            .get(name)
+            .ok_or_else(|| AuditError::NoTerms { avs: name.into() })
     }
 
     fn price(&self, asset: &str) -> Result<Q> {
         self.prices.get(asset).map_or(Ok(Q::one()), |p| {
-            number::parse(p).map_err(|e| eyre!("prices.{asset}: {e}"))
+            number::parse(p).map_err(|message| AuditError::Price {
+                asset: asset.into(),
+                message,
+            })
         })
     }
 }
@@ -115,16 +126,16 @@ pub struct Bearers {
     /// The failing AVS.
     pub service: String,
     /// Loss per pool where it is booked (a tier's loss on the tier).
-    pub pools: Vec<(String, String)>,
+    pub pools: Vec<(String, Exact)>,
     /// Loss per staker (through tiers), largest first; empty when holders are unknown.
-    pub stakers: Vec<(String, String)>,
+    pub stakers: Vec<(String, Exact)>,
 }
 
 fn decimal(text: &str) -> Result<Q> {
     let (int, frac) = text.split_once('.').unwrap_or((text, ""));
     let digits: BigInt = format!("{int}{frac}")
         .parse()
-        .map_err(|_| eyre!("not a decimal amount: {text:?}"))?;
+        .map_err(|_| AuditError::Decimal { text: text.into() })?;
     Ok(Q::new(digits, BigInt::from(10u32).pow(frac.len() as u32)))
 }
 
@@ -139,11 +150,9 @@ impl Source {
         let sc = scenario::load(path)?;
         let report = scenario::run(&sc)?;
         if !report.passed {
-            bail!(
-                "{}: an expectation failed; fix the scenario (`bulkhead simulate {}` shows which) before auditing it",
-                path.display(),
-                path.display()
-            );
+            return Err(AuditError::ExpectationFailed {
+                path: path.to_path_buf(),
+            });
         }
         Self::from_final_state(&report.final_state, terms)
     }
@@ -211,7 +220,11 @@ impl Source {
             };
             let decimals = engine
                 .view(asset, MockERC20::decimalsCall {})
-                .wrap_err_with(|| format!("reading the decimals of pool {id}'s asset {asset}"))?;
+                .map_err(|cause| AuditError::Decimals {
+                    pool: id.to(),
+                    asset,
+                    cause: Box::new(cause),
+                })?;
             let symbol = engine
                 .view(asset, MockERC20::symbolCall {})
                 .unwrap_or_else(|_| asset.to_string());
@@ -285,16 +298,17 @@ impl Source {
             let t = terms.service(avs)?;
             services.push(json!({"id": avs, "profit": t.profit, "threshold": t.threshold}));
         }
-        let unknown: Vec<&String> = terms
+        let unknown: Vec<String> = terms
             .services
             .keys()
             .filter(|k| !backings.contains_key(*k))
+            .cloned()
             .collect();
         if !unknown.is_empty() {
-            bail!(
-                "the terms file names AVSs that do not exist here: {unknown:?} (known: {:?})",
-                backings.keys().collect::<Vec<_>>()
-            );
+            return Err(AuditError::UnknownAvs {
+                unknown,
+                known: backings.keys().cloned().collect(),
+            });
         }
         Ok(Self {
             network: json!({
@@ -308,6 +322,12 @@ impl Source {
             stakers_known,
             unit: terms.unit.clone().unwrap_or_else(|| "stake units".into()),
         })
+    }
+
+    /// The network validated: the risk engine's input.
+    pub fn parse_network(&self) -> Result<Network> {
+        network::parse(&self.network.to_string())
+            .map_err(|cause| AuditError::InvalidNetwork { cause })
     }
 
     /// The unit stakes and losses are counted in.
@@ -346,15 +366,12 @@ impl Source {
                 Bearers {
                     service: avs.clone(),
                     pools: booked
-                        .iter()
+                        .into_iter()
                         .filter(|(_, q)| !q.is_zero())
-                        .map(|(p, q)| (p.clone(), number::fmt(q)))
+                        .map(|(p, q)| (p, Exact(q)))
                         .collect(),
                     stakers: if self.stakers_known {
-                        stakers
-                            .into_iter()
-                            .map(|(s, q)| (s, number::fmt(&q)))
-                            .collect()
+                        stakers.into_iter().map(|(s, q)| (s, Exact(q))).collect()
                     } else {
                         Vec::new()
                     },

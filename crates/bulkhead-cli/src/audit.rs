@@ -4,7 +4,7 @@
 
 use std::{path::PathBuf, process::ExitCode, time::Instant};
 
-use bulkhead_risk::{AuditOptions, Report, html, network, number};
+use bulkhead_risk::{AuditOptions, Exact, Report, html, network, number};
 
 use crate::ui::{self, table};
 use bulkhead_audit::{Bearers, Source, Terms};
@@ -79,9 +79,7 @@ pub fn run(args: &AuditArgs) -> ExitCode {
 
 /// The network to audit, and, from a scenario or a chain, the pools and stakers behind it.
 fn load(args: &AuditArgs) -> eyre::Result<(network::Network, Option<Source>, String)> {
-    let terms = || -> eyre::Result<Terms> {
-        Terms::load(args.terms.as_deref().expect("clap requires --terms"))
-    };
+    let terms = || Terms::load(args.terms.as_deref().expect("clap requires --terms"));
     let (source, title) = if let Some(path) = &args.network {
         let title = path
             .file_name()
@@ -106,9 +104,7 @@ fn load(args: &AuditArgs) -> eyre::Result<(network::Network, Option<Source>, Str
             format!("chain {chain_id} at {url}"),
         )
     };
-    let network = network::parse(&source.network.to_string())
-        .wrap_err("the network read from the protocol is not valid")?;
-    Ok((network, Some(source), title))
+    Ok((source.parse_network()?, Some(source), title))
 }
 
 fn audit(args: &AuditArgs) -> eyre::Result<Report> {
@@ -185,19 +181,18 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
     Ok(report)
 }
 
-/// A rational with a decimal hint: `"3/5 (0.6)"`.
-fn show(q: &str) -> String {
-    match number::parse(q) {
-        Ok(v) if !v.is_integer() => format!("{q} (≈{:.4})", number::approx(&v)),
-        _ => q.to_string(),
+/// A rational with a decimal hint: `"3/5 (≈0.6000)"`; an integer as it is.
+fn show(q: &Exact) -> String {
+    if q.is_integer() {
+        q.to_string()
+    } else {
+        format!("{q} (≈{:.4})", q.approx())
     }
 }
 
-fn pct(q: &str) -> String {
-    number::parse(q).map_or_else(
-        |_| q.to_string(),
-        |v| format!("{q} ({:.3}%)", 100.0 * number::approx(&v)),
-    )
+/// A fraction with its percentage: `"3/5 (60.000%)"`.
+fn pct(q: &Exact) -> String {
+    format!("{q} ({:.3}%)", 100.0 * q.approx())
 }
 
 const ROWS: usize = 20;
@@ -303,7 +298,7 @@ fn render_summary(r: &Report, out: &mut String) {
             format!(
                 "in [{}, {}] (certified bounds)",
                 show(&i.lower),
-                i.upper.as_deref().map_or("?".into(), show)
+                i.upper.as_ref().map_or("?".into(), show)
             ),
         ]),
         _ => s.add_row(vec!["max_attack_profit".to_string(), "-".to_string()]),
@@ -365,17 +360,18 @@ fn render_loss_curve(r: &Report, out: &mut String) {
         "certificate bound",
     ]);
     for p in r.loss_curve.iter().filter(|p| {
-        r.worst_case_loss.contains_key(&p.psi) || r.bounds.worst_case_loss.contains_key(&p.psi)
+        r.worst_case_loss.contains_key(&p.psi.label)
+            || r.bounds.worst_case_loss.contains_key(&p.psi.label)
     }) {
         w.add_row(vec![
-            p.psi.clone(),
-            p.exact.as_deref().map_or("-".into(), pct),
+            p.psi.label.clone(),
+            p.exact.as_ref().map_or("-".into(), pct),
             pct(&p.lower),
-            p.upper.as_deref().map_or("-".into(), pct),
+            p.upper.as_ref().map_or("-".into(), pct),
             r.certificate
                 .loss_bound
-                .get(&p.psi)
-                .map_or("-".into(), |b| pct(b)),
+                .get(&p.psi.label)
+                .map_or("-".into(), pct),
         ]);
     }
     out.push_str(&format!(
@@ -393,9 +389,8 @@ fn render_exposure(r: &Report, out: &mut String) {
     ]);
     let mut vals: Vec<_> = r.exposure.validators.iter().collect();
     vals.sort_by(|a, b| {
-        let d = |x: &str| number::parse(x).map(|q| number::approx(&q)).unwrap_or(0.0);
-        d(&b.restaking_degree)
-            .total_cmp(&d(&a.restaking_degree))
+        b.restaking_degree
+            .cmp(&a.restaking_degree)
             .then(a.id.cmp(&b.id))
     });
     for x in vals.iter().take(ROWS) {
@@ -444,9 +439,9 @@ fn render_fails_alone(r: &Report, out: &mut String) {
             .collect();
         f.add_row(vec![
             svc.id.clone(),
-            svc.profit.clone(),
-            svc.threshold.clone(),
-            fa.total.clone(),
+            svc.profit.to_string(),
+            svc.threshold.to_string(),
+            fa.total.to_string(),
             format!(
                 "{}{}",
                 bearers.join("\n"),
@@ -536,17 +531,18 @@ mod tests {
     fn example_networks_audit_as_documented() {
         let hub = audit(&args("hub_insecure.json", &["1/1000", "1/10"])).unwrap();
         assert_eq!(hub.secure, Some(false));
-        assert_eq!(hub.max_attack_profit.as_deref(), Some("320"));
+        let text = |q: Option<&Exact>| q.map(Exact::to_string);
+        assert_eq!(text(hub.max_attack_profit.as_ref()).as_deref(), Some("320"));
         assert_eq!(
-            hub.worst_case_loss.get("1/10").map(String::as_str),
+            text(hub.worst_case_loss.get("1/10")).as_deref(),
             Some("9/16")
         );
         assert!(render(&hub).contains("INSECURE"));
         let dr = audit(&args("dr_secure.json", &["1/1000"])).unwrap();
         assert_eq!(dr.secure, Some(true));
-        assert_eq!(dr.certificate.gamma.as_deref(), Some("1/10"));
+        assert_eq!(text(dr.certificate.gamma.as_ref()).as_deref(), Some("1/10"));
         assert_eq!(
-            dr.certificate.loss_bound.get("1/1000").map(String::as_str),
+            text(dr.certificate.loss_bound.get("1/1000")).as_deref(),
             Some("11/1000")
         );
         let elastic = audit(&args("elastic.json", &[])).unwrap();

@@ -9,6 +9,7 @@ use std::{
 };
 
 use bulkhead_evm::{DeployConfig, Deployment, Engine, anvil_binary, deploy_rpc};
+use bulkhead_risk::Exact;
 use bulkhead_scenario::{self as scenario, FinalState, RunReport, Target};
 use eyre::{Result, WrapErr, bail, eyre};
 use tracing::info;
@@ -212,14 +213,20 @@ fn without_isolation(report: &RunReport) -> Result<String> {
             )
     };
     let taken = |s: &FinalState| {
-        let weth: f64 = s
-            .sinks
-            .iter()
-            .flat_map(|k| &k.balances)
-            .filter(|b| b.asset == "WETH")
-            .filter_map(|b| b.amount.parse::<f64>().ok())
-            .sum();
-        format!("{weth} WETH")
+        // The report's amounts are exact decimals: summed exactly, printed as one.
+        let weth = Exact(
+            s.sinks
+                .iter()
+                .flat_map(|k| &k.balances)
+                .filter(|b| b.asset == "WETH")
+                .filter_map(|b| b.amount.parse::<Exact>().ok())
+                .map(|a| a.0)
+                .sum(),
+        );
+        format!(
+            "{} WETH",
+            weth.decimal().unwrap_or_else(|| weth.to_string())
+        )
     };
     t.add_row(row("P left (of 1,000 WETH)", &pool("P")));
     t.add_row(row("T left (the tier, of 130 WETH)", &pool("T")));

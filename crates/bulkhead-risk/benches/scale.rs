@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use bulkhead_risk::{
-    AuditOptions, audit,
+    AuditOptions, Exact, audit,
     generate::{self, Params, SplitMix64},
     network::{Model, Net},
     number,
@@ -157,9 +157,9 @@ fn main() {
                     "{name}: secure {:?}, max_attack_profit in [{:.4e}, {:.4e}] (heuristic attack on {} services), \
                      gamma {} in {:.3}s (generation {:.3}s)",
                     r.secure,
-                    interval.map_or(f64::NAN, |i| approx(&i.lower)),
+                    interval.map_or(f64::NAN, |i| i.lower.approx()),
                     interval
-                        .and_then(|i| i.upper.as_deref().map(approx))
+                        .and_then(|i| i.upper.as_ref().map(Exact::approx))
                         .unwrap_or(f64::NAN),
                     r.bounds
                         .heuristic_attack
@@ -167,8 +167,8 @@ fn main() {
                         .map_or(0, |a| a.services.len()),
                     r.certificate
                         .gamma
-                        .as_deref()
-                        .map_or("none".to_string(), |g| format!("{:.4}", approx(g))),
+                        .as_ref()
+                        .map_or("none".to_string(), |g| format!("{:.4}", g.approx())),
                     t.as_secs_f64(),
                     tg.as_secs_f64()
                 );
@@ -176,8 +176,4 @@ fn main() {
             Err(e) => println!("{name}: error {e:#}"),
         }
     }
-}
-
-fn approx(q: &str) -> f64 {
-    number::parse(q).map_or(f64::NAN, |v| number::approx(&v))
 }

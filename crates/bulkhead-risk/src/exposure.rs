@@ -3,7 +3,10 @@
 
 use serde::Serialize;
 
-use crate::{network::Net, number};
+use crate::{
+    network::Net,
+    number::{self, Exact},
+};
 
 /// A validator's exposure.
 #[derive(Debug, Clone, Serialize)]
@@ -11,11 +14,11 @@ pub struct ValidatorExposure {
     /// Validator id.
     pub id: String,
     /// Stake.
-    pub stake: String,
+    pub stake: Exact,
     /// Σ_s w_is.
-    pub allocated: String,
+    pub allocated: Exact,
     /// Restaking degree: Σ_s w_is / stake.
-    pub restaking_degree: String,
+    pub restaking_degree: Exact,
     /// Number of services it backs.
     pub services: usize,
 }
@@ -26,7 +29,7 @@ pub struct Backer {
     /// Validator id.
     pub validator: String,
     /// w_is.
-    pub amount: String,
+    pub amount: Exact,
 }
 
 /// A service's backing.
@@ -35,11 +38,11 @@ pub struct ServiceExposure {
     /// Service id.
     pub id: String,
     /// Profit from corruption.
-    pub profit: String,
+    pub profit: Exact,
     /// Threshold θ.
-    pub threshold: String,
+    pub threshold: Exact,
     /// Σ_i w_is.
-    pub backing: String,
+    pub backing: Exact,
     /// Backers, largest first.
     pub backers: Vec<Backer>,
 }
@@ -50,7 +53,7 @@ pub struct Loss {
     /// Validator id.
     pub validator: String,
     /// Stake lost: w_iz.
-    pub amount: String,
+    pub amount: Exact,
 }
 
 /// Knock-on effect on another service when a service fails alone.
@@ -59,9 +62,9 @@ pub struct KnockOn {
     /// The other service.
     pub service: String,
     /// Its backing before.
-    pub before: String,
+    pub before: Exact,
     /// Its backing after (w'_is = min(w_is, stake'_i)).
-    pub after: String,
+    pub after: Exact,
 }
 
 /// Who bears the risk of one service failing alone.
@@ -70,7 +73,7 @@ pub struct FailsAlone {
     /// The failing service.
     pub service: String,
     /// Total stake lost (its backing).
-    pub total: String,
+    pub total: Exact,
     /// Each backer's loss, largest first.
     pub losses: Vec<Loss>,
     /// Other services whose backing shrinks.
@@ -88,9 +91,9 @@ pub struct Exposure {
     pub fails_alone: Vec<FailsAlone>,
 }
 
-/// Computes the exposure of a network (scaled form; values printed as exact rationals).
+/// Computes the exposure of a network (scaled form; values as exact rationals).
 pub fn exposure(net: &Net) -> Exposure {
-    let q = |x: i128| number::fmt(&net.value(x));
+    let q = |x: i128| Exact(net.value(x));
     let validators = (0..net.n())
         .map(|v| {
             let allocated: i128 = net.by_validator[v].iter().map(|&(_, w)| w).sum();
@@ -98,7 +101,7 @@ pub fn exposure(net: &Net) -> Exposure {
                 id: net.validator_ids[v].clone(),
                 stake: q(net.stake[v]),
                 allocated: q(allocated),
-                restaking_degree: number::fmt(&number::frac(allocated, net.stake[v].max(1))),
+                restaking_degree: Exact(number::frac(allocated, net.stake[v].max(1))),
                 services: net.by_validator[v].len(),
             }
         })
@@ -112,7 +115,7 @@ pub fn exposure(net: &Net) -> Exposure {
         .map(|s| ServiceExposure {
             id: net.service_ids[s].clone(),
             profit: q(net.profit[s]),
-            threshold: number::fmt(&number::Q::new(
+            threshold: Exact(number::Q::new(
                 net.theta[s].0.clone(),
                 net.theta[s].1.clone(),
             )),

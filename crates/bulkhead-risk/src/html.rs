@@ -6,17 +6,13 @@
 
 use std::{collections::HashMap, fmt::Write};
 
-use crate::{number, report::Report};
+use crate::{number::Exact, report::Report};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-fn val(s: &str) -> f64 {
-    number::parse(s).map(|q| number::approx(&q)).unwrap_or(0.0)
 }
 
 const PALETTE: [&str; 8] = [
@@ -29,9 +25,9 @@ pub struct Bearers {
     /// The failing service.
     pub service: String,
     /// Loss per pool.
-    pub pools: Vec<(String, String)>,
+    pub pools: Vec<(String, Exact)>,
     /// Loss per staker.
-    pub stakers: Vec<(String, String)>,
+    pub stakers: Vec<(String, Exact)>,
 }
 
 /// One colour per validator, the same in every chart.
@@ -85,12 +81,16 @@ pub fn render(r: &Report, title: &str, unit: &str, bearers: &[Bearers]) -> Strin
         ),
     );
     if let Some(v) = &r.max_attack_profit {
-        row(&mut h, "max_attack_profit", v);
+        row(&mut h, "max_attack_profit", &v.to_string());
     } else if let Some(i) = &r.bounds.max_attack_profit {
         row(
             &mut h,
             "max_attack_profit (certified bounds)",
-            &format!("[{}, {}]", i.lower, i.upper.as_deref().unwrap_or("?")),
+            &format!(
+                "[{}, {}]",
+                i.lower,
+                i.upper.as_ref().map_or("?".into(), Exact::to_string)
+            ),
         );
     }
     row(
@@ -102,7 +102,10 @@ pub fn render(r: &Report, title: &str, unit: &str, bearers: &[Bearers]) -> Strin
     row(
         &mut h,
         "certificate γ",
-        r.certificate.gamma.as_deref().unwrap_or("none"),
+        &r.certificate
+            .gamma
+            .as_ref()
+            .map_or("none".into(), Exact::to_string),
     );
     h.push_str("</table>");
     if let Some(a) = r
@@ -118,8 +121,8 @@ pub fn render(r: &Report, title: &str, unit: &str, bearers: &[Bearers]) -> Strin
         let _ = write!(
             h,
             "<h2>{label}</h2><p>profit {} · cost {}</p><table><tr><th>service</th><th>coalition</th></tr>",
-            esc(&a.profit),
-            esc(&a.cost)
+            esc(&a.profit.to_string()),
+            esc(&a.cost.to_string())
         );
         for s in a.services.iter().take(50) {
             let _ = write!(
@@ -162,7 +165,7 @@ pub fn render(r: &Report, title: &str, unit: &str, bearers: &[Bearers]) -> Strin
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&fa.service),
-            esc(&fa.total),
+            esc(&fa.total.to_string()),
             esc(&bearers.join(", ")),
             esc(&knock.join(", "))
         );
@@ -183,10 +186,10 @@ fn loss_curve(h: &mut String, r: &Report) {
         .iter()
         .map(|p| {
             (
-                val(&p.psi),
-                p.exact.as_deref().map(val),
-                val(&p.lower),
-                p.upper.as_deref().map(val),
+                p.psi.value.approx(),
+                p.exact.as_ref().map(Exact::approx),
+                p.lower.approx(),
+                p.upper.as_ref().map(Exact::approx),
             )
         })
         .collect();
@@ -324,22 +327,14 @@ fn shade(frac: f64) -> f64 {
 
 fn heatmap(h: &mut String, r: &Report) {
     let mut services: Vec<_> = r.exposure.services.iter().collect();
-    services.sort_by(|a, b| {
-        val(&b.backing)
-            .total_cmp(&val(&a.backing))
-            .then(a.id.cmp(&b.id))
-    });
+    services.sort_by(|a, b| b.backing.cmp(&a.backing).then(a.id.cmp(&b.id)));
     services.truncate(30);
     let mut validators: Vec<_> = r.exposure.validators.iter().collect();
-    validators.sort_by(|a, b| {
-        val(&b.allocated)
-            .total_cmp(&val(&a.allocated))
-            .then(a.id.cmp(&b.id))
-    });
+    validators.sort_by(|a, b| b.allocated.cmp(&a.allocated).then(a.id.cmp(&b.id)));
     validators.truncate(40);
     let stake: HashMap<&str, f64> = validators
         .iter()
-        .map(|v| (v.id.as_str(), val(&v.stake)))
+        .map(|v| (v.id.as_str(), v.stake.approx()))
         .collect();
     let label = validators
         .iter()
@@ -381,7 +376,7 @@ fn heatmap(h: &mut String, r: &Report) {
     for (j, s) in services.iter().enumerate() {
         for b in &s.backers {
             if let Some(&i) = row.get(b.validator.as_str()) {
-                let frac = (val(&b.amount)
+                let frac = (b.amount.approx()
                     / stake.get(b.validator.as_str()).copied().unwrap_or(1.0))
                 .clamp(0.0, 1.0);
                 let (cx, cy) = (l + cw * j as f64, t + ch * i as f64);
@@ -394,7 +389,7 @@ fn heatmap(h: &mut String, r: &Report) {
                     shade(frac),
                     esc(&b.validator),
                     esc(&s.id),
-                    esc(&b.amount),
+                    esc(&b.amount.to_string()),
                     100.0 * frac,
                     cx + cw / 2.0 - 1.0,
                     cy + ch / 2.0 + 3.0,
@@ -428,15 +423,11 @@ fn heatmap(h: &mut String, r: &Report) {
 fn backing(h: &mut String, r: &Report, unit: &str) {
     let colour = colours(r);
     let mut services: Vec<_> = r.exposure.services.iter().collect();
-    services.sort_by(|a, b| {
-        val(&b.backing)
-            .total_cmp(&val(&a.backing))
-            .then(a.id.cmp(&b.id))
-    });
+    services.sort_by(|a, b| b.backing.cmp(&a.backing).then(a.id.cmp(&b.id)));
     services.truncate(40);
     let max = services
         .iter()
-        .map(|s| val(&s.backing))
+        .map(|s| s.backing.approx())
         .fold(0.0f64, f64::max)
         .max(1e-12);
     let (l, bw, bh) = (90.0, 520.0, 18.0);
@@ -456,15 +447,15 @@ fn backing(h: &mut String, r: &Report, unit: &str) {
             esc(&s.id)
         );
         let mut x = l;
-        let total = val(&s.backing);
+        let total = s.backing.approx();
         for b in &s.backers {
-            let width = bw * val(&b.amount) / max;
+            let width = bw * b.amount.approx() / max;
             let _ = write!(
                 h,
                 "<rect data-testid=\"backing-bar\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{width:.2}\" height=\"{bh}\" fill=\"{}\" stroke=\"#fff\"><title>{}: {} {unit}</title></rect>",
                 colour.get(&b.validator).map_or("#999", String::as_str),
                 esc(&b.validator),
-                esc(&b.amount)
+                esc(&b.amount.to_string())
             );
             x += width;
         }
@@ -473,9 +464,9 @@ fn backing(h: &mut String, r: &Report, unit: &str) {
             "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{} {unit} (θ {}, profit {} {unit})</text>",
             l + bw * total / max + 6.0,
             y + bh - 5.0,
-            esc(&s.backing),
-            esc(&s.threshold),
-            esc(&s.profit)
+            esc(&s.backing.to_string()),
+            esc(&s.threshold.to_string()),
+            esc(&s.profit.to_string())
         );
     }
     h.push_str("</svg><p class=\"legend\" data-testid=\"backing-legend\">");
@@ -518,10 +509,10 @@ fn stakers(h: &mut String, bearers: &[Bearers], unit: &str) {
                     esc(&pools.join(", "))
                 );
             }
-            let shown = if loss.contains('/') {
-                format!("{loss} (≈{:.4})", val(loss))
+            let shown = if loss.is_integer() {
+                loss.to_string()
             } else {
-                loss.clone()
+                format!("{loss} (≈{:.4})", loss.approx())
             };
             let _ = write!(
                 h,

@@ -13,14 +13,25 @@
 
 use std::{collections::HashMap, path::Path};
 
-use eyre::{WrapErr, bail};
 use num_bigint::BigInt;
 use num_integer::Integer;
 use num_traits::{One, Signed, ToPrimitive, Zero};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::number::{self, Q};
+use crate::{
+    error::RiskError,
+    number::{self, Q},
+};
+
+type Result<T, E = RiskError> = std::result::Result<T, E>;
+
+/// Returns early with a [`RiskError::Field`]: `bail!(field, "message {args}")`.
+macro_rules! bail {
+    ($field:expr, $($message:tt)+) => {
+        return Err(RiskError::field($field, format!($($message)+)))
+    };
+}
 
 /// How a validator's stake backs the services it is connected to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,85 +112,134 @@ struct RawNetwork {
 }
 
 /// Reads and validates a network file.
-pub fn load(path: &Path) -> eyre::Result<Network> {
-    let text =
-        std::fs::read_to_string(path).wrap_err_with(|| format!("reading {}", path.display()))?;
-    parse(&text).wrap_err_with(|| format!("in {}", path.display()))
+pub fn load(path: &Path) -> Result<Network> {
+    let text = std::fs::read_to_string(path).map_err(|cause| RiskError::Read {
+        path: path.to_path_buf(),
+        cause,
+    })?;
+    parse(&text).map_err(|cause| RiskError::File {
+        path: path.to_path_buf(),
+        cause: Box::new(cause),
+    })
 }
 
-fn num(field: &str, v: &Value) -> eyre::Result<Q> {
+fn num(field: &str, v: &Value) -> Result<Q> {
     match v {
-        Value::String(s) => number::parse(s).map_err(|e| eyre::eyre!("{field}: {e}")),
+        Value::String(s) => number::parse(s).map_err(|e| RiskError::field(field, e)),
         Value::Number(n) if n.is_i64() || n.is_u64() => {
-            number::parse(&n.to_string()).map_err(|e| eyre::eyre!("{field}: {e}"))
+            number::parse(&n.to_string()).map_err(|e| RiskError::field(field, e))
         }
-        other => bail!("{field}: expected a string like \"100\" or \"3/2\", got {other}"),
+        other => bail!(
+            field,
+            "expected a string like \"100\" or \"3/2\", got {other}"
+        ),
     }
 }
 
 /// Parses and validates the JSON text of a network file; errors name the field and why.
-pub fn parse(text: &str) -> eyre::Result<Network> {
-    let raw: RawNetwork = serde_json::from_str(text).wrap_err("not a valid network file")?;
+pub fn parse(text: &str) -> Result<Network> {
+    let raw: RawNetwork = serde_json::from_str(text).map_err(|cause| RiskError::Parse {
+        line: cause.line(),
+        column: cause.column(),
+        cause,
+    })?;
     let model = match raw.model.as_str() {
         "full" => Model::Full,
         "elastic" => Model::Elastic,
-        other => bail!("model: {other:?} must be \"full\" or \"elastic\""),
+        other => bail!("model", "{other:?} must be \"full\" or \"elastic\""),
     };
     if raw.validators.is_empty() {
-        bail!("validators: must not be empty");
+        bail!("validators", "must not be empty");
     }
     if raw.services.is_empty() {
-        bail!("services: must not be empty");
+        bail!("services", "must not be empty");
     }
-    let mut validators = Vec::with_capacity(raw.validators.len());
-    let mut vindex = HashMap::new();
-    for (k, v) in raw.validators.iter().enumerate() {
-        if v.id.is_empty() {
-            bail!("validators[{k}].id: must not be empty");
+    let (validators, vindex) = validators(&raw.validators)?;
+    let (services, sindex) = services(&raw.services)?;
+    let ids = Ids {
+        validators: &vindex,
+        services: &sindex,
+    };
+    let weights = match model {
+        Model::Full => {
+            if raw.allocations.as_ref().is_some_and(|a| !a.is_empty()) {
+                bail!(
+                    "allocations",
+                    "only for model \"elastic\"; model \"full\" uses edges"
+                );
+            }
+            edges(&raw.edges.unwrap_or_default(), &ids, &validators)?
         }
-        if let Some(prev) = vindex.insert(v.id.clone(), k) {
+        Model::Elastic => {
+            if raw.edges.as_ref().is_some_and(|e| !e.is_empty()) {
+                bail!(
+                    "edges",
+                    "only for model \"full\"; model \"elastic\" uses allocations"
+                );
+            }
+            allocations(&raw.allocations.unwrap_or_default(), &ids, &validators)?
+        }
+    };
+    Ok(Network {
+        model,
+        validators,
+        services,
+        weights,
+    })
+}
+
+/// The validators, each id unique and each stake > 0, and the index of each id.
+fn validators(raw: &[RawValidator]) -> Result<(Vec<Validator>, HashMap<String, usize>)> {
+    let mut validators = Vec::with_capacity(raw.len());
+    let mut index = HashMap::new();
+    for (k, v) in raw.iter().enumerate() {
+        if v.id.is_empty() {
+            bail!(format!("validators[{k}].id"), "must not be empty");
+        }
+        if let Some(prev) = index.insert(v.id.clone(), k) {
             bail!(
-                "validators[{k}].id: {:?} already used by validators[{prev}]",
+                format!("validators[{k}].id"),
+                "{:?} already used by validators[{prev}]",
                 v.id
             );
         }
-        let stake = num(&format!("validators[{k}].stake"), &v.stake)?;
+        let field = format!("validators[{k}].stake");
+        let stake = num(&field, &v.stake)?;
         if !stake.is_positive() {
-            bail!(
-                "validators[{k}].stake: {:?} must be > 0",
-                number::fmt(&stake)
-            );
+            bail!(field, "{:?} must be > 0", number::fmt(&stake));
         }
         validators.push(Validator {
             id: v.id.clone(),
             stake,
         });
     }
-    let mut services = Vec::with_capacity(raw.services.len());
-    let mut sindex = HashMap::new();
-    for (k, s) in raw.services.iter().enumerate() {
+    Ok((validators, index))
+}
+
+/// The services, each id unique, each profit ≥ 0 and each threshold in (0, 1], and the index of each id.
+fn services(raw: &[RawService]) -> Result<(Vec<Service>, HashMap<String, usize>)> {
+    let mut services = Vec::with_capacity(raw.len());
+    let mut index = HashMap::new();
+    for (k, s) in raw.iter().enumerate() {
         if s.id.is_empty() {
-            bail!("services[{k}].id: must not be empty");
+            bail!(format!("services[{k}].id"), "must not be empty");
         }
-        if let Some(prev) = sindex.insert(s.id.clone(), k) {
+        if let Some(prev) = index.insert(s.id.clone(), k) {
             bail!(
-                "services[{k}].id: {:?} already used by services[{prev}]",
+                format!("services[{k}].id"),
+                "{:?} already used by services[{prev}]",
                 s.id
             );
         }
-        let profit = num(&format!("services[{k}].profit"), &s.profit)?;
+        let field = format!("services[{k}].profit");
+        let profit = num(&field, &s.profit)?;
         if profit.is_negative() {
-            bail!(
-                "services[{k}].profit: {:?} must be ≥ 0",
-                number::fmt(&profit)
-            );
+            bail!(field, "{:?} must be ≥ 0", number::fmt(&profit));
         }
-        let threshold = num(&format!("services[{k}].threshold"), &s.threshold)?;
+        let field = format!("services[{k}].threshold");
+        let threshold = num(&field, &s.threshold)?;
         if !number::in_unit_interval(&threshold) {
-            bail!(
-                "services[{k}].threshold: {:?} must be in (0, 1]",
-                number::fmt(&threshold)
-            );
+            bail!(field, "{:?} must be in (0, 1]", number::fmt(&threshold));
         }
         services.push(Service {
             id: s.id.clone(),
@@ -187,72 +247,89 @@ pub fn parse(text: &str) -> eyre::Result<Network> {
             threshold,
         });
     }
-    let mut weights = Vec::new();
+    Ok((services, index))
+}
+
+/// The index of each validator id and of each service id.
+struct Ids<'a> {
+    validators: &'a HashMap<String, usize>,
+    services: &'a HashMap<String, usize>,
+}
+
+/// Model full's weights: one per edge, the validator's whole stake; no edge twice.
+fn edges(
+    raw: &[(String, String)],
+    ids: &Ids<'_>,
+    validators: &[Validator],
+) -> Result<Vec<(usize, usize, Q)>> {
+    let mut weights = Vec::with_capacity(raw.len());
     let mut seen = HashMap::new();
-    match model {
-        Model::Full => {
-            if raw.allocations.as_ref().is_some_and(|a| !a.is_empty()) {
-                bail!("allocations: only for model \"elastic\"; model \"full\" uses edges");
-            }
-            for (k, (v, s)) in raw.edges.unwrap_or_default().iter().enumerate() {
-                let vi = *vindex
-                    .get(v)
-                    .ok_or_else(|| eyre::eyre!("edges[{k}][0]: unknown validator {v:?}"))?;
-                let si = *sindex
-                    .get(s)
-                    .ok_or_else(|| eyre::eyre!("edges[{k}][1]: unknown service {s:?}"))?;
-                if let Some(prev) = seen.insert((vi, si), k) {
-                    bail!("edges[{k}]: [{v:?}, {s:?}] repeats edges[{prev}]");
-                }
-                weights.push((vi, si, validators[vi].stake.clone()));
-            }
+    for (k, (v, s)) in raw.iter().enumerate() {
+        let Some(&vi) = ids.validators.get(v) else {
+            bail!(format!("edges[{k}][0]"), "unknown validator {v:?}");
+        };
+        let Some(&si) = ids.services.get(s) else {
+            bail!(format!("edges[{k}][1]"), "unknown service {s:?}");
+        };
+        if let Some(prev) = seen.insert((vi, si), k) {
+            bail!(
+                format!("edges[{k}]"),
+                "[{v:?}, {s:?}] repeats edges[{prev}]"
+            );
         }
-        Model::Elastic => {
-            if raw.edges.as_ref().is_some_and(|e| !e.is_empty()) {
-                bail!("edges: only for model \"full\"; model \"elastic\" uses allocations");
-            }
-            for (k, a) in raw.allocations.unwrap_or_default().iter().enumerate() {
-                let vi = *vindex.get(&a.validator).ok_or_else(|| {
-                    eyre::eyre!(
-                        "allocations[{k}].validator: unknown validator {:?}",
-                        a.validator
-                    )
-                })?;
-                let si = *sindex.get(&a.service).ok_or_else(|| {
-                    eyre::eyre!("allocations[{k}].service: unknown service {:?}", a.service)
-                })?;
-                if let Some(prev) = seen.insert((vi, si), k) {
-                    bail!(
-                        "allocations[{k}]: ({:?}, {:?}) repeats allocations[{prev}]",
-                        a.validator,
-                        a.service
-                    );
-                }
-                let amount = num(&format!("allocations[{k}].amount"), &a.amount)?;
-                if !amount.is_positive() {
-                    bail!(
-                        "allocations[{k}].amount: {:?} must be > 0",
-                        number::fmt(&amount)
-                    );
-                }
-                if amount > validators[vi].stake {
-                    bail!(
-                        "allocations[{k}].amount: {:?} exceeds the stake {:?} of validator {:?}",
-                        number::fmt(&amount),
-                        number::fmt(&validators[vi].stake),
-                        a.validator
-                    );
-                }
-                weights.push((vi, si, amount));
-            }
-        }
+        weights.push((vi, si, validators[vi].stake.clone()));
     }
-    Ok(Network {
-        model,
-        validators,
-        services,
-        weights,
-    })
+    Ok(weights)
+}
+
+/// Model elastic's weights: one per allocation, its amount in (0, stake]; no pair twice.
+fn allocations(
+    raw: &[RawAllocation],
+    ids: &Ids<'_>,
+    validators: &[Validator],
+) -> Result<Vec<(usize, usize, Q)>> {
+    let mut weights = Vec::with_capacity(raw.len());
+    let mut seen = HashMap::new();
+    for (k, a) in raw.iter().enumerate() {
+        let Some(&vi) = ids.validators.get(&a.validator) else {
+            bail!(
+                format!("allocations[{k}].validator"),
+                "unknown validator {:?}",
+                a.validator
+            );
+        };
+        let Some(&si) = ids.services.get(&a.service) else {
+            bail!(
+                format!("allocations[{k}].service"),
+                "unknown service {:?}",
+                a.service
+            );
+        };
+        if let Some(prev) = seen.insert((vi, si), k) {
+            bail!(
+                format!("allocations[{k}]"),
+                "({:?}, {:?}) repeats allocations[{prev}]",
+                a.validator,
+                a.service
+            );
+        }
+        let field = format!("allocations[{k}].amount");
+        let amount = num(&field, &a.amount)?;
+        if !amount.is_positive() {
+            bail!(field, "{:?} must be > 0", number::fmt(&amount));
+        }
+        if amount > validators[vi].stake {
+            bail!(
+                field,
+                "{:?} exceeds the stake {:?} of validator {:?}",
+                number::fmt(&amount),
+                number::fmt(&validators[vi].stake),
+                a.validator
+            );
+        }
+        weights.push((vi, si, amount));
+    }
+    Ok(weights)
 }
 
 impl Network {
@@ -348,7 +425,7 @@ pub fn ceil_mul_div(w: i128, num: &BigInt, den: &BigInt) -> i128 {
 
 impl Net {
     /// Scales a validated network to integers; fails only if the numbers are too large for exact `i128` sums.
-    pub fn from_network(net: &Network) -> eyre::Result<Net> {
+    pub fn from_network(net: &Network) -> Result<Net> {
         let mut scale = BigInt::one();
         let mut fold = |q: &Q| scale = scale.lcm(q.denom());
         for v in &net.validators {
@@ -360,27 +437,31 @@ impl Net {
         for (_, _, w) in &net.weights {
             fold(w);
         }
-        let scaled = |q: &Q, what: &str| -> eyre::Result<i128> {
+        let scaled = |q: &Q, what: &str| -> Result<i128> {
             let v = (q * Q::from_integer(scale.clone())).to_integer();
             v.to_i128()
                 .filter(|x| x.abs() < MAX_SCALED)
-                .ok_or_else(|| eyre::eyre!("{what}: {} is too large once every number is put over the common denominator {scale}", number::fmt(q)))
+                .ok_or_else(|| RiskError::TooLarge {
+                    what: what.to_string(),
+                    value: number::fmt(q),
+                    scale: scale.to_string(),
+                })
         };
         let stake: Vec<i128> = net
             .validators
             .iter()
             .map(|v| scaled(&v.stake, &format!("validator {:?} stake", v.id)))
-            .collect::<eyre::Result<_>>()?;
+            .collect::<Result<_>>()?;
         let profit: Vec<i128> = net
             .services
             .iter()
             .map(|s| scaled(&s.profit, &format!("service {:?} profit", s.id)))
-            .collect::<eyre::Result<_>>()?;
+            .collect::<Result<_>>()?;
         let total: i128 = stake.iter().sum::<i128>() + profit.iter().sum::<i128>();
         if total >= MAX_SCALED {
-            bail!(
-                "the total stake and profit are too large for exact 128-bit sums (scale {scale})"
-            );
+            return Err(RiskError::TotalTooLarge {
+                scale: scale.to_string(),
+            });
         }
         let (n, m) = (net.validators.len(), net.services.len());
         let mut by_service = vec![Vec::new(); m];

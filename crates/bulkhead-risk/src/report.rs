@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 
 use num_traits::{Signed, Zero};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{
     certificate::{self, Certificate},
+    error::RiskError,
     exposure::{self, Exposure},
     network::{Model, Net, Network},
-    number::{self, Q},
+    number::{self, Exact, Q},
     search::{self, Attack, Budget},
     shock,
 };
@@ -46,9 +47,9 @@ pub struct AttackReport {
     /// Coalition of each attacked service.
     pub validators: BTreeMap<String, Vec<String>>,
     /// Σ_i min(stake_i, Σ_{s∈A, i∈B_s} w_is).
-    pub cost: String,
+    pub cost: Exact,
     /// Σ_{s∈A} profit_s.
-    pub profit: String,
+    pub profit: Exact,
 }
 
 impl AttackReport {
@@ -70,8 +71,8 @@ impl AttackReport {
                     )
                 })
                 .collect(),
-            cost: number::fmt(&net.value(a.cost(net))),
-            profit: number::fmt(&net.value(a.profit(net))),
+            cost: Exact(net.value(a.cost(net))),
+            profit: Exact(net.value(a.profit(net))),
         }
     }
 }
@@ -80,22 +81,23 @@ impl AttackReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct CertificateReport {
     /// Largest γ of D&R's condition, `null` if it does not hold (or holds for every γ: see `unbounded`).
-    pub gamma: Option<String>,
-    /// (1 + 1/γ) · ψ per ψ: a strict upper bound on worst_case_loss(ψ) (ψ itself when `unbounded`).
-    pub loss_bound: BTreeMap<String, String>,
+    pub gamma: Option<Exact>,
+    /// (1 + 1/γ) · ψ per ψ (keyed by ψ as given): a strict upper bound on worst_case_loss(ψ) (ψ itself when
+    /// `unbounded`).
+    pub loss_bound: BTreeMap<String, Exact>,
     /// No service has profit: the condition holds for every γ.
     pub unbounded: bool,
     /// Per validator, Σ_{s∋v} π_s / (θ_s · backing_s) (the condition asks ≤ 1/(1+γ)), largest first (at most 50).
-    pub loads: Vec<(String, String)>,
+    pub loads: Vec<(String, Exact)>,
 }
 
 /// A certified interval.
 #[derive(Debug, Clone, Serialize)]
 pub struct Interval {
     /// Certified lower bound (the value of a real configuration).
-    pub lower: String,
+    pub lower: Exact,
     /// Certified upper bound, `null` if unknown.
-    pub upper: Option<String>,
+    pub upper: Option<Exact>,
 }
 
 /// Bounds for what was not computed exactly.
@@ -124,17 +126,41 @@ pub struct Shock {
     pub attack: Option<AttackReport>,
 }
 
+/// A shock size ψ: its exact value and the text it was given as, which keys it in the report's maps. It
+/// serializes as that text (`"0.01"` stays `"0.01"`); a point the caller did not name reads as [`number::fmt`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Psi {
+    /// The text it was given as.
+    pub label: String,
+    /// Its value, a fraction of the total stake.
+    pub value: Exact,
+}
+
+impl Serialize for Psi {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.label)
+    }
+}
+
+impl<'de> Deserialize<'de> for Psi {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let label = String::deserialize(deserializer)?;
+        let value = label.parse().map_err(serde::de::Error::custom)?;
+        Ok(Psi { label, value })
+    }
+}
+
 /// One point of the loss curve.
 #[derive(Debug, Clone, Serialize)]
 pub struct CurvePoint {
     /// ψ.
-    pub psi: String,
+    pub psi: Psi,
     /// worst_case_loss(ψ) if exact.
-    pub exact: Option<String>,
+    pub exact: Option<Exact>,
     /// Certified lower bound.
-    pub lower: String,
+    pub lower: Exact,
     /// Certified upper bound.
-    pub upper: Option<String>,
+    pub upper: Option<Exact>,
 }
 
 /// Network summary.
@@ -147,9 +173,9 @@ pub struct Summary {
     /// Number of services.
     pub services: usize,
     /// Total stake.
-    pub total_stake: String,
+    pub total_stake: Exact,
     /// Total profit from corruption.
-    pub total_profit: String,
+    pub total_profit: Exact,
 }
 
 /// The full audit report.
@@ -162,11 +188,11 @@ pub struct Report {
     /// No profitable attack (exact; or certified in bounds mode, `null` when undecided).
     pub secure: Option<bool>,
     /// max over attacks of profit − cost (`null` if not computed exactly: see `bounds`).
-    pub max_attack_profit: Option<String>,
+    pub max_attack_profit: Option<Exact>,
     /// An attack reaching it.
     pub best_attack: Option<AttackReport>,
-    /// worst_case_loss(ψ) per ψ computed exactly (fraction of the total stake).
-    pub worst_case_loss: BTreeMap<String, String>,
+    /// worst_case_loss(ψ) per ψ computed exactly (fraction of the total stake), keyed by ψ as given.
+    pub worst_case_loss: BTreeMap<String, Exact>,
     /// The worst shock behind each exact worst_case_loss.
     pub worst_case_shock: BTreeMap<String, Shock>,
     /// The fewest Byzantine services that make the rest insecure (0: insecure already; `null`: none, or not computed,
@@ -186,12 +212,13 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-/// Runs the audit.
-pub fn audit(network: &Network, opts: &AuditOptions) -> eyre::Result<Report> {
+/// Runs the audit. Fails when the network's numbers are too large for the exact searches
+/// ([`RiskError::TooLarge`]) or a shock is outside [0, 1] ([`RiskError::ShockOutOfRange`]).
+pub fn audit(network: &Network, opts: &AuditOptions) -> Result<Report, RiskError> {
     let net = Net::from_network(network)?;
     for (text, psi) in &opts.psis {
         if psi.is_negative() || *psi > Q::from_integer(1.into()) {
-            eyre::bail!("the shock ψ = {text} is outside [0, 1]");
+            return Err(RiskError::ShockOutOfRange { psi: text.clone() });
         }
     }
     let cert = Certificate::new(network);
@@ -200,7 +227,7 @@ pub fn audit(network: &Network, opts: &AuditOptions) -> eyre::Result<Report> {
     let attacks = draft.attacks(&net, opts, &cert, heuristic.as_ref());
     let losses = draft.losses(&net, opts, &cert, heuristic.as_ref());
     let byzantine = draft.byzantine(&net, opts, attacks.secure);
-    let q = |x: i128| number::fmt(&net.value(x));
+    let q = |x: i128| Exact(net.value(x));
     Ok(Report {
         mode: if opts.bounds_only {
             "bounds-only"
@@ -239,13 +266,13 @@ struct Draft {
 /// The attack search's findings.
 struct Attacks {
     secure: Option<bool>,
-    max_attack_profit: Option<String>,
+    max_attack_profit: Option<Exact>,
     best_attack: Option<AttackReport>,
 }
 
 /// The worst-case loss at each requested shock, and the curve over every point.
 struct Losses {
-    worst_case_loss: BTreeMap<String, String>,
+    worst_case_loss: BTreeMap<String, Exact>,
     worst_case_shock: BTreeMap<String, Shock>,
     curve: Vec<CurvePoint>,
 }
@@ -259,7 +286,7 @@ impl Draft {
         cert: &Certificate,
         heuristic: Option<&search::Found>,
     ) -> Attacks {
-        let q = |x: i128| number::fmt(&net.value(x));
+        let q = |x: i128| Exact(net.value(x));
         let exact = if opts.bounds_only {
             None
         } else {
@@ -292,7 +319,7 @@ impl Draft {
         };
         self.bounds.max_attack_profit = Some(Interval {
             lower: q(lower),
-            upper: Some(number::fmt(&upper)),
+            upper: Some(Exact(upper)),
         });
         self.bounds.heuristic_attack = heuristic.map(|h| AttackReport::new(net, &h.attack));
         if opts.bounds_only {
@@ -355,19 +382,20 @@ impl Draft {
             let lower = wcl_lower(net, cap, heuristic);
             let upper = wcl_upper(net, psi, cert);
             losses.curve.push(CurvePoint {
-                psi: text.clone(),
-                exact: exact
-                    .as_ref()
-                    .map(|r| number::fmt(&number::frac(r.0, total))),
-                lower: number::fmt(&lower),
-                upper: upper.as_ref().map(number::fmt),
+                psi: Psi {
+                    label: text.clone(),
+                    value: Exact(psi.clone()),
+                },
+                exact: exact.as_ref().map(|r| Exact(number::frac(r.0, total))),
+                lower: Exact(lower.clone()),
+                upper: upper.clone().map(Exact),
             });
             if !*requested {
                 continue;
             }
             match &exact {
                 Some((loss, d, attack)) => {
-                    let fraction = number::fmt(&number::frac(*loss, total));
+                    let fraction = Exact(number::frac(*loss, total));
                     losses.worst_case_loss.insert(text.clone(), fraction);
                     let shock = Shock {
                         shocked: d.iter().map(|&v| net.validator_ids[v].clone()).collect(),
@@ -377,8 +405,8 @@ impl Draft {
                 }
                 None => {
                     let interval = Interval {
-                        lower: number::fmt(&lower),
-                        upper: upper.as_ref().map(number::fmt),
+                        lower: Exact(lower),
+                        upper: upper.map(Exact),
                     };
                     self.bounds.worst_case_loss.insert(text.clone(), interval);
                 }
@@ -432,17 +460,17 @@ fn certificate_report(net: &Net, opts: &AuditOptions, cert: &Certificate) -> Cer
     let mut loads: Vec<(usize, &Q)> = cert.load.iter().enumerate().collect();
     loads.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(&b.0)));
     CertificateReport {
-        gamma: cert.gamma.as_ref().map(number::fmt),
+        gamma: cert.gamma.clone().map(Exact),
         loss_bound: opts
             .psis
             .iter()
-            .filter_map(|(t, p)| cert.loss_bound(p).map(|b| (t.clone(), number::fmt(&b))))
+            .filter_map(|(t, p)| cert.loss_bound(p).map(|b| (t.clone(), Exact(b))))
             .collect(),
         unbounded: cert.unbounded,
         loads: loads
             .into_iter()
             .take(50)
-            .map(|(v, x)| (net.validator_ids[v].clone(), number::fmt(x)))
+            .map(|(v, x)| (net.validator_ids[v].clone(), Exact(x.clone())))
             .collect(),
     }
 }

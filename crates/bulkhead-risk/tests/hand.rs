@@ -252,13 +252,12 @@ fn node_budget_falls_back_to_bounds() {
         tight.max_attack_profit.is_none()
             && tight.notes.iter().any(|n| n.contains("max_attack_profit"))
     );
-    let q = |s: &str| number::parse(s).unwrap();
     let mp = tight.bounds.max_attack_profit.as_ref().unwrap();
-    let v = q(exact.max_attack_profit.as_deref().unwrap());
-    assert!(q(&mp.lower) <= v && v <= q(mp.upper.as_deref().unwrap()));
+    let v = exact.max_attack_profit.as_ref().unwrap();
+    assert!(&mp.lower <= v && v <= mp.upper.as_ref().unwrap());
     let wl = &tight.bounds.worst_case_loss["1/10"];
-    let w = q(&exact.worst_case_loss["1/10"]);
-    assert!(q(&wl.lower) <= w && w <= q(wl.upper.as_deref().unwrap()));
+    let w = &exact.worst_case_loss["1/10"];
+    assert!(&wl.lower <= w && w <= wl.upper.as_ref().unwrap());
 }
 
 /// The costliest profitable attack is a subset-sum question. x (θ = 1/3, profit 10) is backed by a (6), b (5) and

@@ -119,3 +119,70 @@ fn a_valid_file_parses() {
         (1, 1, 1)
     );
 }
+
+/// Callers match on the error's variant: the field and the message apart, the file and the cause apart.
+#[test]
+fn errors_are_typed() {
+    use bulkhead_risk::{AuditOptions, RiskError, audit, number};
+
+    let bad_edge = format!(r#"{{"model": "full", {V}, {S}, "edges": [["q", "x"]]}}"#);
+    match network::parse(&bad_edge) {
+        Err(RiskError::Field { field, message }) => {
+            assert_eq!(field, "edges[0][0]");
+            assert_eq!(message, r#"unknown validator "q""#);
+        }
+        other => panic!("{other:?}"),
+    }
+    match network::parse("{\n  \"model\": ") {
+        Err(RiskError::Parse { line: 2, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    let dir = std::env::temp_dir().join(format!("bulkhead-risk-invalid-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.json");
+    std::fs::write(&file, &bad_edge).unwrap();
+    let err = network::load(&file).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            r#"in {}: edges[0][0]: unknown validator "q""#,
+            file.display()
+        )
+    );
+    assert!(
+        matches!(&err, RiskError::File { cause, .. } if matches!(**cause, RiskError::Field { .. }))
+    );
+    assert!(
+        std::error::Error::source(&err).is_none(),
+        "the cause is in the message, not the chain"
+    );
+    assert!(matches!(
+        network::load(&dir.join("missing.json")),
+        Err(RiskError::Read { .. })
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let net = network::parse(&format!(
+        r#"{{"model": "full", {V}, {S}, "edges": [["a", "x"]]}}"#
+    ))
+    .unwrap();
+    let opts = AuditOptions {
+        psis: vec![("3/2".into(), number::parse("3/2").unwrap())],
+        ..AuditOptions::default()
+    };
+    match audit(&net, &opts) {
+        Err(RiskError::ShockOutOfRange { psi }) => assert_eq!(psi, "3/2"),
+        other => panic!("{other:?}"),
+    }
+    let huge = network::parse(&format!(
+        r#"{{"model": "full", "validators": [{{"id": "a", "stake": "1/3"}}], "services": [{{"id": "x", "profit": "{}", "threshold": "1/2"}}], "edges": [["a", "x"]]}}"#,
+        u128::MAX
+    ))
+    .unwrap();
+    match audit(&huge, &AuditOptions::default()) {
+        Err(e @ RiskError::TooLarge { .. }) => {
+            assert!(e.to_string().starts_with(r#"service "x" profit: "#), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -325,8 +325,8 @@ impl Loader<'_> {
         let name = self.required(&r.name, span, path, "name")?;
         let name = self.unique(seen, name, &field(path, "name"), "AVS")?;
         let kind_value = self.required(&r.kind, span, path, "kind")?;
-        self.avs_fields_fit_kind(r, &kind_value, path)?;
-        let kind = self.avs_kind(r, &kind_value, path)?;
+        self.avs_fields_fit_kind(r, kind_value, path)?;
+        let kind = self.avs_kind(r, kind_value, path)?;
         let max_slash = match &r.max_slash {
             Some(m) => self.fraction(m, &field(path, "max_slash"))?,
             None => match kind {
