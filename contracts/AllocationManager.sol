@@ -7,6 +7,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IAllocationManager} from "./interfaces/IAllocationManager.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+import {IReputationHooks} from "./interfaces/IReputationHooks.sol";
 import {IStakeVault} from "./interfaces/IStakeVault.sol";
 
 /// @title AllocationManager
@@ -18,6 +19,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     uint256 internal constant BPS = 10_000;
     /// @dev Total weight of a fresh pool. Weights only shrink (by slashes) until the pool resets.
     uint96 internal constant UNIT = 1e27;
+    /// @dev Risk weights are in tenths: 1× is 10; the reputation contract may set 1× to 5×.
+    uint8 internal constant ONE_X = 10;
+    uint8 internal constant MAX_RISK_WEIGHT = 50;
 
     IStakeVault public immutable vault;
     IOperatorRegistry public immutable registry;
@@ -38,6 +42,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     uint32 internal _avsCount;
     uint64 public requestCount;
+    /// @notice Sets AVSs' standing (risk weight, bond-short) and hears of vetoed requests; zero: reputation off.
+    IReputationHooks public reputation;
 
     mapping(uint32 avsId => AVS) internal _avs;
     mapping(uint32 avsId => mapping(address operator => Membership)) internal _membership;
@@ -87,6 +93,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         _avs[avsId] = AVS({
             admin: msg.sender,
             slasher: slasher,
+            riskWeightTenths: ONE_X,
+            // With reputation on, a new identity has no bond: it receives nothing until it posts one, and the
+            // reputation contract then sets its standing (the floor's risk weight, re-registering never pays).
+            bondShort: address(reputation) != address(0),
             sink: sink,
             resolver: resolver,
             vetoWindow: vetoWindow,
@@ -128,7 +138,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     function allocate(uint256 poolId, uint32 avsId, Mode mode, uint64 fractionWad) external {
         if (mode == Mode.None) revert ModeMismatch(Mode.None, mode);
         if (fractionWad > WAD) revert InvalidFraction(fractionWad);
-        _getAVS(avsId);
+        AVS storage avs = _getAVS(avsId);
         (PoolState storage st, address operator) = _syncPool(poolId);
         if (msg.sender != operator) revert NotPoolOperator(poolId, msg.sender);
         Allocation storage a = _allocations[poolId][avsId];
@@ -144,17 +154,28 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         if (target > current) {
             if (vault.paused()) revert AllocationsPaused();
             if (!_membership[avsId][operator].optedIn) revert NotOptedIn(avsId, operator);
+            // The bond gates new backing only: what is already allocated stays slashable whatever the bond.
+            if (avs.bondShort) revert BondBelowRequirement(avsId);
             effectAt = uint40(block.timestamp + allocationDelay);
             // An isolated increase never takes effect before the last executable second of a slash already decided
             // on the pool: it cannot shrink the shared stake under it.
             if (mode == Mode.Isolated && effectAt <= st.slashPendingUntil) effectAt = st.slashPendingUntil + 1;
-            _commitIncrease(st, poolId, avsId, mode, target - current, effectAt);
+            uint96 added = target - current;
+            if (mode == Mode.Shared) {
+                // The whole allocation is re-priced at the AVS's risk weight now (a stale, lighter one never carries
+                // over): what it counted before comes off, what it counts now goes on.
+                uint8 riskWeight = avs.riskWeightTenths;
+                st.sharedWeight -= uint96(_weighted(current, a.riskWeightTenths));
+                added = uint96(_weighted(target, riskWeight));
+                a.riskWeightTenths = riskWeight;
+            }
+            _commitIncrease(st, poolId, avsId, mode, added, effectAt);
         } else {
             // The old amount stays slashable (and committed) until the deallocation takes effect.
             effectAt = uint40(block.timestamp + deallocationDelay);
         }
         a.pending = target;
-        a.effectAt = effectAt;
+        a.effectAt = uint32(effectAt);
         a.mode = mode;
         emit AllocationModified(poolId, avsId, mode, current, target, effectAt);
     }
@@ -163,15 +184,17 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     function applyPending(uint256 poolId, uint32[] calldata avsIds) external {
         (PoolState storage st,) = _syncPool(poolId);
         for (uint256 i; i < avsIds.length; ++i) {
-            Allocation storage a = _allocations[poolId][avsIds[i]];
+            uint32 avsId = avsIds[i];
+            Allocation storage a = _allocations[poolId][avsId];
+            if (a.epoch != st.epoch) continue;
             uint40 effectAt = a.effectAt;
-            if (effectAt == 0 || block.timestamp < effectAt || a.epoch != st.epoch) continue;
-            _apply(st, a);
-            emit AllocationModified(poolId, avsIds[i], a.mode, a.current, a.pending, 0);
+            if (effectAt != 0 && block.timestamp >= effectAt) {
+                _apply(st, a);
+                emit AllocationModified(poolId, avsId, a.mode, a.current, a.pending, 0);
+            }
+            if (a.mode == Mode.Shared) _reprice(st, a, poolId, avsId);
         }
     }
-
-    // ------------------------------------------------------------------ slashing
 
     /// @inheritdoc IAllocationManager
     function slash(uint32 avsId, uint256 poolId, uint64 fractionWad) external nonReentrant returns (uint256 amount) {
@@ -216,6 +239,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         if (block.timestamp >= r.executableAt) revert VetoWindowClosed(requestId, r.executableAt);
         r.status = RequestStatus.Vetoed;
         emit SlashVetoed(requestId, msg.sender);
+        // Last, after every effect: the AVS's evidence and its bond's penalty, in the veto's transaction, so a bond
+        // cannot leave before its wrongful request is paid for.
+        if (address(reputation) != address(0)) reputation.onSlashVetoed(requestId);
     }
 
     /// @inheritdoc IAllocationManager
@@ -273,6 +299,21 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     }
 
     /// @inheritdoc IAllocationManager
+    function setStanding(uint32 avsId, uint8 riskWeightTenths, bool bondShort) external {
+        if (msg.sender != address(reputation)) revert NotReputation(msg.sender);
+        if (riskWeightTenths < ONE_X || riskWeightTenths > MAX_RISK_WEIGHT) revert InvalidRiskWeight(riskWeightTenths);
+        AVS storage avs = _getAVS(avsId);
+        (avs.riskWeightTenths, avs.bondShort) = (riskWeightTenths, bondShort);
+        emit StandingSet(avsId, riskWeightTenths, bondShort);
+    }
+
+    /// @inheritdoc IAllocationManager
+    function setReputation(address reputation_) external onlyOwner {
+        reputation = IReputationHooks(reputation_);
+        emit ReputationSet(reputation_);
+    }
+
+    /// @inheritdoc IAllocationManager
     function setGuard(uint64 maxFractionWad, uint32 window) external onlyOwner {
         if (maxFractionWad == 0 || maxFractionWad > WAD || window == 0) revert InvalidGuard(maxFractionWad, window);
         guardMaxFractionWad = maxFractionWad;
@@ -308,7 +349,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     function getAllocation(uint256 poolId, uint32 avsId) external view returns (Allocation memory a) {
         PoolState memory st;
         (st,, a) = _viewAllocation(poolId, avsId);
-        if (a.epoch != st.epoch) return Allocation(0, 0, 0, Mode.None, st.epoch);
+        if (a.epoch != st.epoch) return Allocation(0, 0, 0, Mode.None, st.epoch, 0);
         if (a.effectAt != 0 && block.timestamp >= a.effectAt) (a.current, a.effectAt) = (a.pending, 0);
     }
 
@@ -345,8 +386,13 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
             // As `_apply` will at the slash: a matured decrease also frees its committed weight.
             weight = a.pending;
             if (weight < a.current) {
-                if (a.mode == Mode.Isolated) st.isolatedWeight -= uint96(a.current - weight);
-                else st.sharedWeight -= uint96(a.current - weight);
+                if (a.mode == Mode.Isolated) {
+                    st.isolatedWeight -= uint96(a.current - weight);
+                } else {
+                    st.sharedWeight -= uint96(
+                        _weighted(a.current, a.riskWeightTenths) - _weighted(weight, a.riskWeightTenths)
+                    );
+                }
             }
         }
         return _backing(st, a.mode, weight, vault.slashableAssets(poolId));
@@ -487,11 +533,17 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     function _removeWeight(PoolState storage st, Allocation storage a, uint256 amount, uint256 value) internal {
         uint256 total = st.totalWeight;
         uint96 cut = uint96(Math.min(Math.mulDiv(total, amount, value, Math.Rounding.Ceil), _slashableWeight(st, a)));
+        uint96 committed = a.current > a.pending ? a.current : a.pending;
         a.current -= cut;
         a.pending -= uint96(Math.min(cut, a.pending));
         st.totalWeight = uint96(total - cut);
-        if (a.mode == Mode.Isolated) st.isolatedWeight -= cut;
-        else st.sharedWeight -= cut;
+        if (a.mode == Mode.Isolated) {
+            st.isolatedWeight -= cut;
+        } else {
+            // The cut is the max(current, pending) the allocation commits; it leaves the sum at its risk weight.
+            uint8 riskWeight = a.riskWeightTenths;
+            st.sharedWeight -= uint96(_weighted(committed, riskWeight) - _weighted(committed - cut, riskWeight));
+        }
     }
 
     /// @dev Cascade guard, a hard bound: time is cut into fixed windows of `guardWindow` seconds, and the losses of
@@ -674,7 +726,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     /// @dev Lets a matured pending change take over; a decrease frees its committed weight only now.
     function _apply(PoolState storage st, Allocation storage a) internal {
         if (a.epoch != st.epoch) {
-            (a.current, a.pending, a.effectAt, a.mode, a.epoch) = (0, 0, 0, Mode.None, st.epoch);
+            // A whole-slot write: the allocation of an ended epoch is gone.
+            _allocationsReset(a, st.epoch);
             return;
         }
         uint40 effectAt = a.effectAt;
@@ -682,11 +735,40 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         uint96 current = a.current;
         uint96 pending = a.pending;
         if (pending < current) {
-            if (a.mode == Mode.Isolated) st.isolatedWeight -= current - pending;
-            else st.sharedWeight -= current - pending;
+            if (a.mode == Mode.Isolated) {
+                st.isolatedWeight -= current - pending;
+            } else {
+                uint8 riskWeight = a.riskWeightTenths;
+                st.sharedWeight -= uint96(_weighted(current, riskWeight) - _weighted(pending, riskWeight));
+            }
         }
         a.current = pending;
         a.effectAt = 0;
+    }
+
+    function _allocationsReset(Allocation storage a, uint16 epoch) internal {
+        (a.current, a.pending, a.effectAt, a.mode, a.epoch) = (0, 0, 0, Mode.None, epoch);
+        a.riskWeightTenths = 0;
+    }
+
+    /// @dev Re-prices a shared allocation at its AVS's current risk weight: its committed weight leaves the pool's sum
+    /// at the old weight and enters at the new one.
+    function _reprice(PoolState storage st, Allocation storage a, uint256 poolId, uint32 avsId) internal {
+        uint8 riskWeight = _avs[avsId].riskWeightTenths;
+        uint8 before = a.riskWeightTenths;
+        uint96 committed = a.current > a.pending ? a.current : a.pending;
+        if (riskWeight == before || committed == 0) return;
+        st.sharedWeight = uint96(st.sharedWeight - _weighted(committed, before) + _weighted(committed, riskWeight));
+        a.riskWeightTenths = riskWeight;
+        emit RiskWeightRefreshed(poolId, avsId, before, riskWeight);
+    }
+
+    /// @dev A shared allocation's weight as it counts against the reuse cap: times its risk weight, rounded down.
+    /// Every change of the sum subtracts exactly what the allocation added (`_weighted` of the stored amount and
+    /// weight), so the sum never drifts from Σ _weighted(committed_i, riskWeight_i). An allocation's weight is set
+    /// whenever it commits anything (an AVS's is never below 1×); 0 only while it commits nothing.
+    function _weighted(uint256 weight, uint8 riskWeightTenths) internal pure returns (uint256) {
+        return weight * riskWeightTenths / ONE_X;
     }
 
     function _backing(PoolState memory st, Mode mode, uint256 weight, uint256 value) internal view returns (uint256) {

@@ -45,9 +45,14 @@ interface IAllocationManager {
     }
 
     /// @notice An AVS as registered. `slasher` is its slashing module; `sink` receives what it slashes.
+    /// `riskWeightTenths` and `bondShort` are its standing, set by the reputation contract (`setStanding`): the weight,
+    /// in tenths, its shared allocations count with against a pool's reuse cap (10 = 1×, without a reputation contract), and
+    /// whether its bond is below what its backing requires (then it receives no new allocations or increases).
     struct AVS {
         address admin;
         address slasher;
+        uint8 riskWeightTenths;
+        bool bondShort;
         address sink;
         address resolver;
         uint48 vetoWindow;
@@ -61,12 +66,15 @@ interface IAllocationManager {
     }
 
     /// @notice One pool's allocation to one AVS. `current` is slashable now; `pending` takes over at `effectAt`.
+    /// A shared allocation counts against the pool's reuse cap as max(current, pending) · riskWeightTenths / 10: the
+    /// AVS's risk weight when the allocation last grew or was brought up to date (`applyPending`).
     struct Allocation {
         uint96 current;
         uint96 pending;
-        uint40 effectAt;
+        uint32 effectAt;
         Mode mode;
         uint16 epoch;
+        uint8 riskWeightTenths;
     }
 
     /// @notice Allocation state of a pool. Weights are relative to `totalWeight`.
@@ -75,7 +83,7 @@ interface IAllocationManager {
         uint96 isolatedWeight; // in effect: an increase counts once it takes effect, a decrease once applied
         uint16 epoch; // follows the vault pool's generation
         uint32 generation;
-        uint96 sharedWeight; // committed sum of shared limits
+        uint96 sharedWeight; // committed sum of shared limits, each times its risk weight (Allocation)
         uint64 guardPreviousWad; // cascade guard: fraction of the value lost in the window before `guardAt`'s ...
         uint64 guardCurrentWad; // ... and in `guardAt`'s window (compounded, rounded up)
         uint32 guardAt; // when the guard's losses last grew (they belong to that time's window)
@@ -162,6 +170,9 @@ interface IAllocationManager {
     error RequestExpired(uint64 requestId, uint40 expiredAt);
     error PoolIdTooLarge(uint256 poolId);
     error SlashMismatch(uint256 poolId, uint256 booked, uint256 taken);
+    error NotReputation(address caller);
+    error InvalidRiskWeight(uint8 riskWeightTenths);
+    error BondBelowRequirement(uint32 avsId);
 
     event AVSRegistered(
         uint32 indexed avsId,
@@ -180,6 +191,9 @@ interface IAllocationManager {
         uint256 indexed poolId, uint32 indexed avsId, Mode mode, uint96 current, uint96 pending, uint40 effectAt
     );
     event ReuseCapSet(uint256 indexed poolId, uint32 capBps);
+    event ReputationSet(address reputation);
+    event StandingSet(uint32 indexed avsId, uint8 riskWeightTenths, bool bondShort);
+    event RiskWeightRefreshed(uint256 indexed poolId, uint32 indexed avsId, uint8 fromTenths, uint8 toTenths);
     event ProtocolLimitsSet(uint32 defaultReuseCapBps, uint32 maxReuseCapBps, uint32 maxPathReuseBps);
     event GuardSet(uint64 maxFractionWad, uint32 window);
     event PoolStateReset(uint256 indexed poolId, uint16 epoch);
@@ -245,9 +259,20 @@ interface IAllocationManager {
     /// that is coming, and no request blocks it (it is delayed by one veto flow at most).
     function allocate(uint256 poolId, uint32 avsId, Mode mode, uint64 fractionWad) external;
 
-    /// @notice Lets matured pending changes of the pool's allocations to `avsIds` take effect (anyone may call):
-    /// a finished deallocation frees its committed weight (capacity, shared stake) only when applied.
+    /// @notice Brings the pool's allocations to `avsIds` up to date (anyone may call): matured pending changes take
+    /// effect (a finished deallocation frees its committed weight only when applied), and each shared allocation is
+    /// re-priced at its AVS's current risk weight. After a rating drop it counts more against the reuse cap, which
+    /// then refuses new shared increases and scales the shared backings down as after a slash; after a rise, less.
+    /// It never blocks a slash.
     function applyPending(uint256 poolId, uint32[] calldata avsIds) external;
+
+    /// @notice The reputation contract sets an AVS's standing: its risk weight in tenths (10 = 1× … 50 = 5×) and
+    /// whether its bond is short of what its backing requires.
+    function setStanding(uint32 avsId, uint8 riskWeightTenths, bool bondShort) external;
+
+    /// @notice The owner names the reputation contract: it sets standings and hears of vetoed requests. Zero turns
+    /// reputation off (every AVS then counts at 1× and is never bond-short).
+    function setReputation(address reputation) external;
 
     // ------------------------------------------------------------------ slashing
 
