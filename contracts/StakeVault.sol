@@ -30,6 +30,11 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     /// @notice Largest `assets` or `shares` a pool may hold: one below uint128's maximum, so the settlement price
     /// (assets + 1) / (shares + 1) always fits and a pool stays slashable up to this limit.
     uint256 public constant MAX_POOL_AMOUNT = type(uint128).max - 1;
+    /// @notice Fewest shares a pool must hold to be paid a compensation. A payment raises the price of every share;
+    /// into a pool of a few shares it would make each worth a lot, so that later deposits lose up to a share's worth
+    /// to rounding (the share-price inflation attack). With at least 1e9 shares a share is at most a 1e-9 part of the
+    /// pool, whatever is paid in.
+    uint256 public constant MIN_COMPENSATION_SHARES = 1e9;
 
     struct Pool {
         // slot 0: every deposit, withdrawal and slash
@@ -112,6 +117,8 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     mapping(uint256 tierPoolId => uint64) internal _tierDeadBelow;
     /// @dev Operators the base pool's operator approved to run a tier over it.
     mapping(uint256 basePoolId => mapping(address operator => bool)) internal _tierOperators;
+    /// @notice The contract allowed to pay compensations into pools (`compensate`): the reputation layer.
+    address public compensator;
 
     modifier onlySlasher() {
         if (msg.sender != slasher) revert NotSlasher(msg.sender);
@@ -148,6 +155,12 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     function setSlasher(address slasher_) external onlyOwner {
         slasher = slasher_;
         emit SlasherSet(slasher_);
+    }
+
+    /// @inheritdoc IStakeVault
+    function setCompensator(address compensator_) external onlyOwner {
+        compensator = compensator_;
+        emit CompensatorSet(compensator_);
     }
 
     /// @inheritdoc IStakeVault
@@ -351,6 +364,44 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         return slashed;
     }
 
+    // ------------------------------------------------------------------ compensator
+
+    /// @inheritdoc IStakeVault
+    function compensate(uint256 poolId, uint256 amount) external nonReentrant returns (uint256 collateral) {
+        if (msg.sender != compensator) revert NotCompensator(msg.sender);
+        if (amount == 0) revert ZeroAmount();
+        Pool storage p = _pool(poolId);
+        bool tier = _isTier(p);
+        if (tier) _syncTier(poolId, p);
+        // Matured withdrawals leave the slashable set first: they no longer carried the risk.
+        _settle(poolId, p);
+        uint256 shares = p.shares;
+        if (shares < MIN_COMPENSATION_SHARES) revert PoolTooSmallToCompensate(poolId, shares, MIN_COMPENSATION_SHARES);
+        address asset = p.asset;
+        collateral = amount;
+        if (tier) {
+            // Base shares minted at the base price, rounded down (the base's price never falls), into the tier.
+            Pool storage base = _pools[uint160(asset)];
+            uint256 baseAssets = base.assets;
+            uint256 baseShares = base.shares;
+            collateral = Math.mulDiv(amount, baseShares + 1, baseAssets + 1);
+            if (collateral == 0) revert DepositTooSmall(amount);
+            if (baseAssets + amount > MAX_POOL_AMOUNT) revert AmountTooLarge(baseAssets + amount);
+            if (baseShares + collateral > MAX_POOL_AMOUNT) revert AmountTooLarge(baseShares + collateral);
+            base.assets = uint128(baseAssets + amount);
+            base.shares = uint128(baseShares + collateral);
+            asset = base.asset;
+        }
+        uint256 assets = uint256(p.assets) + collateral;
+        if (assets > MAX_POOL_AMOUNT) revert AmountTooLarge(assets);
+        p.assets = uint128(assets);
+        Asset storage a = _assets[asset];
+        uint128 tracked = a.tracked;
+        a.tracked = _u128(tracked + amount);
+        emit Compensated(poolId, msg.sender, amount, collateral);
+        _pull(IERC20(asset), tracked, amount);
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IStakeVault
@@ -414,6 +465,14 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             // A tier whose base generation ended is reset at its next touch: report the generation it will have.
             if (_tierEnded(poolId, p)) ++generation;
         }
+    }
+
+    /// @inheritdoc IStakeVault
+    function poolAsset(uint256 poolId) external view returns (address asset, address operator) {
+        Pool storage p = _pool(poolId);
+        operator = p.operator;
+        asset = p.asset;
+        if (_isTier(p)) asset = _pools[uint160(asset)].asset;
     }
 
     /// @inheritdoc IStakeVault

@@ -121,6 +121,10 @@ interface IStakeVault {
     /// @notice Only the base pool's operator, or an operator it approved, runs a tier over it.
     error TierOperatorNotApproved(uint256 basePoolId, address operator);
     error NotPoolOperator(uint256 poolId, address caller);
+    /// @notice The caller is not the compensator.
+    error NotCompensator(address caller);
+    /// @notice The pool holds fewer than `MIN_COMPENSATION_SHARES` shares: a payment would inflate its share price.
+    error PoolTooSmallToCompensate(uint256 poolId, uint256 shares, uint256 minShares);
 
     event AssetAllowlisted(address indexed asset, bool allowed, uint8 decimals);
     event GuardianSet(address indexed guardian);
@@ -152,6 +156,10 @@ interface IStakeVault {
     /// @notice The base pool's operator approved (or revoked) `operator` to run a tier over it.
     event TierOperatorApproved(uint256 indexed basePoolId, address indexed operator, bool approved);
     /// @notice A staker moved `baseShares` of the base pool into a tier pool and received `shares` of it.
+    event CompensatorSet(address indexed compensator);
+    /// @notice `amount` of the pool's asset (a tier's: its base asset) was paid into the pool's slashable set by the
+    /// compensator; `collateral` is what the pool's assets grew by (`amount`, or for a tier the base shares minted).
+    event Compensated(uint256 indexed poolId, address indexed from, uint256 amount, uint256 collateral);
     event TierDeposited(
         address indexed staker,
         uint256 indexed basePoolId,
@@ -170,6 +178,10 @@ interface IStakeVault {
 
     /// @notice Sets the slasher: the contract that decides slashes (the isolation layer). Only it can call `slash`.
     function setSlasher(address slasher) external;
+
+    /// @notice Sets the compensator: the contract whose penalties are paid into pools (the reputation layer). Only it
+    /// can call `compensate`; zero disables compensation.
+    function setCompensator(address compensator) external;
 
     /// @notice Pauses deposits and redelegations (guardian or owner). Withdrawals and claims keep working.
     function pause() external;
@@ -212,6 +224,19 @@ interface IStakeVault {
 
     /// @notice What `slash(poolId, amount, …)` would take now (0 if `amount` exceeds the slashable value).
     function previewSlash(uint256 poolId, uint256 amount) external view returns (uint256);
+
+    // ------------------------------------------------------------------ compensator
+
+    /// @notice Pays `amount` of the pool's asset (for a tier, its base asset) from the compensator into the pool's
+    /// slashable set: the share price rises by `amount` over the slashable shares, for every holder in the slashable
+    /// set, escrowed withdrawals included (they carried the risk); matured withdrawals are settled first and get
+    /// nothing. A tier is paid in base shares minted at the base price (rounded down, so the base's price never
+    /// falls) and added to the tier's collateral: its holders, who carried the risk, receive the whole payment, and
+    /// the base's stakers are untouched. Refuses a pool with fewer than `MIN_COMPENSATION_SHARES` shares
+    /// (`PoolTooSmallToCompensate`): a payment into a near-empty pool would inflate its share price. Exactly `amount`
+    /// must arrive (`FeeOnTransferDetected`). Works while paused.
+    /// @return collateral What the pool's collateral grew by: `amount`, or for a tier the base shares minted.
+    function compensate(uint256 poolId, uint256 amount) external returns (uint256 collateral);
 
     // ------------------------------------------------------------------ views
 
@@ -291,4 +316,8 @@ interface IStakeVault {
 
     /// @notice Cheap identity of a pool for the isolation layer: operator, current generation and base pool.
     function poolKey(uint256 poolId) external view returns (address operator, uint32 generation, uint256 basePoolId);
+
+    /// @notice The ERC-20 the pool's value is counted in (its asset, or for a tier its base pool's asset) and the
+    /// pool's operator, in one call for the reputation layer.
+    function poolAsset(uint256 poolId) external view returns (address asset, address operator);
 }

@@ -56,7 +56,8 @@ pub mod bindings {
 }
 
 pub use bindings::{
-    AllocationManager, CommitteeSlasher, DoubleSignSlasher, MockERC20, OperatorRegistry, StakeVault,
+    AllocationManager, CommitteeSlasher, DoubleSignSlasher, MockERC20, OperatorRegistry,
+    Reputation, StakeVault,
 };
 
 use std::sync::OnceLock;
@@ -78,17 +79,20 @@ pub enum Contract {
     CommitteeSlasher,
     /// `test/mocks/MockERC20.sol`.
     MockERC20,
+    /// `contracts/Reputation.sol`.
+    Reputation,
 }
 
 impl Contract {
     /// Every contract, in deployment order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::OperatorRegistry,
         Self::StakeVault,
         Self::AllocationManager,
         Self::DoubleSignSlasher,
         Self::CommitteeSlasher,
         Self::MockERC20,
+        Self::Reputation,
     ];
 
     /// The Solidity contract name.
@@ -100,6 +104,7 @@ impl Contract {
             Self::DoubleSignSlasher => "DoubleSignSlasher",
             Self::CommitteeSlasher => "CommitteeSlasher",
             Self::MockERC20 => "MockERC20",
+            Self::Reputation => "Reputation",
         }
     }
 
@@ -117,6 +122,7 @@ impl Contract {
             Self::DoubleSignSlasher => abi!("DoubleSignSlasher"),
             Self::CommitteeSlasher => abi!("CommitteeSlasher"),
             Self::MockERC20 => abi!("MockERC20"),
+            Self::Reputation => abi!("Reputation"),
         }
     }
 
@@ -143,6 +149,7 @@ impl Contract {
             Self::DoubleSignSlasher => &DoubleSignSlasher::BYTECODE,
             Self::CommitteeSlasher => &CommitteeSlasher::BYTECODE,
             Self::MockERC20 => &MockERC20::BYTECODE,
+            Self::Reputation => &Reputation::BYTECODE,
         }
     }
 
@@ -155,6 +162,7 @@ impl Contract {
             Self::DoubleSignSlasher => &DoubleSignSlasher::DEPLOYED_BYTECODE,
             Self::CommitteeSlasher => &CommitteeSlasher::DEPLOYED_BYTECODE,
             Self::MockERC20 => &MockERC20::DEPLOYED_BYTECODE,
+            Self::Reputation => &Reputation::DEPLOYED_BYTECODE,
         }
     }
 }

@@ -21,6 +21,7 @@ use bulkhead_contracts::{
         DoubleSignSlasher::{DoubleSignSlasherErrors, DoubleSignSlasherEvents},
         MockERC20::{MockERC20Errors, MockERC20Events},
         OperatorRegistry::{OperatorRegistryErrors, OperatorRegistryEvents},
+        Reputation::{ReputationErrors, ReputationEvents},
         StakeVault::{StakeVaultErrors, StakeVaultEvents},
     },
 };
@@ -40,6 +41,8 @@ pub enum BulkheadError {
     DoubleSign(DoubleSignSlasherErrors),
     /// Raised by `CommitteeSlasher`.
     Committee(CommitteeSlasherErrors),
+    /// Raised by `Reputation`.
+    Reputation(ReputationErrors),
     /// Raised by `MockERC20` (OpenZeppelin's ERC-20 errors).
     Token(MockERC20Errors),
 }
@@ -57,6 +60,8 @@ pub enum BulkheadEvent {
     DoubleSign(DoubleSignSlasherEvents),
     /// Emitted by `CommitteeSlasher`.
     Committee(CommitteeSlasherEvents),
+    /// Emitted by `Reputation`.
+    Reputation(ReputationEvents),
     /// Emitted by `MockERC20`.
     Token(MockERC20Events),
 }
@@ -89,12 +94,13 @@ macro_rules! known {
 }
 
 /// Lookup order: the manager and the vault first (their errors bubble up through the modules).
-static KNOWN: [Known; 6] = known! {
+static KNOWN: [Known; 7] = known! {
     AllocationManager => Manager, AllocationManagerErrors, AllocationManagerEvents;
     StakeVault => Vault, StakeVaultErrors, StakeVaultEvents;
     OperatorRegistry => Registry, OperatorRegistryErrors, OperatorRegistryEvents;
     DoubleSignSlasher => DoubleSign, DoubleSignSlasherErrors, DoubleSignSlasherEvents;
     CommitteeSlasher => Committee, CommitteeSlasherErrors, CommitteeSlasherEvents;
+    Reputation => Reputation, ReputationErrors, ReputationEvents;
     MockERC20 => Token, MockERC20Errors, MockERC20Events;
 };
 

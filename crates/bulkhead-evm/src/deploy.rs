@@ -4,7 +4,7 @@ use alloy::{
     primitives::{Address, Bytes, U256, aliases::U48},
     sol_types::SolConstructor,
 };
-use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, StakeVault};
+use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, Reputation, StakeVault};
 
 use crate::{
     deployment::{DeployConfig, Deployment},
@@ -43,6 +43,9 @@ pub struct System {
     pub vault: Address,
     /// `AllocationManager`.
     pub manager: Address,
+    /// `Reputation`: deployed, but off until the owner names it to the manager and the vault
+    /// (`Protocol::enable_reputation`); the zero address where the deployment has none.
+    pub reputation: Address,
     /// Wrapped Ether mock, 18 decimals.
     pub weth: Token,
     /// Wrapped BTC mock, 8 decimals.
@@ -160,6 +163,23 @@ impl System {
         let weth = token(weth.0, weth.1, weth.2)?;
         let wbtc = token(wbtc.0, wbtc.1, wbtc.2)?;
         let usdc = token(usdc.0, usdc.1, usdc.2)?;
+        // Last, so that every address above is what it was before reputation existed.
+        let reputation = engine
+            .deploy(
+                owner,
+                "Reputation",
+                initcode(
+                    &Reputation::BYTECODE,
+                    &Reputation::constructorCall {
+                        manager_: manager,
+                        vault_: vault,
+                        owner_: owner,
+                        epochLength_: u32::try_from(config.epoch_length).unwrap_or(u32::MAX),
+                        bondWithdrawalDelay_: u48(config.deallocation_delay),
+                    },
+                ),
+            )
+            .map_err(at("deploying Reputation"))?;
 
         Ok(Self {
             owner,
@@ -167,6 +187,7 @@ impl System {
             registry,
             vault,
             manager,
+            reputation,
             weth,
             wbtc,
             usdc,
@@ -224,6 +245,7 @@ impl System {
             registry: c.operator_registry,
             vault: c.stake_vault,
             manager: c.allocation_manager,
+            reputation: c.reputation.unwrap_or(Address::ZERO),
             weth: token("WETH")?,
             wbtc: token("WBTC")?,
             usdc: token("USDC")?,

@@ -24,6 +24,8 @@ pub struct DeployConfig {
     pub deallocation_delay: u64,
     /// Seconds a vetoable slash request stays executable after its veto window.
     pub execution_window: u64,
+    /// Seconds per reputation epoch (the rating's clock), in [1 day, 30 days].
+    pub epoch_length: u64,
     /// Actor that deploys and owns the vault and the manager.
     pub owner: String,
     /// Actor that can pause the vault.
@@ -37,6 +39,7 @@ impl Default for DeployConfig {
             allocation_delay: DAY,
             deallocation_delay: 3 * DAY,
             execution_window: DAY,
+            epoch_length: 7 * DAY,
             owner: "owner".to_string(),
             guardian: "guardian".to_string(),
         }
@@ -179,4 +182,11 @@ pub struct Contracts {
     #[serde(rename = "AllocationManager")]
     #[serde(with = "checksummed")]
     pub allocation_manager: Address,
+    /// `Reputation` (issue 16), off until the owner names it to the manager; absent from older deployment files.
+    #[serde(
+        rename = "Reputation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reputation: Option<Address>,
 }

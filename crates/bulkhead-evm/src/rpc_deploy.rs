@@ -13,7 +13,7 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
-use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, StakeVault};
+use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, Reputation, StakeVault};
 
 pub use crate::error::KeyNeeded;
 
@@ -152,6 +152,19 @@ pub async fn deploy_rpc(
         }
     }
 
+    // Last, as in the engine: reputation is deployed but off until the owner names it to the manager.
+    let reputation = Reputation::deploy_builder(
+        &provider,
+        manager,
+        vault,
+        owner,
+        u32::try_from(config.epoch_length).unwrap_or(u32::MAX),
+        U48::from(config.deallocation_delay),
+    )
+    .deploy()
+    .await
+    .map_err(steps.failed("deploying Reputation"))?;
+
     let artifacts = [
         "OperatorRegistry",
         "StakeVault",
@@ -159,6 +172,7 @@ pub async fn deploy_rpc(
         "DoubleSignSlasher",
         "CommitteeSlasher",
         "MockERC20",
+        "Reputation",
     ]
     .into_iter()
     .map(|name| (name.to_string(), format!("out/{name}.sol/{name}.json")))
@@ -176,6 +190,7 @@ pub async fn deploy_rpc(
             operator_registry: registry,
             stake_vault: vault,
             allocation_manager: manager,
+            reputation: Some(reputation),
         },
         assets,
         artifacts,

@@ -2,8 +2,8 @@
 
 use alloy::primitives::{Address, U256};
 use bulkhead_contracts::{
-    AllocationManager, DoubleSignSlasher, MockERC20, StakeVault,
-    bindings::{IAllocationManager, IStakeVault},
+    AllocationManager, DoubleSignSlasher, MockERC20, Reputation, StakeVault,
+    bindings::{IAllocationManager, IStakeVault, reputation::IReputation},
 };
 
 use alloy::sol_types::SolCall;
@@ -23,6 +23,14 @@ pub type Allocation = IAllocationManager::Allocation;
 pub type PoolRisk = IAllocationManager::PoolRisk;
 /// `IAllocationManager.Membership`: an operator's standing in an AVS's set.
 pub type Membership = IAllocationManager::Membership;
+/// `IAllocationManager.AVS`: an AVS as registered, with its standing (risk weight in tenths, bond-short).
+pub type AvsView = IAllocationManager::AVS;
+/// `IAllocationManager.PoolState`: a pool's weights, its shared sum (risk-weighted) and guard.
+pub type PoolState = IAllocationManager::PoolState;
+/// `IReputation.RecordView`: evidence, rating, mean and lower bound of an AVS or an operator.
+pub type RecordView = IReputation::RecordView;
+/// `IReputation.Bond`: an AVS's bond in one asset (available, queued, maturity).
+pub type BondView = IReputation::Bond;
 /// `AllocationManager.avsBacking`'s return: an AVS's slashable backing in total and per pool.
 pub type AvsBacking = AllocationManager::avsBackingReturn;
 
@@ -227,6 +235,67 @@ pub trait Views {
             self.system_ref().manager,
             AllocationManager::avsBackingCall { avsId: avs },
         )
+    }
+
+    /// The AVS as registered, with its standing.
+    fn avs(&self, avs: u32) -> Result<AvsView> {
+        let call = AllocationManager::getAVSCall { avsId: avs };
+        read(self.engine_ref(), self.system_ref().manager, call)
+    }
+
+    /// `pool`'s weights as the manager stores them (its shared sum is risk-weighted).
+    fn pool_state(&self, pool: U256) -> Result<PoolState> {
+        let call = AllocationManager::getPoolStateCall { poolId: pool };
+        read(self.engine_ref(), self.system_ref().manager, call)
+    }
+
+    /// The AVS's reputation record: evidence, rating, mean, lower bound.
+    fn avs_record(&self, avs: u32) -> Result<RecordView> {
+        let call = Reputation::avsRecordCall { avsId: avs };
+        read(self.engine_ref(), self.system_ref().reputation, call)
+    }
+
+    /// The operator's reputation record.
+    fn operator_record(&self, operator: Address) -> Result<RecordView> {
+        let call = Reputation::operatorRecordCall { operator };
+        read(self.engine_ref(), self.system_ref().reputation, call)
+    }
+
+    /// The weight (WAD, 1e18 = 1×) the AVS's shared allocations would count with now.
+    fn risk_weight_wad(&self, avs: u32) -> Result<U256> {
+        let call = Reputation::riskWeightWadCall { avsId: avs };
+        read(self.engine_ref(), self.system_ref().reputation, call)
+    }
+
+    /// The fraction of its backing (WAD) the AVS's bond must cover now.
+    fn required_bond_fraction_wad(&self, avs: u32) -> Result<U256> {
+        let call = Reputation::requiredBondFractionWadCall { avsId: avs };
+        read(self.engine_ref(), self.system_ref().reputation, call)
+    }
+
+    /// The AVS's bond in `asset`.
+    fn bond_of(&self, avs: u32, asset: Address) -> Result<BondView> {
+        let call = Reputation::bondOfCall { avsId: avs, asset };
+        read(self.engine_ref(), self.system_ref().reputation, call)
+    }
+
+    /// The reputation contract's current epoch.
+    fn reputation_epoch(&self) -> Result<u32> {
+        read(
+            self.engine_ref(),
+            self.system_ref().reputation,
+            Reputation::epochCall {},
+        )
+    }
+
+    /// Seconds a queued reputation parameter change waits (`PARAMETER_DELAY`).
+    fn parameter_delay(&self) -> Result<u64> {
+        let delay = read(
+            self.engine_ref(),
+            self.system_ref().reputation,
+            Reputation::PARAMETER_DELAYCall {},
+        )?;
+        Ok(delay.to::<u64>())
     }
 
     /// The pools a double-sign module can slash `operator` in.

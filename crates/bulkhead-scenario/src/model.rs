@@ -27,6 +27,8 @@ pub struct Scenario {
     pub(crate) deposits: Vec<Deposit>,
     pub(crate) allocations: Vec<Allocation>,
     pub(crate) guard: Option<(u64, u32)>,
+    /// `[reputation]`: on, with each asset's evidence unit (asset index, base units).
+    pub(crate) reputation: Option<Vec<(usize, U256)>>,
     pub(crate) steps: Vec<Step>,
 }
 
@@ -145,6 +147,8 @@ pub(crate) struct Avs {
     pub kind: AvsKind,
     pub sink: Sink,
     pub max_slash: u64,
+    /// Bonded at setup: (asset index, base units).
+    pub bond: Vec<(usize, U256)>,
 }
 
 #[derive(Debug, Clone)]
@@ -354,6 +358,51 @@ pub enum Action {
         /// AVS index.
         avs: usize,
     },
+    /// `bond`: tokens into an AVS's bond (minted and approved first).
+    Bond {
+        /// AVS index.
+        avs: usize,
+        /// Asset index.
+        asset: usize,
+        /// Base units.
+        amount: U256,
+        /// Sender, if not the AVS's admin.
+        by: Option<String>,
+    },
+    /// `unbond`: the AVS's admin queues a withdrawal of its bond.
+    Unbond {
+        /// AVS index.
+        avs: usize,
+        /// Asset index.
+        asset: usize,
+        /// Base units.
+        amount: U256,
+    },
+    /// `checkpoint`: closes the reputation epoch for an AVS (with `avs`) or an operator (with `operator`), from a
+    /// pool's backing.
+    Checkpoint {
+        /// AVS index, for an AVS's checkpoint.
+        avs: Option<usize>,
+        /// Operator name, for an operator's checkpoint.
+        operator: Option<String>,
+        /// Pool index.
+        pool: usize,
+        /// Sender, if not the subject (the AVS's admin, or the operator).
+        by: Option<String>,
+    },
+    /// `refresh_standing`: the AVS's risk weight and bond status reach the manager, its backing counted in every
+    /// pool that allocates to it.
+    RefreshStanding {
+        /// AVS index.
+        avs: usize,
+        /// Sender, if not the AVS's admin.
+        by: Option<String>,
+    },
+    /// `reprice`: every shared allocation of a pool is re-priced at its AVS's risk weight (`applyPending`).
+    Reprice {
+        /// Pool index.
+        pool: usize,
+    },
     /// `expect`: checks of the state, no transaction.
     Expect(Vec<Check>),
 }
@@ -376,6 +425,11 @@ impl Action {
             Self::DoubleSign { .. } => "double_sign",
             Self::OptIn { .. } => "opt_in",
             Self::OptOut { .. } => "opt_out",
+            Self::Bond { .. } => "bond",
+            Self::Unbond { .. } => "unbond",
+            Self::Checkpoint { .. } => "checkpoint",
+            Self::RefreshStanding { .. } => "refresh_standing",
+            Self::Reprice { .. } => "reprice",
             Self::Expect(_) => "expect",
         }
     }
@@ -446,5 +500,25 @@ pub(crate) enum CheckKind {
     Event {
         name: String,
         present: bool,
+    },
+    /// The AVS's rating (WAD).
+    Rating {
+        avs: usize,
+        expected: U256,
+    },
+    /// The AVS's risk weight in the manager, in tenths (10 = 1×).
+    RiskWeight {
+        avs: usize,
+        expected: u8,
+    },
+    BondShort {
+        avs: usize,
+        expected: bool,
+    },
+    /// The AVS's available bond in an asset.
+    Bond {
+        avs: usize,
+        asset: usize,
+        expected: U256,
     },
 }

@@ -154,8 +154,19 @@ pub struct RawScenario {
     pub allocations: Vec<Spanned<RawAllocation>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guard: S<RawGuard>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reputation: S<RawReputation>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Spanned<RawStep>>,
+}
+
+/// `[reputation]`: turns the reputation layer on (issue 16).
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReputation {
+    /// Asset symbol -> the amount at stake for one epoch that earns a full unit of good evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_units: Option<Named<Spanned<Scalar>>>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -204,6 +215,9 @@ pub struct RawAvs {
     pub members: S<Vec<Spanned<String>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quorum: S<Scalar>,
+    /// Asset symbol -> amount bonded at setup (with `[reputation]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bond: Option<Named<Spanned<Scalar>>>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -302,6 +316,8 @@ pub struct RawStep {
     pub pools: S<Vec<Spanned<String>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signer: S<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asset: S<String>,
     // `expect` checks
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pool_value: S<PerName>,
@@ -323,6 +339,14 @@ pub struct RawStep {
     pub balance: S<PerPair>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sink: S<PerPair>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: S<PerName>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_weight: S<PerName>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bond_short: S<PerName>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bond: S<PerPair>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: S<Vec<Spanned<String>>>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -126,7 +126,8 @@ fn fields_and_actions_are_checked() {
     assert_eq!(
         step_error("\n[[steps]]\naction = \"dance\"\n"),
         "examples/x.toml:10:10: steps[0].action: unknown action \"dance\"; expected one of deposit, deposit_to_tier, allocate, \
-         deallocate, warp, queue_withdrawal, claim, request_slash, veto, execute_slash, slash, double_sign, opt_in, opt_out, expect"
+         deallocate, warp, queue_withdrawal, claim, request_slash, veto, execute_slash, slash, double_sign, opt_in, opt_out, \
+         bond, unbond, checkpoint, refresh_standing, reprice, expect"
     );
     assert_eq!(
         step_error(
@@ -143,16 +144,16 @@ fn fields_and_actions_are_checked() {
     assert_eq!(
         step_error("\n[[steps]]\naction = \"expect\"\n"),
         "examples/x.toml:10:10: steps[0]: an expect step needs at least one check (pool_value, isolated, shared, \
-         reuse_ratio, guard_used, backing, position, escrow, balance, sink, events, no_events)"
+         reuse_ratio, guard_used, rating, risk_weight, bond_short, bond, backing, position, escrow, balance, sink, events, no_events)"
     );
     // Unknown keys come from serde, located through toml's spans.
     assert_eq!(
         step_error("\n[[steps]]\naction = \"slash\"\nfractoin = \"10%\"\n"),
         "examples/x.toml:11:1: steps[0].fractoin: unknown field `fractoin`, expected one of `action`, `note`, \
          `expect_revert`, `by`, `staker`, `operator`, `pool`, `avs`, `amount`, `shares`, `fraction`, `mode`, `opt_in`, \
-         `duration`, `label`, `withdrawal`, `receiver`, `request`, `voters`, `round`, `pools`, `signer`, `pool_value`, \
-         `isolated`, `shared`, `reuse_ratio`, `guard_used`, `backing`, `position`, `escrow`, `balance`, `sink`, \
-         `events`, `no_events`"
+         `duration`, `label`, `withdrawal`, `receiver`, `request`, `voters`, `round`, `pools`, `signer`, `asset`, \
+         `pool_value`, `isolated`, `shared`, `reuse_ratio`, `guard_used`, `backing`, `position`, `escrow`, `balance`, \
+         `sink`, `rating`, `risk_weight`, `bond_short`, `bond`, `events`, `no_events`"
     );
     assert_eq!(
         step_error("\n[[steps]]\naction = 3\n"),
@@ -223,5 +224,42 @@ allocations = [{ pool = "P", avs = "oracle", mode = "shared", fraction = "10%" }
     assert_eq!(
         err.to_string(),
         r#"examples/x.toml:5:25: allocations[0].pool: pool "P" does not exist in the vault yet: nothing has been deposited into it"#
+    );
+}
+
+#[test]
+fn reputation_steps_need_the_layer_and_well_formed_values() {
+    // Without `[reputation]`: every reputation step, and an AVS's bond, are refused where they are written.
+    assert_eq!(
+        step_error(
+            "\n[[steps]]\naction = \"bond\"\navs = \"oracle\"\nasset = \"WETH\"\namount = \"10\"\n"
+        ),
+        r#"examples/x.toml:10:10: steps[0].action: action "bond" needs the reputation layer: add a `[reputation]` section"#
+    );
+    assert_eq!(
+        error("version = 1\navs = [{ name = \"oracle\", kind = \"instant\", bond = { WETH = \"5\" } }]\n").to_string(),
+        r#"examples/x.toml:2:54: avs[0].bond.WETH: a bond needs the reputation layer: add a `[reputation]` section"#
+    );
+    let on = format!("{HEAD}\n[reputation]\nevidence_units = {{ WETH = \"100\" }}\n");
+    let with = |steps: &str| error(&format!("{on}{steps}")).to_string();
+    assert_eq!(
+        with(
+            "\n[[steps]]\naction = \"checkpoint\"\navs = \"oracle\"\noperator = \"operatorA\"\npool = \"P\"\n"
+        ),
+        r#"examples/x.toml:13:10: steps[0]: a checkpoint names either `avs` (an AVS's epoch) or `operator` (an operator's)"#
+    );
+    assert_eq!(
+        with("\n[[steps]]\naction = \"expect\"\nrisk_weight = { oracle = \"2.65x\" }\n"),
+        r#"examples/x.toml:14:26: steps[0].risk_weight.oracle: expected a risk weight from "1x" to "5x" in tenths ("2.6x"), got "2.65x""#
+    );
+    assert_eq!(
+        with("\n[[steps]]\naction = \"expect\"\nbond_short = { oracle = \"yes\" }\n"),
+        r#"examples/x.toml:14:25: steps[0].bond_short.oracle: expected true or false, got "yes""#
+    );
+    assert_eq!(
+        with(
+            "\n[[steps]]\naction = \"unbond\"\navs = \"oracle\"\nasset = \"DAI\"\namount = \"1\"\n"
+        ),
+        r#"examples/x.toml:15:9: steps[0].asset: unknown asset "DAI" (declared: WETH, WBTC, USDC)"#
     );
 }

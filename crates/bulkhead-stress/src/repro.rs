@@ -312,6 +312,43 @@ fn raw_step(spec: &Spec, action: &Action) -> RawStep {
             step.operator = text(operator);
             step.avs = avs(*a);
         }
+        // The reputation layer's steps: the generator does not emit them yet; written as the loader reads them.
+        Action::Bond {
+            avs: a,
+            asset,
+            amount,
+            by,
+        } => {
+            step.avs = avs(*a);
+            step.asset = text(symbol(*asset));
+            step.amount = Some(spanless(raw(*amount)));
+            step.by = opt(by.as_ref());
+        }
+        Action::Unbond {
+            avs: a,
+            asset,
+            amount,
+        } => {
+            step.avs = avs(*a);
+            step.asset = text(symbol(*asset));
+            step.amount = Some(spanless(raw(*amount)));
+        }
+        Action::Checkpoint {
+            avs: a,
+            operator,
+            pool: p,
+            by,
+        } => {
+            step.avs = a.and_then(&avs);
+            step.operator = opt(operator.as_ref());
+            step.pool = pool(*p);
+            step.by = opt(by.as_ref());
+        }
+        Action::RefreshStanding { avs: a, by } => {
+            step.avs = avs(*a);
+            step.by = opt(by.as_ref());
+        }
+        Action::Reprice { pool: p } => step.pool = pool(*p),
         Action::Expect(_) => {}
     }
     step

@@ -228,6 +228,27 @@ fn refs(action: &mut Action) -> Refs<'_> {
             operator: Some(operator),
             ..Refs::default()
         },
+        Action::Bond { avs, .. }
+        | Action::Unbond { avs, .. }
+        | Action::RefreshStanding { avs, .. } => Refs {
+            avs: Some(avs),
+            ..Refs::default()
+        },
+        Action::Checkpoint {
+            avs,
+            operator,
+            pool,
+            ..
+        } => Refs {
+            pools: vec![pool],
+            avs: avs.as_mut(),
+            operator: operator.as_deref(),
+            ..Refs::default()
+        },
+        Action::Reprice { pool } => Refs {
+            pools: vec![pool],
+            ..Refs::default()
+        },
         // An `expect` step's checks are the loader's; the model refuses the step anyway.
         Action::Warp { .. } | Action::Expect(_) => Refs::default(),
     }

@@ -33,8 +33,26 @@ impl Loader<'_> {
                 });
             }
         }
+        // AVS -> value
+        let per_avs: [(&str, &S<PerName>); 3] = [
+            ("rating", &r.rating),
+            ("risk_weight", &r.risk_weight),
+            ("bond_short", &r.bond_short),
+        ];
+        for (what, table) in per_avs {
+            let Some(table) = table else { continue };
+            for (avs_name, value) in &table.get_ref().0 {
+                let p = field(&field(path, what), avs_name.get_ref());
+                let avs = self.avs(avs_name, &p)?;
+                checks.push(Check {
+                    loc: self.loc(value.span(), &p),
+                    kind: self.avs_check(what, avs, value, &p)?,
+                });
+            }
+        }
         // outer name -> inner name -> amount
-        let nested: [(&str, &S<PerPair>); 5] = [
+        let nested: [(&str, &S<PerPair>); 6] = [
+            ("bond", &r.bond),
             ("backing", &r.backing),
             ("position", &r.position),
             ("escrow", &r.escrow),
@@ -110,6 +128,55 @@ impl Loader<'_> {
         })
     }
 
+    /// One check of a per-AVS table (`rating`, `risk_weight`, `bond_short`).
+    fn avs_check(
+        &self,
+        what: &str,
+        avs: usize,
+        value: &Spanned<Scalar>,
+        p: &str,
+    ) -> Result<CheckKind> {
+        Ok(match what {
+            "rating" => CheckKind::Rating {
+                avs,
+                expected: U256::from(self.fraction(value, p)?),
+            },
+            "risk_weight" => {
+                let wad =
+                    units::ratio(value.get_ref()).map_err(|m| self.err(value.span(), p, m))?;
+                let tenth = U256::from(units::WAD / 10);
+                let tenths = wad / tenth;
+                if wad % tenth != U256::ZERO || tenths < U256::from(10) || tenths > U256::from(50) {
+                    return Err(self.err(
+                        value.span(),
+                        p,
+                        format!(
+                            "expected a risk weight from \"1x\" to \"5x\" in tenths (\"2.6x\"), got {}",
+                            units::shown(value.get_ref())
+                        ),
+                    ));
+                }
+                CheckKind::RiskWeight {
+                    avs,
+                    expected: tenths.to::<u8>(),
+                }
+            }
+            _ => match value.get_ref() {
+                Scalar::Bool(expected) => CheckKind::BondShort {
+                    avs,
+                    expected: *expected,
+                },
+                other => {
+                    return Err(self.err(
+                        value.span(),
+                        p,
+                        format!("expected true or false, got {}", units::shown(other)),
+                    ));
+                }
+            },
+        })
+    }
+
     /// One check of a per-pair table (`backing`, `position`, `escrow`, `balance`, `sink`): `outer` names the AVS,
     /// staker or holder, `key` the pool or asset.
     fn pair_check(
@@ -156,6 +223,15 @@ impl Loader<'_> {
                 let asset = self.asset(key, p)?;
                 CheckKind::Balance {
                     holder,
+                    asset,
+                    expected: self.amount(value, asset, p)?,
+                }
+            }
+            "bond" => {
+                let avs = self.avs(outer, outer_path)?;
+                let asset = self.asset(key, p)?;
+                CheckKind::Bond {
+                    avs,
                     asset,
                     expected: self.amount(value, asset, p)?,
                 }

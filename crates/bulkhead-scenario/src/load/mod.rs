@@ -60,6 +60,8 @@ struct Loader<'a> {
     pools: Vec<Pool>,
     withdrawal_labels: BTreeSet<String>,
     request_labels: Vec<(String, usize)>,
+    /// The file has a `[reputation]` section.
+    reputation_on: bool,
 }
 
 fn list(names: impl IntoIterator<Item = impl AsRef<str>>) -> String {
@@ -94,6 +96,7 @@ impl<'a> Loader<'a> {
             pools: Vec::new(),
             withdrawal_labels: BTreeSet::new(),
             request_labels: Vec::new(),
+            reputation_on: false,
         }
     }
 

@@ -2,6 +2,7 @@
 
 use std::{collections::BTreeSet, ops::Range, path::Path};
 
+use alloy::primitives::U256;
 use toml::Spanned;
 
 use super::{Loader, Result, VERSION, field};
@@ -17,6 +18,7 @@ impl Loader<'_> {
         let name = self.version_and_name(&raw)?;
         self.assets_section(&raw)?;
         let stakers = self.actors_section(&raw)?;
+        let reputation = self.reputation_section(&raw)?;
         // AVSs (they may declare resolvers, members and sink actors).
         let mut seen = BTreeSet::new();
         for (i, avs) in raw.avs.iter().enumerate() {
@@ -47,8 +49,45 @@ impl Loader<'_> {
             deposits,
             allocations,
             guard,
+            reputation,
             steps,
         })
+    }
+
+    /// `[reputation]`: on, with the evidence unit of each asset named.
+    fn reputation_section(&mut self, raw: &RawScenario) -> Result<Option<Vec<(usize, U256)>>> {
+        let Some(section) = &raw.reputation else {
+            return Ok(None);
+        };
+        self.reputation_on = true;
+        let mut units = Vec::new();
+        for (symbol, amount) in section.get_ref().evidence_units.iter().flat_map(|n| &n.0) {
+            let path = format!("reputation.evidence_units.{}", symbol.get_ref());
+            let asset = self.asset(symbol, &path)?;
+            units.push((asset, self.amount(amount, asset, &path)?));
+        }
+        Ok(Some(units))
+    }
+
+    /// An AVS's `bond = { <asset> = <amount> }`, bonded at setup (needs `[reputation]`).
+    fn avs_bond(&self, r: &RawAvs, path: &str) -> Result<Vec<(usize, U256)>> {
+        let Some(bond) = &r.bond else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (symbol, amount) in &bond.0 {
+            let p = field(&field(path, "bond"), symbol.get_ref());
+            if !self.reputation_on {
+                return Err(self.err(
+                    symbol.span(),
+                    &p,
+                    "a bond needs the reputation layer: add a `[reputation]` section",
+                ));
+            }
+            let asset = self.asset(symbol, &p)?;
+            out.push((asset, self.amount(amount, asset, &p)?));
+        }
+        Ok(out)
     }
 
     /// `version` must be this crate's; the name is the file's stem unless given.
@@ -348,6 +387,7 @@ impl Loader<'_> {
             kind,
             sink,
             max_slash,
+            bond: self.avs_bond(r, path)?,
         })
     }
 

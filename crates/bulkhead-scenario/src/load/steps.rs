@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// Every action and the fields it takes (besides `action`, `note`, and `expect_revert` on transactions).
-pub(crate) const ACTION_FIELDS: [(&str, &[&str]); 15] = [
+pub(crate) const ACTION_FIELDS: [(&str, &[&str]); 20] = [
     ("deposit", &["staker", "pool", "amount"]),
     ("deposit_to_tier", &["staker", "pool", "shares"]),
     (
@@ -40,6 +40,11 @@ pub(crate) const ACTION_FIELDS: [(&str, &[&str]); 15] = [
     ),
     ("opt_in", &["operator", "avs"]),
     ("opt_out", &["operator", "avs"]),
+    ("bond", &["avs", "asset", "amount", "by"]),
+    ("unbond", &["avs", "asset", "amount"]),
+    ("checkpoint", &["avs", "operator", "pool", "by"]),
+    ("refresh_standing", &["avs", "by"]),
+    ("reprice", &["pool"]),
     (
         "expect",
         &[
@@ -48,6 +53,10 @@ pub(crate) const ACTION_FIELDS: [(&str, &[&str]); 15] = [
             "shared",
             "reuse_ratio",
             "guard_used",
+            "rating",
+            "risk_weight",
+            "bond_short",
+            "bond",
             "backing",
             "position",
             "escrow",
@@ -212,6 +221,9 @@ impl Loader<'_> {
                     Action::OptOut { operator, avs }
                 }
             }
+            "bond" | "unbond" | "checkpoint" | "refresh_standing" | "reprice" => {
+                self.reputation_action(at, r, by)?
+            }
             _ => {
                 let checks = self.checks(r, &at.path)?;
                 if checks.is_empty() {
@@ -226,6 +238,65 @@ impl Loader<'_> {
                 }
                 Action::Expect(checks)
             }
+        })
+    }
+
+    /// The reputation layer's steps (issue 16); the file must turn it on with `[reputation]`.
+    fn reputation_action(&self, at: &At<'_>, r: &RawStep, by: Option<String>) -> Result<Action> {
+        if !self.reputation_on {
+            return Err(self.err(
+                at.span.clone(),
+                &at.p("action"),
+                format!(
+                    "action {:?} needs the reputation layer: add a `[reputation]` section",
+                    at.action
+                ),
+            ));
+        }
+        let avs = |this: &Self| this.avs(at.req(&r.avs, "avs")?, &at.p("avs"));
+        Ok(match at.action {
+            "bond" | "unbond" => {
+                let avs = avs(self)?;
+                let asset = self.asset(at.req(&r.asset, "asset")?, &at.p("asset"))?;
+                let amount = self.amount(at.req(&r.amount, "amount")?, asset, &at.p("amount"))?;
+                if at.action == "bond" {
+                    Action::Bond {
+                        avs,
+                        asset,
+                        amount,
+                        by,
+                    }
+                } else {
+                    Action::Unbond { avs, asset, amount }
+                }
+            }
+            "checkpoint" => {
+                let pool = self.pool(at.req(&r.pool, "pool")?, &at.p("pool"))?;
+                let (avs, operator) = match (&r.avs, &r.operator) {
+                    (Some(_), None) => (Some(avs(self)?), None),
+                    (None, Some(o)) => (None, Some(self.operator(o, &at.p("operator"))?)),
+                    _ => {
+                        return Err(self.err(
+                            at.span.clone(),
+                            &at.path,
+                            "a checkpoint names either `avs` (an AVS's epoch) or `operator` (an operator's)",
+                        ));
+                    }
+                };
+                Action::Checkpoint {
+                    avs,
+                    operator,
+                    pool,
+                    by,
+                }
+            }
+            "refresh_standing" => Action::RefreshStanding {
+                avs: avs(self)?,
+                by,
+            },
+            _ => Action::Reprice {
+                pool: self.pool(at.req(&r.pool, "pool")?, &at.p("pool"))?,
+            },
         })
     }
 
@@ -559,11 +630,16 @@ fn step_fields(r: &RawStep) -> Vec<(&'static str, Option<Range<usize>>)> {
         round,
         pools,
         signer,
+        asset,
         pool_value,
         isolated,
         shared,
         reuse_ratio,
         guard_used,
+        rating,
+        risk_weight,
+        bond_short,
+        bond,
         backing,
         position,
         escrow,

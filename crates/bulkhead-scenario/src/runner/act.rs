@@ -117,6 +117,31 @@ impl Run<'_> {
                     *avs,
                     matches!(step.action, Action::OptIn { .. }),
                 ),
+            Action::Bond {
+                avs,
+                asset,
+                amount,
+                by,
+            } => self.bond_step(exec, (*avs, *asset), *amount, by.as_deref()),
+            Action::Unbond { avs, asset, amount } => {
+                self.unbond_step(exec, (*avs, *asset), *amount)
+            }
+            Action::Checkpoint {
+                avs,
+                operator,
+                pool,
+                by,
+            } => self.checkpoint_step(
+                step,
+                exec,
+                (*avs, operator.as_deref()),
+                *pool,
+                by.as_deref(),
+            ),
+            Action::RefreshStanding { avs, by } => {
+                self.refresh_standing_step(exec, *avs, by.as_deref())
+            }
+            Action::Reprice { pool } => self.reprice_step(step, exec, *pool),
             Action::Expect(checks) => Ok(match checks.len() {
                 1 => "1 check".to_string(),
                 n => format!("{n} checks"),

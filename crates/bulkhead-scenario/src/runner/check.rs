@@ -51,7 +51,13 @@ impl Run<'_> {
     }
 
     /// A check of an amount in `asset`.
-    fn amounts(&self, what: String, asset: usize, expected: U256, actual: U256) -> Checked {
+    pub(super) fn amounts(
+        &self,
+        what: String,
+        asset: usize,
+        expected: U256,
+        actual: U256,
+    ) -> Checked {
         Checked {
             what,
             expected: self.amount(asset, expected),
@@ -142,6 +148,14 @@ impl Run<'_> {
                 );
                 self.amounts(what, *asset, *expected, actual)
             }
+            CheckKind::Rating { avs, expected } => self.check_rating(*avs, *expected)?,
+            CheckKind::RiskWeight { avs, expected } => self.check_risk_weight(*avs, *expected)?,
+            CheckKind::BondShort { avs, expected } => self.check_bond_short(*avs, *expected)?,
+            CheckKind::Bond {
+                avs,
+                asset,
+                expected,
+            } => self.check_bond(*avs, *asset, *expected)?,
             CheckKind::Event { name, present } => {
                 let found = self.last_events.iter().filter(|e| &e.name == name).count();
                 Checked {

@@ -12,6 +12,7 @@
 mod act;
 mod check;
 mod events;
+mod reputation;
 mod setup;
 mod state;
 
@@ -216,6 +217,8 @@ struct Run<'s> {
     withdrawals: Vec<WithdrawalRec>,
     last_events: Vec<DecodedEvent>,
     start: u64,
+    /// Per AVS, the pool list its last standing refresh stored (the next refresh must name it).
+    standing_pools: Vec<Vec<U256>>,
 }
 
 impl Run<'_> {

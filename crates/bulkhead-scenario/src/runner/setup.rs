@@ -30,6 +30,7 @@ impl<'s> Run<'s> {
         engine.label(BURN, "burn");
         let assets = scenario_assets(sc, &mut engine, sys)?;
         setup_actors(sc, &mut engine, sys, &assets)?;
+        Self::setup_reputation(&mut engine, sys, sc, &assets)?;
         let mut avs = Vec::new();
         for def in &sc.avs {
             avs.push(register_avs(def, &mut engine, sys)?);
@@ -45,9 +46,12 @@ impl<'s> Run<'s> {
             withdrawals: Vec::new(),
             last_events: Vec::new(),
             start: 0,
+            standing_pools: vec![Vec::new(); sc.avs.len()],
         };
+        run.setup_bonds()?;
         run.setup_deposits()?;
         run.setup_allocations(config.allocation_delay)?;
+        run.standing_after_allocations()?;
         run.start = run.engine.timestamp();
         Ok(run)
     }
