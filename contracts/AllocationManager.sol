@@ -533,16 +533,18 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     function _removeWeight(PoolState storage st, Allocation storage a, uint256 amount, uint256 value) internal {
         uint256 total = st.totalWeight;
         uint96 cut = uint96(Math.min(Math.mulDiv(total, amount, value, Math.Rounding.Ceil), _slashableWeight(st, a)));
-        uint96 committed = a.current > a.pending ? a.current : a.pending;
-        a.current -= cut;
-        a.pending -= uint96(Math.min(cut, a.pending));
+        // One read of the allocation's slot, one write: the slash's hot path.
+        Allocation memory m = a;
+        (a.current, a.pending) = (m.current - cut, m.pending - uint96(Math.min(cut, m.pending)));
         st.totalWeight = uint96(total - cut);
-        if (a.mode == Mode.Isolated) {
+        if (m.mode == Mode.Isolated) {
             st.isolatedWeight -= cut;
         } else {
             // The cut is the max(current, pending) the allocation commits; it leaves the sum at its risk weight.
-            uint8 riskWeight = a.riskWeightTenths;
-            st.sharedWeight -= uint96(_weighted(committed, riskWeight) - _weighted(committed - cut, riskWeight));
+            uint96 committed = m.current > m.pending ? m.current : m.pending;
+            st.sharedWeight -= uint96(
+                _weighted(committed, m.riskWeightTenths) - _weighted(committed - cut, m.riskWeightTenths)
+            );
         }
     }
 
