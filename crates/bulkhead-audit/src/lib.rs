@@ -24,7 +24,7 @@ use bulkhead_risk::{
     network::{self, Network},
     number::{self, Exact, Q},
 };
-use bulkhead_scenario::{self as scenario, FinalState};
+use bulkhead_scenario::{self as scenario, FinalState, ReputationSummary};
 use num_bigint::BigInt;
 use num_traits::{One, Zero};
 use serde::{Deserialize, Serialize};
@@ -118,6 +118,8 @@ pub struct Source {
     stakers_known: bool,
     /// The unit stakes are counted in (the terms file's `unit`).
     unit: String,
+    /// Each AVS's rating, standing and bond, when the scenario turns the reputation layer on.
+    reputation: Vec<(String, ReputationSummary)>,
 }
 
 /// Who bears one AVS failing alone: its backing taken from every pool that backs it.
@@ -195,7 +197,19 @@ impl Source {
             }
             backings.insert(avs.name.clone(), list);
         }
-        Self::assemble(pools, backings, terms, true)
+        let mut source = Self::assemble(pools, backings, terms, true)?;
+        source.reputation = state
+            .avs
+            .iter()
+            .filter_map(|a| a.reputation.clone().map(|r| (a.name.clone(), r)))
+            .collect();
+        Ok(source)
+    }
+
+    /// Each AVS's rating, evidence and confidence, risk weight, required bond and bond, and the pools it would push
+    /// over their reuse cap if it fell to the floor (a scenario with `[reputation]`; empty otherwise).
+    pub fn reputation(&self) -> &[(String, ReputationSummary)] {
+        &self.reputation
     }
 
     /// Reads every pool and AVS of `deployment` through `engine`, a fork of its chain ([`Engine::fork`]): nothing
@@ -321,6 +335,7 @@ impl Source {
             backings,
             stakers_known,
             unit: terms.unit.clone().unwrap_or_else(|| "stake units".into()),
+            reputation: Vec::new(),
         })
     }
 

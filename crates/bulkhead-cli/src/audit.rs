@@ -166,6 +166,14 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
         if let (Some(bearers), Some(exposure)) = (&bearers, value.get_mut("exposure")) {
             exposure["bearers"] = serde_json::to_value(bearers)?;
         }
+        if let Some(source) = source.as_ref().filter(|s| !s.reputation().is_empty()) {
+            let avs: serde_json::Map<String, serde_json::Value> = source
+                .reputation()
+                .iter()
+                .map(|(name, r)| Ok((name.clone(), serde_json::to_value(r)?)))
+                .collect::<eyre::Result<_>>()?;
+            value["reputation"] = serde_json::Value::Object(avs);
+        }
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else if ui::quiet() {
         println!("{title}: {}", verdict_line(&report));
@@ -173,6 +181,9 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
         print!("{}", render(&report));
         if let Some(bearers) = &bearers {
             print!("{}", render_bearers(bearers));
+        }
+        if let Some(source) = source.as_ref().filter(|s| !s.reputation().is_empty()) {
+            print!("{}", render_reputation(source.reputation()));
         }
         if let Some(out) = &args.html {
             println!("HTML report: {}", out.display());
@@ -499,6 +510,53 @@ fn render_bearers(bearers: &[Bearers]) -> String {
         ]);
     }
     format!("Who bears the risk, per pool and staker\n{t}\n")
+}
+
+/// Each AVS's rating with its evidence and confidence, the risk weight the manager counts it with, its required bond
+/// against what it holds, and the pools it would push over their reuse cap at the floor.
+fn render_reputation(rows: &[(String, bulkhead_scenario::ReputationSummary)]) -> String {
+    let mut t = table(&[
+        "AVS",
+        "rating (mean, bound)",
+        "evidence good / bad",
+        "risk weight",
+        "bond required / held",
+        "over cap if it fell to the floor",
+    ]);
+    for (name, r) in rows {
+        let bonds: Vec<String> = r
+            .bonds
+            .iter()
+            .map(|b| format!("{} {}", b.amount, b.asset))
+            .collect();
+        let weight = if r.risk_weight == r.risk_weight_now {
+            r.risk_weight.clone()
+        } else {
+            format!("{} (rating asks {})", r.risk_weight, r.risk_weight_now)
+        };
+        t.add_row(vec![
+            Cell::new(name),
+            Cell::new(format!("{} ({}, {})", r.rating, r.mean, r.lower_bound)),
+            Cell::new(format!("{} / {}", r.good, r.bad)),
+            Cell::new(weight),
+            Cell::new(format!(
+                "{} of backing / {}{}",
+                r.required_bond_fraction,
+                if bonds.is_empty() {
+                    "none".to_string()
+                } else {
+                    bonds.join(", ")
+                },
+                if r.bond_short { " (short)" } else { "" }
+            )),
+            Cell::new(if r.over_cap_at_floor.is_empty() {
+                "-".to_string()
+            } else {
+                r.over_cap_at_floor.join(", ")
+            }),
+        ]);
+    }
+    format!("Reputation and dynamic stake weights\n{t}\n")
 }
 
 #[cfg(test)]

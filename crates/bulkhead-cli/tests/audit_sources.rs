@@ -151,3 +151,44 @@ fn a_deployment_on_anvil_audits_like_its_scenario() {
         "299/10"
     );
 }
+
+/// With `[reputation]`, the audit shows each AVS's rating with its evidence, the risk weight the manager counts it
+/// with, its required bond against what it holds, and the pools it would push over their cap at the floor: P holds
+/// the two veterans' shared allocations at exactly the 3x cap (1 × 2 + 0.5 × 2), so either falling to the floor's
+/// 3x passes it; Q's newcomer is at the floor already.
+#[test]
+fn audit_shows_ratings_weights_bonds_and_who_would_break_a_cap() {
+    let out = bulkhead(&[
+        "audit",
+        "--scenario",
+        "examples/risk_weighted_reuse.toml",
+        "--terms",
+        "examples/networks/risk-weighted-terms.json",
+        "--json",
+    ]);
+    let report = json(&out);
+    let veteran = &report["reputation"]["veteranA"];
+    assert_eq!(veteran["rating_wad"], "500000000000000000", "{veteran}");
+    assert_eq!(veteran["risk_weight"], "2.0x");
+    assert_eq!(veteran["required_bond_fraction"], "27.5%");
+    assert_eq!(veteran["bonds"][0]["amount"], "400");
+    assert_eq!(veteran["over_cap_at_floor"], serde_json::json!(["P"]));
+    let newcomer = &report["reputation"]["newcomerA"];
+    assert_eq!(newcomer["rating_wad"], "0");
+    assert_eq!(newcomer["risk_weight"], "3.0x");
+    assert_eq!(newcomer["over_cap_at_floor"], serde_json::json!([]));
+
+    let table = bulkhead(&[
+        "audit",
+        "--scenario",
+        "examples/risk_weighted_reuse.toml",
+        "--terms",
+        "examples/networks/risk-weighted-terms.json",
+    ]);
+    let said = text(&table);
+    assert!(
+        said.contains("Reputation and dynamic stake weights"),
+        "{said}"
+    );
+    assert!(said.contains("27.5% of backing / 400 WETH"), "{said}");
+}

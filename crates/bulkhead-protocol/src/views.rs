@@ -279,6 +279,22 @@ pub trait Views {
         read(self.engine_ref(), self.system_ref().reputation, call)
     }
 
+    /// The risk weight (WAD) at the floor rating: what a new or fallen AVS counts with.
+    fn risk_weight_floor_wad(&self) -> Result<U256> {
+        let floor = read(
+            self.engine_ref(),
+            self.system_ref().reputation,
+            Reputation::riskWeightFloorWadCall {},
+        )?;
+        Ok(U256::from(floor))
+    }
+
+    /// `pool`'s reuse cap in bps (its own, or the protocol default, never above the maximum).
+    fn reuse_cap_bps(&self, pool: U256) -> Result<U256> {
+        let call = AllocationManager::reuseCapBpsCall { poolId: pool };
+        read(self.engine_ref(), self.system_ref().manager, call)
+    }
+
     /// The reputation contract's current epoch.
     fn reputation_epoch(&self) -> Result<u32> {
         read(

@@ -224,6 +224,40 @@ pub struct AvsSummary {
     pub sink: String,
     /// Its backing in each pool with an allocation to it.
     pub backings: Vec<BackingSummary>,
+    /// Its rating, standing and bond, when the scenario turns the reputation layer on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reputation: Option<ReputationSummary>,
+}
+
+/// An AVS's reputation (`Reputation.avsRecord`), the standing the manager enforces (`getAVS`) and its bond.
+/// Percentages to 0.01% (rounded down), the rating also exact in WAD; evidence exact in units.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReputationSummary {
+    /// The rating: the lower confidence bound of its evidence, moved at most one step per epoch.
+    pub rating: String,
+    /// `rating` in WAD.
+    pub rating_wad: String,
+    /// Mean of the evidence's Beta posterior (what the rating would be with certainty).
+    pub mean: String,
+    /// Lower confidence bound of the evidence now (the rating's target).
+    pub lower_bound: String,
+    /// Good evidence, in units (one clean epoch with a full evidence unit at stake is 1).
+    pub good: String,
+    /// Bad evidence, in units (a vetoed request is 3).
+    pub bad: String,
+    /// The risk weight the manager counts its shared allocations with (`2.6x`).
+    pub risk_weight: String,
+    /// What its rating asks now (`Reputation.riskWeightTenths`), before the next standing refresh.
+    pub risk_weight_now: String,
+    /// Whether the manager refuses it new backing.
+    pub bond_short: bool,
+    /// The fraction of its backing its bond must cover.
+    pub required_bond_fraction: String,
+    /// Its available bond, per asset.
+    pub bonds: Vec<TokenAmount>,
+    /// Pools whose weighted reuse would pass their cap if this AVS fell to the floor's risk weight (each of its
+    /// shared allocations re-priced at the floor, the others as they are).
+    pub over_cap_at_floor: Vec<String>,
 }
 
 /// One pool's part in an AVS's backing.

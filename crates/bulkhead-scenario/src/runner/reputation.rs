@@ -6,8 +6,11 @@ use alloy::primitives::{Address, U256};
 use bulkhead_protocol::{Protocol, Views, reputation::Parameter};
 
 use super::{AVS_ADMIN, Exec, Result, Run, SettingUp, check::Checked, located};
+use bulkhead_contracts::WAD;
+
 use crate::{
     model::Step,
+    report::{ReputationSummary, TokenAmount},
     units::{format_percent, format_units},
 };
 
@@ -272,6 +275,75 @@ impl Run<'_> {
         let what = format!("{symbol} bond of {}", self.sc.avs[avs].name);
         Ok(self.amounts(what, asset, expected, actual))
     }
+}
+
+impl Run<'_> {
+    /// AVS `avs`'s reputation, standing and bond for the report, and the pools it would push over their cap at the
+    /// floor's risk weight.
+    pub(super) fn reputation_summary(&mut self, avs: usize) -> Result<ReputationSummary> {
+        let id = self.avs[avs].id;
+        let record = self.protocol().avs_record(id)?;
+        let standing = self.protocol().avs(id)?;
+        let now = self.protocol().risk_weight_wad(id)?;
+        let fraction = self.protocol().required_bond_fraction_wad(id)?;
+        let floor = self.protocol().risk_weight_floor_wad()?;
+        // The manager's tenths, rounded up as `Reputation.riskWeightTenths` rounds them.
+        let floor_tenths = floor.div_ceil(U256::from(WAD / 10));
+        let mut bonds = Vec::new();
+        for (i, asset) in self.sc.assets.iter().enumerate() {
+            let token = self.assets[i];
+            let bond = U256::from(self.protocol().bond_of(id, token)?.available);
+            if !bond.is_zero() {
+                bonds.push(TokenAmount {
+                    asset: asset.symbol.clone(),
+                    amount: format_units(bond, asset.decimals),
+                });
+            }
+        }
+        let mut over_cap_at_floor = Vec::new();
+        for pool in 0..self.sc.pools.len() {
+            let Some(pool_id) = self.pool_id(pool)? else {
+                continue;
+            };
+            let a = self.protocol().allocation(pool_id, id)?;
+            if a.mode != bulkhead_contracts::mode::SHARED {
+                continue;
+            }
+            let st = self.protocol().pool_state(pool_id)?;
+            let cap = self.protocol().reuse_cap_bps(pool_id)?;
+            let committed = U256::from(a.current.max(a.pending));
+            let weighted = |tenths: U256| committed * tenths / U256::from(10);
+            let at_floor = U256::from(st.sharedWeight) - weighted(U256::from(a.riskWeightTenths))
+                + weighted(floor_tenths);
+            let limit = U256::from(st.totalWeight - st.isolatedWeight) * cap / U256::from(10_000);
+            if at_floor > limit {
+                over_cap_at_floor.push(self.sc.pools[pool].name.clone());
+            }
+        }
+        let wad = |v: U256| format_units(v, 18);
+        Ok(ReputationSummary {
+            rating: percent_2dp(record.ratingWad),
+            rating_wad: record.ratingWad.to_string(),
+            mean: percent_2dp(record.meanWad),
+            lower_bound: percent_2dp(record.lowerBoundWad),
+            good: wad(record.goodWad),
+            bad: wad(record.badWad),
+            risk_weight: format!("{}x", tenths(standing.riskWeightTenths)),
+            risk_weight_now: format!(
+                "{}x",
+                tenths(u8::try_from(now.div_ceil(U256::from(WAD / 10))).unwrap_or(u8::MAX))
+            ),
+            bond_short: standing.bondShort,
+            required_bond_fraction: format_percent(fraction),
+            bonds,
+            over_cap_at_floor,
+        })
+    }
+}
+
+/// A WAD fraction as a percentage to 0.01%, rounded down (the exact value is beside it in WAD): "90.02%".
+fn percent_2dp(wad: U256) -> String {
+    format_percent(wad - wad % U256::from(WAD / 10_000))
 }
 
 /// A weight in tenths as a decimal: 26 -> "2.6".

@@ -106,6 +106,11 @@ impl Run<'_> {
                     Sink::Actor(name) => name.clone(),
                 },
                 backings,
+                reputation: if sc.reputation.is_some() {
+                    Some(self.reputation_summary(a)?)
+                } else {
+                    None
+                },
             });
         }
         Ok(avs)
