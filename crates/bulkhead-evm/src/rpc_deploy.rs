@@ -9,7 +9,7 @@ use crate::{
 };
 use alloy::{
     network::{EthereumWallet, ReceiptResponse},
-    primitives::aliases::U48,
+    primitives::{Address, aliases::U48},
     providers::{Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
@@ -129,28 +129,11 @@ pub async fn deploy_rpc(
         .map_err(steps.failed(step))?;
     steps.succeeded(receipt, step)?;
 
-    let mut assets = BTreeMap::new();
-    let mut decimals_of = BTreeMap::new();
-    if local {
-        for (name, symbol, decimals) in bulkhead_contracts::DEMO_TOKENS {
-            let token = MockERC20::deploy_builder(&provider, name.into(), symbol.into(), decimals)
-                .deploy()
-                .await
-                .map_err(steps.failed(format!("deploying {symbol}")))?;
-            let step = format!("allowlisting {symbol}");
-            let receipt = stake_vault
-                .setAssetAllowed(token, true)
-                .send()
-                .await
-                .map_err(steps.failed(&*step))?
-                .get_receipt()
-                .await
-                .map_err(steps.failed(&*step))?;
-            steps.succeeded(receipt, &step)?;
-            assets.insert(symbol.to_string(), token);
-            decimals_of.insert(symbol.to_string(), decimals);
-        }
-    }
+    let (assets, decimals_of) = if local {
+        demo_tokens(&provider, &stake_vault, &steps).await?
+    } else {
+        (BTreeMap::new(), BTreeMap::new())
+    };
 
     // Last, as in the engine: reputation is deployed but off until the owner names it to the manager.
     let reputation = Reputation::deploy_builder(
@@ -199,4 +182,33 @@ pub async fn deploy_rpc(
         enums: BTreeMap::new(),
         errors: Vec::new(),
     })
+}
+
+/// Deploys WETH (18), WBTC (8) and USDC (6) mocks and allowlists them in the vault: their addresses and decimals.
+async fn demo_tokens<P: Provider>(
+    provider: &P,
+    stake_vault: &StakeVault::StakeVaultInstance<&P>,
+    steps: &Steps<'_>,
+) -> Result<(BTreeMap<String, Address>, BTreeMap<String, u8>), DeployError> {
+    let mut assets = BTreeMap::new();
+    let mut decimals_of = BTreeMap::new();
+    for (name, symbol, decimals) in bulkhead_contracts::DEMO_TOKENS {
+        let token = MockERC20::deploy_builder(provider, name.into(), symbol.into(), decimals)
+            .deploy()
+            .await
+            .map_err(steps.failed(format!("deploying {symbol}")))?;
+        let step = format!("allowlisting {symbol}");
+        let receipt = stake_vault
+            .setAssetAllowed(token, true)
+            .send()
+            .await
+            .map_err(steps.failed(&*step))?
+            .get_receipt()
+            .await
+            .map_err(steps.failed(&*step))?;
+        steps.succeeded(receipt, &step)?;
+        assets.insert(symbol.to_string(), token);
+        decimals_of.insert(symbol.to_string(), decimals);
+    }
+    Ok((assets, decimals_of))
 }

@@ -312,7 +312,21 @@ fn raw_step(spec: &Spec, action: &Action) -> RawStep {
             step.operator = text(operator);
             step.avs = avs(*a);
         }
-        // The reputation layer's steps: the generator does not emit them yet; written as the loader reads them.
+        Action::Bond { .. }
+        | Action::Unbond { .. }
+        | Action::Checkpoint { .. }
+        | Action::RefreshStanding { .. }
+        | Action::Reprice { .. } => reputation_step(spec, action, &mut step),
+        Action::Expect(_) => {}
+    }
+    step
+}
+
+/// The reputation layer's steps, written as the loader reads them (the generator does not emit them yet).
+fn reputation_step(spec: &Spec, action: &Action, step: &mut RawStep) {
+    let pool = |p: usize| text(&spec.pools[p].name);
+    let avs = |a: usize| text(&spec.avs[a].name);
+    match action {
         Action::Bond {
             avs: a,
             asset,
@@ -349,9 +363,8 @@ fn raw_step(spec: &Spec, action: &Action) -> RawStep {
             step.by = opt(by.as_ref());
         }
         Action::Reprice { pool: p } => step.pool = pool(*p),
-        Action::Expect(_) => {}
+        _ => {}
     }
-    step
 }
 
 /// The final `expect` step: the model's value of every checkable quantity in `expect`; and the quantities left out

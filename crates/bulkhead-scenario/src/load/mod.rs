@@ -9,6 +9,7 @@
 
 mod checks;
 mod preamble;
+mod reputation;
 mod steps;
 
 use std::{collections::BTreeSet, ops::Range, path::Path};

@@ -69,16 +69,16 @@ pub(crate) const ACTION_FIELDS: [(&str, &[&str]); 20] = [
 ];
 
 /// The step being read: its path, action and the span of its `action` value (where a missing field is reported).
-struct At<'a> {
+pub(super) struct At<'a> {
     src: Source<'a>,
-    path: String,
-    action: &'a str,
-    span: Range<usize>,
+    pub(super) path: String,
+    pub(super) action: &'a str,
+    pub(super) span: Range<usize>,
 }
 
 impl At<'_> {
     /// The path of one of the step's fields.
-    fn p(&self, name: &str) -> String {
+    pub(super) fn p(&self, name: &str) -> String {
         field(&self.path, name)
     }
 
@@ -92,7 +92,11 @@ impl At<'_> {
     }
 
     /// The field's value, or the error that it is missing.
-    fn req<'r, T>(&self, value: &'r Option<Spanned<T>>, name: &str) -> Result<&'r Spanned<T>> {
+    pub(super) fn req<'r, T>(
+        &self,
+        value: &'r Option<Spanned<T>>,
+        name: &str,
+    ) -> Result<&'r Spanned<T>> {
         value.as_ref().ok_or_else(|| self.need(name))
     }
 }
@@ -238,65 +242,6 @@ impl Loader<'_> {
                 }
                 Action::Expect(checks)
             }
-        })
-    }
-
-    /// The reputation layer's steps (issue 16); the file must turn it on with `[reputation]`.
-    fn reputation_action(&self, at: &At<'_>, r: &RawStep, by: Option<String>) -> Result<Action> {
-        if !self.reputation_on {
-            return Err(self.err(
-                at.span.clone(),
-                &at.p("action"),
-                format!(
-                    "action {:?} needs the reputation layer: add a `[reputation]` section",
-                    at.action
-                ),
-            ));
-        }
-        let avs = |this: &Self| this.avs(at.req(&r.avs, "avs")?, &at.p("avs"));
-        Ok(match at.action {
-            "bond" | "unbond" => {
-                let avs = avs(self)?;
-                let asset = self.asset(at.req(&r.asset, "asset")?, &at.p("asset"))?;
-                let amount = self.amount(at.req(&r.amount, "amount")?, asset, &at.p("amount"))?;
-                if at.action == "bond" {
-                    Action::Bond {
-                        avs,
-                        asset,
-                        amount,
-                        by,
-                    }
-                } else {
-                    Action::Unbond { avs, asset, amount }
-                }
-            }
-            "checkpoint" => {
-                let pool = self.pool(at.req(&r.pool, "pool")?, &at.p("pool"))?;
-                let (avs, operator) = match (&r.avs, &r.operator) {
-                    (Some(_), None) => (Some(avs(self)?), None),
-                    (None, Some(o)) => (None, Some(self.operator(o, &at.p("operator"))?)),
-                    _ => {
-                        return Err(self.err(
-                            at.span.clone(),
-                            &at.path,
-                            "a checkpoint names either `avs` (an AVS's epoch) or `operator` (an operator's)",
-                        ));
-                    }
-                };
-                Action::Checkpoint {
-                    avs,
-                    operator,
-                    pool,
-                    by,
-                }
-            }
-            "refresh_standing" => Action::RefreshStanding {
-                avs: avs(self)?,
-                by,
-            },
-            _ => Action::Reprice {
-                pool: self.pool(at.req(&r.pool, "pool")?, &at.p("pool"))?,
-            },
         })
     }
 
