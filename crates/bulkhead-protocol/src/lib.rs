@@ -133,6 +133,11 @@ impl<'e> Protocol<'e> {
             .map_err(|err| ProtocolError::from_engine(C::SIGNATURE, err))
     }
 
+    /// Sends `call` to `to` as `from`, for a call whose return value nobody needs.
+    fn tx_unit<C: SolCall>(&mut self, from: Address, to: Address, call: C) -> Result<Sent<()>> {
+        self.tx(from, to, call).map(|r| r.map(|_| ()))
+    }
+
     /// Deploys `initcode` from `from`, labelled `label`; `what` names the contract in errors.
     fn deploy(
         &mut self,

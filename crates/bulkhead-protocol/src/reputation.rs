@@ -57,8 +57,7 @@ impl Protocol<'_> {
             target,
             value,
         };
-        self.tx(self.sys.owner, self.sys.reputation, call)
-            .map(|r| r.map(|_| ()))
+        self.tx_unit(self.sys.owner, self.sys.reputation, call)
     }
 
     /// Applies a queued change whose delay is over (anyone may).
@@ -72,8 +71,7 @@ impl Protocol<'_> {
             kind: kind as u8,
             target,
         };
-        self.tx(from, self.sys.reputation, call)
-            .map(|r| r.map(|_| ()))
+        self.tx_unit(from, self.sys.reputation, call)
     }
 
     /// Mints `amount` of `asset` to `from`, approves the reputation contract and deposits it into `avs`'s bond.
@@ -106,8 +104,7 @@ impl Protocol<'_> {
             asset,
             amount,
         };
-        self.tx(from, self.sys.reputation, call)
-            .map(|r| r.map(|_| ()))
+        self.tx_unit(from, self.sys.reputation, call)
     }
 
     /// `Reputation.queueBondWithdrawal`, by the AVS's admin.
@@ -123,8 +120,7 @@ impl Protocol<'_> {
             asset,
             amount,
         };
-        self.tx(admin, self.sys.reputation, call)
-            .map(|r| r.map(|_| ()))
+        self.tx_unit(admin, self.sys.reputation, call)
     }
 
     /// `Reputation.completeBondWithdrawal`, by the AVS's admin, paid to `to`.
@@ -140,8 +136,7 @@ impl Protocol<'_> {
             asset,
             to,
         };
-        self.tx(admin, self.sys.reputation, call)
-            .map(|r| r.map(|_| ()))
+        self.tx_unit(admin, self.sys.reputation, call)
     }
 
     /// `Reputation.checkpointAVS`: closes the epoch for `avs`, crediting its backing in `pool`.
@@ -150,8 +145,7 @@ impl Protocol<'_> {
             avsId: avs,
             poolId: pool,
         };
-        self.tx(from, self.sys.reputation, call)
-            .map(|r| r.map(|_| ()))
+        self.tx_unit(from, self.sys.reputation, call)
     }
 
     /// `Reputation.checkpointOperator`: closes the epoch for `operator` from its pool `pool`.
@@ -165,8 +159,7 @@ impl Protocol<'_> {
             operator,
             poolId: pool,
         };
-        self.tx(from, self.sys.reputation, call)
-            .map(|r| r.map(|_| ()))
+        self.tx_unit(from, self.sys.reputation, call)
     }
 
     /// `Reputation.refreshStanding`: pushes `avs`'s risk weight and bond status to the manager, its backing counted
@@ -183,22 +176,19 @@ impl Protocol<'_> {
             poolIds: pools.to_vec(),
             previous: previous.to_vec(),
         };
-        self.tx(from, self.sys.reputation, call)
-            .map(|r| r.map(|_| ()))
+        self.tx_unit(from, self.sys.reputation, call)
     }
 
     /// `Reputation.reportExecutedSlash`: the executed request's fault on its pool's operator.
     pub fn report_executed_slash(&mut self, from: Address, request: u64) -> Result<Sent<()>> {
         let call = Reputation::reportExecutedSlashCall { requestId: request };
-        self.tx(from, self.sys.reputation, call)
-            .map(|r| r.map(|_| ()))
+        self.tx_unit(from, self.sys.reputation, call)
     }
 
     /// `Reputation.holdBond`: holds the AVS's bond withdrawals while `request` can be vetoed.
     pub fn hold_bond(&mut self, from: Address, request: u64) -> Result<Sent<()>> {
         let call = Reputation::holdBondCall { requestId: request };
-        self.tx(from, self.sys.reputation, call)
-            .map(|r| r.map(|_| ()))
+        self.tx_unit(from, self.sys.reputation, call)
     }
 
     /// `AllocationManager.applyPending`: matured changes of `pool`'s allocations to `avs_ids` take effect, and each
