@@ -24,7 +24,7 @@ use bulkhead_risk::{
     network::{self, Network},
     number::{self, Exact, Q},
 };
-use bulkhead_scenario::{self as scenario, FinalState, ReputationSummary};
+use bulkhead_scenario::{self as scenario, FinalState, OperatorReputation, ReputationSummary};
 use num_bigint::BigInt;
 use num_traits::{One, Zero};
 use serde::{Deserialize, Serialize};
@@ -120,6 +120,8 @@ pub struct Source {
     unit: String,
     /// Each AVS's rating, standing and bond, when the scenario turns the reputation layer on.
     reputation: Vec<(String, ReputationSummary)>,
+    /// Each operator's rating, likewise.
+    operators: Vec<OperatorReputation>,
 }
 
 /// Who bears one AVS failing alone: its backing taken from every pool that backs it.
@@ -203,7 +205,13 @@ impl Source {
             .iter()
             .filter_map(|a| a.reputation.clone().map(|r| (a.name.clone(), r)))
             .collect();
+        source.operators = state.operators.clone();
         Ok(source)
+    }
+
+    /// Each operator's rating and evidence (a scenario with `[reputation]`; empty otherwise).
+    pub fn operator_reputation(&self) -> &[OperatorReputation] {
+        &self.operators
     }
 
     /// Each AVS's rating, evidence and confidence, risk weight, required bond and bond, and the pools it would push
@@ -336,6 +344,7 @@ impl Source {
             stakers_known,
             unit: terms.unit.clone().unwrap_or_else(|| "stake units".into()),
             reputation: Vec::new(),
+            operators: Vec::new(),
         })
     }
 

@@ -173,6 +173,7 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
                 .map(|(name, r)| Ok((name.clone(), serde_json::to_value(r)?)))
                 .collect::<eyre::Result<_>>()?;
             value["reputation"] = serde_json::Value::Object(avs);
+            value["operator_reputation"] = serde_json::to_value(source.operator_reputation())?;
         }
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else if ui::quiet() {
@@ -184,6 +185,7 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
         }
         if let Some(source) = source.as_ref().filter(|s| !s.reputation().is_empty()) {
             print!("{}", render_reputation(source.reputation()));
+            print!("{}", render_operators(source.operator_reputation()));
         }
         if let Some(out) = &args.html {
             println!("HTML report: {}", out.display());
@@ -557,6 +559,19 @@ fn render_reputation(rows: &[(String, bulkhead_scenario::ReputationSummary)]) ->
         ]);
     }
     format!("Reputation and dynamic stake weights\n{t}\n")
+}
+
+/// Each operator's rating with its evidence and confidence.
+fn render_operators(rows: &[bulkhead_scenario::OperatorReputation]) -> String {
+    let mut t = table(&["operator", "rating (mean, bound)", "evidence good / bad"]);
+    for r in rows {
+        t.add_row(vec![
+            Cell::new(&r.name),
+            Cell::new(format!("{} ({}, {})", r.rating, r.mean, r.lower_bound)),
+            Cell::new(format!("{} / {}", r.good, r.bad)),
+        ]);
+    }
+    format!("{t}\n")
 }
 
 #[cfg(test)]

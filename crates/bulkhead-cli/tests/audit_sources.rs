@@ -177,6 +177,15 @@ fn audit_shows_ratings_weights_bonds_and_who_would_break_a_cap() {
     assert_eq!(newcomer["rating_wad"], "0");
     assert_eq!(newcomer["risk_weight"], "3.0x");
     assert_eq!(newcomer["over_cap_at_floor"], serde_json::json!([]));
+    // operatorA closed one epoch with P's 1,000 WETH at risk: one step, 5%.
+    let operator = report["operator_reputation"]
+        .as_array()
+        .expect("operators")
+        .iter()
+        .find(|o| o["name"] == "operatorA")
+        .expect("operatorA");
+    assert_eq!(operator["rating_wad"], "50000000000000000", "{operator}");
+    assert_eq!(operator["good"], "1");
 
     let table = bulkhead(&[
         "audit",

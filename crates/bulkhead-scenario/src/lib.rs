@@ -41,9 +41,9 @@ pub use error::ScenarioError;
 pub use load::{VERSION, load, parse};
 pub use model::{Action, Amount, Check, Scenario};
 pub use report::{
-    AvsSummary, BackingSummary, EscrowSummary, EventRecord, Expectation, FinalState, PoolSummary,
-    PositionSummary, ReputationSummary, RunReport, SinkSummary, StakerSummary, StepOutcome,
-    StepRecord, TokenAmount,
+    AvsSummary, BackingSummary, EscrowSummary, EventRecord, Expectation, FinalState,
+    OperatorReputation, PoolSummary, PositionSummary, ReputationSummary, RunReport, SinkSummary,
+    StakerSummary, StepOutcome, StepRecord, TokenAmount,
 };
 pub use runner::{BURN, RunError, Target, run, run_on};
 pub use units::{format_duration, format_percent, format_ratio, format_units, parse_fraction};

@@ -171,6 +171,28 @@ pub struct FinalState {
     pub stakers: Vec<StakerSummary>,
     /// What each AVS's sink holds.
     pub sinks: Vec<SinkSummary>,
+    /// Each operator's rating, when the scenario turns the reputation layer on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub operators: Vec<OperatorReputation>,
+}
+
+/// An operator's reputation (`Reputation.operatorRecord`): percentages to 0.01% (rounded down), evidence in units.
+#[derive(Debug, Clone, Serialize)]
+pub struct OperatorReputation {
+    /// Its name in the scenario.
+    pub name: String,
+    /// The rating.
+    pub rating: String,
+    /// `rating` in WAD.
+    pub rating_wad: String,
+    /// Mean of its evidence's Beta posterior.
+    pub mean: String,
+    /// Lower confidence bound of its evidence now.
+    pub lower_bound: String,
+    /// Good evidence, in units.
+    pub good: String,
+    /// Bad evidence, in units (a proven double-sign is 5, an executed vetoable slash 1).
+    pub bad: String,
 }
 
 /// A pool's risk picture (`AllocationManager.poolRisk`), amounts in its asset: exact decimal strings in token units

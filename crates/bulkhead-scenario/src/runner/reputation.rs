@@ -10,7 +10,7 @@ use bulkhead_contracts::WAD;
 
 use crate::{
     model::Step,
-    report::{ReputationSummary, TokenAmount},
+    report::{OperatorReputation, ReputationSummary, TokenAmount},
     units::{format_percent, format_units},
 };
 
@@ -278,6 +278,26 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
+    /// Every operator's rating and evidence, for the report.
+    pub(super) fn operator_reputations(&mut self) -> Result<Vec<OperatorReputation>> {
+        let sc = self.sc;
+        let mut out = Vec::new();
+        for name in &sc.operators {
+            let operator = self.engine.actor(name);
+            let record = self.protocol().operator_record(operator)?;
+            out.push(OperatorReputation {
+                name: name.clone(),
+                rating: percent_2dp(record.ratingWad),
+                rating_wad: record.ratingWad.to_string(),
+                mean: percent_2dp(record.meanWad),
+                lower_bound: percent_2dp(record.lowerBoundWad),
+                good: format_units(record.goodWad, 18),
+                bad: format_units(record.badWad, 18),
+            });
+        }
+        Ok(out)
+    }
+
     /// AVS `avs`'s reputation, standing and bond for the report, and the pools it would push over their cap at the
     /// floor's risk weight.
     pub(super) fn reputation_summary(&mut self, avs: usize) -> Result<ReputationSummary> {

@@ -30,12 +30,18 @@ impl Run<'_> {
                 balances: self.balances(self.avs[a].sink)?,
             });
         }
+        let operators = if self.sc.reputation.is_some() {
+            self.operator_reputations()?
+        } else {
+            Vec::new()
+        };
         Ok(FinalState {
             time: self.engine.timestamp() - self.start,
             pools,
             avs,
             stakers,
             sinks,
+            operators,
         })
     }
 
