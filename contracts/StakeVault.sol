@@ -32,9 +32,11 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     uint256 public constant MAX_POOL_AMOUNT = type(uint128).max - 1;
     /// @notice Fewest shares a pool must hold to be paid a compensation. A payment raises the price of every share;
     /// into a pool of a few shares it would make each worth a lot, so that later deposits lose up to a share's worth
-    /// to rounding (the share-price inflation attack). With at least 1e9 shares a share is at most a 1e-9 part of the
-    /// pool, whatever is paid in.
-    uint256 public constant MIN_COMPENSATION_SHARES = 1e9;
+    /// to rounding (the share-price inflation attack). With at least 1e6 shares a share is at most a 1e-6 part of the
+    /// pool, whatever is paid in: to take X from a later depositor an attacker would have to hold 1e6·X in the pool.
+    /// Counted in shares, not whole tokens, so that real pools of low-decimal assets (1 WBTC is 1e8 shares at the first
+    /// price, 1 USDC 1e6) are compensated: 1e9 refused every WBTC pool under 10 WBTC (finding F2).
+    uint256 public constant MIN_COMPENSATION_SHARES = 1e6;
 
     struct Pool {
         // slot 0: every deposit, withdrawal and slash

@@ -133,14 +133,10 @@ contract ReputationAttacksTest is ReputationFixture {
     // ================================================================== promise 4: the penalty
 
     /// Promise 4 ("a vetoed request always pays its penalty when the bond covers it"). ATTACK: target a pool of a
-    /// low-decimal asset. `MIN_COMPENSATION_SHARES` = 1e9 shares regardless of decimals; a fresh pool mints shares 1:1
+    /// low-decimal asset. `MIN_COMPENSATION_SHARES` was 1e9 shares regardless of decimals (fixed: 1e6); a fresh pool mints shares 1:1
     /// with its asset's smallest unit, so every WBTC pool under 10 WBTC (and every USDC pool under 1,000 USDC) is
     /// "too small to compensate" and a wrongful request against it is vetoed without penalty, the bond covering it.
     function test_attack_lowDecimalPool_vetoSkipsCoveredPenalty() public {
-        vm.skip(
-            true,
-            "OPEN F2 (issue 16): MIN_COMPENSATION_SHARES is not scaled to the asset decimals, so small WBTC/USDC pools skip penalties"
-        );
         uint32 avsId = _ready(_vetoAVS(module, sink));
         _bond(avsId, wbtc, 1e8); // 1 WBTC bond
         (uint256 poolId,) = _deposit(staker, opA, wbtc, 5e8); // 5 WBTC: a real pool, not "near-empty"
@@ -214,12 +210,12 @@ contract ReputationAttacksTest is ReputationFixture {
     }
 
     /// Promise 4 (share-price inflation). ATTACK: pay penalties into a pool the attacker owns with few shares, then
-    /// let a victim deposit. Refused below 1e9 shares (`PoolTooSmallToCompensate`): the penalty is skipped and the
+    /// let a victim deposit. Refused below 1e6 shares (`PoolTooSmallToCompensate`): the penalty is skipped and the
     /// share price does not move. Pins the refusal.
     function test_pin_penaltyIntoNearEmptyPool_refused() public {
         uint32 avsId = _ready(_vetoAVS(module, sink));
         _bond(avsId, weth, 10 ether);
-        (uint256 poolId,) = _deposit(attacker, opA, weth, 1e8); // 1e8 shares
+        (uint256 poolId,) = _deposit(attacker, opA, weth, 1e5); // 1e5 shares
         _allocate(opA, poolId, avsId, IAllocationManager.Mode.Isolated, 1e18);
         vm.warp(block.timestamp + ALLOC_DELAY + 1);
         uint256 priceBefore = vault.getPool(poolId).sharePrice;

@@ -665,19 +665,19 @@ contract ReputationTest is ReputationFixture {
 
     /// @notice A near-empty pool is not paid: a penalty would inflate its share price. Nothing is taken.
     function test_veto_nearEmptyPool_isRefusedAndNothingTaken() public {
-        (uint256 small,) = _deposit(bob, opB, usdc, 999e6); // 999e6 shares < 1e9
+        (uint256 small,) = _deposit(bob, opB, usdc, 999_999); // 999,999 shares < 1e6
         _allocate(opB, small, avsV, ISO, 1e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
         _bond(avsV, usdc, 1000e6);
         uint64 id = _request(module, avsV, small, 0.5e18);
-        uint256 asked = 49_950_000; // 0.1 · 0.5 · 999 USDC
+        uint256 asked = 50_000; // ⌈0.1 · 0.5 · 999,999⌉ base units (0.05 USDC)
         vm.expectEmit(address(rep));
         emit IReputation.PenaltySkipped(avsV, id, small, IReputation.SkipReason.PoolTooSmall, asked);
         _veto(id);
         assertEq(rep.bondOf(avsV, address(usdc)).available, 1000e6);
         assertEq(usdc.balanceOf(address(rep)), 1000e6);
         assertEq(usdc.allowance(address(rep), address(vault)), 0);
-        assertEq(vault.getPool(small).slashableAssets, 999e6);
+        assertEq(vault.getPool(small).slashableAssets, 999_999);
         assertEq(uint8(manager.getRequest(id).status), uint8(IAllocationManager.RequestStatus.Vetoed));
     }
 

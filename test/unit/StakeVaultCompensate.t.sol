@@ -77,14 +77,14 @@ contract StakeVaultCompensateTest is VaultFixture {
         assertEq(_state(pool), before);
     }
 
-    /// @notice Fewer than 1e9 shares: refused, so that a payment cannot inflate a near-empty pool's share price.
+    /// @notice Fewer than 1e6 shares: refused, so that a payment cannot inflate a near-empty pool's share price.
     function test_RevertWhen_compensatePoolTooSmall() public {
-        (uint256 small,) = _deposit(bob, opB, weth, 1e9 - 1);
+        (uint256 small,) = _deposit(bob, opB, weth, 1e6 - 1);
         bytes32 before = _state(small);
-        vm.expectRevert(abi.encodeWithSelector(IStakeVault.PoolTooSmallToCompensate.selector, small, 1e9 - 1, 1e9));
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.PoolTooSmallToCompensate.selector, small, 1e6 - 1, 1e6));
         vault.compensate(small, 1 ether);
         assertEq(_state(small), before);
-        _deposit(bob, opB, weth, 1); // 1e9 shares: allowed
+        _deposit(bob, opB, weth, 1); // 1e6 shares: allowed
         vault.compensate(small, 1 ether);
     }
 
