@@ -62,7 +62,8 @@ impl Run<'_> {
                     .setting_up(|| format!("bonding AVS {}", def.name))?;
             }
             if !def.bond.is_empty() {
-                self.refresh(admin, i)
+                let pools = self.backing_pools(i)?;
+                self.refresh(admin, i, pools)
                     .setting_up(|| format!("the standing of AVS {}", def.name))?;
             }
         }
@@ -78,7 +79,8 @@ impl Run<'_> {
         let admin = self.engine.actor(AVS_ADMIN);
         for (i, def) in sc.avs.iter().enumerate() {
             if !def.bond.is_empty() {
-                self.refresh(admin, i)
+                let pools = self.backing_pools(i)?;
+                self.refresh(admin, i, pools)
                     .setting_up(|| format!("the standing of AVS {}", def.name))?;
             }
         }
@@ -100,13 +102,14 @@ impl Run<'_> {
         Ok(pools)
     }
 
-    /// `refreshStanding` from `from` with the pools that back the AVS; remembers the list for the next one.
+    /// `refreshStanding` from `from` with `pools` (those that back the AVS, ascending); remembers the list for the
+    /// next one.
     fn refresh(
         &mut self,
         from: Address,
         avs: usize,
+        pools: Vec<U256>,
     ) -> std::result::Result<bulkhead_protocol::Sent<()>, bulkhead_protocol::ProtocolError> {
-        let pools = self.backing_pools(avs).unwrap_or_default();
         let previous = self.standing_pools[avs].clone();
         let id = self.avs[avs].id;
         let sent = self
@@ -197,7 +200,8 @@ impl Run<'_> {
         by: Option<&str>,
     ) -> Result<String> {
         let from = self.engine.actor(by.unwrap_or(AVS_ADMIN));
-        exec.main(|| self.refresh(from, avs))?;
+        let pools = self.backing_pools(avs)?;
+        exec.main(|| self.refresh(from, avs, pools))?;
         let id = self.avs[avs].id;
         let standing = self.protocol().avs(id)?;
         Ok(format!(
