@@ -368,7 +368,8 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
     // ------------------------------------------------------------------ governance
 
     /// @inheritdoc IReputation
-    function queueChange(Parameter kind, address target, uint256 value) external onlyOwner {
+    function queueChange(uint8 kindCode, address target, uint256 value) external onlyOwner {
+        Parameter kind = _parameter(kindCode);
         // Only the two per-target kinds name a target; no value carries bits beyond its fields (no truncation).
         bool targeted = kind == Parameter.EvidenceUnit || kind == Parameter.TrustedModule;
         if (targeted == (target == address(0))) revert InvalidTarget(kind, target);
@@ -398,7 +399,8 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IReputation
-    function applyChange(Parameter kind, address target) external {
+    function applyChange(uint8 kindCode, address target) external {
+        Parameter kind = _parameter(kindCode);
         PendingChange memory c = _pending[kind][target];
         if (c.effectiveAt == 0) revert NoChangeQueued(kind, target);
         if (block.timestamp < c.effectiveAt) revert ChangeNotReady(kind, target, c.effectiveAt);
@@ -423,7 +425,8 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IReputation
-    function cancelChange(Parameter kind, address target) external onlyOwner {
+    function cancelChange(uint8 kindCode, address target) external onlyOwner {
+        Parameter kind = _parameter(kindCode);
         PendingChange memory c = _pending[kind][target];
         if (c.effectiveAt == 0) revert NoChangeQueued(kind, target);
         delete _pending[kind][target];
@@ -444,8 +447,15 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IReputation
-    function pendingChange(Parameter kind, address target) external view returns (PendingChange memory) {
-        return _pending[kind][target];
+    function pendingChange(uint8 kindCode, address target) external view returns (PendingChange memory) {
+        return _pending[_parameter(kindCode)][target];
+    }
+
+    /// @dev A parameter kind as the ABI carries it (a uint8), checked here so that an unknown one is a named error
+    /// rather than the ABI decoder's empty revert (finding F5).
+    function _parameter(uint8 kind) internal pure returns (Parameter) {
+        if (kind > uint8(type(Parameter).max)) revert UnknownParameter(kind);
+        return Parameter(kind);
     }
 
     /// @inheritdoc IReputation

@@ -135,6 +135,7 @@ interface IReputation is IReputationHooks {
     error RiskWeightsOutOfBounds(uint256 atFloorWad, uint256 atTopWad);
     error BondFractionsOutOfBounds(uint256 atFloorWad, uint256 atTopWad);
     error PenaltyOutOfBounds(uint256 penaltyWad, uint256 max);
+    error UnknownParameter(uint8 kind);
     error InvalidTarget(Parameter kind, address target);
     error ValueOutOfBounds(Parameter kind, uint256 value);
     error ChangeAlreadyQueued(Parameter kind, address target, uint48 effectiveAt);
@@ -323,13 +324,13 @@ interface IReputation is IReputationHooks {
     ///   epoch, below 2^128 (0: the asset earns nothing);
     /// - `TrustedModule`: 1 trusts the DoubleSignSlasher for `reportDoubleSign`, 0 no longer.
     /// One pending change per (kind, target) (`ChangeAlreadyQueued`).
-    function queueChange(Parameter kind, address target, uint256 value) external;
+    function queueChange(uint8 kind, address target, uint256 value) external;
 
     /// @notice Applies a queued change once `PARAMETER_DELAY` has passed (anyone).
-    function applyChange(Parameter kind, address target) external;
+    function applyChange(uint8 kind, address target) external;
 
     /// @notice Cancels a queued change (owner).
-    function cancelChange(Parameter kind, address target) external;
+    function cancelChange(uint8 kind, address target) external;
 
     // ------------------------------------------------------------------ views
 
@@ -368,7 +369,7 @@ interface IReputation is IReputationHooks {
     function trustedModule(address module) external view returns (bool);
 
     /// @notice The queued change of `kind` for `target` (all zero when none).
-    function pendingChange(Parameter kind, address target) external view returns (PendingChange memory);
+    function pendingChange(uint8 kind, address target) external view returns (PendingChange memory);
 
     /// @notice The AVS's stored record (evidence as of its `epoch`), its mean and its lower confidence bound.
     function avsRecord(uint32 avsId) external view returns (RecordView memory);

@@ -425,11 +425,12 @@ contract ReputationAttacksTest is ReputationFixture {
     /// Promise 5 ("every entry point rejects bad input with a named error"). ATTACK: an out-of-range `Parameter`.
     /// The ABI decoder rejects it with empty revert data, not a named error. (Cosmetic.)
     function test_attack_badParameterKind_revertsWithoutNamedError() public {
-        vm.skip(true, "OPEN F5 (issue 16): an out-of-range Parameter fails in ABI decoding, not with a named error");
         (bool ok, bytes memory reason) =
             address(rep).call(abi.encodeWithSelector(rep.queueChange.selector, uint256(9), address(0), uint256(0)));
         assertFalse(ok);
-        assertGe(reason.length, 4, "no named error for an out-of-range Parameter");
+        assertEq(
+            reason, abi.encodeWithSelector(IReputation.UnknownParameter.selector, uint8(9)), "a named error (fixed: F5)"
+        );
     }
 
     /// Promise 5 ("governance changes wait PARAMETER_DELAY") and promise 4. ATTACK: the manager's owner detaches the

@@ -75,7 +75,7 @@ contract ReputationTest is ReputationFixture {
 
     function _applyAfterDelay(IReputation.Parameter kind, address target) internal {
         vm.warp(block.timestamp + rep.PARAMETER_DELAY());
-        rep.applyChange(kind, target);
+        rep.applyChange(uint8(kind), target);
     }
 
     /// @dev A 50% request by `avsV` on `pool`.
@@ -1045,40 +1045,40 @@ contract ReputationTest is ReputationFixture {
         vm.expectEmit(address(rep));
         emit IReputation.ChangeQueued(IReputation.Parameter.Rating, address(0), value, at);
         _qRating(0.9e18, 2.5e18, 0.1e18);
-        IReputation.PendingChange memory c = rep.pendingChange(IReputation.Parameter.Rating, address(0));
+        IReputation.PendingChange memory c = rep.pendingChange(uint8(IReputation.Parameter.Rating), address(0));
         assertEq(c.value, value);
         assertEq(c.effectiveAt, at);
         vm.warp(at - 1);
         _err(abi.encodeWithSelector(IReputation.ChangeNotReady.selector, IReputation.Parameter.Rating, address(0), at));
-        rep.applyChange(IReputation.Parameter.Rating, address(0));
+        rep.applyChange(uint8(IReputation.Parameter.Rating), address(0));
         assertEq(rep.ratingParams().forgetWad, 0.95e18);
         vm.warp(at);
         vm.expectEmit(address(rep));
         emit IReputation.ChangeApplied(IReputation.Parameter.Rating, address(0), value);
         vm.prank(stranger); // anyone applies
-        rep.applyChange(IReputation.Parameter.Rating, address(0));
+        rep.applyChange(uint8(IReputation.Parameter.Rating), address(0));
         BetaReputation.Params memory q = rep.ratingParams();
         assertEq(q.forgetWad, 0.9e18);
         assertEq(q.zWad, 2.5e18);
         assertEq(q.maxStepWad, 0.1e18);
-        assertEq(rep.pendingChange(IReputation.Parameter.Rating, address(0)).effectiveAt, 0);
+        assertEq(rep.pendingChange(uint8(IReputation.Parameter.Rating), address(0)).effectiveAt, 0);
         _err(abi.encodeWithSelector(IReputation.NoChangeQueued.selector, IReputation.Parameter.Rating, address(0)));
-        rep.applyChange(IReputation.Parameter.Rating, address(0));
+        rep.applyChange(uint8(IReputation.Parameter.Rating), address(0));
     }
 
     function test_parameterChange_ownerCancels() public {
         _qPenalty(0.2e18);
         _err(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
         vm.prank(stranger);
-        rep.cancelChange(IReputation.Parameter.Penalty, address(0));
+        rep.cancelChange(uint8(IReputation.Parameter.Penalty), address(0));
         vm.expectEmit(address(rep));
         emit IReputation.ChangeCancelled(IReputation.Parameter.Penalty, address(0), 0.2e18);
-        rep.cancelChange(IReputation.Parameter.Penalty, address(0));
+        rep.cancelChange(uint8(IReputation.Parameter.Penalty), address(0));
         vm.warp(block.timestamp + 7 days);
         _err(abi.encodeWithSelector(IReputation.NoChangeQueued.selector, IReputation.Parameter.Penalty, address(0)));
-        rep.applyChange(IReputation.Parameter.Penalty, address(0));
+        rep.applyChange(uint8(IReputation.Parameter.Penalty), address(0));
         _err(abi.encodeWithSelector(IReputation.NoChangeQueued.selector, IReputation.Parameter.Penalty, address(0)));
-        rep.cancelChange(IReputation.Parameter.Penalty, address(0));
+        rep.cancelChange(uint8(IReputation.Parameter.Penalty), address(0));
         assertEq(rep.penaltyWad(), 0.1e18);
     }
 
@@ -1091,7 +1091,7 @@ contract ReputationTest is ReputationFixture {
             )
         );
         _qPenalty(0.3e18);
-        assertEq(rep.pendingChange(IReputation.Parameter.Penalty, address(0)).value, 0.2e18);
+        assertEq(rep.pendingChange(uint8(IReputation.Parameter.Penalty), address(0)).value, 0.2e18);
     }
 
     function test_RevertWhen_parameterChangeNotOwner() public {
@@ -1154,22 +1154,22 @@ contract ReputationTest is ReputationFixture {
         _err(abi.encodeWithSelector(IReputation.InvalidTarget.selector, moduleKind, address(0)));
         _qModule(address(0), true);
         _err(abi.encodeWithSelector(IReputation.ValueOutOfBounds.selector, moduleKind, 2));
-        rep.queueChange(moduleKind, address(1), 2);
+        rep.queueChange(uint8(moduleKind), address(1), 2);
         // A target where none belongs, and bits above a kind's fields: refused, never truncated.
         _err(abi.encodeWithSelector(IReputation.InvalidTarget.selector, IReputation.Parameter.Penalty, address(weth)));
-        rep.queueChange(IReputation.Parameter.Penalty, address(weth), 0.1e18);
+        rep.queueChange(uint8(IReputation.Parameter.Penalty), address(weth), 0.1e18);
         uint256 rating = uint256(0.95e18) | uint256(2e18) << 64 | uint256(0.05e18) << 128 | 1 << 192;
         _err(abi.encodeWithSelector(IReputation.ValueOutOfBounds.selector, IReputation.Parameter.Rating, rating));
-        rep.queueChange(IReputation.Parameter.Rating, address(0), rating);
+        rep.queueChange(uint8(IReputation.Parameter.Rating), address(0), rating);
         uint256 risk = uint256(3e18) | uint256(1e18) << 64 | 1 << 128;
         _err(abi.encodeWithSelector(IReputation.ValueOutOfBounds.selector, IReputation.Parameter.RiskWeights, risk));
-        rep.queueChange(IReputation.Parameter.RiskWeights, address(0), risk);
+        rep.queueChange(uint8(IReputation.Parameter.RiskWeights), address(0), risk);
 
         // Nothing was queued.
         for (uint8 k; k <= uint8(IReputation.Parameter.TrustedModule); ++k) {
-            assertEq(rep.pendingChange(IReputation.Parameter(k), address(0)).effectiveAt, 0);
+            assertEq(rep.pendingChange(k, address(0)).effectiveAt, 0);
         }
-        assertEq(rep.pendingChange(IReputation.Parameter.EvidenceUnit, address(weth)).effectiveAt, 0);
+        assertEq(rep.pendingChange(uint8(IReputation.Parameter.EvidenceUnit), address(weth)).effectiveAt, 0);
     }
 
     function test_parameterChange_boundsAreInclusive_andApply() public {
@@ -1180,12 +1180,12 @@ contract ReputationTest is ReputationFixture {
         _qPenalty(1e18);
         _qUnit(address(weth), type(uint128).max);
         vm.warp(block.timestamp + 7 days);
-        rep.applyChange(IReputation.Parameter.Rating, address(0));
-        rep.applyChange(IReputation.Parameter.FaultWeights, address(0));
-        rep.applyChange(IReputation.Parameter.RiskWeights, address(0));
-        rep.applyChange(IReputation.Parameter.BondFractions, address(0));
-        rep.applyChange(IReputation.Parameter.Penalty, address(0));
-        rep.applyChange(IReputation.Parameter.EvidenceUnit, address(weth));
+        rep.applyChange(uint8(IReputation.Parameter.Rating), address(0));
+        rep.applyChange(uint8(IReputation.Parameter.FaultWeights), address(0));
+        rep.applyChange(uint8(IReputation.Parameter.RiskWeights), address(0));
+        rep.applyChange(uint8(IReputation.Parameter.BondFractions), address(0));
+        rep.applyChange(uint8(IReputation.Parameter.Penalty), address(0));
+        rep.applyChange(uint8(IReputation.Parameter.EvidenceUnit), address(weth));
         assertEq(rep.ratingParams().forgetWad, 0.999e18);
         assertEq(rep.vetoBadWad(), 0.5e18);
         assertEq(rep.doubleSignBadWad(), 10e18);

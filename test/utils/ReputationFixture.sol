@@ -30,41 +30,45 @@ abstract contract ReputationFixture is IsolationFixture {
         _qUnit(address(usdc), USDC_UNIT);
         _qUnit(address(wbtc), WBTC_UNIT);
         vm.warp(block.timestamp + rep.PARAMETER_DELAY());
-        rep.applyChange(IReputation.Parameter.EvidenceUnit, address(weth));
-        rep.applyChange(IReputation.Parameter.EvidenceUnit, address(usdc));
-        rep.applyChange(IReputation.Parameter.EvidenceUnit, address(wbtc));
+        rep.applyChange(uint8(IReputation.Parameter.EvidenceUnit), address(weth));
+        rep.applyChange(uint8(IReputation.Parameter.EvidenceUnit), address(usdc));
+        rep.applyChange(uint8(IReputation.Parameter.EvidenceUnit), address(wbtc));
     }
 
     // Parameter changes, packed as `IReputation.Parameter` says (each makes exactly one call, for expectRevert).
 
     function _qRating(uint64 forgetWad, uint64 zWad, uint64 maxStepWad) internal {
         uint256 v = uint256(forgetWad) | uint256(zWad) << 64 | uint256(maxStepWad) << 128;
-        rep.queueChange(IReputation.Parameter.Rating, address(0), v);
+        rep.queueChange(uint8(IReputation.Parameter.Rating), address(0), v);
     }
 
     function _qFault(uint64 vetoWad, uint64 doubleSignWad, uint64 executedWad) internal {
         uint256 v = uint256(vetoWad) | uint256(doubleSignWad) << 64 | uint256(executedWad) << 128;
-        rep.queueChange(IReputation.Parameter.FaultWeights, address(0), v);
+        rep.queueChange(uint8(IReputation.Parameter.FaultWeights), address(0), v);
     }
 
     function _qRisk(uint64 atFloorWad, uint64 atTopWad) internal {
-        rep.queueChange(IReputation.Parameter.RiskWeights, address(0), uint256(atFloorWad) | uint256(atTopWad) << 64);
+        rep.queueChange(
+            uint8(IReputation.Parameter.RiskWeights), address(0), uint256(atFloorWad) | uint256(atTopWad) << 64
+        );
     }
 
     function _qBond(uint64 atFloorWad, uint64 atTopWad) internal {
-        rep.queueChange(IReputation.Parameter.BondFractions, address(0), uint256(atFloorWad) | uint256(atTopWad) << 64);
+        rep.queueChange(
+            uint8(IReputation.Parameter.BondFractions), address(0), uint256(atFloorWad) | uint256(atTopWad) << 64
+        );
     }
 
     function _qPenalty(uint256 penaltyWad) internal {
-        rep.queueChange(IReputation.Parameter.Penalty, address(0), penaltyWad);
+        rep.queueChange(uint8(IReputation.Parameter.Penalty), address(0), penaltyWad);
     }
 
     function _qUnit(address asset, uint256 unit) internal {
-        rep.queueChange(IReputation.Parameter.EvidenceUnit, asset, unit);
+        rep.queueChange(uint8(IReputation.Parameter.EvidenceUnit), asset, unit);
     }
 
     function _qModule(address module_, bool trusted) internal {
-        rep.queueChange(IReputation.Parameter.TrustedModule, module_, trusted ? 1 : 0);
+        rep.queueChange(uint8(IReputation.Parameter.TrustedModule), module_, trusted ? 1 : 0);
     }
 
     /// @dev `funder` mints `amount` of `token` and deposits it as the AVS's bond.

@@ -53,7 +53,7 @@ impl Protocol<'_> {
         value: U256,
     ) -> Result<Sent<()>> {
         let call = Reputation::queueChangeCall {
-            kind: kind as u8,
+            kindCode: kind as u8,
             target,
             value,
         };
@@ -68,7 +68,7 @@ impl Protocol<'_> {
         target: Address,
     ) -> Result<Sent<()>> {
         let call = Reputation::applyChangeCall {
-            kind: kind as u8,
+            kindCode: kind as u8,
             target,
         };
         self.tx_unit(from, self.sys.reputation, call)
