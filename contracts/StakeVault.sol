@@ -384,14 +384,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (tier) {
             // Base shares minted at the base price, rounded down (the base's price never falls), into the tier.
             Pool storage base = _pools[uint160(asset)];
-            uint256 baseAssets = base.assets;
-            uint256 baseShares = base.shares;
-            collateral = Math.mulDiv(amount, baseShares + 1, baseAssets + 1);
-            if (collateral == 0) revert DepositTooSmall(amount);
-            if (baseAssets + amount > MAX_POOL_AMOUNT) revert AmountTooLarge(baseAssets + amount);
-            if (baseShares + collateral > MAX_POOL_AMOUNT) revert AmountTooLarge(baseShares + collateral);
-            base.assets = uint128(baseAssets + amount);
-            base.shares = uint128(baseShares + collateral);
+            collateral = _addAtPrice(base, amount);
             asset = base.asset;
         }
         uint256 assets = uint256(p.assets) + collateral;
@@ -706,6 +699,13 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     /// @dev Mints shares for `assets` already counted as received, rounding down, and credits the staker.
     function _mint(uint256 poolId, address staker, uint256 assets) internal returns (uint256 shares) {
         Pool storage p = _pools[poolId];
+        shares = _addAtPrice(p, assets);
+        _credit(poolId, staker, p.generation, shares);
+    }
+
+    /// @dev Adds `assets` to the pool and the shares they buy at its price, rounded down (the price never falls):
+    /// a deposit's shares, or the base shares a compensation mints into a tier.
+    function _addAtPrice(Pool storage p, uint256 assets) internal returns (uint256 shares) {
         uint256 poolAssets = p.assets;
         uint256 poolShares = p.shares;
         shares = Math.mulDiv(assets, poolShares + 1, poolAssets + 1);
@@ -714,8 +714,6 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (poolShares + shares > MAX_POOL_AMOUNT) revert AmountTooLarge(poolShares + shares);
         p.assets = uint128(poolAssets + assets);
         p.shares = uint128(poolShares + shares);
-
-        _credit(poolId, staker, p.generation, shares);
     }
 
     /// @dev Marks a matured withdrawal claimed and takes its value out of the pool (or its reserve).
