@@ -433,14 +433,7 @@ impl Engine {
     ) -> Result<Receipt<C::Return>> {
         let from = from.resolve(self);
         // Labels are looked up only when an error needs them: this is the hot path of every scenario.
-        let what = |engine: &Self| {
-            format!(
-                "{} -> {}.{}",
-                engine.name_of(from),
-                engine.name_of(to),
-                C::SIGNATURE
-            )
-        };
+        let what = |engine: &Self| engine.describe_call(from, to, C::SIGNATURE);
         let outcome = self.commit(from, TxKind::Call(to), call.abi_encode().into(), &what)?;
         match outcome {
             Outcome::Success {
@@ -475,18 +468,16 @@ impl Engine {
         call: C,
     ) -> Result<Revert> {
         let from = from.resolve(self);
-        let what = |engine: &Self| {
-            format!(
-                "{} -> {}.{}",
-                engine.name_of(from),
-                engine.name_of(to),
-                C::SIGNATURE
-            )
-        };
+        let what = |engine: &Self| engine.describe_call(from, to, C::SIGNATURE);
         match self.commit(from, TxKind::Call(to), call.abi_encode().into(), &what)? {
             Outcome::Revert(revert) => Ok(revert),
             Outcome::Success { .. } => Err(EngineError::DidNotRevert { call: what(self) }),
         }
+    }
+
+    /// `from -> Contract.signature(...)`, with labels: how errors and logs name a call.
+    fn describe_call(&self, from: Address, to: Address, signature: &str) -> String {
+        format!("{} -> {}.{signature}", self.name_of(from), self.name_of(to))
     }
 
     /// Calls a view (or any function, without committing) from the zero address and decodes the result.
