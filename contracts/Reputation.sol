@@ -105,7 +105,10 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc IReputation
     mapping(uint32 avsId => uint40) public bondHeldUntil;
     /// @inheritdoc IReputation
-    mapping(uint32 avsId => bytes32) public standingPools;
+    mapping(uint32 avsId => mapping(uint256 poolId => uint256)) public measuredBacking;
+    mapping(uint32 avsId => mapping(address asset => AssetStanding)) internal _assetStandings;
+    /// @inheritdoc IReputation
+    mapping(uint32 avsId => uint256) public shortAssets;
 
     /// @inheritdoc IReputation
     mapping(uint64 requestId => bool) public executedSlashReported;
@@ -345,24 +348,50 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
     // ------------------------------------------------------------------ standing
 
     /// @inheritdoc IReputation
-    function refreshStanding(uint32 avsId, uint256[] calldata poolIds, uint256[] calldata previous) external {
-        _adminOf(avsId); // `UnknownAVS` (the manager's) for an unknown AVS; caches the admin for its checkpoints
-        bytes32 stored = standingPools[avsId];
-        if ((previous.length == 0 ? bytes32(0) : keccak256(abi.encodePacked(previous))) != stored) {
-            revert StalePoolList(avsId, stored);
-        }
+    function refreshStanding(uint32 avsId, uint256[] calldata poolIds) external {
+        // An unknown AVS: the manager's `setStanding` (last) reverts with its `UnknownAVS`.
         uint256 n = poolIds.length;
         if (n > MAX_WEIGHTED_POOLS) revert TooManyPools(n, MAX_WEIGHTED_POOLS);
-        (address[] memory assets, uint256[] memory backing) = _backingByAsset(avsId, poolIds, previous);
-        uint256 fraction = requiredBondFractionWad(avsId);
-        bool short;
-        for (uint256 j; j < assets.length && !short; ++j) {
-            short = _bonds[avsId][assets[j]].available < Math.mulDiv(backing[j], fraction, WAD, Math.Rounding.Ceil);
+        // Each pool's backing is measured afresh and replaces its last measure in its asset's sum, so the sums only
+        // ever hold what the manager reports: nobody can hide a pool (anyone may measure any) or keep a stale figure
+        // (a later measure replaces it), and no list can fill up.
+        address[] memory assets = new address[](n);
+        uint256 k;
+        for (uint256 i; i < n; ++i) {
+            uint256 poolId = poolIds[i];
+            (address asset,) = vault.poolAsset(poolId); // `UnknownPool` (the vault's) for a pool that does not exist
+            uint256 backing = manager.slashableBacking(avsId, poolId);
+            uint256 last = measuredBacking[avsId][poolId];
+            if (backing != last) {
+                measuredBacking[avsId][poolId] = backing;
+                AssetStanding storage st = _assetStandings[avsId][asset];
+                uint256 total = st.backing + backing - last; // the sum holds `last`: no underflow
+                st.backing = SafeCast.toUint248(total);
+                emit BackingMeasured(avsId, poolId, asset, backing, total);
+            }
+            uint256 j;
+            while (j < k && assets[j] != asset) ++j;
+            if (j == k) assets[k++] = asset;
         }
-        standingPools[avsId] = n == 0 ? bytes32(0) : keccak256(abi.encodePacked(poolIds));
+        // The assets measured now are judged against today's fraction; the others keep their last verdict until a
+        // pool of theirs is measured again (after a rating change, one pool per asset re-judges it).
+        uint256 fraction = requiredBondFractionWad(avsId);
+        uint256 shortBefore = shortAssets[avsId];
+        uint256 shortCount = shortBefore;
+        for (uint256 j; j < k; ++j) {
+            AssetStanding storage st = _assetStandings[avsId][assets[j]];
+            uint256 required = Math.mulDiv(st.backing, fraction, WAD, Math.Rounding.Ceil);
+            bool short = _bonds[avsId][assets[j]].available < required;
+            if (short != st.short) {
+                st.short = short;
+                shortCount = short ? shortCount + 1 : shortCount - 1;
+                emit BondShortChanged(avsId, assets[j], short, required);
+            }
+        }
+        if (shortCount != shortBefore) shortAssets[avsId] = shortCount;
         uint8 tenths = riskWeightTenths(avsId);
-        emit StandingRefreshed(avsId, msg.sender, tenths, short, poolIds);
-        manager.setStanding(avsId, tenths, short);
+        emit StandingRefreshed(avsId, msg.sender, tenths, shortCount != 0);
+        manager.setStanding(avsId, tenths, shortCount != 0);
     }
 
     // ------------------------------------------------------------------ governance
@@ -456,6 +485,11 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
     function _parameter(uint8 kind) internal pure returns (Parameter) {
         if (kind > uint8(type(Parameter).max)) revert UnknownParameter(kind);
         return Parameter(kind);
+    }
+
+    /// @inheritdoc IReputation
+    function assetStanding(uint32 avsId, address asset) external view returns (AssetStanding memory) {
+        return _assetStandings[avsId][asset];
     }
 
     /// @inheritdoc IReputation
@@ -640,48 +674,6 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
             admin = manager.getAVS(avsId).admin;
             _admins[avsId] = admin;
         }
-    }
-
-    /// @dev The AVS's backing in `poolIds` per asset (a handful of assets at most: a linear search), checking the list
-    /// against the previous one: a pool may leave only without backing, and join only with some.
-    function _backingByAsset(uint32 avsId, uint256[] calldata poolIds, uint256[] calldata previous)
-        internal
-        view
-        returns (address[] memory assets, uint256[] memory backing)
-    {
-        uint256 n = poolIds.length;
-        assets = new address[](n);
-        backing = new uint256[](n);
-        uint256 k;
-        uint256 m; // the next pool of `previous` (ascending, as stored)
-        for (uint256 i; i < n; ++i) {
-            uint256 poolId = poolIds[i];
-            if (i != 0 && poolId <= poolIds[i - 1]) revert PoolIdsNotAscending(i);
-            while (m < previous.length && previous[m] < poolId) _checkDropped(avsId, previous[m++]);
-            bool kept = m < previous.length && previous[m] == poolId;
-            if (kept) ++m;
-            uint256 b = manager.slashableBacking(avsId, poolId);
-            if (b == 0) {
-                // A pool joins the list only with backing: nobody can fill it with empty pools.
-                if (!kept) revert NoBackingInPool(avsId, poolId);
-                continue;
-            }
-            (address asset,) = vault.poolAsset(poolId);
-            uint256 j;
-            while (j < k && assets[j] != asset) ++j;
-            if (j == k) assets[k++] = asset;
-            backing[j] += b;
-        }
-        while (m < previous.length) _checkDropped(avsId, previous[m++]);
-        assembly ("memory-safe") {
-            mstore(assets, k)
-            mstore(backing, k)
-        }
-    }
-
-    /// @dev A pool may leave an AVS's standing list only once the AVS has no backing left in it.
-    function _checkDropped(uint32 avsId, uint256 poolId) internal view {
-        if (manager.slashableBacking(avsId, poolId) != 0) revert PoolStillBacked(avsId, poolId);
     }
 
     function _checkAVS(uint32 avsId) internal view {

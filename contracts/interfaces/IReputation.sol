@@ -90,6 +90,13 @@ interface IReputation is IReputationHooks {
         uint48 maturity;
     }
 
+    /// @notice An AVS's backing in one asset as last measured (`refreshStanding`: Σ `measuredBacking` over the asset's
+    /// pools), and whether its available bond in the asset fell short of what that backing requires when last judged.
+    struct AssetStanding {
+        uint248 backing;
+        bool short;
+    }
+
     /// @notice A queued parameter change (`effectiveAt` zero: none), encoded as its `Parameter` says.
     struct PendingChange {
         uint256 value;
@@ -143,12 +150,6 @@ interface IReputation is IReputationHooks {
     error ChangeNotReady(Parameter kind, address target, uint48 effectiveAt);
     error TooManyPools(uint256 count, uint256 max);
     error PoolIdsNotAscending(uint256 index);
-    /// @notice `previous` is not the AVS's stored standing list (`standingPools`, the hash of the last one).
-    error StalePoolList(uint32 avsId, bytes32 stored);
-    /// @notice A pool left out of the standing list still backs the AVS.
-    error PoolStillBacked(uint32 avsId, uint256 poolId);
-    /// @notice A pool added to the standing list does not back the AVS.
-    error NoBackingInPool(uint32 avsId, uint256 poolId);
 
     /// @notice A checkpoint closed an epoch for an AVS: `creditWad` good evidence from `poolId`'s backing (0 when
     /// tainted or without an evidence unit), evidence decayed to `epoch`, rating moved from `oldRatingWad`.
@@ -211,11 +212,16 @@ interface IReputation is IReputationHooks {
     event BondWithdrawalCompleted(uint32 indexed avsId, address indexed asset, address indexed to, uint256 amount);
     /// @notice The AVS's pending request `requestId` holds its bond withdrawals until `heldUntil`.
     event BondHeld(uint32 indexed avsId, uint64 indexed requestId, uint40 heldUntil);
-    /// @notice `caller` pushed the AVS's standing to the manager: its risk weight in tenths and whether its bond is
-    /// short of what its backing in `poolIds` (its standing list from now on) requires.
-    event StandingRefreshed(
-        uint32 indexed avsId, address indexed caller, uint8 riskWeightTenths, bool bondShort, uint256[] poolIds
+    /// @notice A refresh measured the AVS's backing in `poolId` afresh: `backing` replaces the last measure, and the
+    /// AVS's measured backing in the pool's `asset` is now `assetBacking`.
+    event BackingMeasured(
+        uint32 indexed avsId, uint256 indexed poolId, address indexed asset, uint256 backing, uint256 assetBacking
     );
+    /// @notice The AVS's bond in `asset` became short of (or again covers) the `required` bond for its measured backing.
+    event BondShortChanged(uint32 indexed avsId, address indexed asset, bool short, uint256 required);
+    /// @notice `caller` pushed the AVS's standing to the manager: its risk weight in tenths and whether its bond is
+    /// short in some asset.
+    event StandingRefreshed(uint32 indexed avsId, address indexed caller, uint8 riskWeightTenths, bool bondShort);
     event ChangeQueued(Parameter indexed kind, address indexed target, uint256 value, uint48 effectiveAt);
     event ChangeApplied(Parameter indexed kind, address indexed target, uint256 value);
     event ChangeCancelled(Parameter indexed kind, address indexed target, uint256 value);
@@ -296,18 +302,17 @@ interface IReputation is IReputationHooks {
 
     // ------------------------------------------------------------------ standing (the manager's gate)
 
-    /// @notice Pushes the AVS's standing to the manager (`setStanding`; anyone may call): its risk weight in tenths,
-    /// `⌈riskWeightWad / 0.1e18⌉` (rounded toward the harsh end), and `bondShort`: whether, in some asset, its
-    /// available bond (a queued withdrawal is on its way out) is below `requiredBond` of its backing
-    /// (`slashableBacking`) in the pools of `poolIds` of that asset.
-    /// The list only grows with what is proven: `previous` must be the AVS's stored list (`StalePoolList`; its pools
-    /// are in the last `StandingRefreshed`), `poolIds` (strictly ascending, at most `MAX_WEIGHTED_POOLS`) may leave out
-    /// a pool of it only where the AVS has no backing left (`PoolStillBacked`) and may add a pool only where it has
-    /// some (`NoBackingInPool`). So every refresh, whoever calls it, measures the bond against every pool anyone ever
-    /// showed the AVS draws from: watchers add the pools they see, and the AVS can neither hide one nor clear a
-    /// shortfall without bonding for it. New AVSs start bond-short in the manager: they receive nothing until a first
-    /// refresh (no pools needed: no backing yet).
-    function refreshStanding(uint32 avsId, uint256[] calldata poolIds, uint256[] calldata previous) external;
+    /// @notice Measures the AVS's backing in `poolIds` (any pools, in any order, at most `MAX_WEIGHTED_POOLS` a call)
+    /// and pushes its standing to the manager (`setStanding`; anyone may call). Each pool's `slashableBacking` replaces
+    /// its last measure (`measuredBacking`) in the AVS's measured backing in the pool's asset (`assetStanding`); each
+    /// asset of the call is then judged short when the available bond in it (a queued withdrawal is on its way out) is
+    /// below `requiredBond` of that backing. The manager gets the risk weight in tenths, `⌈riskWeightWad / 0.1e18⌉`
+    /// (rounded toward the harsh end), and `bondShort`: some asset is short (`shortAssets` > 0).
+    /// So a watcher who sees a pool back the AVS measures it and the AVS is gated until it bonds for it: nothing the
+    /// AVS does can hide a pool or keep a measure stale (there is no list to fill), and a measure only ever records
+    /// what the manager reports. After a rating change, measuring one pool per asset re-judges that asset. New AVSs
+    /// start bond-short in the manager: they receive nothing until a first refresh (no pools needed: no backing yet).
+    function refreshStanding(uint32 avsId, uint256[] calldata poolIds) external;
 
     // ------------------------------------------------------------------ governance (owner queues, anyone applies)
 
@@ -403,8 +408,14 @@ interface IReputation is IReputationHooks {
     /// @notice Until when the AVS's bond withdrawals are held by a pending request (see `holdBond`).
     function bondHeldUntil(uint32 avsId) external view returns (uint40);
 
-    /// @notice The hash of the AVS's standing list (`keccak256(abi.encodePacked(poolIds))`; zero: empty).
-    function standingPools(uint32 avsId) external view returns (bytes32);
+    /// @notice The AVS's backing in `poolId` at its last measure (`refreshStanding`).
+    function measuredBacking(uint32 avsId, uint256 poolId) external view returns (uint256);
+
+    /// @notice The AVS's measured backing in `asset` and whether its bond there was short when last judged.
+    function assetStanding(uint32 avsId, address asset) external view returns (AssetStanding memory);
+
+    /// @notice How many assets the AVS's bond is short in (the manager's `bondShort` is this above zero).
+    function shortAssets(uint32 avsId) external view returns (uint256);
 
     /// @notice Total bonds held in `asset`: Σ available + queued over AVSs, which this contract's balance covers.
     function totalBonded(address asset) external view returns (uint256);

@@ -34,30 +34,32 @@ contract ReputationAttacksTest is ReputationFixture {
     // ================================================================== promise 3: the bond gate
 
     /// Promise 3 ("an AVS cannot clear its bond shortfall without bonding enough for every pool that backs it";
-    /// "watchers add the pools they see, the AVS can neither hide one"). ATTACK (list stuffing): the AVS fills its own
-    /// standing list with MAX_WEIGHTED_POOLS (64) dust pools of sybil operators it controls, each with 1 gwei of
-    /// backing it never releases. No pool can then be added (65 > 64: `TooManyPools`) and none of the dust pools can be
-    /// dropped (`PoolStillBacked`), so real backing drawn afterwards is never measured: the AVS draws 1,000 WETH while
-    /// bonding 32 gwei, and no watcher can make it bond-short.
+    /// "watchers add the pools they see, the AVS can neither hide one"). ATTACK (list stuffing, finding F1, fixed): the
+    /// AVS measures 80 dust pools of sybil operators it controls, each with 1 gwei of backing it never releases, hoping
+    /// to fill a bounded list so that real backing drawn afterwards is never measured. With the old stored list (64
+    /// pools at most, a pool leaving only without backing) no watcher could add the real pool and the AVS drew 1,000
+    /// WETH on a 32 gwei bond. Now each pool's measure stands alone: a watcher measures the real pool and the AVS is
+    /// gated until it bonds for it.
     function test_attack_listStuffing_hidesRealBackingFromTheBondGate() public {
-        vm.skip(
-            true,
-            "OPEN F1 (issue 16): a standing list stuffed with 64 dust pools keeps a watcher from adding the real one; the fix (swaps that raise the listed backing) is next"
-        );
         uint32 avsId = _ready(_instantAVS(module, sink));
-        uint256[] memory stuffed = new uint256[](64);
-        for (uint256 i; i < 64; ++i) {
-            address sybil = makeAddr(string.concat("sybil", vm.toString(i)));
-            vm.prank(sybil);
-            registry.registerOperator("ipfs://sybil", makeAddr(string.concat("sybilKey", vm.toString(i))));
-            (uint256 poolId,) = _deposit(attacker, sybil, weth, 1e9);
-            _allocate(sybil, poolId, avsId, IAllocationManager.Mode.Isolated, 1e18);
-            stuffed[i] = poolId;
+        _bond(avsId, weth, 80 * 5e8); // 50% of 1 gwei per dust pool: 40 gwei
+        uint256[] memory dust = new uint256[](40);
+        for (uint256 batch; batch < 2; ++batch) {
+            for (uint256 i; i < 40; ++i) {
+                string memory name = vm.toString(batch * 40 + i);
+                address sybil = makeAddr(string.concat("sybil", name));
+                vm.prank(sybil);
+                registry.registerOperator("ipfs://sybil", makeAddr(string.concat("sybilKey", name)));
+                (uint256 poolId,) = _deposit(attacker, sybil, weth, 1e9);
+                _allocate(sybil, poolId, avsId, IAllocationManager.Mode.Isolated, 1e18);
+                dust[i] = poolId;
+            }
+            vm.warp(block.timestamp + ALLOC_DELAY + 1);
+            vm.prank(avsAdmin);
+            rep.refreshStanding(avsId, dust);
         }
-        vm.warp(block.timestamp + ALLOC_DELAY + 1);
-        _bond(avsId, weth, 64 * 5e8); // 50% of 1 gwei per dust pool: 32 gwei
-        rep.refreshStanding(avsId, stuffed, new uint256[](0));
         assertFalse(manager.getAVS(avsId).bondShort, "setup: not short over the dust");
+        assertEq(rep.assetStanding(avsId, address(weth)).backing, 80e9);
 
         // Real backing arrives: 1,000 WETH isolated (the AVS is not short, so the increase is admitted).
         (uint256 realPool,) = _deposit(staker, opA, weth, 1000 ether);
@@ -65,32 +67,20 @@ contract ReputationAttacksTest is ReputationFixture {
         vm.warp(block.timestamp + ALLOC_DELAY + 1);
         assertEq(manager.slashableBacking(avsId, realPool), 1000 ether);
 
-        // A watcher shows the real pool: the list would have 65 pools.
-        uint256[] memory grown = new uint256[](65);
-        for (uint256 i; i < 64; ++i) {
-            grown[i] = stuffed[i];
-        }
-        grown[64] = realPool;
+        // A watcher measures the real pool: the AVS is gated.
         vm.prank(watcher);
-        try rep.refreshStanding(avsId, grown, stuffed) {}
-        catch (bytes memory reason) {
-            emit log_named_bytes("watcher's refresh reverted", reason);
-        }
-        // Nor can the watcher swap a dust pool out for the real one.
-        grown = new uint256[](64);
-        for (uint256 i; i < 63; ++i) {
-            grown[i] = stuffed[i + 1];
-        }
-        grown[63] = realPool;
-        vm.prank(watcher);
-        try rep.refreshStanding(avsId, grown, stuffed) {}
-        catch (bytes memory reason) {
-            emit log_named_bytes("watcher's swap reverted", reason);
-        }
-
-        emit log_named_uint("required bond for the real backing (wei)", rep.requiredBond(avsId, 1000 ether));
-        emit log_named_uint("bond held (wei)", _bondTotal(avsId, weth));
-        assertTrue(manager.getAVS(avsId).bondShort, "AVS draws 1,000 WETH on a 32 gwei bond and cannot be gated");
+        rep.refreshStanding(avsId, _one(realPool));
+        assertTrue(manager.getAVS(avsId).bondShort, "AVS draws 1,000 WETH on a 40 gwei bond and cannot be gated");
+        assertEq(rep.assetStanding(avsId, address(weth)).backing, 1000 ether + 80e9);
+        // Re-measuring the dust, or nothing, does not clear it; only bonding for the real backing does.
+        vm.startPrank(avsAdmin);
+        rep.refreshStanding(avsId, dust);
+        rep.refreshStanding(avsId, new uint256[](0));
+        assertTrue(manager.getAVS(avsId).bondShort, "the AVS cleared its shortfall without bonding");
+        vm.stopPrank();
+        _bond(avsId, weth, 500 ether);
+        rep.refreshStanding(avsId, _one(realPool));
+        assertFalse(manager.getAVS(avsId).bondShort);
     }
 
     /// Control for the attack above (promise 3 holds without stuffing): a watcher adds the backed pool, the AVS is
@@ -101,7 +91,7 @@ contract ReputationAttacksTest is ReputationFixture {
         _allocate(opA, poolId, avsId, IAllocationManager.Mode.Isolated, 0.5e18);
         vm.warp(block.timestamp + ALLOC_DELAY + 1);
         vm.prank(watcher);
-        rep.refreshStanding(avsId, _one(poolId), new uint256[](0));
+        rep.refreshStanding(avsId, _one(poolId));
         assertTrue(manager.getAVS(avsId).bondShort);
 
         vm.prank(opA);
@@ -115,10 +105,10 @@ contract ReputationAttacksTest is ReputationFixture {
         manager.allocate(poolB, avsId, IAllocationManager.Mode.Shared, 0.1e18);
         vm.stopPrank();
 
-        // The AVS cannot clear its shortfall by dropping the pool.
+        // The AVS cannot clear its shortfall by leaving the pool out.
         vm.prank(avsAdmin);
-        vm.expectRevert(abi.encodeWithSelector(IReputation.PoolStillBacked.selector, avsId, poolId));
-        rep.refreshStanding(avsId, new uint256[](0), _one(poolId));
+        rep.refreshStanding(avsId, new uint256[](0));
+        assertTrue(manager.getAVS(avsId).bondShort);
 
         // Slashing does not depend on the bond.
         uint256 taken = _slash(module, avsId, poolId, 0.1e18);
@@ -126,7 +116,7 @@ contract ReputationAttacksTest is ReputationFixture {
 
         // Bonding enough clears it (50% of the 45 WETH left at the floor).
         _bond(avsId, weth, 22.5 ether);
-        rep.refreshStanding(avsId, _one(poolId), _one(poolId));
+        rep.refreshStanding(avsId, _one(poolId));
         assertFalse(manager.getAVS(avsId).bondShort);
     }
 

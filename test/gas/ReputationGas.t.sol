@@ -129,20 +129,31 @@ contract ReputationGasTest is ReputationFixture {
         _report("vetoSlash (no reputation)");
     }
 
-    /// @dev A refresh of the AVS's standing over its stored list of one pool (risk weight and bond check).
+    /// @dev A refresh that measures a pool for the first time: its measure and the asset's sum are new slots, and the
+    /// asset's verdict is judged (risk weight and bond check).
+    function test_gas_refreshStandingNewPool() public {
+        _bond(avsVeto, weth, 20 ether);
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = pool;
+        rep.refreshStanding(avsVeto, new uint256[](0));
+        rep.refreshStanding(avsVeto, ids);
+        _report("refreshStandingNewPool");
+    }
+
+    /// @dev A refresh that re-measures one pool (its backing unchanged): risk weight and bond check.
     function test_gas_refreshStanding() public {
         _bond(avsVeto, weth, 20 ether);
         uint256[] memory ids = new uint256[](1);
         ids[0] = pool;
-        rep.refreshStanding(avsVeto, ids, new uint256[](0));
-        rep.refreshStanding(avsVeto, ids, ids);
+        rep.refreshStanding(avsVeto, ids);
+        rep.refreshStanding(avsVeto, ids);
         _report("refreshStanding");
     }
 
     /// @dev A new AVS's first refresh (mandatory: it is bond-short until then), no pools: its admin is read and cached.
     function test_gas_refreshStandingFirst() public {
         uint32 fresh = _vetoAVS(module, sink);
-        rep.refreshStanding(fresh, new uint256[](0), new uint256[](0));
+        rep.refreshStanding(fresh, new uint256[](0));
         _report("refreshStandingFirst");
     }
 

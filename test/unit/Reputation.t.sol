@@ -64,7 +64,19 @@ contract ReputationTest is ReputationFixture {
                 weth.balanceOf(address(vault)),
                 vault.getPool(pool),
                 manager.getRequest(1),
-                rep.executedSlashReported(1)
+                rep.executedSlashReported(1),
+                _standingState()
+            )
+        );
+    }
+
+    function _standingState() internal view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                rep.measuredBacking(avsV, pool),
+                rep.assetStanding(avsV, address(weth)),
+                rep.shortAssets(avsV),
+                manager.getAVS(avsV)
             )
         );
     }
@@ -1267,80 +1279,104 @@ contract ReputationTest is ReputationFixture {
         manager.allocate(pool, fresh, SHARED, 0.1e18);
         vm.stopPrank();
         vm.expectEmit(address(rep));
-        emit IReputation.StandingRefreshed(fresh, avsAdmin, 30, false, _none());
+        emit IReputation.StandingRefreshed(fresh, avsAdmin, 30, false);
         vm.expectEmit(address(manager));
         emit IAllocationManager.StandingSet(fresh, 30, false);
         vm.prank(avsAdmin);
-        rep.refreshStanding(fresh, _none(), _none());
+        rep.refreshStanding(fresh, _none());
         assertEq(manager.getAVS(fresh).riskWeightTenths, 30);
         vm.prank(opA);
         manager.allocate(pool, fresh, SHARED, 0.1e18);
     }
 
-    /// @notice The bond must cover the required fraction (50% at the floor) of the backing in the listed pools, in
-    /// the pools' asset, from the available bond.
+    /// @notice The bond must cover the required fraction (50% at the floor) of the measured backing, in the pools'
+    /// asset, from the available bond.
     function test_refreshStanding_bondShortUntilTheBondCovers() public {
         // avsV: 200 WETH of backing in `pool` → 100 WETH of bond required at the floor.
         _bond(avsV, weth, 100 ether - 1);
         vm.expectEmit(address(rep));
-        emit IReputation.StandingRefreshed(avsV, stranger, 30, true, _pools1());
+        emit IReputation.BackingMeasured(avsV, pool, address(weth), 200 ether, 200 ether);
+        vm.expectEmit(address(rep));
+        emit IReputation.BondShortChanged(avsV, address(weth), true, 100 ether);
+        vm.expectEmit(address(rep));
+        emit IReputation.StandingRefreshed(avsV, stranger, 30, true);
         vm.prank(stranger); // anyone
-        rep.refreshStanding(avsV, _pools1(), _none());
+        rep.refreshStanding(avsV, _pools1());
         assertTrue(manager.getAVS(avsV).bondShort);
-        assertEq(rep.standingPools(avsV), keccak256(abi.encodePacked(_pools1())));
+        assertEq(rep.measuredBacking(avsV, pool), 200 ether);
+        assertEq(rep.assetStanding(avsV, address(weth)).backing, 200 ether);
+        assertTrue(rep.assetStanding(avsV, address(weth)).short);
+        assertEq(rep.shortAssets(avsV), 1);
         _bond(avsV, usdc, 1_000_000e6); // another asset does not cover WETH backing
-        rep.refreshStanding(avsV, _pools1(), _pools1());
+        rep.refreshStanding(avsV, _pools1());
         assertTrue(manager.getAVS(avsV).bondShort);
         _bond(avsV, weth, 1);
-        rep.refreshStanding(avsV, _pools1(), _pools1());
+        vm.expectEmit(address(rep));
+        emit IReputation.BondShortChanged(avsV, address(weth), false, 100 ether);
+        rep.refreshStanding(avsV, _pools1());
         assertFalse(manager.getAVS(avsV).bondShort);
+        assertEq(rep.shortAssets(avsV), 0);
         // A queued withdrawal is on its way out: it does not count.
         vm.prank(avsAdmin);
         rep.queueBondWithdrawal(avsV, address(weth), 1);
-        rep.refreshStanding(avsV, _pools1(), _pools1());
+        rep.refreshStanding(avsV, _pools1());
         assertTrue(manager.getAVS(avsV).bondShort);
     }
 
-    /// @notice The standing list only grows with what is proven: nobody (the admin included) can leave out a pool the
-    /// AVS still draws from, nor add one it does not, nor pass a stale list.
-    function test_refreshStanding_theListOnlyGrowsWithProof() public {
-        rep.refreshStanding(avsV, _pools1(), _none()); // a watcher shows `pool`: short (no bond)
+    /// @notice Measures stand alone (finding F1): the AVS can neither hide a measured pool (leaving it out changes
+    /// nothing) nor fill anything that keeps a watcher from measuring another; a measure only records what the manager
+    /// reports, so one drops only when the backing does; a pool measured twice in a call counts once.
+    function test_refreshStanding_measuresStandAlone() public {
+        rep.refreshStanding(avsV, _pools1()); // a watcher measures `pool`: short (no bond)
         (uint256 other,) = _deposit(bob, opB, weth, 10 ether); // avsV has nothing there
-        bytes32 stored = rep.standingPools(avsV);
-        bytes32 before = _state();
-        _err(abi.encodeWithSelector(IReputation.PoolStillBacked.selector, avsV, pool));
         vm.prank(avsAdmin);
-        rep.refreshStanding(avsV, _none(), _pools1()); // hiding the pool
-        _err(abi.encodeWithSelector(IReputation.StalePoolList.selector, avsV, stored));
-        vm.prank(avsAdmin);
-        rep.refreshStanding(avsV, _none(), _none()); // pretending there was no list
-        uint256[] memory two = new uint256[](2);
-        (two[0], two[1]) = (pool, other);
-        _err(abi.encodeWithSelector(IReputation.NoBackingInPool.selector, avsV, other));
-        rep.refreshStanding(avsV, two, _pools1());
-        assertEq(_state(), before);
+        rep.refreshStanding(avsV, _none()); // leaving the pool out
         assertTrue(manager.getAVS(avsV).bondShort);
-        // Once avsV has nothing left in `pool` (a deallocation past its delay), the pool may leave the list.
+        uint256[] memory three = new uint256[](3);
+        (three[0], three[1], three[2]) = (other, pool, pool);
+        vm.prank(avsAdmin);
+        rep.refreshStanding(avsV, three); // a pool without backing measures 0; `pool` twice counts once
+        assertEq(rep.measuredBacking(avsV, other), 0);
+        assertEq(rep.assetStanding(avsV, address(weth)).backing, 200 ether);
+        assertTrue(manager.getAVS(avsV).bondShort);
+        // Once avsV has nothing left in `pool` (a deallocation past its delay), a measure brings the sum to 0.
         vm.prank(opA);
         manager.allocate(pool, avsV, ISO, 0);
         vm.warp(block.timestamp + DEALLOC_DELAY);
+        vm.expectEmit(address(rep));
+        emit IReputation.BackingMeasured(avsV, pool, address(weth), 0, 0);
         vm.prank(avsAdmin);
-        rep.refreshStanding(avsV, _none(), _pools1());
+        rep.refreshStanding(avsV, _pools1());
         assertFalse(manager.getAVS(avsV).bondShort);
-        assertEq(rep.standingPools(avsV), bytes32(0));
+        assertEq(rep.assetStanding(avsV, address(weth)).backing, 0);
+    }
+
+    /// @notice A rating change re-judges an asset once one of its pools is measured again: better-rated, the AVS
+    /// clears its shortfall with the bond it has; the other assets keep their verdict until then.
+    function test_refreshStanding_ratingChangeRejudgesMeasuredAssets() public {
+        // avsI: shared 0.5 of 1,000 WETH = 500 WETH of backing → 250 WETH at the floor (50%).
+        _bond(avsI, weth, 249 ether);
+        rep.refreshStanding(avsI, _pools1());
+        assertTrue(manager.getAVS(avsI).bondShort);
+        rep.checkpointAVS(avsI, pool); // rating 0.05: the fraction falls to 47.75%, 238.75 WETH
+        rep.refreshStanding(avsI, _none()); // no asset measured: the verdict stands
+        assertTrue(manager.getAVS(avsI).bondShort);
+        assertEq(rep.requiredBond(avsI, 500 ether), 238.75 ether);
+        rep.refreshStanding(avsI, _pools1());
+        assertFalse(manager.getAVS(avsI).bondShort);
     }
 
     /// @notice The risk weight follows the rating, rounded up to the manager's tenths (the harsh end).
     function test_refreshStanding_pushesTheRatingsRiskWeight() public {
         rep.checkpointAVS(avsI, pool); // rating 0.05: 2.9×
         assertEq(rep.riskWeightTenths(avsI), 29);
-        rep.refreshStanding(avsI, _none(), _none());
+        rep.refreshStanding(avsI, _none());
         assertEq(manager.getAVS(avsI).riskWeightTenths, 29);
         _nextEpoch();
         vm.prank(avsAdmin);
         rep.checkpointAVS(avsI, pool); // 0.1: 2.8×
         vm.prank(stranger); // anyone pushes the weight
-        rep.refreshStanding(avsI, _none(), _none());
+        rep.refreshStanding(avsI, _none());
         assertEq(manager.getAVS(avsI).riskWeightTenths, 28);
         // With the top at 1.0002×, a rating of 0.1 weighs 2.80002×: rounded up to 29 tenths, never down.
         _qRisk(3e18, 1e18 + 2e14);
@@ -1353,16 +1389,13 @@ contract ReputationTest is ReputationFixture {
         bytes32 before = _state();
         uint256[] memory ids = new uint256[](65);
         _err(abi.encodeWithSelector(IReputation.TooManyPools.selector, 65, 64));
-        rep.refreshStanding(avsV, ids, _none());
+        rep.refreshStanding(avsV, ids);
         ids = new uint256[](2);
-        (ids[0], ids[1]) = (pool, pool);
-        _err(abi.encodeWithSelector(IReputation.PoolIdsNotAscending.selector, 1));
-        rep.refreshStanding(avsV, ids, _none());
         (ids[0], ids[1]) = (pool, 99);
         _err(abi.encodeWithSelector(IStakeVault.UnknownPool.selector, 99));
-        rep.refreshStanding(avsV, ids, _none());
+        rep.refreshStanding(avsV, ids);
         _err(abi.encodeWithSelector(IAllocationManager.UnknownAVS.selector, 9));
-        rep.refreshStanding(9, _none(), _none());
+        rep.refreshStanding(9, _none());
         assertEq(_state(), before);
     }
 

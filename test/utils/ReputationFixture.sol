@@ -83,7 +83,7 @@ abstract contract ReputationFixture is IsolationFixture {
     /// @dev A new AVS's first standing refresh, with no pools (no backing yet): not bond-short, at the risk weight
     /// of its rating.
     function _ready(uint32 avsId) internal returns (uint32) {
-        rep.refreshStanding(avsId, new uint256[](0), new uint256[](0));
+        rep.refreshStanding(avsId, new uint256[](0));
         return avsId;
     }
 

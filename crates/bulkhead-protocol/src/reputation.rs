@@ -162,19 +162,17 @@ impl Protocol<'_> {
         self.tx_unit(from, self.sys.reputation, call)
     }
 
-    /// `Reputation.refreshStanding`: pushes `avs`'s risk weight and bond status to the manager, its backing counted
-    /// in `pools` (strictly ascending); `previous` is the list the last refresh stored (empty at first).
+    /// `Reputation.refreshStanding`: measures `avs`'s backing in `pools` (each measure replaces the pool's last) and
+    /// pushes its risk weight and bond status to the manager.
     pub fn refresh_standing(
         &mut self,
         from: Address,
         avs: u32,
         pools: &[U256],
-        previous: &[U256],
     ) -> Result<Sent<()>> {
         let call = Reputation::refreshStandingCall {
             avsId: avs,
             poolIds: pools.to_vec(),
-            previous: previous.to_vec(),
         };
         self.tx_unit(from, self.sys.reputation, call)
     }

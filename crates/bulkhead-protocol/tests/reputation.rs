@@ -98,7 +98,7 @@ fn a_new_avs_bonds_first_counts_three_times_and_pays_for_a_vetoed_request() -> R
 
     // 100 WETH of bond; its admin refreshes its standing: the floor's 3× risk weight, not short (no backing yet).
     p.mint_and_bond(admin, avs, sys.weth.address, ether(100))?;
-    p.refresh_standing(admin, avs, &[], &[])?;
+    p.refresh_standing(admin, avs, &[])?;
     let standing = p.avs(avs)?;
     assert_eq!(standing.riskWeightTenths, 30);
     assert!(!standing.bondShort);
@@ -144,7 +144,7 @@ fn a_rating_climbs_at_most_one_step_per_epoch() -> Result<()> {
     let mut p = Protocol::new(&mut w.engine, sys);
     let avs = p.register_avs(admin, &registration)?.value;
     p.mint_and_bond(admin, avs, sys.weth.address, ether(500))?;
-    p.refresh_standing(admin, avs, &[], &[])?;
+    p.refresh_standing(admin, avs, &[])?;
     p.opt_in(operator, avs)?;
     p.allocate(operator, pool, avs, Mode::Isolated, WAD / 5)?;
     let delay = p.allocation_delay()?;
@@ -172,7 +172,7 @@ fn a_rating_climbs_at_most_one_step_per_epoch() -> Result<()> {
     assert_eq!(reverted_with(&again).name(), "AlreadyCheckpointed");
     // The risk weight follows: 3 − 2·0.2 = 2.6×, in tenths 26; 200 WETH at the bond fraction
     // 0.5 − 0.45·0.2 = 41% needs 82 WETH of the 500 bonded.
-    p.refresh_standing(admin, avs, &[pool], &[])?;
+    p.refresh_standing(admin, avs, &[pool])?;
     assert!(!p.avs(avs)?.bondShort);
     assert_eq!(p.avs(avs)?.riskWeightTenths, 26);
     Ok(())

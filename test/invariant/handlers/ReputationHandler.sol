@@ -68,7 +68,9 @@ contract ReputationHandler is Test {
     uint256 public penaltiesPaid;
 
     uint256[] internal _withdrawals;
-    mapping(uint32 avsId => uint256[]) internal _standingList;
+    /// @dev Ghost of `refreshStanding`: the last measure of each pool and each token's last verdict.
+    mapping(uint32 avsId => uint256[NP]) internal _measured;
+    mapping(uint32 avsId => bool[NT]) internal _shortIn;
 
     constructor(
         AllocationManager manager_,
@@ -339,33 +341,43 @@ contract ReputationHandler is Test {
 
     // ------------------------------------------------------------------ standing
 
-    /// @notice Checked: the manager receives the rating's risk weight in tenths (rounded up) and `bondShort` = some
-    /// asset's available bond is below the required fraction of the backing in the listed pools. The list given is
-    /// every pool where the AVS has backing now (the stored list's pools without backing are dropped).
-    function refreshStanding(uint256 avsSeed, bool byAdmin) external {
+    /// @notice Checked against a ghost of the measures: the call measures a random subset of the pools (`mask`), each
+    /// measure replacing the last; every token with a pool in the subset is re-judged (available bond below the
+    /// required fraction of the token's measured backing, rounded up), the others keep their verdict; the manager
+    /// receives the rating's risk weight in tenths (rounded up) and `bondShort` = some token is short.
+    function refreshStanding(uint256 avsSeed, uint256 mask, bool byAdmin) external {
         uint32 avsId = avsIds[avsSeed % avsIds.length];
-        uint256[NT] memory backing;
         uint256[] memory ids = new uint256[](NP);
         uint256 n;
+        bool[NT] memory judged;
         for (uint256 p; p < NP; ++p) {
-            uint256 b = manager.slashableBacking(avsId, pools[p]);
-            if (b == 0) continue;
+            if ((mask >> p) & 1 == 0) continue;
             ids[n++] = pools[p];
-            backing[poolToken[p]] += b;
+            _measured[avsId][p] = manager.slashableBacking(avsId, pools[p]);
+            judged[poolToken[p]] = true;
         }
         assembly ("memory-safe") {
             mstore(ids, n)
         }
         uint256 fraction = rep.requiredBondFractionWad(avsId);
+        uint256 tenths = Math.ceilDiv(rep.riskWeightWad(avsId), 1e17);
+        uint256[NT] memory backing;
+        for (uint256 p; p < NP; ++p) {
+            backing[poolToken[p]] += _measured[avsId][p];
+        }
+        for (uint256 t; t < NT; ++t) {
+            if (!judged[t]) continue;
+            uint256 required = Math.mulDiv(backing[t], fraction, WAD, Math.Rounding.Ceil);
+            _shortIn[avsId][t] = rep.bondOf(avsId, address(tokens[t])).available < required;
+        }
+        vm.prank(byAdmin ? avsAdmin : address(0x5757));
+        rep.refreshStanding(avsId, ids);
         bool short;
         for (uint256 t; t < NT; ++t) {
-            uint256 required = Math.mulDiv(backing[t], fraction, WAD, Math.Rounding.Ceil);
-            if (rep.bondOf(avsId, address(tokens[t])).available < required) short = true;
+            IReputation.AssetStanding memory st = rep.assetStanding(avsId, address(tokens[t]));
+            if (st.backing != backing[t] || st.short != _shortIn[avsId][t]) ++violations[V_STANDING];
+            short = short || _shortIn[avsId][t];
         }
-        uint256 tenths = Math.ceilDiv(rep.riskWeightWad(avsId), 1e17);
-        vm.prank(byAdmin ? avsAdmin : address(0x5757));
-        rep.refreshStanding(avsId, ids, _standingList[avsId]);
-        _standingList[avsId] = ids;
         IAllocationManager.AVS memory a = manager.getAVS(avsId);
         if (a.bondShort != short || a.riskWeightTenths != tenths) ++violations[V_STANDING];
     }

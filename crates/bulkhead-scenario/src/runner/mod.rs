@@ -217,8 +217,6 @@ struct Run<'s> {
     withdrawals: Vec<WithdrawalRec>,
     last_events: Vec<DecodedEvent>,
     start: u64,
-    /// Per AVS, the pool list its last standing refresh stored (the next refresh must name it).
-    standing_pools: Vec<Vec<U256>>,
 }
 
 impl Run<'_> {

@@ -8,6 +8,9 @@ use bulkhead_protocol::{Protocol, Views, reputation::Parameter};
 use super::{AVS_ADMIN, Exec, Result, Run, SettingUp, check::Checked, located};
 use bulkhead_contracts::WAD;
 
+/// Most pools one `refreshStanding` measures (`Reputation.MAX_WEIGHTED_POOLS`).
+const MAX_POOLS_PER_REFRESH: usize = 64;
+
 use crate::{
     model::Step,
     report::{OperatorReputation, ReputationSummary, TokenAmount},
@@ -62,7 +65,7 @@ impl Run<'_> {
                     .setting_up(|| format!("bonding AVS {}", def.name))?;
             }
             if !def.bond.is_empty() {
-                let pools = self.backing_pools(i)?;
+                let pools = self.known_pools()?;
                 self.refresh(admin, i, pools)
                     .setting_up(|| format!("the standing of AVS {}", def.name))?;
             }
@@ -79,7 +82,7 @@ impl Run<'_> {
         let admin = self.engine.actor(AVS_ADMIN);
         for (i, def) in sc.avs.iter().enumerate() {
             if !def.bond.is_empty() {
-                let pools = self.backing_pools(i)?;
+                let pools = self.known_pools()?;
                 self.refresh(admin, i, pools)
                     .setting_up(|| format!("the standing of AVS {}", def.name))?;
             }
@@ -87,35 +90,33 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The pools that back AVS `avs` now, ascending: what a standing refresh must list.
-    fn backing_pools(&mut self, avs: usize) -> Result<Vec<U256>> {
-        let id = self.avs[avs].id;
+    /// Every pool of the scenario that exists: what a watcher measures (a pool without backing measures 0, which
+    /// also clears an earlier measure once the backing has left).
+    fn known_pools(&mut self) -> Result<Vec<U256>> {
         let mut pools = Vec::new();
         for pool in 0..self.sc.pools.len() {
-            if let Some(pool_id) = self.pool_id(pool)?
-                && self.protocol().slashable_backing(id, pool_id)? > U256::ZERO
-            {
+            if let Some(pool_id) = self.pool_id(pool)? {
                 pools.push(pool_id);
             }
         }
-        pools.sort();
         Ok(pools)
     }
 
-    /// `refreshStanding` from `from` with `pools` (those that back the AVS, ascending); remembers the list for the
-    /// next one.
+    /// `refreshStanding` from `from`, measuring `pools` (in calls of at most `MAX_WEIGHTED_POOLS`).
     fn refresh(
         &mut self,
         from: Address,
         avs: usize,
         pools: Vec<U256>,
     ) -> std::result::Result<bulkhead_protocol::Sent<()>, bulkhead_protocol::ProtocolError> {
-        let previous = self.standing_pools[avs].clone();
         let id = self.avs[avs].id;
-        let sent = self
+        let mut chunks = pools.chunks(MAX_POOLS_PER_REFRESH);
+        let mut sent = self
             .protocol()
-            .refresh_standing(from, id, &pools, &previous)?;
-        self.standing_pools[avs] = pools;
+            .refresh_standing(from, id, chunks.next().unwrap_or(&[]))?;
+        for chunk in chunks {
+            sent = self.protocol().refresh_standing(from, id, chunk)?;
+        }
         Ok(sent)
     }
 
@@ -200,7 +201,7 @@ impl Run<'_> {
         by: Option<&str>,
     ) -> Result<String> {
         let from = self.engine.actor(by.unwrap_or(AVS_ADMIN));
-        let pools = self.backing_pools(avs)?;
+        let pools = self.known_pools()?;
         exec.main(|| self.refresh(from, avs, pools))?;
         let id = self.avs[avs].id;
         let standing = self.protocol().avs(id)?;

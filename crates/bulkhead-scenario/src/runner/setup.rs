@@ -46,7 +46,6 @@ impl<'s> Run<'s> {
             withdrawals: Vec::new(),
             last_events: Vec::new(),
             start: 0,
-            standing_pools: vec![Vec::new(); sc.avs.len()],
         };
         run.setup_bonds()?;
         run.setup_deposits()?;
