@@ -9,6 +9,7 @@ import {IAllocationManager} from "./interfaces/IAllocationManager.sol";
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
 import {IReputationHooks} from "./interfaces/IReputationHooks.sol";
 import {IStakeVault} from "./interfaces/IStakeVault.sol";
+import {AllocationLens} from "./periphery/AllocationLens.sol";
 
 /// @title AllocationManager
 /// @notice AVSs, operators' allocations of pools to them, and every slash. The stake vault's only slasher: a slash
@@ -25,6 +26,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     IStakeVault public immutable vault;
     IOperatorRegistry public immutable registry;
+    /// @inheritdoc IAllocationManager
+    address public immutable lens;
     /// @notice Seconds before an allocation increase becomes slashable.
     uint48 public immutable allocationDelay;
     /// @notice Seconds a decreased allocation (or an opted-out operator) stays slashable.
@@ -73,6 +76,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         allocationDelay = allocationDelay_;
         deallocationDelay = deallocationDelay_;
         executionWindow = executionWindow_;
+        // Views that walk every pool live in a lens, so that this contract stays under EIP-170.
+        lens = address(new AllocationLens(vault_));
     }
 
     // ------------------------------------------------------------------ AVSs and operators
@@ -160,13 +165,13 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
             // An isolated increase never takes effect before the last executable second of a slash already decided
             // on the pool: it cannot shrink the shared stake under it.
             if (mode == Mode.Isolated && effectAt <= st.slashPendingUntil) effectAt = st.slashPendingUntil + 1;
-            uint96 added = target - current;
+            uint128 added = target - current;
             if (mode == Mode.Shared) {
                 // The whole allocation is re-priced at the AVS's risk weight now (a stale, lighter one never carries
                 // over): what it counted before comes off, what it counts now goes on.
                 uint8 riskWeight = avs.riskWeightTenths;
-                st.sharedWeight -= uint96(_weighted(current, a.riskWeightTenths));
-                added = uint96(_weighted(target, riskWeight));
+                st.sharedWeight -= uint128(_weighted(current, a.riskWeightTenths));
+                added = uint128(_weighted(target, riskWeight));
                 a.riskWeightTenths = riskWeight;
             }
             _commitIncrease(st, poolId, avsId, mode, added, effectAt);
@@ -309,6 +314,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     /// @inheritdoc IAllocationManager
     function setReputation(address reputation_) external onlyOwner {
+        if (reputation_ == address(0)) revert ZeroAddress();
+        // Wired once: detaching or swapping it would change every AVS's standing and skip pending penalties at once.
+        if (address(reputation) != address(0)) revert ReputationAlreadySet(address(reputation));
         reputation = IReputationHooks(reputation_);
         emit ReputationSet(reputation_);
     }
@@ -389,7 +397,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
                 if (a.mode == Mode.Isolated) {
                     st.isolatedWeight -= uint96(a.current - weight);
                 } else {
-                    st.sharedWeight -= uint96(
+                    st.sharedWeight -= uint128(
                         _weighted(a.current, a.riskWeightTenths) - _weighted(weight, a.riskWeightTenths)
                     );
                 }
@@ -415,34 +423,6 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         risk.reuseCapWad = cap * WAD / BPS;
         risk.pathReuseWad = pathReuseBps(poolId) * WAD / BPS;
         (risk.guardUsedWad,,) = _guardState(st);
-    }
-
-    /// @inheritdoc IAllocationManager
-    function avsBacking(uint32 avsId) external view returns (uint256 total, Backing[] memory pools) {
-        _getAVS(avsId);
-        uint256 n = vault.poolCount();
-        pools = new Backing[](n);
-        uint256 count;
-        // A view: it walks pools, never stakers, and costs nothing on chain.
-        for (uint256 poolId = 1; poolId <= n; ++poolId) {
-            (PoolState memory st, address operator, Allocation memory a) = _viewAllocation(poolId, avsId);
-            if (a.epoch != st.epoch || a.mode == Mode.None || (a.current == 0 && a.pending == 0)) continue;
-            uint256 value = vault.slashableAssets(poolId);
-            uint256 assets = slashableBacking(avsId, poolId);
-            bool matured = a.effectAt != 0 && block.timestamp >= a.effectAt;
-            uint256 limit = matured ? a.pending : (a.current > a.pending ? a.current : a.pending);
-            pools[count++] = Backing({
-                poolId: poolId,
-                operator: operator,
-                mode: a.mode,
-                assets: assets,
-                allocated: Math.mulDiv(limit, value, st.totalWeight)
-            });
-            total += assets;
-        }
-        assembly ("memory-safe") {
-            mstore(pools, count)
-        }
     }
 
     /// @inheritdoc IAllocationManager
@@ -542,7 +522,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         } else {
             // The cut is the max(current, pending) the allocation commits; it leaves the sum at its risk weight.
             uint96 committed = m.current > m.pending ? m.current : m.pending;
-            st.sharedWeight -= uint96(
+            st.sharedWeight -= uint128(
                 _weighted(committed, m.riskWeightTenths) - _weighted(committed - cut, m.riskWeightTenths)
             );
         }
@@ -695,7 +675,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         uint256 poolId,
         uint32 avsId,
         Mode mode,
-        uint96 delta,
+        uint128 delta,
         uint40 effectAt
     ) internal {
         uint256 total = st.totalWeight;
@@ -707,10 +687,11 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
             }
             isolated += delta;
             if (isolated > total) revert IsolatedOverCommitted(isolated, total);
-            (st.pendingIsolated, st.pendingIsolatedAt, st.pendingIsolatedAvs) = (delta, effectAt, avsId);
+            // An isolated delta is `target − current` of uint96 weights: it fits.
+            (st.pendingIsolated, st.pendingIsolatedAt, st.pendingIsolatedAvs) = (uint96(delta), effectAt, avsId);
         } else {
             shared += delta;
-            st.sharedWeight = uint96(shared);
+            st.sharedWeight = uint128(shared); // over the cap (≤ 2^32 bps × 2^96 < 2^128) reverts below
             // As if the pending isolated increase were in effect: when it settles it must not push the shared
             // limits over the cap (scaling every shared backing down under a slash already decided).
             isolated += st.pendingIsolated;
@@ -741,7 +722,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
                 st.isolatedWeight -= current - pending;
             } else {
                 uint8 riskWeight = a.riskWeightTenths;
-                st.sharedWeight -= uint96(_weighted(current, riskWeight) - _weighted(pending, riskWeight));
+                st.sharedWeight -= uint128(_weighted(current, riskWeight) - _weighted(pending, riskWeight));
             }
         }
         a.current = pending;
@@ -760,7 +741,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         uint8 before = a.riskWeightTenths;
         uint96 committed = a.current > a.pending ? a.current : a.pending;
         if (riskWeight == before || committed == 0) return;
-        st.sharedWeight = uint96(st.sharedWeight - _weighted(committed, before) + _weighted(committed, riskWeight));
+        // At most 5× a sum within the cap: below 2^32 bps × 5 × 2^96 < 2^128, so the cast never truncates (finding F3:
+        // as a uint96 it wrapped above a ~15.9× cap).
+        st.sharedWeight = uint128(st.sharedWeight - _weighted(committed, before) + _weighted(committed, riskWeight));
         a.riskWeightTenths = riskWeight;
         emit RiskWeightRefreshed(poolId, avsId, before, riskWeight);
     }

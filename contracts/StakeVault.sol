@@ -155,12 +155,18 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc IStakeVault
     function setSlasher(address slasher_) external onlyOwner {
+        if (slasher_ == address(0)) revert ZeroAddress();
+        // Wired once: a swapped slasher could take every pool's stake at once.
+        if (slasher != address(0)) revert SlasherAlreadySet(slasher);
         slasher = slasher_;
         emit SlasherSet(slasher_);
     }
 
     /// @inheritdoc IStakeVault
     function setCompensator(address compensator_) external onlyOwner {
+        if (compensator_ == address(0)) revert ZeroAddress();
+        // Wired once: detaching it would skip the penalties of pending requests at once.
+        if (compensator != address(0)) revert CompensatorAlreadySet(compensator);
         compensator = compensator_;
         emit CompensatorSet(compensator_);
     }

@@ -81,17 +81,18 @@ interface IAllocationManager {
     struct PoolState {
         uint96 totalWeight;
         uint96 isolatedWeight; // in effect: an increase counts once it takes effect, a decrease once applied
-        uint16 epoch; // follows the vault pool's generation
         uint32 generation;
-        uint96 sharedWeight; // committed sum of shared limits, each times its risk weight (Allocation)
+        uint32 guardAt; // when the guard's losses last grew (they belong to that time's window)
+        // Up to 5× (risk weights) a sum within the reuse cap (< 2^32 bps) of a uint96 total: it needs 128 bits.
+        uint128 sharedWeight; // committed sum of shared limits, each times its risk weight (Allocation)
         uint64 guardPreviousWad; // cascade guard: fraction of the value lost in the window before `guardAt`'s ...
         uint64 guardCurrentWad; // ... and in `guardAt`'s window (compounded, rounded up)
-        uint32 guardAt; // when the guard's losses last grew (they belong to that time's window)
         uint96 pendingIsolated; // the pool's one pending isolated increase (still in the shared stake) ...
         uint40 pendingIsolatedAt; // ... takes effect then, clipped to the stake free then ...
         uint32 pendingIsolatedAvs; // ... for this AVS
         uint32 reuseCapBps; // the pool's own reuse cap (0 = the protocol default), clamped to the maximum
         uint40 slashPendingUntil; // a decided slash may execute until then: isolated increases take effect after it
+        uint16 epoch; // follows the vault pool's generation
     }
 
     /// @notice A slash request in the veto flow.
@@ -127,7 +128,7 @@ interface IAllocationManager {
         uint256 backing; // assets the AVS can slash now (`slashableBacking`)
     }
 
-    /// @notice One pool's part in an AVS's backing.
+    /// @notice One pool's part in an AVS's backing (`IAllocationLens.avsBacking`).
     struct Backing {
         uint256 poolId;
         address operator;
@@ -137,6 +138,8 @@ interface IAllocationManager {
     }
 
     error ZeroAddress();
+    /// @notice The reputation contract is wired once (`setReputation`).
+    error ReputationAlreadySet(address reputation);
     error UnknownAVS(uint32 avsId);
     error NotAVSAdmin(uint32 avsId, address caller);
     error NotAVSSlasher(uint32 avsId, address caller);
@@ -270,8 +273,10 @@ interface IAllocationManager {
     /// whether its bond is short of what its backing requires.
     function setStanding(uint32 avsId, uint8 riskWeightTenths, bool bondShort) external;
 
-    /// @notice The owner names the reputation contract: it sets standings and hears of vetoed requests. Zero turns
-    /// reputation off (every AVS then counts at 1× and is never bond-short).
+    /// @notice The owner names the reputation contract, once (`ReputationAlreadySet` after; `ZeroAddress` for zero):
+    /// it sets standings and hears of vetoed requests. Until then every AVS counts at 1× and is never bond-short.
+    /// Never detached nor swapped: either would change every AVS's standing, and skip the penalties of pending
+    /// requests, at once and without notice.
     function setReputation(address reputation) external;
 
     // ------------------------------------------------------------------ slashing
@@ -337,8 +342,8 @@ interface IAllocationManager {
     /// @notice Per-pool risk: isolated, shared, reuse ratio, cap, path reuse, guard usage.
     function poolRisk(uint256 poolId) external view returns (PoolRisk memory);
 
-    /// @notice An AVS's total backing and its breakdown by pool.
-    function avsBacking(uint32 avsId) external view returns (uint256 total, Backing[] memory pools);
+    /// @notice The manager's `IAllocationLens` (created with it): views that walk every pool, such as `avsBacking`.
+    function lens() external view returns (address);
 
     /// @notice Effective reuse along the pool's path (its cap, times its base pool's cap for a tier), in bps.
     function pathReuseBps(uint256 poolId) external view returns (uint256);

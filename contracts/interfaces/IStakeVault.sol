@@ -78,6 +78,10 @@ interface IStakeVault {
     error ZeroAmount();
     /// @notice The zero address where an account is needed.
     error ZeroAddress();
+    /// @notice The slasher is wired once (`setSlasher`).
+    error SlasherAlreadySet(address slasher);
+    /// @notice The compensator is wired once (`setCompensator`).
+    error CompensatorAlreadySet(address compensator);
     /// @notice The escrow delay is zero or longer than `MAX_ESCROW_DELAY`.
     error InvalidEscrowDelay(uint256 delay);
     /// @notice The asset is not on the allowlist.
@@ -176,11 +180,14 @@ interface IStakeVault {
     /// @notice Sets the guardian, who can pause deposits.
     function setGuardian(address guardian) external;
 
-    /// @notice Sets the slasher: the contract that decides slashes (the isolation layer). Only it can call `slash`.
+    /// @notice Sets the slasher, once (`SlasherAlreadySet` after; `ZeroAddress` for zero): the contract that decides
+    /// slashes (the isolation layer). Only it can call `slash`. Never swapped: a new slasher could take every pool's
+    /// stake at once.
     function setSlasher(address slasher) external;
 
-    /// @notice Sets the compensator: the contract whose penalties are paid into pools (the reputation layer). Only it
-    /// can call `compensate`; zero disables compensation.
+    /// @notice Sets the compensator, once (`CompensatorAlreadySet` after; `ZeroAddress` for zero): the contract whose
+    /// penalties are paid into pools (the reputation layer). Only it can call `compensate`; until it is set nothing
+    /// can. Never detached nor swapped: either would skip the penalties of pending requests at once.
     function setCompensator(address compensator) external;
 
     /// @notice Pauses deposits and redelegations (guardian or owner). Withdrawals and claims keep working.

@@ -28,6 +28,7 @@ const CONTRACTS: &[(&str, &str)] = &[
     ),
     ("CommitteeSlasher", "contracts/modules/CommitteeSlasher.sol"),
     ("Reputation", "contracts/Reputation.sol"),
+    ("AllocationLens", "contracts/periphery/AllocationLens.sol"),
     ("MockERC20", "test/mocks/MockERC20.sol"),
 ];
 
@@ -208,9 +209,10 @@ fn write_abis(out_dir: &Path, artifacts: &[(&str, PathBuf)]) -> Result<(), BoxEr
 }
 
 /// Contracts whose ABI uses another contract's types (Reputation's errors and structs name
-/// `IAllocationManager.RequestStatus`, …): `sol!` would define that interface's module a second time, so their
-/// bindings live in a module of their own (`bindings::reputation`), re-exported at the top.
-const OWN_MODULE: &[&str] = &["Reputation"];
+/// `IAllocationManager.RequestStatus`, …; the lens returns `IAllocationManager.Backing`): `sol!` would define that
+/// interface's module a second time, so their bindings live in a module of their own (`bindings::reputation`, …),
+/// re-exported at the top.
+const OWN_MODULE: &[&str] = &["Reputation", "AllocationLens"];
 
 /// One `sol!` per artifact: typed calls, errors and events, `BYTECODE`, the JSON ABI and rpc glue.
 fn write_bindings(out_dir: &Path, artifacts: &[(&str, PathBuf)]) -> Result<(), BoxError> {

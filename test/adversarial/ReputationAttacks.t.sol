@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
 import {IReputation} from "../../contracts/interfaces/IReputation.sol";
+import {IStakeVault} from "../../contracts/interfaces/IStakeVault.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {ReputationFixture} from "../utils/ReputationFixture.sol";
 
@@ -304,16 +305,12 @@ contract ReputationAttacksTest is ReputationFixture {
         }
     }
 
-    /// Promise 2 with the owner's cap bound. ATTACK: `setProtocolLimits` has no upper bound on `maxReuseCapBps`, and
-    /// the risk weight multiplies the weighted sum by up to 5 at a re-pricing, which stores it with an unchecked
-    /// uint96 cast (`_reprice`). At a 20× cap (still within the default 20× path maximum), 20 AVSs at 1× fill the pool
+    /// Promise 2 with the owner's cap bound. ATTACK (finding F3, fixed): `setProtocolLimits` has no upper bound on
+    /// `maxReuseCapBps`, and the risk weight multiplies the weighted sum by up to 5 at a re-pricing, which stored it
+    /// with an unchecked uint96 cast (`_reprice`); the sum is a uint128 now (5 × 2^32 bps × 2^96 < 2^128). At a 20× cap (still within the default 20× path maximum), 20 AVSs at 1× fill the pool
     /// (Σ = 2e28); re-pricing them to 5× makes the true sum 1e29 > 2^96 ≈ 7.9e28: the stored sum wraps, so the
     /// shared backings are barely scaled and count far over the cap.
     function test_attack_governanceCap_weightedSumWrapsUint96() public {
-        vm.skip(
-            true,
-            "OPEN F3 (issue 16): a reuse cap above ~15.9x lets the weighted sum wrap uint96; needs a bound the manager has no bytes for yet"
-        );
         manager.setProtocolLimits(30_000, 200_000, 200_000);
         (uint256 poolId,) = _deposit(staker, opA, weth, 100 ether);
         manager.setReuseCap(poolId, 200_000);
@@ -423,25 +420,28 @@ contract ReputationAttacksTest is ReputationFixture {
         );
     }
 
-    /// Promise 5 ("governance changes wait PARAMETER_DELAY") and promise 4. ATTACK: the manager's owner detaches the
-    /// reputation contract (`setReputation(0)`, immediate) while a wrongful request is pending: the veto then pays no
-    /// penalty and records no fault although the bond covers it; any AVS registered meanwhile starts at 1× and not
-    /// bond-short. The same holds for `StakeVault.setCompensator`. (Owner-trust; no delay.)
+    /// Promise 5 ("governance changes wait PARAMETER_DELAY") and promise 4. ATTACK (finding F4, fixed): the manager's
+    /// owner detaches the reputation contract (`setReputation(0)`, which took effect at once) while a wrongful request
+    /// is pending, so that the veto pays no penalty and records no fault although the bond covers it; or swaps the
+    /// vault's compensator. Both are now wired once: the owner's calls revert and the veto pays.
     function test_attack_ownerDetachesReputation_noDelay() public {
-        vm.skip(
-            true,
-            "OPEN F4 (issue 16): setReputation/setCompensator take effect at once; they should wait like every other parameter"
-        );
         uint32 avsId = _ready(_vetoAVS(module, sink));
         _bond(avsId, weth, 10 ether);
         (uint256 poolId,) = _deposit(staker, opA, weth, 100 ether);
         _allocate(opA, poolId, avsId, IAllocationManager.Mode.Isolated, 1e18);
         vm.warp(block.timestamp + ALLOC_DELAY + 1);
         uint64 req = _request(module, avsId, poolId, 1e18);
-        manager.setReputation(address(0)); // no delay
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReputationAlreadySet.selector, address(rep)));
+        manager.setReputation(address(0xdead));
+        vm.expectRevert(IAllocationManager.ZeroAddress.selector);
+        manager.setReputation(address(0));
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.CompensatorAlreadySet.selector, address(rep)));
+        vault.setCompensator(address(0xdead));
         uint32 late = _vetoAVS(module, sink);
+        assertTrue(manager.getAVS(late).bondShort, "a later AVS still starts gated");
+        rep.refreshStanding(late, new uint256[](0));
+        assertEq(manager.getAVS(late).riskWeightTenths, 30, "a later AVS still starts at the floor");
         _veto(req);
-        emit log_named_uint("late AVS risk weight (tenths)", manager.getAVS(late).riskWeightTenths);
-        assertEq(_bondTotal(avsId, weth), 0, "covered 10 WETH penalty escaped through an undelayed owner change");
+        assertEq(_bondTotal(avsId, weth), 0, "the covered 10 WETH penalty was paid");
     }
 }

@@ -166,7 +166,7 @@ contract ReputationFuzzTest is ReputationFixture {
         escrowed = bound(escrowed, 0, bobShares);
         uint256 wid;
         if (escrowed != 0) wid = _queue(bob, pool, escrowed);
-        vault.setCompensator(address(this));
+        _compensatorIsThis();
         weth.mint(address(this), amount);
         weth.approve(address(vault), amount);
         IStakeVault.PoolView memory p0 = vault.getPool(pool);
@@ -195,7 +195,7 @@ contract ReputationFuzzTest is ReputationFixture {
         _approveTierOperators(pool);
         vm.prank(alice);
         (uint256 tier,) = vault.depositToTier(pool, opB, moved);
-        vault.setCompensator(address(this));
+        _compensatorIsThis();
         weth.mint(address(this), amount);
         weth.approve(address(vault), amount);
         uint256 basePrice = vault.getPool(pool).sharePrice;

@@ -121,7 +121,7 @@ contract ReputationGasTest is ReputationFixture {
 
     /// @dev The same veto with no reputation layer attached, for comparison.
     function test_gas_vetoSlashWithoutReputation() public {
-        manager.setReputation(address(0));
+        _withoutReputation();
         vm.prank(module);
         uint64 id = manager.requestSlash(avsVeto, pool, 0.5e18);
         vm.prank(resolver);

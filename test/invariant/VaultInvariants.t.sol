@@ -23,9 +23,12 @@ contract VaultInvariantsTest is VaultFixture {
     MockERC20[] internal assetList;
     address[] internal stakerList;
 
+    function _wireSlasher() internal override {
+        vault.setSlasher(slasher);
+    }
+
     function setUp() public override {
         super.setUp();
-        vault.setSlasher(slasher);
 
         assetList.push(usdc);
         assetList.push(wbtc);

@@ -6,6 +6,7 @@ import {Vm} from "forge-std/Vm.sol";
 
 import {AllocationManager} from "../../contracts/AllocationManager.sol";
 import {StakeVault} from "../../contracts/StakeVault.sol";
+import {IAllocationLens} from "../../contracts/interfaces/IAllocationLens.sol";
 import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
 import {IOperatorRegistry} from "../../contracts/interfaces/IOperatorRegistry.sol";
 import {IStakeVault} from "../../contracts/interfaces/IStakeVault.sol";
@@ -1786,7 +1787,7 @@ contract AllocationManagerTest is IsolationFixture {
         _warp(1 days);
         _allocate(opB, poolB, x, SHARED, 0.25e18);
 
-        (uint256 total, IAllocationManager.Backing[] memory b) = manager.avsBacking(x);
+        (uint256 total, IAllocationManager.Backing[] memory b) = _lens().avsBacking(x);
         assertEq(total, 500 ether, "poolB's 100 is not slashable yet");
         assertEq(b.length, 2);
         assertEq(b[0].poolId, pool);
@@ -1803,7 +1804,7 @@ contract AllocationManagerTest is IsolationFixture {
         _warp(1 days);
         // Pool A: decrease to 20% pending; the old 500 still counts until it takes effect.
         _set(opA, pool, x, ISO, 0.2e18);
-        (total, b) = manager.avsBacking(x);
+        (total, b) = _lens().avsBacking(x);
         assertEq(total, 600 ether);
         assertEq(b[0].assets, 500 ether);
         assertEq(b[0].allocated, 500 ether);
@@ -1812,19 +1813,30 @@ contract AllocationManagerTest is IsolationFixture {
 
         // Once the decrease has matured (not yet applied in storage) both numbers follow it: 0.2e27 · 1,000 / 1e27.
         _warp(3 days);
-        (total, b) = manager.avsBacking(x);
+        (total, b) = _lens().avsBacking(x);
         assertEq(total, 300 ether);
         assertEq(b[0].assets, 200 ether);
         assertEq(b[0].allocated, 200 ether);
     }
 
+    function _lens() internal view returns (IAllocationLens) {
+        return IAllocationLens(manager.lens());
+    }
+
+    /// @notice The manager creates its lens, which reads it.
+    function test_lens_createdByTheManager() public view {
+        assertEq(address(_lens().manager()), address(manager));
+        assertEq(manager.lens(), vm.computeCreateAddress(address(manager), 1));
+    }
+
     function test_avsBacking_emptyAndUnknown() public {
         uint32 x = _instantAVS(module, sink);
-        (uint256 total, IAllocationManager.Backing[] memory b) = manager.avsBacking(x);
+        (uint256 total, IAllocationManager.Backing[] memory b) = _lens().avsBacking(x);
         assertEq(total, 0);
         assertEq(b.length, 0);
+        IAllocationLens lens = _lens();
         vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownAVS.selector, 2));
-        manager.avsBacking(2);
+        lens.avsBacking(2);
     }
 
     function test_pathReuseBps_baseAndTier() public {

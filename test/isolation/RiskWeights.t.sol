@@ -149,7 +149,7 @@ contract RiskWeightsTest is IsolationFixture {
         uint32 i = _avsAt(makeAddr("i"), 30);
         _share(a, 0.5e18);
         _allocate(opA, pool, i, IAllocationManager.Mode.Isolated, 0.2e18);
-        uint96 before = manager.getPoolState(pool).sharedWeight;
+        uint128 before = manager.getPoolState(pool).sharedWeight;
         uint32[] memory ids = new uint32[](2);
         (ids[0], ids[1]) = (a, i);
         manager.applyPending(pool, ids);
@@ -207,7 +207,7 @@ contract RiskWeightsTest is IsolationFixture {
         assertEq(manager.getAVS(a).riskWeightTenths, 10);
     }
 
-    function test_setReputationOnlyOwner() public {
+    function test_setReputation_ownerOnly_wiredOnce() public {
         vm.prank(opA);
         vm.expectRevert();
         manager.setReputation(reputation);
@@ -215,6 +215,11 @@ contract RiskWeightsTest is IsolationFixture {
         vm.expectEmit(false, false, false, true, address(manager));
         emit IAllocationManager.ReputationSet(reputation);
         manager.setReputation(reputation);
+        // Wired once (finding F4): never detached nor swapped.
+        vm.expectRevert(IAllocationManager.ZeroAddress.selector);
+        manager.setReputation(address(0));
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReputationAlreadySet.selector, reputation));
+        manager.setReputation(opA);
     }
 
     // ================================================================== fuzz: R1 after any sequence

@@ -694,7 +694,7 @@ contract ReputationTest is ReputationFixture {
     }
 
     function test_veto_vaultRefusal_skipsAndRollsBack() public {
-        vault.setCompensator(address(0));
+        vm.mockCallRevert(address(vault), abi.encodeWithSelector(IStakeVault.compensate.selector), "refused");
         _bond(avsV, weth, 50 ether);
         uint64 id = _requestV();
         vm.expectEmit(address(rep));
@@ -1399,8 +1399,22 @@ contract ReputationTest is ReputationFixture {
         assertEq(_state(), before);
     }
 
-    function test_vetoWithReputationDetached_stillWorks() public {
+    /// @notice The manager's reputation and the vault's compensator are wired once (finding F4): neither can be
+    /// detached nor swapped, so a pending request's veto always reaches this contract and pays its penalty.
+    function test_wiredOnce_neitherDetachedNorSwapped() public {
+        _err(abi.encodeWithSelector(IAllocationManager.ReputationAlreadySet.selector, address(rep)));
+        manager.setReputation(stranger);
+        _err(abi.encodeWithSelector(IAllocationManager.ZeroAddress.selector));
         manager.setReputation(address(0));
+        _err(abi.encodeWithSelector(IStakeVault.CompensatorAlreadySet.selector, address(rep)));
+        vault.setCompensator(stranger);
+        assertEq(address(manager.reputation()), address(rep));
+        assertEq(vault.compensator(), address(rep));
+    }
+
+    /// @notice A manager without a reputation layer (a deployment that never wired one) still vetoes.
+    function test_vetoWithoutReputation_stillWorks() public {
+        _withoutReputation();
         _bond(avsV, weth, 50 ether);
         _veto(_requestV());
         assertEq(rep.avsRecord(avsV).badWad, 0);

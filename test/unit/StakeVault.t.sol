@@ -268,17 +268,27 @@ contract StakeVaultTest is VaultFixture {
         assertEq(vault.guardian(), guardian);
     }
 
-    function test_setSlasher_setsAndEmits() public {
+    /// @notice The slasher is wired once, never zero, never swapped (a swapped slasher could take every pool's
+    /// stake at once); only the slasher slashes.
+    function test_setSlasher_wiredOnce() public {
         uint256 poolId = _twoStakers();
-        vm.expectEmit(address(vault));
+        StakeVault fresh = new StakeVault(registry, ESCROW, address(this), guardian);
+        vm.expectRevert(IStakeVault.ZeroAddress.selector);
+        fresh.setSlasher(address(0));
+        vm.expectEmit(address(fresh));
         emit IStakeVault.SlasherSet(carol);
+        fresh.setSlasher(carol);
+        assertEq(fresh.slasher(), carol);
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.SlasherAlreadySet.selector, carol));
+        fresh.setSlasher(stranger);
+        assertEq(fresh.slasher(), carol);
+
+        // This vault's slasher (this contract) cannot be swapped for carol, who cannot slash.
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.SlasherAlreadySet.selector, address(this)));
         vault.setSlasher(carol);
-        assertEq(vault.slasher(), carol);
-
-        vm.expectRevert(abi.encodeWithSelector(IStakeVault.NotSlasher.selector, address(this)));
-        vault.slash(poolId, 1e18, sink);
-
         vm.prank(carol);
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.NotSlasher.selector, carol));
+        vault.slash(poolId, 1e18, sink);
         assertEq(vault.slash(poolId, 1e18, sink), 1e18);
         assertEq(vault.getPool(poolId).slashableAssets, 199e18);
     }

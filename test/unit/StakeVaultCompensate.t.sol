@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
+import {StakeVault} from "../../contracts/StakeVault.sol";
 import {IStakeVault} from "../../contracts/interfaces/IStakeVault.sol";
 import {VaultFixture} from "../utils/VaultFixture.sol";
 
@@ -33,14 +34,24 @@ contract StakeVaultCompensateTest is VaultFixture {
         );
     }
 
-    function test_setCompensator_ownerOnlyWithEvent() public {
-        vm.expectEmit(address(vault));
-        emit IStakeVault.CompensatorSet(bob);
-        vault.setCompensator(bob);
-        assertEq(vault.compensator(), bob);
+    /// @notice The compensator is wired once (owner only, never zero): detaching or swapping it would skip the
+    /// penalties of pending requests at once (finding F4).
+    function test_setCompensator_wiredOnce() public {
+        StakeVault fresh = new StakeVault(registry, ESCROW, address(this), guardian);
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
         vm.prank(stranger);
-        vault.setCompensator(stranger);
+        fresh.setCompensator(stranger);
+        vm.expectRevert(IStakeVault.ZeroAddress.selector);
+        fresh.setCompensator(address(0));
+        vm.expectEmit(address(fresh));
+        emit IStakeVault.CompensatorSet(bob);
+        fresh.setCompensator(bob);
+        assertEq(fresh.compensator(), bob);
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.CompensatorAlreadySet.selector, bob));
+        fresh.setCompensator(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.CompensatorAlreadySet.selector, address(this)));
+        vault.setCompensator(address(0xdead));
+        assertEq(vault.compensator(), address(this));
     }
 
     function test_compensate_addsToTheSlashableSet() public {

@@ -18,6 +18,9 @@ abstract contract IsolationFixture is VaultFixture {
     address internal module = makeAddr("module"); // an AVS's slashing module (an EOA stands in for it)
     address internal resolver = makeAddr("resolver");
 
+    /// @dev The manager, created below, is the slasher.
+    function _wireSlasher() internal virtual override {}
+
     function setUp() public virtual override {
         super.setUp();
         manager = new AllocationManager(vault, registry, address(this), ALLOC_DELAY, DEALLOC_DELAY, EXEC_WINDOW);

@@ -5,6 +5,7 @@ import {Reputation} from "../../contracts/Reputation.sol";
 import {IReputation} from "../../contracts/interfaces/IReputation.sol";
 import {MockERC20} from "../mocks/MockERC20.sol";
 import {IsolationFixture} from "./IsolationFixture.sol";
+import {StdStorage, stdStorage} from "forge-std/StdStorage.sol";
 
 /// @notice IsolationFixture plus the reputation layer: the manager reports vetoes to it, takes AVS standings from it,
 /// and the vault takes its compensations. Weekly epochs, a 4-day bond withdrawal delay (the manager's deallocation
@@ -18,8 +19,21 @@ abstract contract ReputationFixture is IsolationFixture {
     uint256 internal constant USDC_UNIT = 100_000e6;
     uint256 internal constant WBTC_UNIT = 5e8;
 
+    using stdStorage for StdStorage;
+
     Reputation internal rep;
     address internal funder = makeAddr("funder");
+
+    /// @dev Test scaffolding only: rewrites the vault's wired-once compensator to this contract, so that a test can
+    /// call `compensate` directly (no entry point can do this on chain).
+    function _compensatorIsThis() internal {
+        stdstore.target(address(vault)).sig("compensator()").checked_write(address(this));
+    }
+
+    /// @dev Test scaffolding only: the manager as a deployment without a reputation layer would have it.
+    function _withoutReputation() internal {
+        stdstore.target(address(manager)).sig("reputation()").checked_write(address(0));
+    }
 
     function setUp() public virtual override {
         super.setUp();

@@ -25,11 +25,17 @@ abstract contract VaultFixture is Test {
     address internal keyA = makeAddr("keyA");
     address internal keyB = makeAddr("keyB");
 
+    /// @dev The slasher is wired once: the vault's own tests slash as this contract; a fixture with a manager wires
+    /// the manager instead.
+    function _wireSlasher() internal virtual {
+        vault.setSlasher(address(this));
+    }
+
     function setUp() public virtual {
         vm.warp(1_700_000_000);
         registry = new OperatorRegistry();
         vault = new StakeVault(registry, ESCROW, address(this), guardian);
-        vault.setSlasher(address(this));
+        _wireSlasher();
         usdc = new MockERC20("USD Coin", "USDC", 6);
         wbtc = new MockERC20("Wrapped BTC", "WBTC", 8);
         weth = new MockERC20("Wrapped Ether", "WETH", 18);

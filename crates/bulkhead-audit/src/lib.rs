@@ -18,7 +18,7 @@ mod error;
 use std::{collections::BTreeMap, path::Path};
 
 use alloy::primitives::U256;
-use bulkhead_contracts::{AllocationManager, MockERC20, StakeVault};
+use bulkhead_contracts::{AllocationLens, AllocationManager, MockERC20, StakeVault, lens_of};
 use bulkhead_evm::{Deployment, Engine};
 use bulkhead_risk::{
     network::{self, Network},
@@ -267,7 +267,10 @@ impl Source {
         let avs_count = engine.view(manager, AllocationManager::avsCountCall {})?;
         let mut backings = BTreeMap::new();
         for avs in 1..=avs_count {
-            let backing = engine.view(manager, AllocationManager::avsBackingCall { avsId: avs })?;
+            let backing = engine.view(
+                lens_of(manager),
+                AllocationLens::avsBackingCall { avsId: avs },
+            )?;
             let mut list = Vec::new();
             for b in backing.pools {
                 let decimals = decimals_of.get(&b.poolId).copied().unwrap_or(18);

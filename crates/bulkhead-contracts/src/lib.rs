@@ -56,8 +56,8 @@ pub mod bindings {
 }
 
 pub use bindings::{
-    AllocationManager, CommitteeSlasher, DoubleSignSlasher, MockERC20, OperatorRegistry,
-    Reputation, StakeVault,
+    AllocationLens, AllocationManager, CommitteeSlasher, DoubleSignSlasher, MockERC20,
+    OperatorRegistry, Reputation, StakeVault,
 };
 
 use std::sync::OnceLock;
@@ -81,11 +81,13 @@ pub enum Contract {
     MockERC20,
     /// `contracts/Reputation.sol`.
     Reputation,
+    /// `contracts/periphery/AllocationLens.sol` (the manager creates it: [`lens_of`]).
+    AllocationLens,
 }
 
 impl Contract {
     /// Every contract, in deployment order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::OperatorRegistry,
         Self::StakeVault,
         Self::AllocationManager,
@@ -93,6 +95,7 @@ impl Contract {
         Self::CommitteeSlasher,
         Self::MockERC20,
         Self::Reputation,
+        Self::AllocationLens,
     ];
 
     /// The Solidity contract name.
@@ -105,6 +108,7 @@ impl Contract {
             Self::CommitteeSlasher => "CommitteeSlasher",
             Self::MockERC20 => "MockERC20",
             Self::Reputation => "Reputation",
+            Self::AllocationLens => "AllocationLens",
         }
     }
 
@@ -123,6 +127,7 @@ impl Contract {
             Self::CommitteeSlasher => abi!("CommitteeSlasher"),
             Self::MockERC20 => abi!("MockERC20"),
             Self::Reputation => abi!("Reputation"),
+            Self::AllocationLens => abi!("AllocationLens"),
         }
     }
 
@@ -150,6 +155,7 @@ impl Contract {
             Self::CommitteeSlasher => &CommitteeSlasher::BYTECODE,
             Self::MockERC20 => &MockERC20::BYTECODE,
             Self::Reputation => &Reputation::BYTECODE,
+            Self::AllocationLens => &AllocationLens::BYTECODE,
         }
     }
 
@@ -163,8 +169,15 @@ impl Contract {
             Self::CommitteeSlasher => &CommitteeSlasher::DEPLOYED_BYTECODE,
             Self::MockERC20 => &MockERC20::DEPLOYED_BYTECODE,
             Self::Reputation => &Reputation::DEPLOYED_BYTECODE,
+            Self::AllocationLens => &AllocationLens::DEPLOYED_BYTECODE,
         }
     }
+}
+
+/// The `AllocationLens` an `AllocationManager` at `manager` created in its constructor: its first contract creation
+/// (a contract's nonce starts at 1, EIP-161), so `manager.lens()` without a call.
+pub fn lens_of(manager: alloy::primitives::Address) -> alloy::primitives::Address {
+    manager.create(1)
 }
 
 /// `IAllocationManager.Mode` values. The bindings carry Solidity enums as `uint8` user-defined value types (JSON

@@ -2,8 +2,9 @@
 
 use alloy::primitives::{Address, U256};
 use bulkhead_contracts::{
-    AllocationManager, DoubleSignSlasher, MockERC20, Reputation, StakeVault,
+    AllocationLens, AllocationManager, DoubleSignSlasher, MockERC20, Reputation, StakeVault,
     bindings::{IAllocationManager, IStakeVault, reputation::IReputation},
+    lens_of,
 };
 
 use alloy::sol_types::SolCall;
@@ -31,8 +32,8 @@ pub type PoolState = IAllocationManager::PoolState;
 pub type RecordView = IReputation::RecordView;
 /// `IReputation.Bond`: an AVS's bond in one asset (available, queued, maturity).
 pub type BondView = IReputation::Bond;
-/// `AllocationManager.avsBacking`'s return: an AVS's slashable backing in total and per pool.
-pub type AvsBacking = AllocationManager::avsBackingReturn;
+/// `AllocationLens.avsBacking`'s return: an AVS's slashable backing in total and per pool.
+pub type AvsBacking = AllocationLens::avsBackingReturn;
 
 /// A read-only view of a deployed system: for code that holds the engine by shared reference. [`Protocol`] reads
 /// the same views.
@@ -228,12 +229,12 @@ pub trait Views {
         )
     }
 
-    /// What `avs` can slash now, in total and pool by pool (`avsBacking`).
+    /// What `avs` can slash now, in total and pool by pool (the manager's lens, `avsBacking`).
     fn avs_backing(&self, avs: u32) -> Result<AvsBacking> {
         read(
             self.engine_ref(),
-            self.system_ref().manager,
-            AllocationManager::avsBackingCall { avsId: avs },
+            lens_of(self.system_ref().manager),
+            AllocationLens::avsBackingCall { avsId: avs },
         )
     }
 

@@ -26,6 +26,14 @@ fn chained_slash_three_shared_one_isolated_and_a_tier() -> Result<()> {
         AllocationManager::pathReuseBpsCall { poolId: t },
     )?;
     assert_eq!(path, sci("9e4"), "path reuse = 3x (base) * 3x (tier)");
+    let lens = s
+        .engine
+        .view(s.sys.manager, AllocationManager::lensCall {})?;
+    assert_eq!(
+        lens,
+        bulkhead_contracts::lens_of(s.sys.manager),
+        "the lens is the manager's first creation"
+    );
 
     // Step 1. S1 slashes 40% of its 500 = 200. P: 800 WETH / 1,000 shares (price 0.8).
     assert_eq!(s.slash_by("S1", p, wad("0.4e18"))?, ether(200));
