@@ -245,8 +245,23 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         r.status = RequestStatus.Vetoed;
         emit SlashVetoed(requestId, msg.sender);
         // Last, after every effect: the AVS's evidence and its bond's penalty, in the veto's transaction, so a bond
-        // cannot leave before its wrongful request is paid for.
-        if (address(reputation) != address(0)) reputation.onSlashVetoed(requestId);
+        // cannot leave before its wrongful request is paid for. The veto stands whatever the hook does (the reputation
+        // contract is wired once: a fault of its own must never block a veto), except when the hook ran out of gas:
+        // the resolver gave too little, and the whole veto reverts so that no gas limit skips a covered penalty.
+        if (address(reputation) != address(0)) {
+            uint256 gasBefore = gasleft();
+            try reputation.onSlashVetoed(requestId) {}
+            catch (bytes memory reason) {
+                // Out of gas at any depth leaves under 1/8 here (the hook got at most 63/64); the hook says so itself
+                // when its payment ran out (`PenaltyOutOfGas`).
+                if (gasleft() < gasBefore / 8 || bytes4(reason) == IReputationHooks.PenaltyOutOfGas.selector) {
+                    assembly ("memory-safe") {
+                        revert(add(reason, 32), mload(reason))
+                    }
+                }
+                emit ReputationHookFailed(requestId, reason);
+            }
+        }
     }
 
     /// @inheritdoc IAllocationManager
@@ -317,6 +332,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         if (reputation_ == address(0)) revert ZeroAddress();
         // Wired once: detaching or swapping it would change every AVS's standing and skip pending penalties at once.
         if (address(reputation) != address(0)) revert ReputationAlreadySet(address(reputation));
+        // Every veto calls it: an address without code would make every veto revert, for good.
+        if (reputation_.code.length == 0) revert NoCode(reputation_);
         reputation = IReputationHooks(reputation_);
         emit ReputationSet(reputation_);
     }

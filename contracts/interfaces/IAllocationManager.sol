@@ -138,6 +138,8 @@ interface IAllocationManager {
     }
 
     error ZeroAddress();
+    /// @notice `account` has no code where a contract is needed.
+    error NoCode(address account);
     /// @notice The reputation contract is wired once (`setReputation`).
     error ReputationAlreadySet(address reputation);
     error UnknownAVS(uint32 avsId);
@@ -204,6 +206,8 @@ interface IAllocationManager {
         uint64 indexed requestId, uint32 indexed avsId, uint256 indexed poolId, uint64 fractionWad, uint40 executableAt
     );
     event SlashVetoed(uint64 indexed requestId, address indexed resolver);
+    /// @notice The reputation contract's veto hook reverted with `reason` (not for want of gas): the veto stands.
+    event ReputationHookFailed(uint64 indexed requestId, bytes reason);
     /// @notice Isolated increases committed on the pool from now take effect only after `until`: a slash decided on
     /// it (a request, or an announced proposal) may execute until then.
     event IsolatedIncreasesDelayed(uint256 indexed poolId, uint40 until);
@@ -273,7 +277,8 @@ interface IAllocationManager {
     /// whether its bond is short of what its backing requires.
     function setStanding(uint32 avsId, uint8 riskWeightTenths, bool bondShort) external;
 
-    /// @notice The owner names the reputation contract, once (`ReputationAlreadySet` after; `ZeroAddress` for zero):
+    /// @notice The owner names the reputation contract, once (`ReputationAlreadySet` after; `ZeroAddress` for zero,
+    /// `NoCode` for an account without code):
     /// it sets standings and hears of vetoed requests. Until then every AVS counts at 1× and is never bond-short.
     /// Never detached nor swapped: either would change every AVS's standing, and skip the penalties of pending
     /// requests, at once and without notice.

@@ -135,9 +135,6 @@ interface IReputation is IReputationHooks {
     error NoWithdrawalQueued(uint32 avsId, address asset);
     error BondNotMatured(uint48 maturity);
     error BondOnHold(uint32 avsId, uint40 heldUntil);
-    /// @notice The penalty's payment ran out of gas: the veto's caller gave too little gas (the whole veto reverts
-    /// rather than skip the penalty, so no gas limit can dodge it).
-    error PenaltyOutOfGas();
     error FaultWeightOutOfBounds(uint256 weightWad, uint256 min, uint256 max);
     error RiskWeightsOutOfBounds(uint256 atFloorWad, uint256 atTopWad);
     error BondFractionsOutOfBounds(uint256 atFloorWad, uint256 atTopWad);

@@ -2,23 +2,28 @@
 pragma solidity 0.8.30;
 
 import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
+import {IReputationHooks} from "../../contracts/interfaces/IReputationHooks.sol";
 import {IsolationFixture} from "../utils/IsolationFixture.sol";
+import {FaultyReputation} from "../mocks/FaultyReputation.sol";
 
 /// @notice The manager's half of issue 16: risk-weighted reuse and the bond gate, driven by the address the owner
-/// names as the reputation contract (an EOA here: these tests are about the manager's rules; `Reputation.t.sol`
-/// drives them from the real contract).
+/// names as the reputation contract (a stub whose veto hook can be made to fail: these tests are about the manager's
+/// rules; `Reputation.t.sol` drives them from the real contract).
 /// Promises, per staker of a pool:
 /// - R1: Σ over shared AVSs of backing · risk weight never exceeds the reuse cap times the shared stake, after any
 ///   sequence of allocations, standings and re-pricings (so a pool's stakers carry less reused risk behind new AVSs).
 /// - R2: a bond-short AVS receives no new allocation or increase; what it has stays slashable.
 /// - R3: a rating drop never blocks a slash; re-pricing brings the pool back under its cap by scaling.
 contract RiskWeightsTest is IsolationFixture {
-    address internal reputation = makeAddr("reputation");
+    FaultyReputation internal hook;
+    address internal reputation;
     address internal staker = makeAddr("staker");
     uint256 internal pool;
 
     function setUp() public override {
         super.setUp();
+        hook = new FaultyReputation();
+        reputation = address(hook);
         (pool,) = _deposit(staker, opA, weth, 1000 ether);
     }
 
@@ -207,6 +212,54 @@ contract RiskWeightsTest is IsolationFixture {
         assertEq(manager.getAVS(a).riskWeightTenths, 10);
     }
 
+    function test_setReputation_refusesAnAccountWithoutCode() public {
+        address eoa = makeAddr("eoa");
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NoCode.selector, eoa));
+        manager.setReputation(eoa);
+        assertEq(address(manager.reputation()), address(0));
+    }
+
+    /// @dev A vetoable request of a new AVS on `pool`, with reputation on.
+    function _pendingRequest() internal returns (uint64 requestId) {
+        _reputationOn();
+        uint32 avsId = _vetoAVS(module, sink);
+        _standing(avsId, 30, false);
+        _allocate(opA, pool, avsId, IAllocationManager.Mode.Isolated, 0.5e18);
+        vm.warp(block.timestamp + ALLOC_DELAY);
+        vm.prank(module);
+        requestId = manager.requestSlash(avsId, pool, 0.5e18);
+    }
+
+    /// @notice The reputation contract is wired once, so a fault of its own must never block a veto: a hook that
+    /// reverts leaves the veto standing (`ReputationHookFailed`), one that runs out of gas, or says its payment did,
+    /// reverts the veto (more gas would have paid the penalty).
+    function test_veto_standsWhateverTheHookDoes_exceptForWantOfGas() public {
+        uint64 id = _pendingRequest();
+        hook.setFault(FaultyReputation.Fault.Revert);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.ReputationHookFailed(id, abi.encodeWithSelector(FaultyReputation.Broken.selector, id));
+        vm.prank(resolver);
+        manager.vetoSlash(id);
+        assertEq(uint8(manager.getRequest(id).status), uint8(IAllocationManager.RequestStatus.Vetoed));
+    }
+
+    function test_veto_revertsWhenTheHookRunsOutOfGas() public {
+        uint64 id = _pendingRequest();
+        hook.setFault(FaultyReputation.Fault.OutOfGas);
+        vm.prank(resolver);
+        (bool ok,) = address(manager).call{gas: 1_000_000}(abi.encodeCall(manager.vetoSlash, (id)));
+        assertFalse(ok, "a veto whose hook ran out of gas went through");
+        assertEq(uint8(manager.getRequest(id).status), uint8(IAllocationManager.RequestStatus.Pending));
+        hook.setFault(FaultyReputation.Fault.PenaltyOutOfGas);
+        vm.prank(resolver);
+        vm.expectRevert(IReputationHooks.PenaltyOutOfGas.selector);
+        manager.vetoSlash(id);
+        hook.setFault(FaultyReputation.Fault.None);
+        vm.prank(resolver);
+        manager.vetoSlash(id);
+        assertEq(uint8(manager.getRequest(id).status), uint8(IAllocationManager.RequestStatus.Vetoed));
+    }
+
     function test_setReputation_ownerOnly_wiredOnce() public {
         vm.prank(opA);
         vm.expectRevert();
@@ -215,7 +268,7 @@ contract RiskWeightsTest is IsolationFixture {
         vm.expectEmit(false, false, false, true, address(manager));
         emit IAllocationManager.ReputationSet(reputation);
         manager.setReputation(reputation);
-        // Wired once (finding F4): never detached nor swapped.
+        // Wired once (finding F4): never detached nor swapped, and never an account without code (every veto calls it).
         vm.expectRevert(IAllocationManager.ZeroAddress.selector);
         manager.setReputation(address(0));
         vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReputationAlreadySet.selector, reputation));

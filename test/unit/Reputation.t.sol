@@ -8,6 +8,7 @@ import {Reputation} from "../../contracts/Reputation.sol";
 import {StakeVault} from "../../contracts/StakeVault.sol";
 import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
 import {IReputation} from "../../contracts/interfaces/IReputation.sol";
+import {IReputationHooks} from "../../contracts/interfaces/IReputationHooks.sol";
 import {IStakeVault} from "../../contracts/interfaces/IStakeVault.sol";
 import {BetaReputation} from "../../contracts/libraries/BetaReputation.sol";
 import {DoubleSignSlasher} from "../../contracts/modules/DoubleSignSlasher.sol";
@@ -718,7 +719,7 @@ contract ReputationTest is ReputationFixture {
             if (ok) {
                 // Through: the penalty was paid.
                 assertEq(rep.bondOf(avsV, address(weth)).available, 40 ether, "a veto went through unpaid");
-            } else if (ret.length >= 4 && bytes4(ret) == IReputation.PenaltyOutOfGas.selector) {
+            } else if (ret.length >= 4 && bytes4(ret) == IReputationHooks.PenaltyOutOfGas.selector) {
                 sawOutOfGas = true;
             }
             vm.revertToState(snap);
