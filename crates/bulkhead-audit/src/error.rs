@@ -8,6 +8,7 @@ use std::{io, path::PathBuf};
 
 use alloy::primitives::Address;
 use bulkhead_evm::EngineError;
+use bulkhead_protocol::ProtocolError;
 use bulkhead_risk::RiskError;
 use bulkhead_scenario::{RunError, ScenarioError};
 
@@ -87,6 +88,12 @@ pub enum AuditError {
     /// A view of the chain failed.
     #[error(transparent)]
     Engine(Box<EngineError>),
+    /// A view of the reputation layer failed.
+    #[error("reading ratings and standings: {cause}")]
+    Reputation {
+        /// The failed view.
+        cause: Box<ProtocolError>,
+    },
     /// A pool's asset does not answer `decimals()`.
     #[error("reading the decimals of pool {pool}'s asset {asset}: {cause}")]
     Decimals {
@@ -103,6 +110,12 @@ pub enum AuditError {
         /// What is wrong with it.
         cause: RiskError,
     },
+}
+
+impl From<ProtocolError> for AuditError {
+    fn from(e: ProtocolError) -> Self {
+        Self::Reputation { cause: Box::new(e) }
+    }
 }
 
 impl From<EngineError> for AuditError {

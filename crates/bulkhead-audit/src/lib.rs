@@ -17,14 +17,18 @@ mod error;
 
 use std::{collections::BTreeMap, path::Path};
 
-use alloy::primitives::U256;
+use alloy::primitives::{Address, U256};
 use bulkhead_contracts::{AllocationLens, AllocationManager, MockERC20, StakeVault, lens_of};
-use bulkhead_evm::{Deployment, Engine};
+use bulkhead_evm::{Deployment, Engine, System, Token};
+use bulkhead_protocol::Reader;
 use bulkhead_risk::{
     network::{self, Network},
     number::{self, Exact, Q},
 };
-use bulkhead_scenario::{self as scenario, FinalState, OperatorReputation, ReputationSummary};
+use bulkhead_scenario::{
+    self as scenario, FinalState, OperatorReputation, ReputationSummary,
+    standing::{self, BondAsset},
+};
 use num_bigint::BigInt;
 use num_traits::{One, Zero};
 use serde::{Deserialize, Serialize};
@@ -229,6 +233,9 @@ impl Source {
         let mut pools = Vec::new();
         let mut decimals_of = BTreeMap::new();
         let mut symbols = BTreeMap::new();
+        // For the reputation tables: each pool's operator and the assets in the pools.
+        let mut operators = Vec::new();
+        let mut bond_assets: Vec<BondAsset> = Vec::new();
         for id in 1..=count.to::<u64>() {
             let id = U256::from(id);
             let view = engine.view(vault, StakeVault::getPoolCall { poolId: id })?;
@@ -251,6 +258,16 @@ impl Source {
                 .view(asset, MockERC20::symbolCall {})
                 .unwrap_or_else(|_| asset.to_string());
             let price = terms.price(&symbol)?;
+            if !operators.contains(&view.operator) {
+                operators.push(view.operator);
+            }
+            if !bond_assets.iter().any(|a| a.token == asset) {
+                bond_assets.push(BondAsset {
+                    symbol: symbol.clone(),
+                    token: asset,
+                    decimals,
+                });
+            }
             decimals_of.insert(id, decimals);
             symbols.insert(id, symbol);
             pools.push(Pool {
@@ -283,7 +300,21 @@ impl Source {
             }
             backings.insert(format!("avs-{avs}"), list);
         }
-        Self::assemble(pools, backings, terms, false)
+        let pool_names: Vec<(String, U256)> = (1..=count.to::<u64>())
+            .map(|id| (format!("pool-{id}"), U256::from(id)))
+            .collect();
+        let mut source = Self::assemble(pools, backings, terms, false)?;
+        if let Some(views) = reputation_reader(engine, deployment)? {
+            for avs in 1..=avs_count {
+                let summary = standing::avs_reputation(&views, avs, &bond_assets, &pool_names)?;
+                source.reputation.push((format!("avs-{avs}"), summary));
+            }
+            for operator in operators {
+                let named = standing::operator_reputation(&views, operator.to_string(), operator)?;
+                source.operators.push(named);
+            }
+        }
+        Ok(source)
     }
 
     fn assemble(
@@ -462,4 +493,38 @@ impl Source {
             }
         }
     }
+}
+
+/// The views of a deployment whose reputation layer is on (its `Reputation` named to the manager); `None` when the
+/// deployment has none or never turned it on.
+fn reputation_reader<'e>(
+    engine: &'e Engine,
+    deployment: &Deployment,
+) -> Result<Option<Reader<'e>>> {
+    let c = &deployment.contracts;
+    let Some(reputation) = c.reputation else {
+        return Ok(None);
+    };
+    let wired = engine.view(c.allocation_manager, AllocationManager::reputationCall {})?;
+    if wired != reputation {
+        return Ok(None);
+    }
+    // Only the protocol's contracts are read; the demo tokens are not needed.
+    let no_token = |symbol| Token {
+        address: Address::ZERO,
+        symbol,
+        decimals: 0,
+    };
+    let sys = System {
+        owner: deployment.owner,
+        guardian: deployment.guardian,
+        registry: c.operator_registry,
+        vault: c.stake_vault,
+        manager: c.allocation_manager,
+        reputation,
+        weth: no_token("WETH"),
+        wbtc: no_token("WBTC"),
+        usdc: no_token("USDC"),
+    };
+    Ok(Some(Reader::new(engine, sys)))
 }

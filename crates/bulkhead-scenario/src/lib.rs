@@ -35,6 +35,7 @@ mod model;
 pub mod raw;
 mod report;
 mod runner;
+pub mod standing;
 mod units;
 
 pub use error::ScenarioError;

@@ -6,14 +6,14 @@ use alloy::primitives::{Address, U256};
 use bulkhead_protocol::{Protocol, Views, reputation::Parameter};
 
 use super::{AVS_ADMIN, Exec, Result, Run, SettingUp, check::Checked, located};
-use bulkhead_contracts::WAD;
 
 /// Most pools one `refreshStanding` measures (`Reputation.MAX_WEIGHTED_POOLS`).
 const MAX_POOLS_PER_REFRESH: usize = 64;
 
 use crate::{
     model::Step,
-    report::{OperatorReputation, ReputationSummary, TokenAmount},
+    report::{OperatorReputation, ReputationSummary},
+    standing::{BondAsset, avs_reputation, operator_reputation, tenths},
     units::{format_percent, format_units},
 };
 
@@ -289,16 +289,11 @@ impl Run<'_> {
         let mut out = Vec::new();
         for name in &sc.operators {
             let operator = self.engine.actor(name);
-            let record = self.protocol().operator_record(operator)?;
-            out.push(OperatorReputation {
-                name: name.clone(),
-                rating: percent_2dp(record.ratingWad),
-                rating_wad: record.ratingWad.to_string(),
-                mean: percent_2dp(record.meanWad),
-                lower_bound: percent_2dp(record.lowerBoundWad),
-                good: format_units(record.goodWad, 18),
-                bad: format_units(record.badWad, 18),
-            });
+            out.push(operator_reputation(
+                &self.protocol(),
+                name.clone(),
+                operator,
+            )?);
         }
         Ok(out)
     }
@@ -306,72 +301,24 @@ impl Run<'_> {
     /// AVS `avs`'s reputation, standing and bond for the report, and the pools it would push over their cap at the
     /// floor's risk weight.
     pub(super) fn reputation_summary(&mut self, avs: usize) -> Result<ReputationSummary> {
-        let id = self.avs[avs].id;
-        let record = self.protocol().avs_record(id)?;
-        let standing = self.protocol().avs(id)?;
-        let now = self.protocol().risk_weight_wad(id)?;
-        let fraction = self.protocol().required_bond_fraction_wad(id)?;
-        let floor = self.protocol().risk_weight_floor_wad()?;
-        // The manager's tenths, rounded up as `Reputation.riskWeightTenths` rounds them.
-        let floor_tenths = floor.div_ceil(U256::from(WAD / 10));
-        let mut bonds = Vec::new();
-        for (i, asset) in self.sc.assets.iter().enumerate() {
-            let token = self.assets[i];
-            let bond = U256::from(self.protocol().bond_of(id, token)?.available);
-            if !bond.is_zero() {
-                bonds.push(TokenAmount {
-                    asset: asset.symbol.clone(),
-                    amount: format_units(bond, asset.decimals),
-                });
-            }
-        }
-        let mut over_cap_at_floor = Vec::new();
+        let assets: Vec<BondAsset> = self
+            .sc
+            .assets
+            .iter()
+            .zip(&self.assets)
+            .map(|(a, token)| BondAsset {
+                symbol: a.symbol.clone(),
+                token: *token,
+                decimals: a.decimals,
+            })
+            .collect();
+        let mut pools = Vec::new();
         for pool in 0..self.sc.pools.len() {
-            let Some(pool_id) = self.pool_id(pool)? else {
-                continue;
-            };
-            let a = self.protocol().allocation(pool_id, id)?;
-            if a.mode != bulkhead_contracts::mode::SHARED {
-                continue;
-            }
-            let st = self.protocol().pool_state(pool_id)?;
-            let cap = self.protocol().reuse_cap_bps(pool_id)?;
-            let committed = U256::from(a.current.max(a.pending));
-            let weighted = |tenths: U256| committed * tenths / U256::from(10);
-            let at_floor = U256::from(st.sharedWeight) - weighted(U256::from(a.riskWeightTenths))
-                + weighted(floor_tenths);
-            let limit = U256::from(st.totalWeight - st.isolatedWeight) * cap / U256::from(10_000);
-            if at_floor > limit {
-                over_cap_at_floor.push(self.sc.pools[pool].name.clone());
+            if let Some(pool_id) = self.pool_id(pool)? {
+                pools.push((self.sc.pools[pool].name.clone(), pool_id));
             }
         }
-        let wad = |v: U256| format_units(v, 18);
-        Ok(ReputationSummary {
-            rating: percent_2dp(record.ratingWad),
-            rating_wad: record.ratingWad.to_string(),
-            mean: percent_2dp(record.meanWad),
-            lower_bound: percent_2dp(record.lowerBoundWad),
-            good: wad(record.goodWad),
-            bad: wad(record.badWad),
-            risk_weight: format!("{}x", tenths(standing.riskWeightTenths)),
-            risk_weight_now: format!(
-                "{}x",
-                tenths(u8::try_from(now.div_ceil(U256::from(WAD / 10))).unwrap_or(u8::MAX))
-            ),
-            bond_short: standing.bondShort,
-            required_bond_fraction: format_percent(fraction),
-            bonds,
-            over_cap_at_floor,
-        })
+        let id = self.avs[avs].id;
+        Ok(avs_reputation(&self.protocol(), id, &assets, &pools)?)
     }
-}
-
-/// A WAD fraction as a percentage to 0.01%, rounded down (the exact value is beside it in WAD): "90.02%".
-fn percent_2dp(wad: U256) -> String {
-    format_percent(wad - wad % U256::from(WAD / 10_000))
-}
-
-/// A weight in tenths as a decimal: 26 -> "2.6".
-fn tenths(t: u8) -> String {
-    format!("{}.{}", t / 10, t % 10)
 }
