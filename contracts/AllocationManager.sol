@@ -43,10 +43,11 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     /// @notice When the guard's window length last changed: losses recorded before it count as of their last time.
     uint40 public guardWindowChangedAt;
 
+    /// @notice Sets AVSs' standing (risk weight, bond-short) and hears of vetoed requests; zero: reputation off.
+    /// One slot with the counters, so that `registerAVS` and `requestSlash` read it for free.
+    IReputationHooks public reputation;
     uint32 internal _avsCount;
     uint64 public requestCount;
-    /// @notice Sets AVSs' standing (risk weight, bond-short) and hears of vetoed requests; zero: reputation off.
-    IReputationHooks public reputation;
 
     mapping(uint32 avsId => AVS) internal _avs;
     mapping(uint32 avsId => mapping(address operator => Membership)) internal _membership;
@@ -99,6 +100,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
             admin: msg.sender,
             slasher: slasher,
             riskWeightTenths: ONE_X,
+            requestsVetoableUntil: 0,
             // With reputation on, a new identity has no bond: it receives nothing until it posts one, and the
             // reputation contract then sets its standing (the floor's risk weight, re-registering never pays).
             bondShort: address(reputation) != address(0),
@@ -118,10 +120,13 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     /// @inheritdoc IAllocationManager
     function optIn(uint32 avsId) external {
-        _getAVS(avsId);
+        AVS storage avs = _getAVS(avsId);
         if (!registry.isOperator(msg.sender)) revert NotOperator(msg.sender);
         Membership storage m = _membership[avsId][msg.sender];
         if (m.optedIn) revert AlreadyOptedIn(avsId, msg.sender);
+        // Coming back revives the allocations left behind at the opt-out: new backing, which a bond-short AVS does
+        // not get (the bond gate). A first opt-in has no allocations yet.
+        if (m.optedOutAt != 0 && avs.bondShort) revert BondBelowRequirement(avsId);
         m.optedIn = true;
         m.optedOutAt = 0;
         emit OperatorOptedIn(avsId, msg.sender);
@@ -218,6 +223,11 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         if (slashableBacking(avsId, poolId) == 0) revert NotSlashable(avsId, poolId);
         requestId = ++requestCount;
         uint40 executableAt = uint40(block.timestamp + avs.vetoWindow);
+        // With bonds (reputation on), the AVS's bond cannot leave before this request can no longer be vetoed
+        // (`Reputation` reads it): a watcher's hold would come too late for a withdrawal completed in this block.
+        if (address(reputation) != address(0) && executableAt > avs.requestsVetoableUntil) {
+            avs.requestsVetoableUntil = executableAt;
+        }
         _requests[requestId] = Request({
             avsId: avsId,
             poolId: uint64(poolId),
@@ -332,6 +342,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         if (reputation_ == address(0)) revert ZeroAddress();
         // Wired once: detaching or swapping it would change every AVS's standing and skip pending penalties at once.
         if (address(reputation) != address(0)) revert ReputationAlreadySet(address(reputation));
+        // Before any AVS: every AVS then starts at the floor and gated (one registered earlier would not).
+        if (_avsCount != 0) revert AVSsAlreadyRegistered(_avsCount);
         // Every veto calls it: an address without code would make every veto revert, for good.
         if (reputation_.code.length == 0) revert NoCode(reputation_);
         reputation = IReputationHooks(reputation_);
@@ -379,19 +391,6 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     }
 
     /// @inheritdoc IAllocationManager
-    function allocationOf(uint256 poolId, uint32 avsId) external view returns (AllocationView memory v) {
-        (PoolState memory st,, Allocation memory a) = _viewAllocation(poolId, avsId);
-        if (a.epoch != st.epoch || a.mode == Mode.None) return v;
-        if (a.effectAt != 0 && block.timestamp >= a.effectAt) (a.current, a.effectAt) = (a.pending, 0);
-        v.mode = a.mode;
-        v.fractionWad = uint64(Math.mulDiv(a.current, WAD, st.totalWeight));
-        if (a.effectAt != 0) {
-            (v.pendingFractionWad, v.effectAt) = (uint64(Math.mulDiv(a.pending, WAD, st.totalWeight)), a.effectAt);
-        }
-        v.backing = slashableBacking(avsId, poolId);
-    }
-
-    /// @inheritdoc IAllocationManager
     function getPoolState(uint256 poolId) external view returns (PoolState memory st) {
         (st,) = _viewPool(poolId);
     }
@@ -421,6 +420,16 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
             }
         }
         return _backing(st, a.mode, weight, vault.slashableAssets(poolId));
+    }
+
+    /// @inheritdoc IAllocationManager
+    function committedBacking(uint32 avsId, uint256 poolId) external view returns (uint256) {
+        (PoolState memory st,, Allocation memory a) = _viewAllocation(poolId, avsId);
+        if (a.epoch != st.epoch) return 0;
+        // A matured change is in effect; otherwise the larger of the two is committed.
+        bool matured = a.effectAt != 0 && block.timestamp >= a.effectAt;
+        uint256 weight = matured || a.pending > a.current ? a.pending : a.current;
+        return Math.mulDiv(weight, vault.slashableAssets(poolId), st.totalWeight, Math.Rounding.Ceil);
     }
 
     /// @inheritdoc IAllocationManager

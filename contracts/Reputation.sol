@@ -317,14 +317,18 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
 
     /// @inheritdoc IReputation
     function completeBondWithdrawal(uint32 avsId, address asset, address to) external nonReentrant {
-        _onlyAdmin(avsId);
+        IAllocationManager.AVS memory avs = manager.getAVS(avsId); // the manager's `UnknownAVS`
+        if (avs.admin != msg.sender) revert NotAVSAdmin(avsId, msg.sender);
         if (to == address(0)) revert ZeroAddress();
         Bond storage b = _bonds[avsId][asset];
         uint256 amount = b.queued;
         if (amount == 0) revert NoWithdrawalQueued(avsId, asset);
         uint48 maturity = b.maturity;
         if (block.timestamp < maturity) revert BondNotMatured(maturity);
+        // Held while any request of the AVS can still be vetoed, as the manager records at each request (so even a
+        // request filed in this block, before this call, holds it), or as a watcher held it (`holdBond`).
         uint40 heldUntil = bondHeldUntil[avsId];
+        if (avs.requestsVetoableUntil > heldUntil) heldUntil = avs.requestsVetoableUntil;
         if (block.timestamp < heldUntil) revert BondOnHold(avsId, heldUntil);
         b.queued = 0;
         b.maturity = 0;
@@ -360,7 +364,9 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
         for (uint256 i; i < n; ++i) {
             uint256 poolId = poolIds[i];
             (address asset,) = vault.poolAsset(poolId); // `UnknownPool` (the vault's) for a pool that does not exist
-            uint256 backing = manager.slashableBacking(avsId, poolId);
+            // Committed, not only in effect: a pending increase, or the allocation of an operator opted out for now,
+            // counts before it can be drawn (else an AVS measured between commit and effect gets a second one).
+            uint256 backing = manager.committedBacking(avsId, poolId);
             uint256 last = measuredBacking[avsId][poolId];
             if (backing != last) {
                 measuredBacking[avsId][poolId] = backing;

@@ -27,6 +27,9 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     /// @notice Most decimals an allowlisted asset may have: the price floor and the uint128 pool totals are sized for
     /// 18 (a 36-decimal token would fill a pool with 340 whole tokens).
     uint8 public constant MAX_DECIMALS = 18;
+    /// @notice Fewest decimals an allowlisted asset may have: a penalty needs `MIN_COMPENSATION_SHARES` (1e6) in its
+    /// pool, one whole token at 6 decimals (USDC); at 2 decimals a 5,000-token pool would be too small to compensate.
+    uint8 public constant MIN_DECIMALS = 6;
     /// @notice Largest `assets` or `shares` a pool may hold: one below uint128's maximum, so the settlement price
     /// (assets + 1) / (shares + 1) always fits and a pool stays slashable up to this limit.
     uint256 public constant MAX_POOL_AMOUNT = type(uint128).max - 1;
@@ -872,7 +875,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         (bool ok, bytes memory data) = asset.staticcall(abi.encodeCall(IERC20Metadata.decimals, ()));
         if (!ok || data.length < 32) revert InvalidAsset(asset);
         uint256 decimals = abi.decode(data, (uint256));
-        if (decimals > MAX_DECIMALS) revert InvalidAsset(asset);
+        if (decimals < MIN_DECIMALS || decimals > MAX_DECIMALS) revert InvalidAsset(asset);
         return uint8(decimals);
     }
 

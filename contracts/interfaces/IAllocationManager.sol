@@ -53,6 +53,7 @@ interface IAllocationManager {
         address slasher;
         uint8 riskWeightTenths;
         bool bondShort;
+        uint40 requestsVetoableUntil; // the latest `executableAt` of its requests: its bond stays until then
         address sink;
         address resolver;
         uint48 vetoWindow;
@@ -117,7 +118,7 @@ interface IAllocationManager {
         uint256 guardUsedWad; // fraction of value lost in the current and the previous guard window (compounded)
     }
 
-    /// @notice An allocation in the units `allocate` takes: fractions of the pool (WAD, 1e18 = the whole pool) rather
+    /// @notice An allocation in the units `allocate` takes (`IAllocationLens.allocationOf`): fractions of the pool (WAD, 1e18 = the whole pool) rather
     /// than weights. `pendingFractionWad` and `effectAt` are zero when no change is pending (a change whose time
     /// has come reads as in effect).
     struct AllocationView {
@@ -140,6 +141,8 @@ interface IAllocationManager {
     error ZeroAddress();
     /// @notice `account` has no code where a contract is needed.
     error NoCode(address account);
+    /// @notice The reputation contract is wired before any AVS registers (`setReputation`).
+    error AVSsAlreadyRegistered(uint32 count);
     /// @notice The reputation contract is wired once (`setReputation`).
     error ReputationAlreadySet(address reputation);
     error UnknownAVS(uint32 avsId);
@@ -248,7 +251,8 @@ interface IAllocationManager {
     /// @notice Updates an AVS's metadata (its admin only). Slasher, sink, resolver and limits never change.
     function setAVSMetadata(uint32 avsId, string calldata metadataURI) external;
 
-    /// @notice The calling operator joins the AVS.
+    /// @notice The calling operator joins the AVS. Rejoining after an opt-out revives the allocations left behind,
+    /// so a bond-short AVS cannot take an operator back (`BondBelowRequirement`).
     function optIn(uint32 avsId) external;
 
     /// @notice The calling operator leaves the AVS; it stays slashable for the deallocation delay.
@@ -277,8 +281,9 @@ interface IAllocationManager {
     /// whether its bond is short of what its backing requires.
     function setStanding(uint32 avsId, uint8 riskWeightTenths, bool bondShort) external;
 
-    /// @notice The owner names the reputation contract, once (`ReputationAlreadySet` after; `ZeroAddress` for zero,
-    /// `NoCode` for an account without code):
+    /// @notice The owner names the reputation contract, once and before any AVS registers (`ReputationAlreadySet`,
+    /// `AVSsAlreadyRegistered`; `ZeroAddress` for zero, `NoCode` for an account without code), so every AVS starts
+    /// at the floor's weight and gated:
     /// it sets standings and hears of vetoed requests. Until then every AVS counts at 1× and is never bond-short.
     /// Never detached nor swapped: either would change every AVS's standing, and skip the penalties of pending
     /// requests, at once and without notice.
@@ -336,18 +341,23 @@ interface IAllocationManager {
     /// `current` when nothing is pending). dApps: `allocationOf` speaks the units `allocate` takes.
     function getAllocation(uint256 poolId, uint32 avsId) external view returns (Allocation memory);
 
-    /// @notice The allocation as fractions of the pool (WAD), the pending change (none: zeros) and its backing now.
-    function allocationOf(uint256 poolId, uint32 avsId) external view returns (AllocationView memory);
     function getPoolState(uint256 poolId) external view returns (PoolState memory);
     function getRequest(uint64 requestId) external view returns (Request memory);
 
     /// @notice Assets of `poolId` that `avsId` can slash right now.
     function slashableBacking(uint32 avsId, uint256 poolId) external view returns (uint256);
 
+    /// @notice Assets of `poolId` allocated to `avsId`, committed: the larger of the allocation in effect and its
+    /// pending change (a matured change in effect), whether or not the operator is opted in now, at the pool's value,
+    /// rounded up. What the AVS draws or is about to draw (the bond gate's measure, `Reputation.refreshStanding`):
+    /// never below `slashableBacking`, which counts only what is in effect and slashable now.
+    function committedBacking(uint32 avsId, uint256 poolId) external view returns (uint256);
+
     /// @notice Per-pool risk: isolated, shared, reuse ratio, cap, path reuse, guard usage.
     function poolRisk(uint256 poolId) external view returns (PoolRisk memory);
 
-    /// @notice The manager's `IAllocationLens` (created with it): views that walk every pool, such as `avsBacking`.
+    /// @notice The manager's `IAllocationLens` (created with it): views kept out of the manager's bytecode
+    /// (`allocationOf`, `avsBacking`).
     function lens() external view returns (address);
 
     /// @notice Effective reuse along the pool's path (its cap, times its base pool's cap for a tier), in bps.

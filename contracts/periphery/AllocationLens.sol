@@ -13,10 +13,29 @@ contract AllocationLens is IAllocationLens {
     /// @inheritdoc IAllocationLens
     IAllocationManager public immutable manager;
     IStakeVault internal immutable _vault;
+    uint256 internal constant WAD = 1e18;
 
     constructor(IStakeVault vault_) {
         manager = IAllocationManager(msg.sender);
         _vault = vault_;
+    }
+
+    /// @inheritdoc IAllocationLens
+    function allocationOf(uint256 poolId, uint32 avsId)
+        external
+        view
+        returns (IAllocationManager.AllocationView memory v)
+    {
+        // As the manager sees it now: a matured change in effect, a wiped-out pool's allocation as none.
+        IAllocationManager.Allocation memory a = manager.getAllocation(poolId, avsId);
+        if (a.mode == IAllocationManager.Mode.None) return v;
+        uint256 total = manager.getPoolState(poolId).totalWeight;
+        v.mode = a.mode;
+        v.fractionWad = uint64(Math.mulDiv(a.current, WAD, total));
+        if (a.effectAt != 0) {
+            (v.pendingFractionWad, v.effectAt) = (uint64(Math.mulDiv(a.pending, WAD, total)), a.effectAt);
+        }
+        v.backing = manager.slashableBacking(avsId, poolId);
     }
 
     /// @inheritdoc IAllocationLens

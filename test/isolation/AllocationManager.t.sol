@@ -1883,7 +1883,7 @@ contract AllocationManagerTest is IsolationFixture {
         uint32 x = _instantAVS(module, sink);
         _optIn(opA, x);
         _set(opA, pool, x, ISO, 0.3e18);
-        IAllocationManager.AllocationView memory v = manager.allocationOf(pool, x);
+        IAllocationManager.AllocationView memory v = _lens().allocationOf(pool, x);
         assertEq(uint8(v.mode), uint8(ISO));
         assertEq(v.fractionWad, 0, "nothing in effect during the allocation delay");
         assertEq(v.pendingFractionWad, 0.3e18, "the fraction allocate took");
@@ -1893,25 +1893,25 @@ contract AllocationManagerTest is IsolationFixture {
         assertEq(manager.getAllocation(pool, x).pending, 0.3e27);
 
         _warp(1 days);
-        v = manager.allocationOf(pool, x);
+        v = _lens().allocationOf(pool, x);
         assertEq(v.fractionWad, 0.3e18);
         assertEq(v.pendingFractionWad, 0, "a change that took effect reads as none");
         assertEq(v.effectAt, 0);
         assertEq(v.backing, 300 ether);
 
         _set(opA, pool, x, ISO, 0.1e18);
-        v = manager.allocationOf(pool, x);
+        v = _lens().allocationOf(pool, x);
         assertEq(v.fractionWad, 0.3e18, "still slashable during the deallocation delay");
         assertEq(v.pendingFractionWad, 0.1e18);
         assertEq(v.effectAt, block.timestamp + 3 days);
         _warp(3 days);
-        v = manager.allocationOf(pool, x);
+        v = _lens().allocationOf(pool, x);
         (uint64 f, uint64 p, uint40 at) = (v.fractionWad, v.pendingFractionWad, v.effectAt);
         assertEq(f, 0.1e18);
         assertEq(p, 0);
         assertEq(at, 0);
         // Nothing allocated at all: all zeros, mode None.
-        assertEq(uint8(manager.allocationOf(pool, _instantAVS(module2, sink2)).mode), uint8(NONE));
+        assertEq(uint8(_lens().allocationOf(pool, _instantAVS(module2, sink2)).mode), uint8(NONE));
     }
 
     function test_slash_thatTakesNothing_saysWhy() public {

@@ -32,7 +32,7 @@ abstract contract ReputationFixture is IsolationFixture {
 
     /// @dev Test scaffolding only: the manager as a deployment without a reputation layer would have it.
     function _withoutReputation() internal {
-        stdstore.target(address(manager)).sig("reputation()").checked_write(address(0));
+        stdstore.enable_packed_slots().target(address(manager)).sig("reputation()").checked_write(address(0));
     }
 
     function setUp() public virtual override {

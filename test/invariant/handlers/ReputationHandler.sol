@@ -353,7 +353,7 @@ contract ReputationHandler is Test {
         for (uint256 p; p < NP; ++p) {
             if ((mask >> p) & 1 == 0) continue;
             ids[n++] = pools[p];
-            _measured[avsId][p] = manager.slashableBacking(avsId, pools[p]);
+            _measured[avsId][p] = manager.committedBacking(avsId, pools[p]);
             judged[poolToken[p]] = true;
         }
         assembly ("memory-safe") {
