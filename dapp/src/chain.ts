@@ -52,6 +52,8 @@ declare global {
 
 export class Chain {
   readonly client: PublicClient;
+  /** The reputation contract the manager is attached to, once [`detectReputation`] found it; null: none. */
+  reputation: Address | null = null;
   readonly viemChain: ViemChain;
   /** Every ABI's errors and events, to decode whatever a call or a log carries. */
   readonly everything: Abi;
@@ -114,6 +116,21 @@ export class Chain {
       );
     }
     return this.client.getBlockNumber();
+  }
+
+  /**
+   * Finds the reputation contract: the world's (or, from an older world file, the deployment's) when the manager is
+   * attached to it. Without one (a deployment before issue 16, a world without reputation, the manager detached) the
+   * page shows no ratings, risk weights or bonds.
+   */
+  async detectReputation(): Promise<Address | null> {
+    const { world, deployment, abis } = this.loaded;
+    const candidate = world.reputation === undefined ? deployment.contracts.Reputation : world.reputation;
+    this.reputation = null;
+    if (!candidate || !abis.Reputation) return null;
+    const attached = await this.read<Address>("AllocationManager", this.manager, "reputation");
+    if (attached.toLowerCase() === candidate.toLowerCase()) this.reputation = candidate;
+    return this.reputation;
   }
 
   read<T>(contract: string, address: Address, functionName: string, args: readonly unknown[] = []): Promise<T> {
@@ -218,10 +235,11 @@ export class Chain {
     return avs ? `${avs.name} module` : address;
   }
 
-  /** Logs of the vault and the manager in `[from, to]`, decoded. */
+  /** Logs of the vault, the manager and the reputation contract (when attached) in `[from, to]`, decoded. */
   async events(from: bigint, to: bigint): Promise<Decoded[]> {
     if (to < from) return [];
-    const logs = await this.client.getLogs({ address: [this.vault, this.manager], fromBlock: from, toBlock: to });
+    const address = this.reputation ? [this.vault, this.manager, this.reputation] : [this.vault, this.manager];
+    const logs = await this.client.getLogs({ address, fromBlock: from, toBlock: to });
     return logs.map((log) => this.decode(log)).filter((d): d is Decoded => d !== null);
   }
 }

@@ -16,9 +16,9 @@ export function withUnit(raw: bigint, decimals: number, symbol: string): string 
   return `${amount(raw, decimals)} ${symbol}`;
 }
 
-/** A WAD fraction as a percentage: `0.44e18` → `44%`. */
+/** A WAD fraction as a percentage, at most 4 decimals (cut): `0.44e18` → `44%`, `0.409375e18` → `40.9375%`. */
 export function percent(wad: bigint): string {
-  return `${amount(wad * 100n, 18, 2)}%`;
+  return `${amount(wad * 100n, 18, 4)}%`;
 }
 
 /** A WAD ratio: `1.875e18` → `1.875x`. */
@@ -64,4 +64,21 @@ export function parseDuration(text: string): number {
   if (!m) throw new Error(`"${text}" is not a duration: write 1d, 12h, 30m or 90s`);
   const unit = { d: 86400, h: 3600, m: 60, s: 1, "": 1 }[m[2] as "d" | "h" | "m" | "s" | ""];
   return Number(m[1]) * unit;
+}
+
+/** A WAD rating in [0, 1] as a number: at least 2 decimals, at most 4 (cut, not rounded): `0.7e18` → `0.70`. */
+export function rating(wad: bigint): string {
+  const [int, frac = ""] = amount(wad, 18, 4).split(".");
+  return `${int}.${frac.padEnd(2, "0")}`;
+}
+
+/** A risk weight in the manager's tenths as a multiple: `16` → `1.6×`. */
+export function weight(tenths: number): string {
+  return `${Math.floor(tenths / 10)}.${tenths % 10}×`;
+}
+
+/** A WAD risk weight in the manager's tenths, rounded up as `Reputation.riskWeightTenths` rounds it. */
+export function tenthsOf(wad: bigint): number {
+  const tenth = WAD / 10n;
+  return Number((wad + tenth - 1n) / tenth);
 }

@@ -1,9 +1,9 @@
 // The demo dApp: reads the anvil deployment directly through viem, shows pools, AVSs, operators, stakers and a live
 // timeline, and acts as the demo world's accounts (burner keys) or an injected wallet.
 import { Chain, NodeError, Reverted, type Decoded } from "./chain";
-import { amount, duration, percent, ratio, withUnit } from "./format";
+import { amount, duration, percent, rating, ratio, tenthsOf, weight, withUnit } from "./format";
 import { actionsPanel, type Act } from "./actions";
-import { readSnapshot, type Snapshot } from "./state";
+import { readSnapshot, type AvsState, type RecordView, type Snapshot } from "./state";
 import { loadWorld, SetupError, type Actor } from "./world";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -50,7 +50,44 @@ function renderPools(s: Snapshot): string {
     <span class="dim">guard: at most 50% of a pool's value may leave per window</span></div>`;
 }
 
+/** A rating as a number in [0, 1] with a meter, its exact WAD in `data-wad`, and its evidence under it. */
+function renderRating(testid: string, r: RecordView, epoch: number): string {
+  const pct = Number((r.ratingWad * 1000n) / 10n ** 18n) / 10;
+  const seen = r.seen
+    ? `good ${amount(r.goodWad, 18, 2)} · bad ${amount(r.badWad, 18, 2)} · epoch ${r.epoch} of ${epoch}${r.tainted ? " · tainted" : ""}`
+    : "new: no evidence yet";
+  return `<span class="meter rating"><div style="width:${pct}%"></div></span><b data-testid="${esc(testid)}" data-wad="${r.ratingWad}">${rating(r.ratingWad)}</b>
+    <br><span class="dim small" title="mean ${rating(r.meanWad)}, lower bound ${rating(r.lowerBoundWad)}">${seen}</span>`;
+}
+
+/** Rating, risk weight and bond columns of one AVS (reputation on). */
+function avsReputationCells(a: AvsState, epoch: number): string {
+  const r = a.reputation!;
+  const n = esc(a.avs.name);
+  const asks = tenthsOf(r.riskWeightWad);
+  const weightCell = `<span data-testid="risk_weight.${n}">${weight(a.riskWeightTenths)}</span>${
+    asks !== a.riskWeightTenths
+      ? `<br><span class="pending" data-testid="risk_weight_now.${n}">rating asks ${weight(asks)}: refresh the standing</span>`
+      : ""
+  }`;
+  const bonds = r.bonds.map((b) => {
+    const queued = b.queued > 0n ? ` <span class="pending">+ ${withUnit(b.queued, b.decimals, b.symbol)} leaving</span>` : "";
+    const needs =
+      b.required > 0n
+        ? ` <span class="dim">needs <span data-testid="bond_required.${n}.${b.symbol}">${withUnit(b.required, b.decimals, b.symbol)}</span></span>`
+        : "";
+    return `<span data-testid="bond.${n}.${b.symbol}">${withUnit(b.available, b.decimals, b.symbol)}</span>${queued}${needs}`;
+  });
+  const gate = a.bondShort
+    ? `<span class="tag short" data-testid="bond_short.${n}" data-value="true">bond short: no new backing</span>`
+    : `<span class="tag covered" data-testid="bond_short.${n}" data-value="false">covered</span>`;
+  return `<td>${renderRating(`rating.${a.avs.name}`, r.record, epoch)}</td><td class="num">${weightCell}</td>
+    <td><span data-testid="bond_fraction.${n}">${percent(r.bondFractionWad)}</span> <span class="dim">of its backing</span><br>
+    ${bonds.join("<br>") || '<span class="dim">no bond</span>'}<br>${gate}</td>`;
+}
+
 function renderAvs(s: Snapshot): string {
+  const epoch = s.reputation?.epoch ?? 0;
   const rows = s.avs.map((a) => {
     const backings = s.allocations
       .filter((x) => x.avs.name === a.avs.name)
@@ -64,10 +101,18 @@ function renderAvs(s: Snapshot): string {
       .map((h) => `<span data-testid="sink.${esc(a.avs.name)}.${h.symbol}">${withUnit(h.amount, h.decimals, h.symbol)}</span>`);
     return `<tr><td><b>${esc(a.avs.name)}</b> <span class="dim">#${a.avs.id}</span></td><td>${esc(a.avs.kind)}</td>
       <td>${a.vetoWindow ? duration(a.vetoWindow) : "-"}</td><td>${backings.join("<br>") || "-"}</td>
-      <td>${esc(a.avs.sinkName)}<br>${holds.join("<br>") || '<span class="dim">0</span>'}</td></tr>`;
+      <td>${esc(a.avs.sinkName)}<br>${holds.join("<br>") || '<span class="dim">0</span>'}</td>${a.reputation ? avsReputationCells(a, epoch) : ""}</tr>`;
   });
-  return `<table><tr><th>AVS</th><th>module</th><th>veto window</th><th>backing (slashable now)</th><th>sink holds</th></tr>
-    ${rows.join("")}</table>`;
+  const reputation = s.reputation
+    ? `<th>rating</th><th>risk weight</th><th>bond: required of backing, held</th>`
+    : "";
+  const legend = s.reputation
+    ? `<p class="dim legend-text">Ratings rise at most 0.05 an epoch from 0, where every new AVS starts. A rating sets the
+      weight an AVS's shared allocations count with against a pool's reuse cap (3× at 0 down to 1×) and the bond it must
+      hold (50% of the backing it draws at 0 down to 5%); below it, it gets no new backing.</p>`
+    : "";
+  return `<table data-testid="avs-table"><tr><th>AVS</th><th>module</th><th>veto window</th><th>backing (slashable now)</th><th>sink holds</th>${reputation}</tr>
+    ${rows.join("")}</table>${legend}`;
 }
 
 function renderOperators(s: Snapshot): string {
@@ -84,7 +129,12 @@ function renderOperators(s: Snapshot): string {
           <td><span class="tag ${MODE[x.mode]}">${MODE[x.mode]}</span></td><td class="num">${percent(x.fraction)}</td><td>${pending}</td></tr>`;
       }),
   );
-  return `<table><tr><th>operator</th><th>pool</th><th>AVS</th><th>mode</th><th>allocated</th><th>pending</th></tr>
+  const ratings = s.reputation
+    ? `<table data-testid="operator-ratings"><tr><th>operator</th><th>rating</th></tr>${s.reputation.operators
+        .map((o) => `<tr><td>${esc(o.name)}</td><td>${renderRating(`operator_rating.${o.name}`, o.record, s.reputation!.epoch)}</td></tr>`)
+        .join("")}</table>`
+    : "";
+  return `${ratings}<table><tr><th>operator</th><th>pool</th><th>AVS</th><th>mode</th><th>allocated</th><th>pending</th></tr>
     ${rows.join("")}</table>`;
 }
 
@@ -151,6 +201,10 @@ function describe(e: Decoded, chain: Chain): string {
     const a = world.assets.find((x) => x.symbol === base?.asset);
     return a ? withUnit(raw as bigint, a.decimals, a.symbol) : String(raw);
   };
+  const token = (address: unknown, raw: unknown) => {
+    const t = world.assets.find((x) => x.address.toLowerCase() === String(address).toLowerCase());
+    return t ? withUnit(raw as bigint, t.decimals, t.symbol) : String(raw);
+  };
   const a = e.args;
   switch (e.name) {
     case "Deposited":
@@ -169,6 +223,16 @@ function describe(e: Decoded, chain: Chain): string {
       return `${who(a.staker)} queued withdrawal #${String((a.withdrawalId as bigint) & 0xffffffffffffffffn)} from ${pool(a.poolId)}`;
     case "WithdrawalCompleted":
       return `withdrawal #${String((a.withdrawalId as bigint) & 0xffffffffffffffffn)} paid to ${who(a.receiver)}`;
+    case "AVSRatingUpdated":
+      return `${avs(a.avsId)} closed epoch ${String(a.epoch)} on ${pool(a.poolId)}: rating ${rating(a.oldRatingWad as bigint)} → ${rating(a.newRatingWad as bigint)}`;
+    case "OperatorRatingUpdated":
+      return `${who(a.operator)} closed epoch ${String(a.epoch)} on ${pool(a.poolId)}: rating ${rating(a.oldRatingWad as bigint)} → ${rating(a.newRatingWad as bigint)}`;
+    case "StandingSet":
+      return `${avs(a.avsId)}'s standing: risk weight ${weight(Number(a.riskWeightTenths))}${a.bondShort ? ", bond short: no new backing" : ", bond covered"}`;
+    case "BondDeposited":
+      return `${avs(a.avsId)} bonded ${token(a.asset, a.amount)} (now ${token(a.asset, a.available)})`;
+    case "PenaltyPaid":
+      return `${avs(a.avsId)} paid a ${token(a.asset, a.amount)} penalty from its bond into ${pool(a.poolId)} (request #${String(a.requestId)} vetoed)`;
     default:
       return `${e.contract}.${e.name}`;
   }
@@ -179,6 +243,7 @@ async function main(): Promise<void> {
   try {
     chain = new Chain(await loadWorld());
     await chain.check();
+    await chain.detectReputation();
   } catch (e) {
     $("status").textContent = "not connected";
     banner(e instanceof SetupError || e instanceof NodeError ? e.message : `cannot start: ${String(e)}`);

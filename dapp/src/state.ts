@@ -35,6 +35,51 @@ export interface AvsState {
   vetoWindow: number;
   resolver: Address;
   sinkHolds: { symbol: string; decimals: number; amount: bigint }[];
+  /** The standing the manager enforces (`getAVS`): the risk weight in tenths (10 = 1×) and the bond gate. */
+  riskWeightTenths: number;
+  bondShort: boolean;
+  /** Its rating and bonds, when the manager has a reputation contract. */
+  reputation: AvsReputation | null;
+}
+
+/** `Reputation.avsRecord` / `operatorRecord`: evidence (WAD units), the rating and its confidence. */
+export interface RecordView {
+  goodWad: bigint;
+  badWad: bigint;
+  ratingWad: bigint;
+  meanWad: bigint;
+  lowerBoundWad: bigint;
+  epoch: number;
+  checkpointed: boolean;
+  tainted: boolean;
+  seen: boolean;
+}
+
+/** An AVS's bond in one asset against what its backing in that asset requires now. */
+export interface BondState {
+  symbol: string;
+  decimals: number;
+  available: bigint;
+  queued: bigint;
+  maturity: number;
+  /** Its backing (slashable now) in the pools of this asset, tiers in their base asset. */
+  backing: bigint;
+  /** `requiredBond(avs, backing)`: the bond its rating asks for that backing. */
+  required: bigint;
+}
+
+export interface AvsReputation {
+  record: RecordView;
+  /** What its rating asks now (`riskWeightWad`); the manager counts `riskWeightTenths` until the next refresh. */
+  riskWeightWad: bigint;
+  bondFractionWad: bigint;
+  bonds: BondState[];
+}
+
+export interface OperatorReputation {
+  name: string;
+  address: Address;
+  record: RecordView;
 }
 
 export interface Withdrawal {
@@ -57,6 +102,8 @@ export interface Snapshot {
   positions: Map<string, Map<string, bigint>>;
   vault: { symbol: string; decimals: number; amount: bigint }[];
   withdrawals: Withdrawal[];
+  /** The reputation layer: the current epoch and every operator's rating; null when the manager has none. */
+  reputation: { epoch: number; operators: OperatorReputation[] } | null;
 }
 
 interface PoolView {
@@ -120,10 +167,12 @@ export async function readSnapshot(chain: Chain, selected: Actor | null): Promis
     }),
   );
   const pairs = world.avs.flatMap((avs) => world.pools.map((pool) => ({ avs, pool })));
+  // The manager's lens (it creates one) answers the views kept out of its bytecode.
+  const lens = await chain.read<Address>("AllocationManager", chain.manager, "lens");
   const allocations = (
     await Promise.all(
       pairs.map(async ({ avs, pool }): Promise<AllocationState> => {
-        const v = await chain.read<AllocationView>("AllocationManager", chain.manager, "allocationOf", [
+        const v = await chain.read<AllocationView>("AllocationLens", lens, "allocationOf", [
           BigInt(pool.id),
           avs.id,
         ]);
@@ -139,14 +188,15 @@ export async function readSnapshot(chain: Chain, selected: Actor | null): Promis
       }),
     )
   ).filter((a) => a.mode !== 0 || a.backing > 0n);
+  const rep = chain.reputation;
   const avs = await Promise.all(
     world.avs.map(async (a): Promise<AvsState> => {
-      const info = await chain.read<{ vetoWindow: number; resolver: Address }>(
-        "AllocationManager",
-        chain.manager,
-        "getAVS",
-        [a.id],
-      );
+      const info = await chain.read<{
+        vetoWindow: number;
+        resolver: Address;
+        riskWeightTenths: number;
+        bondShort: boolean;
+      }>("AllocationManager", chain.manager, "getAVS", [a.id]);
       const sinkHolds = await Promise.all(
         world.assets.map(async (t) => ({
           symbol: t.symbol,
@@ -154,7 +204,15 @@ export async function readSnapshot(chain: Chain, selected: Actor | null): Promis
           amount: await chain.read<bigint>("MockERC20", t.address, "balanceOf", [a.sink]),
         })),
       );
-      return { avs: a, vetoWindow: Number(info.vetoWindow), resolver: info.resolver, sinkHolds };
+      return {
+        avs: a,
+        vetoWindow: Number(info.vetoWindow),
+        resolver: info.resolver,
+        sinkHolds,
+        riskWeightTenths: Number(info.riskWeightTenths),
+        bondShort: info.bondShort,
+        reputation: rep ? await avsReputation(chain, rep, a, allocations) : null,
+      };
     }),
   );
   const stakers = world.actors.filter((a) => a.role === "staker");
@@ -199,6 +257,18 @@ export async function readSnapshot(chain: Chain, selected: Actor | null): Promis
     ]);
     withdrawals = views.map((w) => ({ ...w, maturity: Number(w.maturity) }));
   }
+  let reputation: Snapshot["reputation"] = null;
+  if (rep) {
+    const operators = world.actors.filter((a) => a.role === "operator");
+    const [epoch, records] = await Promise.all([
+      chain.read<number>("Reputation", rep, "epoch"),
+      Promise.all(operators.map((o) => chain.read<RecordView>("Reputation", rep, "operatorRecord", [o.address]))),
+    ]);
+    reputation = {
+      epoch: Number(epoch),
+      operators: operators.map((o, i) => ({ name: o.name, address: o.address, record: records[i] })),
+    };
+  }
   return {
     block: block.number,
     time: Number(block.timestamp),
@@ -208,5 +278,54 @@ export async function readSnapshot(chain: Chain, selected: Actor | null): Promis
     positions,
     vault,
     withdrawals,
+    reputation,
+  };
+}
+
+/**
+ * An AVS's record, the risk weight and bond fraction its rating asks, and per asset its bond against what its
+ * backing there (summed from `allocations`, a tier's in its base asset) requires now.
+ */
+async function avsReputation(
+  chain: Chain,
+  rep: Address,
+  avs: WorldAvs,
+  allocations: AllocationState[],
+): Promise<AvsReputation> {
+  const { world } = chain.loaded;
+  const assetOf = (pool: WorldPool) => (pool.tierOf ? world.pools.find((p) => p.name === pool.tierOf)!.asset : pool.asset);
+  const [record, riskWeightWad, bondFractionWad] = await Promise.all([
+    chain.read<RecordView>("Reputation", rep, "avsRecord", [avs.id]),
+    chain.read<bigint>("Reputation", rep, "riskWeightWad", [avs.id]),
+    chain.read<bigint>("Reputation", rep, "requiredBondFractionWad", [avs.id]),
+  ]);
+  const bonds = await Promise.all(
+    world.assets.map(async (t): Promise<BondState> => {
+      const backing = allocations
+        .filter((x) => x.avs.name === avs.name && assetOf(x.pool) === t.symbol)
+        .reduce((sum, x) => sum + x.backing, 0n);
+      const [bond, required] = await Promise.all([
+        chain.read<{ available: bigint; queued: bigint; maturity: number }>("Reputation", rep, "bondOf", [
+          avs.id,
+          t.address,
+        ]),
+        backing > 0n ? chain.read<bigint>("Reputation", rep, "requiredBond", [avs.id, backing]) : Promise.resolve(0n),
+      ]);
+      return {
+        symbol: t.symbol,
+        decimals: t.decimals,
+        available: bond.available,
+        queued: bond.queued,
+        maturity: Number(bond.maturity),
+        backing,
+        required,
+      };
+    }),
+  );
+  return {
+    record: { ...record, epoch: Number(record.epoch) },
+    riskWeightWad,
+    bondFractionWad,
+    bonds: bonds.filter((b) => b.available > 0n || b.queued > 0n || b.required > 0n),
   };
 }

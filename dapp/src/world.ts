@@ -54,6 +54,8 @@ export interface World {
   assets: WorldAsset[];
   pools: WorldPool[];
   avs: WorldAvs[];
+  /** The reputation contract when the demo turned the layer on (ratings, risk weights, bonds); absent or null: off. */
+  reputation?: Address | null;
   cascade: CascadeStep[];
 }
 
@@ -65,7 +67,8 @@ export interface Deployment {
   deallocationDelay: number;
   executionWindow: number;
   owner: Address;
-  contracts: { OperatorRegistry: Address; StakeVault: Address; AllocationManager: Address };
+  /** `Reputation` is absent from deployments made before issue 16. */
+  contracts: { OperatorRegistry: Address; StakeVault: Address; AllocationManager: Address; Reputation?: Address };
   assets: Record<string, Address>;
   decimals?: Record<string, number>;
   abis?: Record<string, string>;

@@ -1,8 +1,9 @@
 //! `bulkhead dapp`: the demo dApp on a local anvil node. Starts anvil (or attaches to a running node with a
 //! deployment file), deploys, seeds the demo world of `examples/demo.toml` (its preamble: deposits, a tier,
-//! allocations), writes what the page needs to know (`world.json`: names, ids, the demo accounts' dev keys, the
-//! cascade's steps and the scenario's expectations) and serves the page (`dapp/dist`) on 127.0.0.1. Ctrl-C stops
-//! everything it started.
+//! allocations, bonds, and the steps before the cascade: the epochs that season the AVSs and the operators, the
+//! standings, the grown allocations), writes what the page needs to know (`world.json`: names, ids, the demo
+//! accounts' dev keys, the reputation contract, the cascade's steps and the scenario's expectations) and serves the
+//! page (`dapp/dist`) on 127.0.0.1. Ctrl-C stops everything it started.
 
 use std::{
     io::{BufRead, BufReader, Write},
@@ -161,10 +162,13 @@ fn actor(name: &str, role: &'static str) -> Actor {
 
 /// Seeds the demo's preamble onto the node and describes the world for the page.
 fn seed(url: &str, deployment: &Deployment, deployment_path: &Path) -> Result<Value> {
-    let cut = DEMO
-        .find("[[steps]]")
-        .ok_or_else(|| eyre!("{DEMO_FILE} has no steps"))?;
-    let preamble = scenario::parse(DEMO_FILE, &DEMO[..cut])?;
+    let mut raw: RawScenario = toml::from_str(DEMO).wrap_err("reading the demo's steps")?;
+    let start = page_start(&raw)?;
+    // The preamble is the file with its steps cut where the page takes over, written back as TOML: the setup and
+    // every step before, as the scenario states them.
+    raw.steps.truncate(start);
+    let text = toml::to_string(&raw).wrap_err("writing the demo's preamble")?;
+    let preamble = scenario::parse(&format!("{DEMO_FILE}, rewritten up to step {start}"), &text)?;
     let seeded = scenario::run_on(
         &preamble,
         Target::Deployed {
@@ -173,17 +177,74 @@ fn seed(url: &str, deployment: &Deployment, deployment_path: &Path) -> Result<Va
         },
     )
     .wrap_err("seeding the demo world")?;
-    // The scenario's clock moved past the allocation delay after the allocations, with no transaction since: mine a
-    // block there, so the page (which reads at the latest block) sees the allocations in effect, as the scenario's
-    // first checks do.
-    advance_node(url, deployment.allocation_delay)?;
+    if !seeded.passed {
+        let failed: Vec<String> = seeded
+            .failures()
+            .map(|e| format!("{}: expected {}, actual {}", e.path, e.expected, e.actual))
+            .collect();
+        bail!(
+            "seeding the demo world: the preamble's expectations failed on the node:\n  {}",
+            failed.join("\n  ")
+        );
+    }
+    // Each transaction was mined at the scenario's clock; when the clock moved on after the last one (a warp, the
+    // setup's allocation delay), mine a block where it stands, so the page (which reads at the latest block) sees
+    // what the scenario's first checks see (allocations in effect).
+    let lag = clock_lag(&seeded, deployment.allocation_delay);
+    if lag > 0 {
+        advance_node(url, lag)?;
+    }
     // The scenario run whole, in memory: what each step of the cascade should leave on the chain.
     let full = scenario::run(&scenario::parse(DEMO_FILE, DEMO)?)?;
     if !full.passed {
         bail!("the demo scenario fails in the embedded EVM: run `bulkhead demo --embedded`");
     }
     let block = Engine::connect(url)?.block_number();
-    world(url, deployment, deployment_path, &seeded, &full, block)
+    world(
+        url,
+        deployment,
+        deployment_path,
+        &seeded,
+        &full,
+        start,
+        block,
+    )
+}
+
+/// Where the page takes over: the `expect` steps just before the demo's first slash (the page's checks before the
+/// cascade), then the cascade. Everything before is the world the page starts from.
+fn page_start(raw: &RawScenario) -> Result<usize> {
+    let action = |i: usize| {
+        raw.steps[i]
+            .get_ref()
+            .action
+            .as_ref()
+            .map(|a| a.get_ref().as_str())
+    };
+    let first_slash = (0..raw.steps.len())
+        .find(|&i| action(i) == Some("slash"))
+        .ok_or_else(|| {
+            eyre!("{DEMO_FILE} has no slash step: the page replays the demo's slashes")
+        })?;
+    let mut start = first_slash;
+    while start > 0 && action(start - 1) == Some("expect") {
+        start -= 1;
+    }
+    Ok(start)
+}
+
+/// How far the scenario's clock is past the last transaction the seeding mined: the time since the last step that
+/// sent one, or, when no step did, since the setup's allocations, which the setup follows with the allocation delay
+/// (with reputation on, the setup refreshes bonded AVSs' standings after it, and the node then runs that delay ahead
+/// of the scenario: the allocations are in effect either way).
+fn clock_lag(seeded: &RunReport, allocation_delay: u64) -> u64 {
+    let end = seeded.final_state.time;
+    seeded
+        .steps
+        .iter()
+        .rev()
+        .find(|s| s.gas.is_some())
+        .map_or(end + allocation_delay, |last| end - last.time)
 }
 
 /// `evm_increaseTime(seconds)` and `evm_mine` on the node at `url`.
@@ -214,6 +275,7 @@ fn world(
     deployment_path: &Path,
     seeded: &RunReport,
     full: &RunReport,
+    start: usize,
     block: u64,
 ) -> Result<Value> {
     let state: &FinalState = &seeded.final_state;
@@ -263,6 +325,14 @@ fn world(
                     "sink": if a.sink == "burn" { scenario::BURN } else { address_of(&a.sink) }, "sinkName": a.sink })
         })
         .collect();
+    // The reputation contract, when the demo turned the layer on (its AVSs then have a reputation in the report):
+    // the page shows ratings, risk weights and bonds from it, and hides them otherwise.
+    let reputation = state
+        .avs
+        .iter()
+        .any(|a| a.reputation.is_some())
+        .then_some(deployment.contracts.reputation)
+        .flatten();
     Ok(json!({
         "chainId": deployment.chain_id,
         "rpcUrl": url,
@@ -277,16 +347,17 @@ fn world(
         "assets": assets,
         "pools": pools,
         "avs": avs,
-        "cascade": cascade(full)?,
+        "reputation": reputation,
+        "cascade": cascade(full, start)?,
     }))
 }
 
-/// The demo's steps for the page: each slash (its fraction as written, in WAD) and each `expect` step's checks with
-/// their key paths (`pool_value.P`) and expected values, as the scenario states them.
-fn cascade(full: &RunReport) -> Result<Vec<Value>> {
+/// The demo's steps for the page, from `start` on: each slash (its fraction as written, in WAD) and each `expect`
+/// step's checks with their key paths (`pool_value.P`) and expected values, as the scenario states them.
+fn cascade(full: &RunReport, start: usize) -> Result<Vec<Value>> {
     let raw: RawScenario = toml::from_str(DEMO).wrap_err("reading the demo's steps")?;
     let mut steps = Vec::new();
-    for (i, (step, record)) in raw.steps.iter().zip(&full.steps).enumerate() {
+    for (i, (step, record)) in raw.steps.iter().zip(&full.steps).enumerate().skip(start) {
         let step = step.get_ref();
         match record.action.as_str() {
             "slash" => {
@@ -318,7 +389,9 @@ fn cascade(full: &RunReport) -> Result<Vec<Value>> {
                 steps.push(json!({ "kind": "expect", "checks": checks }));
             }
             other => {
-                bail!("the demo's step {i} is a {other}: the page replays slashes and checks only")
+                bail!(
+                    "the demo's step {i} is a {other}, after its first slash: the page replays slashes and checks only"
+                )
             }
         }
     }

@@ -1,5 +1,5 @@
-//! `bulkhead demo`: the demo world (`examples/demo.toml`: 3 operators, 4 AVSs, 20 stakers, a tier) and its chained
-//! slash, on a spawned anvil node (deployed over JSON-RPC) or in the embedded EVM.
+//! `bulkhead demo`: the demo world (`examples/demo.toml`: 3 operators, 4 AVSs, 20 stakers, a tier, ratings and
+//! bonds) and its chained slash, on a spawned anvil node (deployed over JSON-RPC) or in the embedded EVM.
 
 use std::{
     net::{TcpListener, TcpStream},
@@ -8,9 +8,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+use alloy::primitives::U256;
 use bulkhead_evm::{DeployConfig, Deployment, Engine, anvil_binary, deploy_rpc};
 use bulkhead_risk::Exact;
-use bulkhead_scenario::{self as scenario, FinalState, RunReport, Target};
+use bulkhead_scenario::{self as scenario, FinalState, RunReport, StepOutcome, StepRecord, Target};
+use comfy_table::Cell;
 use eyre::{Result, WrapErr, bail, eyre};
 use tracing::info;
 
@@ -139,10 +141,14 @@ fn print(args: &Args, report: &RunReport, place: &str) -> Result<()> {
     print!(
         "{}",
         ui::wrap(&format!(
-            "Bulkhead demo on {place}: 3 operators, 4 AVSs, 20 stakers, one tier, a chained slash ({DEMO_FILE}).\n"
+            "Bulkhead demo on {place}: 3 operators, 4 AVSs, 20 stakers, one tier, ratings and bonds, a chained slash \
+             ({DEMO_FILE}).\n"
         ))
     );
-    println!("{}", render(report));
+    println!("{}", render(&condensed(report)));
+    if let Some(reputation) = reputation(&report.final_state) {
+        println!("{reputation}");
+    }
     print!("{}", ui::wrap(LEGEND));
     println!();
     println!("{}", story(report));
@@ -151,21 +157,210 @@ fn print(args: &Args, report: &RunReport, place: &str) -> Result<()> {
     Ok(())
 }
 
+/// The report with each long run of `warp` and `checkpoint` steps (the weeks that season the demo's AVSs and
+/// operators) folded into one row saying who closed how many epochs where and where each rating ended; every other
+/// step, and any step of such a run that reverted or expected a revert, is shown as it ran.
+fn condensed(report: &RunReport) -> RunReport {
+    const FOLD: usize = 4;
+    let foldable = |s: &StepRecord| {
+        matches!(s.action.as_str(), "warp" | "checkpoint")
+            && s.outcome == StepOutcome::Ok
+            && s.expect_revert.is_none()
+    };
+    let mut out = report.clone();
+    out.steps.clear();
+    let mut i = 0;
+    while i < report.steps.len() {
+        let run = report.steps[i..].iter().take_while(|s| foldable(s)).count();
+        if run >= FOLD {
+            out.steps
+                .push(fold(&report.steps[i..i + run], &report.final_state));
+            i += run;
+        } else {
+            out.steps.push(report.steps[i].clone());
+            i += 1;
+        }
+    }
+    out
+}
+
+/// One row for a run of `warp` and `checkpoint` steps: per AVS or operator, its checkpoints, their pools, the epochs
+/// they closed and its rating before and after (read from the `…RatingUpdated` events).
+fn fold(steps: &[StepRecord], state: &FinalState) -> StepRecord {
+    struct Subject {
+        name: String,
+        pools: Vec<String>,
+        count: usize,
+        epochs: (String, String),
+        rating: (String, String),
+    }
+    let mut subjects: Vec<Subject> = Vec::new();
+    for event in steps.iter().flat_map(|s| &s.events) {
+        let arg = |name: &str| {
+            event
+                .args
+                .iter()
+                .find(|(k, _)| k == name)
+                .map_or("", |(_, v)| v.as_str())
+        };
+        let name = match event.name.as_str() {
+            "AVSRatingUpdated" => state
+                .avs
+                .iter()
+                .find(|a| a.id.to_string() == arg("avsId"))
+                .map_or_else(|| format!("AVS {}", arg("avsId")), |a| a.name.clone()),
+            "OperatorRatingUpdated" => arg("operator").to_string(),
+            _ => continue,
+        };
+        let pool = state
+            .pools
+            .iter()
+            .find(|p| p.id.is_some_and(|id| id.to_string() == arg("poolId")))
+            .map_or_else(|| format!("pool {}", arg("poolId")), |p| p.name.clone());
+        let rating = |key: &str| {
+            arg(key)
+                .parse::<U256>()
+                .map_or_else(|_| "?".into(), scenario::format_percent)
+        };
+        let (epoch, old, new) = (
+            arg("epoch").to_string(),
+            rating("oldRatingWad"),
+            rating("newRatingWad"),
+        );
+        match subjects.iter_mut().find(|s| s.name == name) {
+            Some(s) => {
+                s.count += 1;
+                s.epochs.1 = epoch;
+                s.rating.1 = new;
+                if !s.pools.contains(&pool) {
+                    s.pools.push(pool);
+                }
+            }
+            None => subjects.push(Subject {
+                name,
+                pools: vec![pool],
+                count: 1,
+                epochs: (epoch.clone(), epoch),
+                rating: (old, new),
+            }),
+        }
+    }
+    let (first, last) = (&steps[0], &steps[steps.len() - 1]);
+    let warps = steps.iter().filter(|s| s.action == "warp").count();
+    let mut detail = format!(
+        "{} steps: {warps} warps, {} checkpoints, +{} to +{}",
+        steps.len(),
+        steps.len() - warps,
+        scenario::format_duration(first.time),
+        scenario::format_duration(last.time)
+    );
+    // Subjects with the same record share a line: "oracle, bridge, da: 14 epochs (1–14) on P, rating 0% → 70%".
+    let mut lines: Vec<(Vec<&str>, String)> = Vec::new();
+    for s in &subjects {
+        let what = format!(
+            "{} epoch{} ({}–{}) on {}, rating {} → {}",
+            s.count,
+            if s.count == 1 { "" } else { "s" },
+            s.epochs.0,
+            s.epochs.1,
+            s.pools.join(", "),
+            s.rating.0,
+            s.rating.1
+        );
+        match lines.iter_mut().find(|(_, w)| *w == what) {
+            Some((names, _)) => names.push(&s.name),
+            None => lines.push((vec![&s.name], what)),
+        }
+    }
+    for (names, what) in lines {
+        detail.push_str(&format!("\n{}: {what}", names.join(", ")));
+    }
+    StepRecord {
+        index: first.index,
+        line: first.line,
+        time: first.time,
+        action: format!("steps {}–{}", first.index, last.index),
+        detail,
+        note: None,
+        outcome: StepOutcome::Ok,
+        expect_revert: None,
+        gas: None,
+        results: Vec::new(),
+        events: Vec::new(),
+    }
+}
+
+/// Each AVS's and operator's rating at the end, the risk weight the manager counts the AVS with, and its bond against
+/// what its rating requires (the cascade's slashes are not faults of either: the ratings are the preamble's).
+fn reputation(state: &FinalState) -> Option<String> {
+    let avs: Vec<_> = state
+        .avs
+        .iter()
+        .filter_map(|a| a.reputation.as_ref().map(|r| (a, r)))
+        .collect();
+    if avs.is_empty() {
+        return None;
+    }
+    let mut t = ui::table(&[
+        "AVS",
+        "rating",
+        "evidence good / bad",
+        "risk weight",
+        "bond required",
+        "bond held",
+    ]);
+    for (a, r) in avs {
+        let held: Vec<String> = r
+            .bonds
+            .iter()
+            .map(|b| format!("{} {}", b.amount, b.asset))
+            .collect();
+        t.add_row(vec![
+            Cell::new(&a.name),
+            ui::right(&r.rating),
+            Cell::new(format!("{} / {}", short(&r.good), short(&r.bad))),
+            ui::right(&r.risk_weight),
+            Cell::new(format!("{} of its backing", r.required_bond_fraction)),
+            Cell::new(format!(
+                "{}{}",
+                if held.is_empty() {
+                    "none".to_string()
+                } else {
+                    held.join(" + ")
+                },
+                if r.bond_short { " (short)" } else { "" }
+            )),
+        ]);
+    }
+    let mut ops = ui::table(&["operator", "rating", "evidence good / bad"]);
+    for o in &state.operators {
+        ops.add_row(vec![
+            Cell::new(&o.name),
+            ui::right(&o.rating),
+            Cell::new(format!("{} / {}", short(&o.good), short(&o.bad))),
+        ]);
+    }
+    Some(format!("Ratings, risk weights and bonds:\n{t}\n{ops}"))
+}
+
 /// What the tables' words and numbers mean.
 const LEGEND: &str = "Reading the tables. A pool is one operator's stake in one asset (P and Q); T is a tier: P \
 shares that operatorC restaked. value: what can be slashed now (active stake and withdrawals still in escrow). \
 isolated: the part only its isolated AVS can slash (custody's 20% of P). shared stake: value − isolated, which every \
-shared AVS draws on elastically. Σ shared: the shared AVSs' backings added up; reuse = Σ shared / shared stake, the \
-leverage on that stake, never above the pool's cap (3×): when slashes shrink the shared stake, every shared backing \
-is scaled down so the sum stays at the cap. guard used: what the pool lost in this window and the one before \
-(compounded); the cascade guard cuts any slash past 50% a day.";
+shared AVS draws on elastically. Σ shared: the shared AVSs' backings, each times its AVS's risk weight, added up; \
+reuse = Σ shared / shared stake, the leverage on that stake, never above the pool's cap (3×): when slashes shrink the \
+shared stake, every shared backing is scaled down so the sum stays at the cap. guard used: what the pool lost in this \
+window and the one before (compounded); the cascade guard cuts any slash past 50% a day. rating: the lower \
+confidence bound of an AVS's or an operator's clean epochs, rising at most 0.05 an epoch from 0, where every new \
+identity starts; it sets the risk weight (3× at 0 down to 1×) and the bond an AVS must hold (50% of the backing it \
+draws at 0 down to 5%).";
 
 /// The same cascade with fewer bulkheads: without the cascade guard, with custody allocated shared instead of
 /// isolated, and with neither. Run on the embedded EVM beside the real run; the numbers come from the chain.
 fn without_isolation(report: &RunReport) -> Result<String> {
     let shared = DEMO.replacen(
-        "avs = \"custody\"\nmode = \"isolated\"",
-        "avs = \"custody\"\nmode = \"shared\"",
+        "avs = \"custody\", mode = \"isolated\"",
+        "avs = \"custody\", mode = \"shared\"",
         1,
     );
     eyre::ensure!(
@@ -225,7 +420,8 @@ fn without_isolation(report: &RunReport) -> Result<String> {
         );
         format!(
             "{} WETH",
-            weth.decimal().unwrap_or_else(|| weth.to_string())
+            weth.decimal()
+                .map_or_else(|| weth.to_string(), |d| short(&d))
         )
     };
     t.add_row(row("P left (of 1,000 WETH)", &pool("P")));
@@ -261,6 +457,14 @@ fn story(report: &RunReport) -> String {
             lines.push(format!(
                 "  {} (isolated in {}) still has {} {} behind it",
                 avs.name, b.pool, b.backing, b.asset
+            ));
+        }
+    }
+    for avs in &state.avs {
+        if let Some(r) = &avs.reputation {
+            lines.push(format!(
+                "  {} is rated {}: risk weight {}, bond {} of its backing",
+                avs.name, r.rating, r.risk_weight, r.required_bond_fraction
             ));
         }
     }

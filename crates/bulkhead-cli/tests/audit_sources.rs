@@ -59,12 +59,14 @@ fn a_scenario_is_audited_down_to_its_stakers() {
     assert_eq!(loss_of(&custody["stakers"], "staker01"), "20");
     assert_eq!(loss_of(&custody["stakers"], "staker13"), "8");
     assert_eq!(loss_of(&custody["stakers"], "staker14"), "18");
-    // bridge fails alone as the chain books it: first its (cap-scaled) 270 of P, which lowers P's price by 270/500 and
-    // T with it (65 → 29.9); then all of T that is left, 29.9, paid in P shares. staker14 (45 of T's 65) loses
-    // 45·270/500 = 24.3 through P and 45·0.46 = 20.7 on T: 45, all of the position and never more.
+    // bridge fails alone as the chain books it: first its (cap-scaled) 168.75 of P (at the end P's three shared AVSs
+    // commit 1.6 × 1 = 1.6 of weight against a cap of 3 × 0.3 = 0.9, each backed by 0.3 · 0.9/1.6 of W = 0.5, the
+    // demo's comments work it out), which lowers P's price by 168.75/500 = 0.3375 and T with it (65 → 43.0625 =
+    // 689/16); then all of T that is left, paid in P shares. staker14 (45 of T's 65) loses 45 · 0.3375 = 15.1875
+    // through P and 45 · 0.6625 = 29.8125 on T: 45, all of the position and never more.
     let bridge = bearers(&report, "bridge");
-    assert_eq!(loss_of(&bridge["pools"], "P"), "270");
-    assert_eq!(loss_of(&bridge["pools"], "T"), "299/10");
+    assert_eq!(loss_of(&bridge["pools"], "P"), "675/4");
+    assert_eq!(loss_of(&bridge["pools"], "T"), "689/16");
     assert_eq!(loss_of(&bridge["stakers"], "staker14"), "45");
     assert_eq!(loss_of(&bridge["stakers"], "staker13"), "20");
     // custody's isolated compartment is a validator of its own: no other AVS's failure reaches it.
@@ -146,9 +148,10 @@ fn a_deployment_on_anvil_audits_like_its_scenario() {
     let custody = bearers(&chain, "avs-4");
     assert_eq!(loss_of(&custody["pools"], "pool-1"), "200");
     assert!(custody["stakers"].as_array().expect("list").is_empty());
+    // The bridge's tier compartment, as from the scenario: 65 · (1 − 168.75/500).
     assert_eq!(
         loss_of(&bearers(&chain, "avs-2")["pools"], "pool-3"),
-        "299/10"
+        "689/16"
     );
 }
 

@@ -120,8 +120,17 @@ fn demo_runs_on_anvil_and_embedded() {
         assert!(out.contains("Reading the tables."), "{out}");
         assert!(out.contains("custody shared, no guard"), "{out}");
         assert!(
-            out.contains("89.3023… WETH"),
+            out.contains("91.7266… WETH"),
             "custody's backing without any bulkhead\n{out}"
+        );
+        // The ratings the demo seeds: fourteen clean weeks for the shared AVSs, none for custody.
+        assert!(
+            out.contains("oracle is rated 70%: risk weight 1.6x, bond 18.5% of its backing"),
+            "{out}"
+        );
+        assert!(
+            out.contains("custody is rated 0%: risk weight 3.0x, bond 50% of its backing"),
+            "{out}"
         );
     }
 }
