@@ -119,11 +119,22 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     }
 
     /// @inheritdoc IAllocationManager
+    function ejectOperator(uint32 avsId, address operator) external {
+        if (_getAVS(avsId).admin != msg.sender) revert NotAVSAdmin(avsId, msg.sender);
+        Membership storage m = _membership[avsId][operator];
+        // Anyone may opt in: without this, a stranger's unsolicited backing would make a bonded AVS bond-short.
+        if (m.optedIn) _optOut(avsId, operator, m);
+        m.ejected = true;
+        emit OperatorEjected(avsId, operator);
+    }
+
+    /// @inheritdoc IAllocationManager
     function optIn(uint32 avsId) external {
         AVS storage avs = _getAVS(avsId);
         if (!registry.isOperator(msg.sender)) revert NotOperator(msg.sender);
         Membership storage m = _membership[avsId][msg.sender];
         if (m.optedIn) revert AlreadyOptedIn(avsId, msg.sender);
+        if (m.ejected) revert OperatorIsEjected(avsId, msg.sender);
         // Coming back revives the allocations left behind at the opt-out: new backing, which a bond-short AVS does
         // not get (the bond gate). A first opt-in has no allocations yet.
         if (m.optedOutAt != 0 && avs.bondShort) revert BondBelowRequirement(avsId);
@@ -137,9 +148,13 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         _getAVS(avsId);
         Membership storage m = _membership[avsId][msg.sender];
         if (!m.optedIn) revert NotOptedIn(avsId, msg.sender);
-        m.optedIn = false;
-        m.optedOutAt = uint48(block.timestamp);
-        emit OperatorOptedOut(avsId, msg.sender, uint48(block.timestamp) + deallocationDelay);
+        _optOut(avsId, msg.sender, m);
+    }
+
+    /// @dev The operator stays slashable for the deallocation delay: it cannot leave ahead of a slash.
+    function _optOut(uint32 avsId, address operator, Membership storage m) internal {
+        (m.optedIn, m.optedOutAt) = (false, uint48(block.timestamp));
+        emit OperatorOptedOut(avsId, operator, uint48(block.timestamp) + deallocationDelay);
     }
 
     // ------------------------------------------------------------------ allocations
@@ -424,8 +439,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
 
     /// @inheritdoc IAllocationManager
     function committedBacking(uint32 avsId, uint256 poolId) external view returns (uint256) {
-        (PoolState memory st,, Allocation memory a) = _viewAllocation(poolId, avsId);
-        if (a.epoch != st.epoch) return 0;
+        (PoolState memory st, address operator, Allocation memory a) = _viewAllocation(poolId, avsId);
+        if (a.epoch != st.epoch || !isSlashable(avsId, operator)) return 0;
         // A matured change is in effect; otherwise the larger of the two is committed.
         bool matured = a.effectAt != 0 && block.timestamp >= a.effectAt;
         uint256 weight = matured || a.pending > a.current ? a.pending : a.current;
@@ -447,18 +462,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         if (risk.sharedStake != 0) risk.reuseRatioWad = risk.totalShared * WAD / risk.sharedStake;
         else if (risk.totalShared != 0) risk.reuseRatioWad = type(uint256).max;
         risk.reuseCapWad = cap * WAD / BPS;
-        risk.pathReuseWad = pathReuseBps(poolId) * WAD / BPS;
+        risk.pathReuseWad = _pathReuse(poolId, cap) * WAD / BPS;
         (risk.guardUsedWad,,) = _guardState(st);
-    }
-
-    /// @inheritdoc IAllocationManager
-    function pathReuseBps(uint256 poolId) public view returns (uint256) {
-        return _pathReuse(poolId, _reuseCap(poolId));
-    }
-
-    /// @inheritdoc IAllocationManager
-    function reuseCapBps(uint256 poolId) external view returns (uint256) {
-        return _reuseCap(poolId);
     }
 
     // ------------------------------------------------------------------ internals

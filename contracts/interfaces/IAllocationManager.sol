@@ -64,6 +64,7 @@ interface IAllocationManager {
     struct Membership {
         bool optedIn;
         uint48 optedOutAt;
+        bool ejected; // by the AVS's admin: never opts in again
     }
 
     /// @notice One pool's allocation to one AVS. `current` is slashable now; `pending` takes over at `effectAt`.
@@ -157,6 +158,8 @@ interface IAllocationManager {
     error PathReuseTooHigh(uint256 pathBps, uint256 maxBps);
     error NotOperator(address caller);
     error AlreadyOptedIn(uint32 avsId, address operator);
+    /// @notice The AVS's admin ejected the operator (`ejectOperator`): it cannot join again.
+    error OperatorIsEjected(uint32 avsId, address operator);
     error NotOptedIn(uint32 avsId, address operator);
     error NotPoolOperator(uint256 poolId, address caller);
     error InvalidFraction(uint256 fractionWad);
@@ -195,6 +198,7 @@ interface IAllocationManager {
     event AVSMetadataUpdated(uint32 indexed avsId, string metadataURI);
     event OperatorOptedIn(uint32 indexed avsId, address indexed operator);
     event OperatorOptedOut(uint32 indexed avsId, address indexed operator, uint48 slashableUntil);
+    event OperatorEjected(uint32 indexed avsId, address indexed operator);
     event AllocationModified(
         uint256 indexed poolId, uint32 indexed avsId, Mode mode, uint96 current, uint96 pending, uint40 effectAt
     );
@@ -251,7 +255,12 @@ interface IAllocationManager {
     /// @notice Updates an AVS's metadata (its admin only). Slasher, sink, resolver and limits never change.
     function setAVSMetadata(uint32 avsId, string calldata metadataURI) external;
 
-    /// @notice The calling operator joins the AVS. Rejoining after an opt-out revives the allocations left behind,
+    /// @notice The AVS's admin ejects an operator, for good: opted out now if it was in (slashable for the
+    /// deallocation delay, as any opt-out), never to join again. Backing the AVS did not ask for then stops counting
+    /// against its bond (`committedBacking`) once that window has passed.
+    function ejectOperator(uint32 avsId, address operator) external;
+
+    /// @notice The calling operator joins the AVS (`OperatorIsEjected` if the AVS ejected it). Rejoining after an opt-out revives the allocations left behind,
     /// so a bond-short AVS cannot take an operator back (`BondBelowRequirement`).
     function optIn(uint32 avsId) external;
 
@@ -348,9 +357,10 @@ interface IAllocationManager {
     function slashableBacking(uint32 avsId, uint256 poolId) external view returns (uint256);
 
     /// @notice Assets of `poolId` allocated to `avsId`, committed: the larger of the allocation in effect and its
-    /// pending change (a matured change in effect), whether or not the operator is opted in now, at the pool's value,
-    /// rounded up. What the AVS draws or is about to draw (the bond gate's measure, `Reputation.refreshStanding`):
-    /// never below `slashableBacking`, which counts only what is in effect and slashable now.
+    /// pending change (a matured change in effect), at the pool's value,
+    /// rounded up; zero once the operator is out of the AVS (opted out or ejected, and past its slashable window: a
+    /// bond-short AVS cannot take it back, `optIn`). What the AVS draws or is about to draw (the bond gate's measure,
+    /// `Reputation.refreshStanding`): never below `slashableBacking`, which counts only what is in effect now.
     function committedBacking(uint32 avsId, uint256 poolId) external view returns (uint256);
 
     /// @notice Per-pool risk: isolated, shared, reuse ratio, cap, path reuse, guard usage.
@@ -359,10 +369,4 @@ interface IAllocationManager {
     /// @notice The manager's `IAllocationLens` (created with it): views kept out of the manager's bytecode
     /// (`allocationOf`, `avsBacking`).
     function lens() external view returns (address);
-
-    /// @notice Effective reuse along the pool's path (its cap, times its base pool's cap for a tier), in bps.
-    function pathReuseBps(uint256 poolId) external view returns (uint256);
-
-    /// @notice The pool's reuse cap in bps as enforced: its own or the default, clamped to the protocol maximum.
-    function reuseCapBps(uint256 poolId) external view returns (uint256);
 }

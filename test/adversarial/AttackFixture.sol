@@ -45,6 +45,6 @@ abstract contract AttackFixture is IsolationFixture {
             sum += manager.slashableBacking(ids[i], poolId);
         }
         IAllocationManager.PoolRisk memory r = manager.poolRisk(poolId);
-        bound = r.sharedStake * manager.reuseCapBps(poolId) / 10_000;
+        bound = r.sharedStake * _reuseCapBps(poolId) / 10_000;
     }
 }

@@ -274,7 +274,7 @@ contract ReputationAttacksTest is ReputationFixture {
         }
         assertEq(st.sharedWeight, sum, "stored weighted sum drifted");
         IAllocationManager.PoolRisk memory risk = manager.poolRisk(poolId);
-        assertLe(weightedBacking / 10, risk.sharedStake * manager.reuseCapBps(poolId) / BPS + 3, "over the cap");
+        assertLe(weightedBacking / 10, risk.sharedStake * _reuseCapBps(poolId) / BPS + 3, "over the cap");
     }
 
     /// Promise 2 ("a rating drop never blocks a slash") with the harshest weight: three shared AVSs at 1× fill a 3×

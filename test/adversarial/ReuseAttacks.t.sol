@@ -54,7 +54,7 @@ contract ReuseAttacksTest is AttackFixture {
         manager.setReuseCap(pool, 30_000);
         _shared(3, 1e18);
         manager.setProtocolLimits(10_000, 10_000, 200_000);
-        assertEq(manager.reuseCapBps(pool), 10_000);
+        assertEq(_reuseCapBps(pool), 10_000);
         _assertWithinCap();
         (uint256 sum,) = _sharedTotals(pool, ids);
         assertLe(sum, 1000 ether);

@@ -335,6 +335,48 @@ contract AllocationManagerTest is IsolationFixture {
         manager.optOut(3);
     }
 
+    /// @notice The AVS's admin ejects an operator for good: opted out now (slashable for the deallocation delay, as
+    /// any opt-out), its committed backing gone once that window passes, and it can never join again; ejecting
+    /// again changes nothing; only the admin, only a known AVS.
+    function test_ejectOperator_outForGood() public {
+        uint32 id = _instantAVS(module, sink);
+        _allocate(opA, pool, id, ISO, 0.5e18);
+        _warp(1 days);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotAVSAdmin.selector, id, opA));
+        vm.prank(opA);
+        manager.ejectOperator(id, opA);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.UnknownAVS.selector, 9));
+        vm.prank(avsAdmin);
+        manager.ejectOperator(9, opA);
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.OperatorOptedOut(id, opA, uint48(block.timestamp + 3 days));
+        vm.expectEmit(address(manager));
+        emit IAllocationManager.OperatorEjected(id, opA);
+        vm.prank(avsAdmin);
+        manager.ejectOperator(id, opA);
+        IAllocationManager.Membership memory m = manager.membership(id, opA);
+        assertFalse(m.optedIn);
+        assertTrue(m.ejected);
+        assertEq(m.optedOutAt, block.timestamp);
+        // Still slashable for the window: it cannot be ejected ahead of a slash.
+        assertEq(manager.committedBacking(id, pool), 500 ether);
+        assertEq(_slash(module, id, pool, 0.1e18), 50 ether);
+        vm.prank(avsAdmin);
+        manager.ejectOperator(id, opA); // again: nothing changes
+        assertEq(manager.membership(id, opA).optedOutAt, m.optedOutAt);
+        _warp(3 days);
+        assertEq(manager.committedBacking(id, pool), 0);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.OperatorIsEjected.selector, id, opA));
+        vm.prank(opA);
+        manager.optIn(id);
+        // An operator that never joined can be ejected ahead of time.
+        vm.prank(avsAdmin);
+        manager.ejectOperator(id, opB);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.OperatorIsEjected.selector, id, opB));
+        vm.prank(opB);
+        manager.optIn(id);
+    }
+
     /// @dev Isolated 50% (500 WETH) to an instant AVS; the operator opts out at t1. Slashable until t1 + 3 days − 1.
     function _optedOutSetup() internal returns (uint32 id, uint256 t1) {
         id = _instantAVS(module, sink);
@@ -663,7 +705,7 @@ contract AllocationManagerTest is IsolationFixture {
         // path = 30,000 × 100,000 / 10,000 = 300,000 > 200,000.
         manager.setReuseCap(pool, 100_000);
         uint256 tier = _tier(400e18);
-        assertEq(manager.pathReuseBps(tier), 300_000);
+        assertEq(_pathReuseBps(tier), 300_000);
         uint32 id = _instantAVS(module, sink);
         _optIn(opB, id);
         vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 300_000, 200_000));
@@ -1524,8 +1566,8 @@ contract AllocationManagerTest is IsolationFixture {
         vm.expectEmit(address(manager));
         emit IAllocationManager.ReuseCapSet(pool, 40_000);
         manager.setReuseCap(pool, 40_000);
-        assertEq(manager.reuseCapBps(pool), 40_000);
-        assertEq(manager.pathReuseBps(pool), 40_000);
+        assertEq(_reuseCapBps(pool), 40_000);
+        assertEq(_pathReuseBps(pool), 40_000);
         assertEq(manager.poolRisk(pool).reuseCapWad, 4e18);
 
         // 4× lets a fourth full shared allocation in (3.1e27 would exceed the 3× default).
@@ -1543,7 +1585,7 @@ contract AllocationManagerTest is IsolationFixture {
         vm.expectEmit(address(manager));
         emit IAllocationManager.ReuseCapSet(pool, 0);
         manager.setReuseCap(pool, 0);
-        assertEq(manager.pathReuseBps(pool), 30_000);
+        assertEq(_pathReuseBps(pool), 30_000);
     }
 
     function test_RevertWhen_setReuseCapNotOwner() public {
@@ -1559,12 +1601,12 @@ contract AllocationManagerTest is IsolationFixture {
 
     function test_RevertWhen_setReuseCapBreaksItsOwnTierPath() public {
         uint256 tier = _tier(400e18);
-        assertEq(manager.pathReuseBps(tier), 90_000, "3x * 3x");
+        assertEq(_pathReuseBps(tier), 90_000, "3x * 3x");
         // The tier at 7×: 70,000 × 30,000 / 10,000 = 210,000 > 200,000.
         vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 210_000, 200_000));
         manager.setReuseCap(tier, 70_000);
         manager.setReuseCap(tier, 60_000);
-        assertEq(manager.pathReuseBps(tier), 180_000);
+        assertEq(_pathReuseBps(tier), 180_000);
         assertEq(manager.poolRisk(tier).pathReuseWad, 18e18);
     }
 
@@ -1573,7 +1615,7 @@ contract AllocationManagerTest is IsolationFixture {
         // Base at 10×: the tier's path would be 300,000 > 200,000. Checking every tier over the base here would walk a
         // set anyone can grow, so the base's cap is set and the tier is held to the path maximum on its increases.
         manager.setReuseCap(pool, 100_000);
-        assertEq(manager.pathReuseBps(tier), 300_000);
+        assertEq(_pathReuseBps(tier), 300_000);
         uint32 t = _instantAVS(module, sink);
         _optIn(opB, t);
         vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PathReuseTooHigh.selector, 300_000, 200_000));
@@ -1595,7 +1637,7 @@ contract AllocationManagerTest is IsolationFixture {
         assertEq(manager.maxReuseCapBps(), 50_000);
         assertEq(manager.maxPathReuseBps(), 150_000);
         // A pool without its own cap follows the new default.
-        assertEq(manager.pathReuseBps(pool), 20_000);
+        assertEq(_pathReuseBps(pool), 20_000);
         assertEq(manager.poolRisk(pool).reuseCapWad, 2e18);
     }
 
@@ -1612,12 +1654,12 @@ contract AllocationManagerTest is IsolationFixture {
 
     function test_setProtocolLimits_clampsPoolCapsWithoutAWalk() public {
         manager.setReuseCap(pool, 80_000);
-        assertEq(manager.reuseCapBps(pool), 80_000);
+        assertEq(_reuseCapBps(pool), 80_000);
         // A lower maximum applies to every pool where its cap is read: no loop over pools that anyone can open.
         manager.setProtocolLimits(30_000, 50_000, 200_000);
-        assertEq(manager.reuseCapBps(pool), 50_000);
+        assertEq(_reuseCapBps(pool), 50_000);
         assertEq(manager.poolRisk(pool).reuseCapWad, 5e18);
-        assertEq(manager.pathReuseBps(pool), 50_000);
+        assertEq(_pathReuseBps(pool), 50_000);
     }
 
     function test_setProtocolLimits_lowerPathMaximumRefusesIncreases() public {
@@ -1840,14 +1882,14 @@ contract AllocationManagerTest is IsolationFixture {
     }
 
     function test_pathReuseBps_baseAndTier() public {
-        assertEq(manager.pathReuseBps(pool), 30_000);
+        assertEq(_pathReuseBps(pool), 30_000);
         manager.setReuseCap(pool, 50_000);
         uint256 tier = _tier(400e18);
-        assertEq(manager.pathReuseBps(pool), 50_000);
+        assertEq(_pathReuseBps(pool), 50_000);
         // 30,000 (tier default) × 50,000 / 10,000.
-        assertEq(manager.pathReuseBps(tier), 150_000);
+        assertEq(_pathReuseBps(tier), 150_000);
         manager.setReuseCap(tier, 20_000);
-        assertEq(manager.pathReuseBps(tier), 100_000);
+        assertEq(_pathReuseBps(tier), 100_000);
         IAllocationManager.PoolRisk memory r = manager.poolRisk(tier);
         assertEq(r.reuseCapWad, 2e18);
         assertEq(r.pathReuseWad, 10e18);

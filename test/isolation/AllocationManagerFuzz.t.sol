@@ -255,7 +255,7 @@ contract AllocationManagerFuzzTest is IsolationFixture {
         // P4: when the slash left more shared limits than the cap allows on the smaller shared stake, every shared
         // backing is scaled by limit / committed (weights), so together they never pass the cap.
         IAllocationManager.PoolState memory st = manager.getPoolState(pool);
-        uint256 limit = uint256(st.totalWeight - st.isolatedWeight) * manager.reuseCapBps(pool) / 10_000;
+        uint256 limit = uint256(st.totalWeight - st.isolatedWeight) * _reuseCapBps(pool) / 10_000;
         uint256 committed = st.sharedWeight;
         uint256 sum;
         for (uint256 k; k < N; ++k) {
@@ -276,7 +276,7 @@ contract AllocationManagerFuzzTest is IsolationFixture {
                 assertGe(afterB[k], before[k], "a shared slash lowered an isolated backing");
             }
         }
-        assertLe(sum, stake * manager.reuseCapBps(pool) / 10_000 + N, "shared backings above the reuse cap");
+        assertLe(sum, stake * _reuseCapBps(pool) / 10_000 + N, "shared backings above the reuse cap");
     }
 
     /// @notice Σ isolated backings ≤ the pool's value, through random allocations, slashes, deposits, withdrawals

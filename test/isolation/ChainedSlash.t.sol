@@ -55,7 +55,7 @@ contract ChainedSlashTest is IsolationFixture {
         // Step 0. P: 1,000 WETH / 1,000 shares. T holds 200 base shares = 200 WETH.
         _expectBackings(200 ether, 500 ether, 500 ether, 400 ether, 200 ether);
         _expectValues(500 ether, 300 ether, 200 ether);
-        assertEq(manager.pathReuseBps(T), 9e4, "path reuse = 3x (base) * 3x (tier)");
+        assertEq(_pathReuseBps(T), 9e4, "path reuse = 3x (base) * 3x (tier)");
 
         // Step 1. S1 slashes 40% of its 500 = 200. P: 800 WETH / 1,000 shares (price 0.8).
         // W: 1e27 - ceil(1e27 * 200/1000) = 0.8e27; S1 weight 0.5e27 - 0.2e27 = 0.3e27.

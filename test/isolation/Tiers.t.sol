@@ -614,15 +614,15 @@ contract TiersTest is IsolationFixture {
 
     function test_pathReuse_isTheProductOfCaps() public {
         (tier,) = _toTier(alice, opB, 400e18);
-        assertEq(manager.pathReuseBps(base), 30_000, "a base pool's path is its own cap");
-        assertEq(manager.pathReuseBps(tier), 90_000, "3x over 3x");
+        assertEq(_pathReuseBps(base), 30_000, "a base pool's path is its own cap");
+        assertEq(_pathReuseBps(tier), 90_000, "3x over 3x");
         assertEq(manager.poolRisk(tier).pathReuseWad, 9e18);
 
         manager.setReuseCap(base, 50_000);
-        assertEq(manager.pathReuseBps(tier), 150_000);
+        assertEq(_pathReuseBps(tier), 150_000);
         manager.setReuseCap(tier, 40_000);
-        assertEq(manager.pathReuseBps(tier), 200_000, "exactly the maximum is allowed");
-        assertEq(manager.pathReuseBps(base), 50_000);
+        assertEq(_pathReuseBps(tier), 200_000, "exactly the maximum is allowed");
+        assertEq(_pathReuseBps(base), 50_000);
         assertEq(manager.poolRisk(tier).reuseCapWad, 4e18);
 
         // 40,001 · 50,000 / 10,000 = 200,005 and 40,000 · 50,001 / 10,000 = 200,004.
@@ -630,7 +630,7 @@ contract TiersTest is IsolationFixture {
         manager.setReuseCap(tier, 40_001);
         vm.expectRevert(abi.encodeWithSelector(IAllocationManager.ReuseCapTooHigh.selector, 100_001, 100_000));
         manager.setReuseCap(base, 100_001);
-        assertEq(manager.pathReuseBps(tier), 200_000, "reverted changes left the caps");
+        assertEq(_pathReuseBps(tier), 200_000, "reverted changes left the caps");
 
         // A base's cap and the protocol limits change without walking the tiers over it (anyone can open one); a
         // tier whose path passed the maximum gets no increase: 40,000 · 50,001 / 10,000 = 200,004.
@@ -651,7 +651,7 @@ contract TiersTest is IsolationFixture {
         // The base's cap is raised before any tier exists: 7x alone is fine.
         manager.setReuseCap(base, 70_000);
         (tier,) = _toTier(alice, opB, 400e18);
-        assertEq(manager.pathReuseBps(tier), 210_000, "default 3x over 7x");
+        assertEq(_pathReuseBps(tier), 210_000, "default 3x over 7x");
 
         vm.startPrank(opB);
         manager.optIn(tierAvs);
@@ -664,7 +664,7 @@ contract TiersTest is IsolationFixture {
         _allocate(opA, base, baseAvs, IAllocationManager.Mode.Shared, 1e18);
 
         manager.setReuseCap(tier, 20_000);
-        assertEq(manager.pathReuseBps(tier), 140_000);
+        assertEq(_pathReuseBps(tier), 140_000);
         vm.prank(opB);
         manager.allocate(tier, tierAvs, IAllocationManager.Mode.Isolated, 0.5e18);
         vm.warp(block.timestamp + ALLOC_DELAY);

@@ -27,6 +27,16 @@ abstract contract IsolationFixture is VaultFixture {
         vault.setSlasher(address(manager));
     }
 
+    /// @dev The pool's reuse cap in bps as enforced (`poolRisk` gives it in WAD: exact, 1 bps = 1e14).
+    function _reuseCapBps(uint256 poolId) internal view returns (uint256) {
+        return manager.poolRisk(poolId).reuseCapWad / 1e14;
+    }
+
+    /// @dev The pool's path reuse in bps (its cap, times its base pool's for a tier).
+    function _pathReuseBps(uint256 poolId) internal view returns (uint256) {
+        return manager.poolRisk(poolId).pathReuseWad / 1e14;
+    }
+
     /// @dev Registers an instant-slashing AVS whose module is `module_` and whose sink is `sink_`.
     function _instantAVS(address module_, address sink_) internal returns (uint32 avsId) {
         vm.prank(avsAdmin);

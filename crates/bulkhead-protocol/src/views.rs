@@ -290,10 +290,10 @@ pub trait Views {
         Ok(U256::from(floor))
     }
 
-    /// `pool`'s reuse cap in bps (its own, or the protocol default, never above the maximum).
+    /// `pool`'s reuse cap in bps (its own, or the protocol default, never above the maximum): `poolRisk`'s
+    /// `reuseCapWad`, exact in bps (1 bps = 1e14).
     fn reuse_cap_bps(&self, pool: U256) -> Result<U256> {
-        let call = AllocationManager::reuseCapBpsCall { poolId: pool };
-        read(self.engine_ref(), self.system_ref().manager, call)
+        Ok(self.pool_risk(pool)?.reuseCapWad / U256::from(100_000_000_000_000u64))
     }
 
     /// The reputation contract's current epoch.

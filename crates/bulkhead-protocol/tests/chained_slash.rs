@@ -21,11 +21,11 @@ fn chained_slash_three_shared_one_isolated_and_a_tier() -> Result<()> {
     // Step 0. P: 1,000 WETH / 1,000 shares. T holds 200 base shares = 200 WETH.
     s.expect_backings(ether(200), ether(500), ether(500), ether(400), ether(200))?;
     s.expect_values(ether(500), ether(300), ether(200))?;
-    let path = s.engine.view(
-        s.sys.manager,
-        AllocationManager::pathReuseBpsCall { poolId: t },
-    )?;
-    assert_eq!(path, sci("9e4"), "path reuse = 3x (base) * 3x (tier)");
+    assert_eq!(
+        s.pool_risk(t)?.pathReuseWad,
+        sci("9e18"),
+        "path reuse = 3x (base) * 3x (tier)"
+    );
     let lens = s
         .engine
         .view(s.sys.manager, AllocationManager::lensCall {})?;

@@ -24,6 +24,11 @@ import {MockERC20} from "../../mocks/MockERC20.sol";
 /// backing, every pool's value, the sink and the vault balance, and every escrowed withdrawal of the slashed pool.
 /// The invariant contract asserts the violation counters are zero.
 contract IsolationHandler is Test {
+    /// @dev The pool's reuse cap in bps as enforced (`poolRisk` gives it in WAD: exact, 1 bps = 1e14).
+    function _reuseCapBps(uint256 poolId) internal view returns (uint256) {
+        return manager.poolRisk(poolId).reuseCapWad / 1e14;
+    }
+
     uint256 internal constant NP = 4; // pools
     uint256 public constant TIER = 3; // a tier over pool TIER_BASE
     uint256 public constant TIER_BASE = 0;
@@ -886,7 +891,7 @@ contract IsolationHandler is Test {
         // shared backing by limit / committed (weights, rounded down), so they never add up past the cap (P4).
         uint256[3] memory k = [
             Math.mulDiv(st.totalWeight - st.isolatedWeight, s.value[pi], st.totalWeight),
-            uint256(st.totalWeight - st.isolatedWeight) * manager.reuseCapBps(pools[pi]) / 10_000,
+            uint256(st.totalWeight - st.isolatedWeight) * _reuseCapBps(pools[pi]) / 10_000,
             st.sharedWeight
         ];
         bool slasherIsolated = b.mode[pi][ai] == IAllocationManager.Mode.Isolated;

@@ -190,6 +190,14 @@ contract ReputationHandler is Test {
         MockERC20 token = tokens[tokenSeed % NT];
         IReputation.Bond memory b = rep.bondOf(avsId, address(token));
         if (b.queued == 0 || block.timestamp < b.maturity || block.timestamp < rep.bondHeldUntil(avsId)) return;
+        // Held while any request of the AVS can still be vetoed, as the manager records at each request.
+        uint40 vetoable = manager.getAVS(avsId).requestsVetoableUntil;
+        if (block.timestamp < vetoable) {
+            vm.expectRevert(abi.encodeWithSelector(IReputation.BondOnHold.selector, avsId, vetoable));
+            vm.prank(avsAdmin);
+            rep.completeBondWithdrawal(avsId, address(token), avsAdmin);
+            return;
+        }
         uint256 before = token.balanceOf(avsAdmin);
         vm.prank(avsAdmin);
         rep.completeBondWithdrawal(avsId, address(token), avsAdmin);
