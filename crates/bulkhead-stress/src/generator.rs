@@ -1,6 +1,15 @@
 //! Random chained-slash scenarios, reproducible from a seed. The generator plays each step on the model as it
 //! goes, so it can aim (claim what was queued, execute what was requested, slash where there is an allocation)
 //! while still sending steps that revert on purpose.
+//!
+//! A share of the scenarios ([`REPUTATION_PCT`]) turn the reputation layer on: their AVSs bond at setup, and their
+//! timelines mix in bonds, bond withdrawals, epochs with checkpoints, standings, re-pricing, held bonds, reported
+//! slashes and wrongful requests that are vetoed (and pay a penalty). Those choices come from a second generator
+//! seeded from the scenario's seed, so a scenario without reputation is the one the same seed always gave.
+
+mod reputation;
+
+use std::collections::BTreeSet;
 
 use alloy::primitives::U256;
 use bulkhead_contracts::Mode;
@@ -9,8 +18,15 @@ use bulkhead_scenario::{Action, Amount};
 
 use crate::{
     model::{Model, Mutation, WAD},
-    spec::{AvsSpec, PoolSpec, Spec, decimals, symbol},
+    spec::{AvsSpec, PoolSpec, Spec, Step, decimals, symbol},
 };
+
+/// Percentage of scenarios with the reputation layer on.
+pub const REPUTATION_PCT: u64 = 35;
+/// Chance (percent) that a random step of a scenario with reputation is followed by a reputation step.
+const REPUTATION_STEP_PCT: u64 = 45;
+/// Mixed into a scenario's seed for its reputation choices.
+const REPUTATION_SALT: u64 = 0x5245_5055_5441_5449;
 
 /// The seed of scenario `index` of a run seeded with `seed`: any scenario can be regenerated on its own.
 pub fn scenario_seed(seed: u64, index: u64) -> u64 {
@@ -68,6 +84,10 @@ struct Builder {
     spec: Spec,
     model: Model,
     rng: SplitMix64,
+    /// The reputation choices (a generator of their own).
+    rrng: SplitMix64,
+    /// The chain's timestamp at deployment: the reputation contract's genesis.
+    genesis: u64,
     labels: usize,
     /// Request labels and the AVS that filed each.
     requests: Vec<(String, usize)>,
@@ -77,10 +97,11 @@ struct Builder {
 }
 
 impl Builder {
-    fn push(&mut self, action: Action) {
+    fn push(&mut self, step: impl Into<Step>) {
+        let step = step.into();
         // The generator only sends steps the runner can send: the model says which.
-        if self.model.step(&self.spec, &action).is_ok() {
-            self.spec.steps.push(action);
+        if self.model.step(&self.spec, &step).is_ok() {
+            self.spec.steps.push(step);
         }
     }
 
@@ -194,7 +215,16 @@ impl Builder {
         self.labels
     }
 
+    /// A random step, and with reputation on now and then a reputation step after it (so a scenario with
+    /// reputation keeps the mix of steps of one without).
     fn random_step(&mut self) {
+        self.plain_step();
+        if self.spec.reputation.is_some() && self.rrng.chance(REPUTATION_STEP_PCT, 100) {
+            self.reputation_step();
+        }
+    }
+
+    fn plain_step(&mut self) {
         match self.rng.below(100) {
             0..=29 => self.slash(),
             30..=34 => self.tier_deposit(),
@@ -394,6 +424,8 @@ pub fn params(spec: &Spec) -> crate::model::Params {
         execution_window: defaults.execution_window,
         guard_max,
         guard_window: u64::from(guard_window),
+        epoch_length: defaults.epoch_length,
+        bond_delay: defaults.deallocation_delay,
     }
 }
 
@@ -402,12 +434,16 @@ pub fn params(spec: &Spec) -> crate::model::Params {
 /// `start` is the chain's timestamp when the timeline begins.
 pub fn generate(seed: u64, config: GenConfig, start: u64) -> Spec {
     let mut rng = SplitMix64::new(seed);
-    let (spec, wipe) = world(&mut rng, seed);
+    let (mut spec, wipe) = world(&mut rng, seed);
+    let mut rrng = SplitMix64::new(seed ^ REPUTATION_SALT);
+    reputation(&mut rrng, &mut spec, wipe);
     let model = Model::new(&spec, params(&spec), start, Mutation::None);
     let mut b = Builder {
         spec,
         model,
         rng,
+        rrng,
+        genesis: start,
         labels: 0,
         requests: Vec::new(),
         queued: Vec::new(),
@@ -415,6 +451,7 @@ pub fn generate(seed: u64, config: GenConfig, start: u64) -> Spec {
     };
     b.initial_deposits();
     b.initial_allocations();
+    b.season();
     for _ in 0..b.rng.range(config.min_steps, config.max_steps) {
         b.random_step();
     }
@@ -448,6 +485,7 @@ fn world(rng: &mut SplitMix64, seed: u64) -> (Spec, Option<(usize, usize)>) {
             },
             veto_window: rng.chance(20, 100).then(|| rng.range(3_600, 47 * 3_600)),
             burn: rng.chance(15, 100),
+            bond: Vec::new(),
         })
         .collect();
     let mut guard = rng
@@ -469,9 +507,59 @@ fn world(rng: &mut SplitMix64, seed: u64) -> (Spec, Option<(usize, usize)>) {
         avs,
         pools,
         guard,
+        reputation: None,
         steps: Vec::new(),
     };
     (spec, wipe)
+}
+
+/// In [`REPUTATION_PCT`]% of scenarios, the reputation layer: evidence units for most of the pools' assets (1–300
+/// whole tokens at stake for a full unit), a quarter of the instant AVSs turned veto-flow (vetoes are what cost
+/// penalties; not the one meant to wipe a pool out), and setup bonds for most AVSs in most assets (an AVS without
+/// one receives nothing).
+fn reputation(rng: &mut SplitMix64, spec: &mut Spec, wipe: Option<(usize, usize)>) {
+    if !rng.chance(REPUTATION_PCT, 100) {
+        return;
+    }
+    let assets: BTreeSet<usize> = spec.pools.iter().map(|p| p.asset).collect();
+    let mut units = Vec::new();
+    for &a in &assets {
+        if rng.chance(85, 100) {
+            units.push((a, U256::from(rng.range(1, 300)) * whole(a)));
+        }
+    }
+    spec.reputation = Some(units);
+    for (i, avs) in spec.avs.iter_mut().enumerate() {
+        if wipe.map(|(_, w)| w) != Some(i) && avs.veto_window.is_none() && rng.chance(25, 100) {
+            avs.veto_window = Some(rng.range(3_600, 47 * 3_600));
+        }
+        if rng.chance(92, 100) {
+            for &a in &assets {
+                if rng.chance(80, 100) {
+                    avs.bond.push((a, bond_amount(rng, a)));
+                }
+            }
+            if let (true, Some(&a)) = (avs.bond.is_empty(), assets.first()) {
+                avs.bond.push((a, bond_amount(rng, a)));
+            }
+        }
+    }
+}
+
+/// One whole token of `asset` in base units.
+fn whole(asset: usize) -> U256 {
+    U256::from(10u64).pow(U256::from(decimals(asset)))
+}
+
+/// A bond: 1–1,500 whole tokens, half the time with a sub-unit remainder.
+fn bond_amount(rng: &mut SplitMix64, asset: usize) -> U256 {
+    let unit = whole(asset);
+    let amount = U256::from(rng.range(1, 1_500)) * unit;
+    if rng.chance(50, 100) {
+        amount + U256::from(rng.next_u64()) % unit
+    } else {
+        amount
+    }
 }
 
 /// Up to 4 pools of (operator, asset), and optionally a tier over one of them run by any operator.

@@ -1,5 +1,6 @@
 //! `bulkhead stress`: random chained-slash scenarios on the real bytecode, checked step by step against a pure-Rust
-//! model of the accounting; any disagreement is shrunk and written out as a scenario file.
+//! model of the accounting (and, in a share of the scenarios, of the reputation layer: ratings, bonds, penalties,
+//! standings, risk-weighted reuse); any disagreement is shrunk and written out as a scenario file.
 //!
 //! ```no_run
 //! use bulkhead_stress::{StressConfig, run};
@@ -11,7 +12,8 @@
 //! ```
 //!
 //! - [`generator`]: seeded generation (scenario `i` of seed `S` has seed [`scenario_seed`]`(S, i)`).
-//! - [`model`]: the accounting, integer for integer, without an EVM.
+//! - [`model`]: the accounting and the reputation layer, integer for integer, without an EVM ([`model::beta`]: the
+//!   rating's fixed-point maths, `BetaReputation` ported).
 //! - [`run`](mod@run): the steps on a copy of a deployed [`Base`] and the [`differential`] check.
 //! - [`shrink`](mod@shrink): delta debugging of a failing scenario; [`repro`]: the scenario file.
 //!
@@ -43,7 +45,7 @@ pub use generator::{GenConfig, generate, scenario_seed};
 pub use model::Mutation;
 pub use run::{Base, Mismatch, Stats, Verdict, differential, differential_with};
 pub use shrink::{Shrunk, shrink};
-pub use spec::Spec;
+pub use spec::{Spec, Step};
 
 use spec::decimals;
 
@@ -145,6 +147,8 @@ pub struct Failure {
     pub model: String,
     /// The chain's value.
     pub chain: String,
+    /// Whether a scenario file can check what differs.
+    pub checkable: bool,
     /// The scenario file, once written.
     pub file: Option<PathBuf>,
     /// Whether `bulkhead simulate` fails on it (the scenario runner reports a failed expectation).
@@ -184,6 +188,15 @@ pub struct StressReport {
     pub tier_slashes: u64,
     /// Pool generations ended by a full slash (a pool reset).
     pub resets: u64,
+    /// Scenarios with the reputation layer on.
+    pub reputation_scenarios: u64,
+    /// Reputation steps played (bonds, bond withdrawals and payouts, checkpoints, standings, re-pricing, holds,
+    /// reports), as `actions` counts them.
+    pub reputation_steps: u64,
+    /// Vetoes played with the reputation layer on (each records a fault and asks for a penalty).
+    pub reputation_vetoes: u64,
+    /// Penalties paid from bonds into pools.
+    pub penalties: u64,
     /// Steps per action, as `[went through, reverted]`.
     pub actions: BTreeMap<String, [u64; 2]>,
     /// Predicted (and confirmed) reverts per error name.
@@ -239,6 +252,7 @@ fn one(base: &Base, config: &StressConfig, index: u64) -> Outcome {
             what: shrunk.mismatch.what.clone(),
             model: shrunk.mismatch.model.clone(),
             chain: shrunk.mismatch.chain.clone(),
+            checkable: shrunk.mismatch.checkable,
             file: None,
             reproduces: None,
             toml,
@@ -251,15 +265,21 @@ fn one(base: &Base, config: &StressConfig, index: u64) -> Outcome {
     outcome
 }
 
-/// The scenario file of a shrunk failure, with the model's expectations.
+/// The scenario file of a shrunk failure, with the model's expectations for the steps the file holds (the steps
+/// the format has no action for are listed in its header).
 pub fn reproduction(base: &Base, shrunk: &Shrunk, mutation: Mutation, index: u64) -> String {
     let title = format!("stress-{index}");
-    match run::predictions(base.start(), &shrunk.spec, mutation, &[]) {
-        Some((outcomes, values)) => {
-            repro::to_toml(&shrunk.spec, &title, &shrunk.mismatch, &outcomes, &values)
-        }
-        None => repro::to_toml(&shrunk.spec, &title, &shrunk.mismatch, &[], &[]),
-    }
+    let (file, left_out) = shrunk.spec.scenario_only();
+    let (outcomes, values) =
+        run::predictions(base.start(), &file, mutation, &[]).unwrap_or_default();
+    repro::to_toml(
+        &file,
+        &title,
+        &shrunk.mismatch,
+        &outcomes,
+        &values,
+        &left_out,
+    )
 }
 
 /// Runs `config.scenarios` scenarios on `config.threads` threads; `progress` is called after each one.
@@ -340,6 +360,8 @@ fn summarise(
     let (mut isolated, mut shared, mut cut, mut per_scenario, mut reverted) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut steps, mut slashes, mut reverts, mut tier_slashes, mut resets) = (0, 0, 0, 0, 0);
+    let (mut rep_scenarios, mut rep_steps, mut rep_vetoes, mut penalties) = (0, 0, 0, 0);
+    let (mut ratings, mut penalties_per) = (Vec::new(), Vec::new());
     let mut actions: BTreeMap<String, [u64; 2]> = BTreeMap::new();
     let mut reverts_by_error: BTreeMap<String, u64> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -356,6 +378,14 @@ fn summarise(
         slashes += o.stats.slashes.len() as u64;
         tier_slashes += o.stats.tier_slashes;
         resets += o.stats.resets;
+        if o.stats.reputation {
+            rep_scenarios += 1;
+            rep_steps += o.stats.reputation_steps;
+            rep_vetoes += o.stats.rep_vetoes;
+            penalties += o.stats.penalties;
+            penalties_per.push(o.stats.penalties as f64);
+            ratings.extend(o.stats.ratings.iter().map(|r| f64::from(*r) / 1e18));
+        }
         for (action, (ok, reverted)) in &o.stats.actions {
             let c = actions.entry((*action).to_string()).or_default();
             c[0] += ok;
@@ -400,6 +430,10 @@ fn summarise(
         mismatches: failures.len() as u64,
         tier_slashes,
         resets,
+        reputation_scenarios: rep_scenarios,
+        reputation_steps: rep_steps,
+        reputation_vetoes: rep_vetoes,
+        penalties,
         actions,
         reverts_by_error,
         errors,
@@ -410,6 +444,8 @@ fn summarise(
             Distribution::of("cut by the cascade guard (per slash)", cut),
             Distribution::of("slashes per scenario", per_scenario),
             Distribution::of("reverted steps per scenario", reverted),
+            Distribution::of("AVS rating at the end (reputation scenarios)", ratings),
+            Distribution::of("penalties paid per reputation scenario", penalties_per),
         ],
         failures,
     }

@@ -4,21 +4,23 @@
 //!
 //! The file is the serde serialisation of the scenario's raw types ([`bulkhead_scenario::raw`]): the spec's
 //! declarations, its steps (scenario actions already, written back field by field), and a final `expect` step of
-//! the model's values, under a header of `#` comments.
+//! the model's values, under a header of `#` comments. Steps the format has no action for (a bond withdrawal's
+//! payout, a standing of some pools only, a held bond, a reported slash) are left out of the file and listed in the
+//! header; the caller gives the model's predictions for the file's own steps.
 
 use alloy::primitives::U256;
 use bulkhead_evm::ErrorKind;
 use bulkhead_scenario::{
     Action, Amount, format_units,
     raw::{
-        Named, PerName, PerPair, RawAvs, RawGuard, RawOperator, RawPool, RawScenario, RawStaker,
-        RawStep, S, Scalar, spanless,
+        Named, PerName, PerPair, RawAvs, RawGuard, RawOperator, RawPool, RawReputation,
+        RawScenario, RawStaker, RawStep, S, Scalar, spanless,
     },
 };
 
 use crate::{
     run::{Mismatch, Obs},
-    spec::{RESOLVER, Spec, symbol},
+    spec::{RESOLVER, Spec, Step, symbol},
 };
 
 /// A string value.
@@ -54,16 +56,19 @@ fn int(v: u64) -> S<Scalar> {
 }
 
 /// Writes `spec` as a scenario file. `outcomes[i]` is the model's revert for step `i` (`expect_revert`, by name),
-/// `expect` the values the model predicts after the last step.
+/// `expect` the values the model predicts after the last step; `left_out` the steps of the run the format has no
+/// action for (by their index in the run), which the header lists (`spec` holds none of them: see
+/// [`Spec::scenario_only`]).
 pub fn to_toml(
     spec: &Spec,
     title: &str,
     mismatch: &Mismatch,
     outcomes: &[Option<ErrorKind>],
     expect: &[(Obs, Result<U256, ErrorKind>)],
+    left_out: &[(usize, Step)],
 ) -> String {
     let mut file = declarations(spec, title);
-    for (i, action) in spec.steps.iter().enumerate() {
+    for (i, action) in spec.steps.iter().filter_map(Step::action).enumerate() {
         let mut step = raw_step(spec, action);
         step.expect_revert = outcomes
             .get(i)
@@ -76,6 +81,15 @@ pub fn to_toml(
     file.steps.push(spanless(expect));
     let body = toml::to_string(&file).expect("the raw types of a scenario serialise");
     let mut out = header(mismatch);
+    if !left_out.is_empty() {
+        out.push_str(
+            "# The run also sent steps the scenario format has no action for; the file leaves them out, so it may \
+             not show the disagreement:\n",
+        );
+        for (i, step) in left_out {
+            out.push_str(&format!("#   step {i}: {}\n", describe_step(spec, step)));
+        }
+    }
     out.push_str(&body);
     if !skipped.is_empty() {
         out.push_str(&format!(
@@ -96,20 +110,55 @@ fn header(mismatch: &Mismatch) -> String {
         "# After step {}: {}: model {}, chain {}.\n",
         mismatch.step, mismatch.what, mismatch.model, mismatch.chain
     ));
-    if ["getPool(", "getAllocation(", "avsBacking(", "positionsOf("]
-        .iter()
-        .any(|view| mismatch.what.starts_with(view))
-    {
+    if !mismatch.checkable {
         t.push_str(
-            "# That view has no check in the scenario format and the difference reaches no checkable value here: the \
+            "# That value has no check in the scenario format and the difference reaches no checkable value here: the \
              file replays the steps, and `bulkhead simulate` passes on it.\n",
         );
     }
     t
 }
 
-/// Everything but the steps: name, operators, stakers, the guard, AVSs (instant, or veto with the shared resolver)
-/// and pools.
+/// A step the format cannot write, in words.
+fn describe_step(spec: &Spec, step: &Step) -> String {
+    let avs = |a: usize| spec.avs[a].name.as_str();
+    match step {
+        Step::CompleteUnbond { avs: a, asset } => format!(
+            "avsAdmin completes the withdrawal of {}'s {} bond (completeBondWithdrawal)",
+            avs(*a),
+            symbol(*asset)
+        ),
+        Step::Refresh { avs: a, pools } => format!(
+            "refreshStanding({}, [{}])",
+            avs(*a),
+            pools
+                .iter()
+                .map(|&p| spec.pools[p].name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Step::HoldBond { request } => format!("holdBond({request})"),
+        Step::ReportExecuted { request } => format!("reportExecutedSlash({request})"),
+        Step::Scenario(action) => action.name().to_string(),
+    }
+}
+
+/// An `{ <asset> = "<n> raw" }` table.
+fn per_asset(amounts: &[(usize, U256)]) -> Option<Named<toml::Spanned<Scalar>>> {
+    (!amounts.is_empty()).then(|| {
+        Named(
+            amounts
+                .iter()
+                .map(|&(asset, amount)| {
+                    (spanless(symbol(asset).to_string()), spanless(raw(amount)))
+                })
+                .collect(),
+        )
+    })
+}
+
+/// Everything but the steps: name, operators, stakers, the guard, `[reputation]`, AVSs (instant, or veto with the
+/// shared resolver; their setup bonds) and pools.
 fn declarations(spec: &Spec, title: &str) -> RawScenario {
     let avs = spec.avs.iter().enumerate().map(|(i, avs)| {
         let veto = avs.veto_window.is_some();
@@ -124,6 +173,7 @@ fn declarations(spec: &Spec, title: &str) -> RawScenario {
             } else {
                 spec.sink_name(i)
             }),
+            bond: per_asset(&avs.bond),
             ..RawAvs::default()
         })
     });
@@ -161,6 +211,11 @@ fn declarations(spec: &Spec, title: &str) -> RawScenario {
             spanless(RawGuard {
                 max_fraction: frac(max),
                 window: int(u64::from(window)),
+            })
+        }),
+        reputation: spec.reputation.as_ref().map(|units| {
+            spanless(RawReputation {
+                evidence_units: per_asset(units),
             })
         }),
         avs: avs.collect(),
@@ -322,7 +377,7 @@ fn raw_step(spec: &Spec, action: &Action) -> RawStep {
     step
 }
 
-/// The reputation layer's steps, written as the loader reads them (the generator does not emit them yet).
+/// The reputation layer's steps, written as the loader reads them.
 fn reputation_step(spec: &Spec, action: &Action, step: &mut RawStep) {
     let pool = |p: usize| text(&spec.pools[p].name);
     let avs = |a: usize| text(&spec.avs[a].name);
@@ -402,10 +457,30 @@ fn expect_step(spec: &Spec, expect: &[(Obs, Result<U256, ErrorKind>)]) -> (RawSt
             Obs::Escrow(s, p) => per_pair(&mut step.escrow, &spec.stakers[s], pool(p), raw(v)),
             Obs::Balance(s, a) => per_pair(&mut step.balance, &spec.stakers[s], symbol(a), raw(v)),
             Obs::Sink(avs, a) => per_pair(&mut step.sink, &spec.avs[avs].name, symbol(a), raw(v)),
-            // The scenario format cannot check these (the mismatch line of the header names them), nor a sink's
-            // position: `position` names stakers.
-            Obs::PoolField(..) | Obs::AllocField(..) | Obs::AvsTotal(_) | Obs::SinkPosition(..) => {
+            Obs::VaultBalance(a) => per_pair(&mut step.balance, "vault", symbol(a), raw(v)),
+            Obs::Rating(a) => per_name(
+                &mut step.rating,
+                &spec.avs[a].name,
+                Scalar::Str(format_units(v, 18)),
+            ),
+            Obs::RiskWeight(a) => {
+                let tenths = v.saturating_to::<u64>();
+                let shown = format!("{}.{}x", tenths / 10, tenths % 10);
+                per_name(&mut step.risk_weight, &spec.avs[a].name, Scalar::Str(shown));
             }
+            Obs::BondShort(a) => {
+                per_name(
+                    &mut step.bond_short,
+                    &spec.avs[a].name,
+                    Scalar::Bool(!v.is_zero()),
+                );
+            }
+            Obs::Bond(a, asset) => {
+                per_pair(&mut step.bond, &spec.avs[a].name, symbol(asset), raw(v))
+            }
+            // The scenario format cannot check the others (the mismatch line of the header names them), nor a
+            // sink's position: `position` names stakers.
+            _ => {}
         }
     }
     (step, skipped)

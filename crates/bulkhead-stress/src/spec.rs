@@ -1,7 +1,9 @@
 //! A generated scenario: who takes part and the timeline. The steps are the scenario format's own
 //! ([`bulkhead_scenario::Action`]: pools and AVSs by their index in [`Spec`]'s lists, which is their order in a written
-//! file; stakers, operators and labels by name), so any of it can be written out as a scenario file.
+//! file; stakers, operators and labels by name), so any of it can be written out as a scenario file; and four of the
+//! reputation layer the format has no action for ([`Step`]), which a written file lists in its header instead.
 
+use alloy::primitives::U256;
 use bulkhead_contracts::DEMO_TOKENS;
 use bulkhead_scenario::Action;
 
@@ -16,8 +18,86 @@ pub fn decimals(asset: usize) -> u8 {
 }
 
 /// Whether a step slashes (instantly or by executing a request).
-pub fn is_slash(action: &Action) -> bool {
-    matches!(action, Action::Slash { .. } | Action::ExecuteSlash { .. })
+pub fn is_slash(step: &Step) -> bool {
+    matches!(
+        step,
+        Step::Scenario(Action::Slash { .. } | Action::ExecuteSlash { .. })
+    )
+}
+
+/// One step of a generated timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A step of the scenario format, sent as the scenario runner sends it.
+    Scenario(Action),
+    /// `completeBondWithdrawal(avs, asset, avsAdmin)` by the AVS's admin (the format's `unbond` only queues).
+    CompleteUnbond {
+        /// AVS index.
+        avs: usize,
+        /// Asset index.
+        asset: usize,
+    },
+    /// `refreshStanding(avs, pools)` measuring these pools only, in this order (the format's `refresh_standing`
+    /// measures every pool of the scenario).
+    Refresh {
+        /// AVS index.
+        avs: usize,
+        /// Pool indexes.
+        pools: Vec<usize>,
+    },
+    /// `holdBond(request)` by a keeper.
+    HoldBond {
+        /// The request's label.
+        request: String,
+    },
+    /// `reportExecutedSlash(request)` by a keeper.
+    ReportExecuted {
+        /// The request's label.
+        request: String,
+    },
+}
+
+impl Step {
+    /// The name of its action: the scenario format's, or `complete_unbond`, `refresh_pools`, `hold_bond`,
+    /// `report_executed_slash`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Scenario(action) => action.name(),
+            Self::CompleteUnbond { .. } => "complete_unbond",
+            Self::Refresh { .. } => "refresh_pools",
+            Self::HoldBond { .. } => "hold_bond",
+            Self::ReportExecuted { .. } => "report_executed_slash",
+        }
+    }
+
+    /// The scenario-format action, if it is one.
+    pub fn action(&self) -> Option<&Action> {
+        match self {
+            Self::Scenario(action) => Some(action),
+            _ => None,
+        }
+    }
+
+    /// Whether it belongs to the reputation layer.
+    pub fn is_reputation(&self) -> bool {
+        match self {
+            Self::Scenario(action) => matches!(
+                action,
+                Action::Bond { .. }
+                    | Action::Unbond { .. }
+                    | Action::Checkpoint { .. }
+                    | Action::RefreshStanding { .. }
+                    | Action::Reprice { .. }
+            ),
+            _ => true,
+        }
+    }
+}
+
+impl From<Action> for Step {
+    fn from(action: Action) -> Self {
+        Self::Scenario(action)
+    }
 }
 
 /// An AVS: instant, or veto flow with the shared `resolver` actor.
@@ -31,6 +111,8 @@ pub struct AvsSpec {
     pub veto_window: Option<u64>,
     /// Sink: `burn` if true, else the actor `sink-<name>`.
     pub burn: bool,
+    /// With reputation on: bonded at setup (asset index, base units), by `avsAdmin`.
+    pub bond: Vec<(usize, U256)>,
 }
 
 /// A declared pool: of tokens, or a tier over another declared pool.
@@ -61,8 +143,10 @@ pub struct Spec {
     pub pools: Vec<PoolSpec>,
     /// Cascade guard (max fraction WAD, window seconds); `None` keeps the deployment's 50% per day.
     pub guard: Option<(u64, u32)>,
-    /// The timeline: scenario steps (withdrawal labels `w<n>`, request labels `r<n>`).
-    pub steps: Vec<Action>,
+    /// `[reputation]`: the layer on, with each listed asset's evidence unit (asset index, base units).
+    pub reputation: Option<Vec<(usize, U256)>>,
+    /// The timeline (withdrawal labels `w<n>`, request labels `r<n>`).
+    pub steps: Vec<Step>,
 }
 
 /// Name of the shared resolver of veto AVSs.
@@ -81,6 +165,21 @@ impl Spec {
     /// The actor name of a sink.
     pub fn sink_name(&self, avs: usize) -> String {
         format!("sink-{}", self.avs[avs].name)
+    }
+
+    /// The spec with only the steps of the scenario format (what a file can hold), and the others with their
+    /// indexes.
+    pub fn scenario_only(&self) -> (Spec, Vec<(usize, Step)>) {
+        let mut file = self.clone();
+        let mut left_out = Vec::new();
+        file.steps.clear();
+        for (i, step) in self.steps.iter().enumerate() {
+            match step {
+                Step::Scenario(_) => file.steps.push(step.clone()),
+                other => left_out.push((i, other.clone())),
+            }
+        }
+        (file, left_out)
     }
 
     /// Number of slash steps (instant or executed).
@@ -114,17 +213,13 @@ impl Spec {
             if let Some(avs) = refs.avs {
                 used_avs[*avs] = true;
             }
-            if let Some(i) = refs
-                .staker
-                .and_then(|n| stakers.iter().position(|s| s == n))
-            {
-                used_staker[i] = true;
-            }
-            if let Some(i) = refs
-                .operator
-                .and_then(|n| operators.iter().position(|o| o == n))
-            {
-                used_op[i] = true;
+            for name in refs.names {
+                if let Some(i) = stakers.iter().position(|s| s == name) {
+                    used_staker[i] = true;
+                }
+                if let Some(i) = operators.iter().position(|o| o == name) {
+                    used_op[i] = true;
+                }
             }
         }
         for i in (0..self.pools.len()).rev() {
@@ -178,22 +273,38 @@ fn retain_used<T>(list: &mut Vec<T>, used: &[bool]) {
     list.retain(|_| used.next().copied().unwrap_or(false));
 }
 
-/// What a step refers to: pool and AVS indexes (to renumber), the staker or operator it names.
+/// What a step refers to: pool and AVS indexes (to renumber), the stakers and operators it names.
 #[derive(Default)]
 struct Refs<'a> {
     pools: Vec<&'a mut usize>,
     avs: Option<&'a mut usize>,
-    staker: Option<&'a str>,
-    operator: Option<&'a str>,
+    names: Vec<&'a str>,
 }
 
-fn refs(action: &mut Action) -> Refs<'_> {
+fn refs(step: &mut Step) -> Refs<'_> {
+    let action = match step {
+        Step::Scenario(action) => action,
+        Step::CompleteUnbond { avs, .. } => {
+            return Refs {
+                avs: Some(avs),
+                ..Refs::default()
+            };
+        }
+        Step::Refresh { avs, pools } => {
+            return Refs {
+                pools: pools.iter_mut().collect(),
+                avs: Some(avs),
+                ..Refs::default()
+            };
+        }
+        Step::HoldBond { .. } | Step::ReportExecuted { .. } => return Refs::default(),
+    };
     match action {
         Action::Deposit { staker, pool, .. }
         | Action::DepositToTier { staker, pool, .. }
         | Action::QueueWithdrawal { staker, pool, .. } => Refs {
             pools: vec![pool],
-            staker: Some(staker),
+            names: vec![staker],
             ..Refs::default()
         },
         Action::Allocate { pool, avs, .. }
@@ -209,12 +320,12 @@ fn refs(action: &mut Action) -> Refs<'_> {
             ..Refs::default()
         },
         Action::Claim { staker, .. } => Refs {
-            staker: Some(staker),
+            names: vec![staker],
             ..Refs::default()
         },
         Action::OptIn { operator, avs } | Action::OptOut { operator, avs } => Refs {
             avs: Some(avs),
-            operator: Some(operator),
+            names: vec![operator],
             ..Refs::default()
         },
         Action::DoubleSign {
@@ -225,8 +336,7 @@ fn refs(action: &mut Action) -> Refs<'_> {
         } => Refs {
             pools: pools.iter_mut().flatten().collect(),
             avs: Some(avs),
-            operator: Some(operator),
-            ..Refs::default()
+            names: vec![operator],
         },
         Action::Bond { avs, .. }
         | Action::Unbond { avs, .. }
@@ -238,12 +348,15 @@ fn refs(action: &mut Action) -> Refs<'_> {
             avs,
             operator,
             pool,
-            ..
+            by,
         } => Refs {
             pools: vec![pool],
             avs: avs.as_mut(),
-            operator: operator.as_deref(),
-            ..Refs::default()
+            names: operator
+                .iter()
+                .chain(by.iter())
+                .map(String::as_str)
+                .collect(),
         },
         Action::Reprice { pool } => Refs {
             pools: vec![pool],
@@ -263,4 +376,6 @@ pub enum Holder {
     Sink(usize),
     /// `0x…dEaD`.
     Burn,
+    /// `avsAdmin`, who bonds (minted first) and is paid its bond withdrawals.
+    Admin,
 }

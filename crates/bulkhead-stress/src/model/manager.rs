@@ -15,6 +15,11 @@ use super::{
 };
 use crate::spec::Spec;
 
+/// `_weighted`: a shared weight as it counts against the reuse cap, times its risk weight in tenths, rounded down.
+fn weighted(weight: U256, risk_weight_tenths: u8) -> U256 {
+    weight * u(u64::from(risk_weight_tenths)) / u(10)
+}
+
 impl Model {
     fn is_slashable(&self, avs: usize, operator: usize) -> bool {
         let m = self
@@ -28,9 +33,14 @@ impl Model {
 
     /// `optIn`: `operator` joins the AVS's operator set.
     pub(super) fn opt_in(&mut self, operator: usize, avs: usize) -> Result<(), Rev> {
+        let bond_short = self.standing[avs].1;
         let member = self.members.entry((avs, operator)).or_default();
         if member.opted_in {
             return Err(ErrorKind::of::<AllocationManager::AlreadyOptedIn>());
+        }
+        // Rejoining revives the allocations left behind: new backing, which a bond-short AVS does not get.
+        if member.opted_out_at != 0 && bond_short {
+            return Err(ErrorKind::of::<AllocationManager::BondBelowRequirement>());
         }
         member.opted_in = true;
         member.opted_out_at = 0;
@@ -127,7 +137,7 @@ impl Model {
         if a.effect_at == 0 || now < a.effect_at {
             return Ok(());
         }
-        let (current, pending, mode) = (a.current, a.pending, a.mode);
+        let (current, pending, mode, rw) = (a.current, a.pending, a.mode, a.rw);
         a.current = pending;
         a.effect_at = 0;
         if pending < current {
@@ -135,7 +145,7 @@ impl Model {
             if mode == ISOLATED {
                 st.isolated = sub(st.isolated, current - pending)?;
             } else {
-                st.shared = sub(st.shared, current - pending)?;
+                st.shared = sub(st.shared, weighted(current, rw) - weighted(pending, rw))?;
             }
         }
         Ok(())
@@ -175,11 +185,24 @@ impl Model {
             if !member.opted_in {
                 return Err(ErrorKind::of::<AllocationManager::NotOptedIn>());
             }
+            let (risk_weight, bond_short) = self.standing_now(avs);
+            if bond_short {
+                return Err(ErrorKind::of::<AllocationManager::BondBelowRequirement>());
+            }
             let mut effect_at = self.now + self.params.allocation_delay;
             if mode == ISOLATED && effect_at <= st.slash_pending_until {
                 effect_at = st.slash_pending_until + 1;
             }
-            self.commit_increase(id, avs, mode, target - current, effect_at)?;
+            let mut added = target - current;
+            if mode == SHARED {
+                // The whole allocation is re-priced at the AVS's weight now: what it counted comes off, what it
+                // counts now goes on.
+                let st = self.st(id);
+                st.shared = sub(st.shared, weighted(current, a.rw))?;
+                added = weighted(target, risk_weight);
+                self.allocs.entry((id, avs)).or_default().rw = risk_weight;
+            }
+            self.commit_increase(id, avs, mode, added, effect_at)?;
             effect_at
         } else {
             self.now + self.params.deallocation_delay
@@ -373,6 +396,9 @@ impl Model {
         };
         let cut = raw.min(Self::slashable_weight(&st, &a)?);
         let a = self.allocs.get_mut(&(id, avs)).ok_or(PANIC)?;
+        // The cut leaves the sum at the allocation's risk weight, from the max(current, pending) it commits.
+        let committed = a.current.max(a.pending);
+        let rw = a.rw;
         a.current = sub(a.current, cut)?;
         a.pending -= cut.min(a.pending);
         let mode = a.mode;
@@ -381,7 +407,8 @@ impl Model {
         if mode == ISOLATED {
             st.isolated = sub(st.isolated, cut)?;
         } else {
-            st.shared = sub(st.shared, cut)?;
+            let left = sub(committed, cut)?;
+            st.shared = sub(st.shared, weighted(committed, rw) - weighted(left, rw))?;
         }
         Ok(())
     }
@@ -404,7 +431,8 @@ impl Model {
                 if a.mode == ISOLATED {
                     st.isolated = sub(st.isolated, a.current - weight)?;
                 } else {
-                    st.shared = sub(st.shared, a.current - weight)?;
+                    let freed = weighted(a.current, a.rw) - weighted(weight, a.rw);
+                    st.shared = sub(st.shared, freed)?;
                 }
             }
         }
@@ -428,6 +456,10 @@ impl Model {
             return Err(ErrorKind::of::<AllocationManager::NotSlashable>());
         }
         let executable_at = self.now + window;
+        // With bonds, the AVS's bond stays until this request can no longer be vetoed.
+        if self.rep.is_some() && executable_at > self.vetoable_until[avs] {
+            self.vetoable_until[avs] = executable_at;
+        }
         self.requests.push(Request {
             avs,
             pool: id,
@@ -462,6 +494,46 @@ impl Model {
             return Err(ErrorKind::of::<AllocationManager::VetoWindowClosed>());
         }
         self.requests[i].status = Status::Vetoed;
+        // Last: the AVS's fault and its bond's penalty, in the veto's transaction.
+        if self.rep.is_some() {
+            self.on_slash_vetoed(rid)?;
+        }
+        Ok(())
+    }
+
+    /// `applyPending(pool, every AVS)`: matured changes apply, and each shared allocation is re-priced at its AVS's
+    /// current risk weight.
+    pub(super) fn apply_pending(&mut self, id: usize) -> Result<(), Rev> {
+        self.sync_pool(id);
+        let epoch = self.states[&id].epoch;
+        for avs in 0..self.avs_max.len() {
+            let a = self.allocs.get(&(id, avs)).copied().unwrap_or_default();
+            if a.epoch != epoch {
+                continue;
+            }
+            if a.effect_at != 0 && self.now >= a.effect_at {
+                self.apply(id, avs)?;
+            }
+            let a = self.allocs.get(&(id, avs)).copied().unwrap_or_default();
+            if a.mode == SHARED {
+                self.reprice(id, avs)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `_reprice`: the allocation's committed weight leaves the pool's sum at its old risk weight and enters at the
+    /// AVS's current one.
+    fn reprice(&mut self, id: usize, avs: usize) -> Result<(), Rev> {
+        let risk_weight = self.standing_now(avs).0;
+        let a = self.allocs.get(&(id, avs)).copied().unwrap_or_default();
+        let committed = a.current.max(a.pending);
+        if risk_weight == a.rw || committed.is_zero() {
+            return Ok(());
+        }
+        let st = self.st(id);
+        st.shared = sub(st.shared, weighted(committed, a.rw))? + weighted(committed, risk_weight);
+        self.allocs.entry((id, avs)).or_default().rw = risk_weight;
         Ok(())
     }
 
@@ -516,6 +588,14 @@ impl Model {
         self.slashable_backing(avs, id)
     }
 
+    /// Whether the request filed under `label` was executed (in full: a cut request stays pending for the rest).
+    pub fn request_executed(&self, label: &str) -> bool {
+        self.request_ids
+            .get(label)
+            .and_then(|&rid| self.requests.get(rid as usize - 1))
+            .is_some_and(|r| r.status == Status::Executed)
+    }
+
     /// When a still-pending request (by label) becomes executable.
     pub fn executable_at(&self, label: &str) -> Option<u64> {
         let rid = *self.request_ids.get(label)?;
@@ -523,8 +603,8 @@ impl Model {
         (r.status == Status::Pending).then_some(r.executable_at)
     }
 
-    /// `getAllocation`: [current, pending, effectAt, mode, epoch].
-    pub fn allocation_view(&self, avs: usize, id: usize) -> [U256; 5] {
+    /// `getAllocation`: [current, pending, effectAt, mode, epoch, riskWeightTenths].
+    pub fn allocation_view(&self, avs: usize, id: usize) -> [U256; 6] {
         let (st, _, mut a) = self.view_alloc(id, avs);
         if a.epoch != st.epoch {
             return [
@@ -533,6 +613,7 @@ impl Model {
                 U256::ZERO,
                 U256::ZERO,
                 U256::from(st.epoch),
+                U256::ZERO,
             ];
         }
         if a.effect_at != 0 && self.now >= a.effect_at {
@@ -545,7 +626,49 @@ impl Model {
             U256::from(a.effect_at),
             U256::from(a.mode),
             U256::from(a.epoch),
+            U256::from(a.rw),
         ]
+    }
+
+    /// `getPoolState(pool).sharedWeight`: the risk-weighted sum of the committed shared limits.
+    pub fn shared_weight_sum(&self, id: usize) -> U256 {
+        self.view_pool(id).0.shared
+    }
+
+    /// The standing the manager prices with (1× for every AVS under `Mutation::UnweightedReuse`).
+    fn standing_now(&self, avs: usize) -> (u8, bool) {
+        let (risk_weight, bond_short) = self.standing[avs];
+        match self.mutation {
+            Mutation::UnweightedReuse => (10, bond_short),
+            _ => (risk_weight, bond_short),
+        }
+    }
+
+    /// `getAVS(avs).requestsVetoableUntil`.
+    pub fn vetoable_until(&self, avs: usize) -> u64 {
+        self.vetoable_until[avs]
+    }
+
+    /// `committedBacking(avs, pool)`: the larger of the allocation in effect and its pending change (a matured
+    /// change in effect) at the pool's value, rounded up, whatever the reuse cap; nothing once the operator is no
+    /// longer slashable for the AVS (opted out past the deallocation delay): what a standing measures.
+    pub(super) fn committed_backing(&self, avs: usize, id: usize) -> Result<U256, Rev> {
+        let (st, operator, a) = self.view_alloc(id, avs);
+        if a.epoch != st.epoch || !self.is_slashable(avs, operator) {
+            return Ok(U256::ZERO);
+        }
+        let matured = a.effect_at != 0 && self.now >= a.effect_at;
+        let weight = if matured || a.pending > a.current {
+            a.pending
+        } else {
+            a.current
+        };
+        mul_div_ceil(weight, self.slashable_assets(id)?, st.total)
+    }
+
+    /// `getAVS(avs)`: (riskWeightTenths, bondShort), the standing last pushed.
+    pub fn standing(&self, avs: usize) -> (u8, bool) {
+        self.standing[avs]
     }
 
     /// `avsBacking(avs).total`: the AVS's slashable backing summed over every pool.

@@ -10,18 +10,23 @@
 //! effect, the reuse cap and the scaling of shared backings down to it, allocation and deallocation delays),
 //! membership (opt-in, the opt-out window), instant slashes and the veto flow (request, veto, execute, the rest of a
 //! cut request, the delay of isolated increases under a decided slash), the cascade guard's two fixed windows, and
-//! tier pools (slashed like any pool, paid in base shares into the sink's base position). Not covered: redelegation,
-//! pausing, governance calls (reuse caps, limits, the guard).
+//! tier pools (slashed like any pool, paid in base shares into the sink's base position), and the reputation layer
+//! when a spec turns it on (ratings, bonds, penalties, standings, risk-weighted reuse). Not covered: redelegation,
+//! pausing, governance calls (reuse caps, limits, the guard, reputation parameters).
 //!
 //! - `vault.rs`: `StakeVault` (shares, the escrow queue and its settlement, tier slashes).
-//! - `manager.rs`: `AllocationManager` (allocations, pending changes, the guard, requests, slashes).
+//! - `manager.rs`: `AllocationManager` (allocations, pending changes, risk weights, the guard, requests, slashes).
+//! - `reputation.rs`: `Reputation` (records, checkpoints, faults, bonds, penalties, standings).
+//! - `beta.rs`: `BetaReputation`, the rating's fixed-point maths.
 //! - `maths.rs`: the integer helpers (OpenZeppelin `Math`, checked arithmetic).
 //!
 //! A revert the model predicts is an [`ErrorKind`] built from the bindings' error types, compared with the chain's
 //! by selector.
 
+pub mod beta;
 mod manager;
 mod maths;
+mod reputation;
 mod vault;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,9 +37,11 @@ use bulkhead_evm::ErrorKind;
 use bulkhead_scenario::{Action, Amount};
 
 pub use crate::spec::Holder;
-use crate::spec::Spec;
+use crate::spec::{Spec, Step};
 pub use maths::unit;
 use maths::{u, wad};
+use reputation::Rep;
+pub use reputation::{Bond, PARAMETER_DELAY, Record};
 use vault::TIER;
 
 /// 1e18.
@@ -54,6 +61,12 @@ pub enum Mutation {
     CeilSlashAmount,
     /// A slash removes ⌊W·s/V⌋ weight instead of ⌈W·s/V⌉.
     FloorWeightCut,
+    /// A vetoed request's penalty is rounded down instead of up.
+    FloorPenalty,
+    /// Shared allocations count 1× against the reuse cap whatever the AVS's risk weight.
+    UnweightedReuse,
+    /// A checkpoint credits a clean epoch even after a fault (a vetoed request, a reported slash).
+    TaintedCredit,
 }
 
 /// The deployment's parameters (the defaults of `DeployConfig`) and the guard.
@@ -71,6 +84,10 @@ pub struct Params {
     pub guard_max: u64,
     /// Cascade guard window (seconds).
     pub guard_window: u64,
+    /// Reputation epoch length (seconds).
+    pub epoch_length: u64,
+    /// Bond withdrawal delay (seconds; the deployment passes the deallocation delay).
+    pub bond_delay: u64,
 }
 
 /// What a successful step returned (what the chain's call returned, where there is something to compare).
@@ -138,6 +155,12 @@ pub struct Model {
     withdrawals: BTreeMap<String, (usize, U256)>,
     /// Runner bookkeeping: request labels → request id.
     request_ids: BTreeMap<String, u64>,
+    /// The reputation layer, when the spec turns it on.
+    rep: Option<Rep>,
+    /// Each AVS's standing in the manager: (`riskWeightTenths`, `bondShort`).
+    standing: Vec<(u8, bool)>,
+    /// Each AVS's `requestsVetoableUntil` in the manager: the latest `executableAt` of its requests (reputation on).
+    vetoable_until: Vec<u64>,
 }
 
 // ------------------------------------------------------------------ records of `StakeVault`
@@ -209,6 +232,7 @@ impl VPool {
 struct PState {
     total: U256,
     isolated: U256,
+    /// `sharedWeight`: Σ of the committed shared limits, each times its allocation's risk weight (tenths / 10).
     shared: U256,
     epoch: u16,
     generation: u32,
@@ -223,7 +247,7 @@ struct PState {
     slash_pending_until: u64,
 }
 
-/// An AVS's allocation of a pool: `Allocation` (weight, pending change, mode, epoch).
+/// An AVS's allocation of a pool: `Allocation` (weight, pending change, mode, epoch, the risk weight it is priced at).
 #[derive(Debug, Clone, Copy, Default)]
 struct Alloc {
     current: U256,
@@ -231,6 +255,8 @@ struct Alloc {
     effect_at: u64,
     mode: u8,
     epoch: u16,
+    /// `riskWeightTenths`: the AVS's weight when the allocation last grew or was re-priced (0 before).
+    rw: u8,
 }
 
 /// An operator's membership of an AVS's set: `Membership`.
@@ -259,9 +285,25 @@ struct Request {
 }
 
 impl Model {
-    /// A fresh deployment at time `now` for `spec` (its AVSs registered, its guard set).
+    /// A fresh deployment at time `now` for `spec`, set up as the scenario runner sets one up: its guard, with
+    /// `[reputation]` the layer turned on (the evidence units applied after their delay), its AVSs registered, each
+    /// AVS's setup bond deposited and its standing refreshed (twice: after the bonds and after the preamble).
     pub fn new(spec: &Spec, params: Params, now: u64, mutation: Mutation) -> Self {
-        Self {
+        let n_avs = spec.avs.len();
+        let rep = spec.reputation.as_ref().map(|_| {
+            Rep::new(
+                now,
+                params.epoch_length,
+                params.bond_delay,
+                n_avs,
+                spec.operators.len(),
+            )
+        });
+        let standing = vec![(10, rep.is_some()); n_avs];
+        let mut model = Self {
+            rep,
+            standing,
+            vetoable_until: vec![0; n_avs],
             params,
             mutation,
             now,
@@ -281,6 +323,35 @@ impl Model {
             tier_dead_below: BTreeMap::new(),
             withdrawals: BTreeMap::new(),
             request_ids: BTreeMap::new(),
+        };
+        model.setup_reputation(spec);
+        model
+    }
+
+    /// The runner's reputation set-up (`setup_reputation`, `setup_bonds`, `standing_after_allocations`). A set-up
+    /// transaction the model refuses leaves it unchanged; the chain side fails on it as a harness error.
+    fn setup_reputation(&mut self, spec: &Spec) {
+        let (Some(units), Some(rep)) = (&spec.reputation, self.rep.as_mut()) else {
+            return;
+        };
+        if !units.is_empty() {
+            for &(asset, unit) in units {
+                rep.set_unit(asset, unit);
+            }
+            self.now += PARAMETER_DELAY;
+        }
+        for round in 0..2 {
+            for (avs, def) in spec.avs.iter().enumerate() {
+                if def.bond.is_empty() {
+                    continue;
+                }
+                if round == 0 {
+                    for &(asset, amount) in &def.bond {
+                        let _ = self.step_bond(avs, asset, amount);
+                    }
+                }
+                let _ = self.tx(|m| m.refresh_standing(avs, &[]));
+            }
         }
     }
 
@@ -341,11 +412,60 @@ impl Model {
         }
     }
 
-    /// Plays one step the way the scenario runner sends it: `Ok(Ok(ret))` if it went through, `Ok(Err(kind))` if
-    /// its main transaction reverted, `Err` if the runner could not send it at all or the model does not play it:
-    /// `double_sign` and `expect`, another sender (`by`), no automatic opt-in, a queued number of shares, a claim or
-    /// veto or execution without a label, a receiver, voters.
-    pub fn step(&mut self, spec: &Spec, action: &Action) -> Result<Result<Ret, Rev>, Invalid> {
+    /// Plays one step the way the scenario runner (or, for a step the format has no action for, the stress runner)
+    /// sends it: `Ok(Ok(ret))` if it went through, `Ok(Err(kind))` if its main transaction reverted, `Err` if the
+    /// runner could not send it at all or the model does not play it.
+    pub fn step(&mut self, spec: &Spec, step: &Step) -> Result<Result<Ret, Rev>, Invalid> {
+        let none = |r: Result<(), Rev>| r.map(|()| Ret::None);
+        match step {
+            Step::Scenario(action) => self.action(spec, action),
+            Step::CompleteUnbond { avs, asset } => {
+                self.require_reputation()?;
+                Ok(none(self.tx(|m| m.complete_bond(*avs, *asset))))
+            }
+            Step::Refresh { avs, pools } => {
+                self.require_reputation()?;
+                let ids = pools
+                    .iter()
+                    .map(|&p| self.require_pool(spec, p))
+                    .collect::<Result<Vec<usize>, Invalid>>()?;
+                Ok(none(self.tx(|m| m.refresh_standing(*avs, &ids))))
+            }
+            Step::HoldBond { request } => {
+                self.require_reputation()?;
+                let rid = self.labelled_request(request)?;
+                Ok(none(self.tx(|m| m.hold_bond(rid))))
+            }
+            Step::ReportExecuted { request } => {
+                self.require_reputation()?;
+                let rid = self.labelled_request(request)?;
+                Ok(none(self.tx(|m| m.report_executed(rid))))
+            }
+        }
+    }
+
+    /// The runner refuses a reputation step unless the scenario turns the layer on.
+    fn require_reputation(&self) -> Result<(), Invalid> {
+        match self.rep {
+            Some(_) => Ok(()),
+            None => Err(Invalid(
+                "a reputation step needs the reputation layer (`[reputation]`)".to_string(),
+            )),
+        }
+    }
+
+    /// The id of the request filed under `label` (by any AVS).
+    fn labelled_request(&self, label: &str) -> Result<u64, Invalid> {
+        self.request_ids
+            .get(label)
+            .copied()
+            .ok_or_else(|| Invalid(format!("request {label} was not filed")))
+    }
+
+    /// A step of the scenario format. Not played: `double_sign` and `expect`, another sender (`by`) except a staker or
+    /// an operator for a checkpoint, no automatic opt-in, a queued number of shares, a claim or veto or execution
+    /// without a label, a receiver, voters, a reputation step without `[reputation]`.
+    fn action(&mut self, spec: &Spec, action: &Action) -> Result<Result<Ret, Rev>, Invalid> {
         let staker = |name: &str| {
             spec.staker(name)
                 .ok_or_else(|| Invalid(format!("unknown staker {name}")))
@@ -454,6 +574,62 @@ impl Model {
                 let o = operator(o)?;
                 self.tx(|m| m.opt_out(o, *avs)).map(|()| Ret::None)
             }
+            Action::Bond {
+                avs,
+                asset,
+                amount,
+                by: None,
+            } => {
+                self.require_reputation()?;
+                self.step_bond(*avs, *asset, *amount).map(|()| Ret::None)
+            }
+            Action::Unbond { avs, asset, amount } => {
+                self.require_reputation()?;
+                (self.tx(|m| m.queue_bond(*avs, *asset, *amount))).map(|()| Ret::None)
+            }
+            Action::Checkpoint {
+                avs,
+                operator: subject,
+                pool,
+                by,
+            } => {
+                self.require_reputation()?;
+                if let Some(by) = by
+                    && spec.staker(by).is_none()
+                    && spec.operator(by).is_none()
+                {
+                    return Err(Invalid(format!("{by} is neither a staker nor an operator")));
+                }
+                let id = self.require_pool(spec, *pool)?;
+                match (avs, subject) {
+                    (Some(avs), None) => {
+                        // Every AVS's admin is `avsAdmin`, which no staker or operator is.
+                        let by_admin = by.is_none();
+                        self.tx(|m| m.checkpoint_avs(*avs, id, by_admin))
+                    }
+                    (None, Some(name)) => {
+                        let o = operator(name)?;
+                        let by_subject = by.as_deref().is_none_or(|b| b == name);
+                        self.tx(|m| m.checkpoint_operator(o, id, by_subject))
+                    }
+                    _ => return Err(Invalid("a checkpoint names an AVS or an operator".into())),
+                }
+                .map(|()| Ret::None)
+            }
+            Action::RefreshStanding { avs, by: None } => {
+                self.require_reputation()?;
+                // Every pool of the scenario that exists, in the file's order (the runner's `known_pools`).
+                let ids: Vec<usize> = (0..spec.pools.len())
+                    .filter_map(|p| self.pool_id(spec, p))
+                    .collect();
+                self.tx(|m| m.refresh_standing(*avs, &ids))
+                    .map(|()| Ret::None)
+            }
+            Action::Reprice { pool } => {
+                self.require_reputation()?;
+                let id = self.require_pool(spec, *pool)?;
+                self.tx(|m| m.apply_pending(id)).map(|()| Ret::None)
+            }
             other => {
                 return Err(Invalid(format!(
                     "the stress model does not play this {} step: {other:?}",
@@ -512,10 +688,14 @@ impl Model {
         mode: Mode,
         fraction: u64,
     ) -> Result<Ret, Rev> {
-        let member = self.members.entry((avs, operator)).or_default();
+        let member = self
+            .members
+            .get(&(avs, operator))
+            .copied()
+            .unwrap_or_default();
         if !member.opted_in {
-            member.opted_in = true;
-            member.opted_out_at = 0;
+            // The opt-in is a transaction of its own; a refusal ends the step.
+            self.tx(|m| m.opt_in(operator, avs))?;
         }
         self.tx(|m| m.allocate(id, avs, mode.code(), fraction))
             .map(|()| Ret::None)

@@ -74,19 +74,27 @@ impl Model {
     }
 
     fn mint(&mut self, id: usize, staker: usize, assets: U256) -> Result<U256, Rev> {
+        let shares = self.add_at_price(id, assets)?;
+        let generation = self.pools[id - 1].generation;
+        self.credit(id, Holder::Staker(staker), generation, shares)?;
+        Ok(shares)
+    }
+
+    /// `_addAtPrice`: `assets` into the pool at its price, the shares rounded down (a deposit's shares, a penalty's
+    /// base shares for a tier).
+    pub(super) fn add_at_price(&mut self, id: usize, assets: U256) -> Result<U256, Rev> {
         let p = &mut self.pools[id - 1];
         let shares = mul_div(assets, p.shares + u(1), p.assets + u(1))?;
         if shares.is_zero() {
             return Err(ErrorKind::of::<StakeVault::DepositTooSmall>());
         }
+        // `MAX_POOL_AMOUNT`: type(uint128).max − 1.
         let (a, s) = (p.assets + assets, p.shares + shares);
-        if a > u128_max() || s > u128_max() {
+        if a > u128_max() - u(1) || s > u128_max() - u(1) {
             return Err(ErrorKind::of::<StakeVault::AmountTooLarge>());
         }
         p.assets = a;
         p.shares = s;
-        let generation = p.generation;
-        self.credit(id, Holder::Staker(staker), generation, shares)?;
         Ok(shares)
     }
 
@@ -236,7 +244,7 @@ impl Model {
     }
 
     /// `_syncTier`: a tier whose base generation ended is reset.
-    fn sync_tier(&mut self, id: usize) {
+    pub(super) fn sync_tier(&mut self, id: usize) {
         let base = self.pools[id - 1].base.expect("a tier");
         let base_generation = self.pools[base - 1].generation;
         if self.tier_base_generation.get(&id).copied().unwrap_or(0) == base_generation {
@@ -369,7 +377,7 @@ impl Model {
         Ok((lo, shares, assets))
     }
 
-    fn settle(p: &mut VPool, now: u64) -> Result<(), Rev> {
+    pub(super) fn settle(p: &mut VPool, now: u64) -> Result<(), Rev> {
         let (settled_to, shares, assets) = Self::pending_settlement(p, now)?;
         if settled_to == p.settled_count {
             return Ok(());

@@ -4,18 +4,21 @@
 use std::collections::{BTreeMap, btree_map::Entry};
 
 use crate::{Result, StressError};
-use alloy::primitives::{Address, U256};
-use bulkhead_contracts::{Mode, WAD};
+use alloy::{
+    primitives::{Address, U256},
+    sol_types::SolCall,
+};
+use bulkhead_contracts::{Mode, Reputation, WAD};
 use bulkhead_evm::{Engine, ErrorKind, System};
-use bulkhead_protocol::{Protocol, Views, manager::AvsRegistration};
+use bulkhead_protocol::{Protocol, Views, manager::AvsRegistration, reputation::Parameter};
 use bulkhead_scenario::{Action, Amount, BURN};
 
 use crate::{
     model::{Ret, SlashOut},
-    spec::{RESOLVER, Spec},
+    spec::{RESOLVER, Spec, Step},
 };
 
-use super::{AVS_ADMIN, Obs, Step, outcome};
+use super::{AVS_ADMIN, KEEPER, Obs, StepOut, outcome};
 
 /// The system after the scenario's set-up, driven through the protocol's verbs, and the runner's bookkeeping.
 pub(super) struct Chain<'a> {
@@ -37,7 +40,13 @@ pub(super) struct Round {
     positions: BTreeMap<Address, Vec<(U256, U256)>>,
     escrows: BTreeMap<usize, Vec<(U256, U256, bool)>>,
     pools: BTreeMap<usize, [U256; 8]>,
-    allocs: BTreeMap<(usize, usize), [U256; 5]>,
+    allocs: BTreeMap<(usize, usize), [U256; 6]>,
+    /// `avsRecord` (false) and `operatorRecord` (true) by index.
+    records: BTreeMap<(bool, usize), [U256; 9]>,
+    /// `getAVS`: (riskWeightTenths, bondShort).
+    standings: BTreeMap<usize, (u8, bool)>,
+    /// `bondOf`: (available, queued, maturity).
+    bonds: BTreeMap<(usize, usize), [U256; 3]>,
 }
 
 impl<'a> Chain<'a> {
@@ -62,11 +71,65 @@ impl<'a> Chain<'a> {
             requests: BTreeMap::new(),
             pool_ids: vec![None; spec.pools.len()],
         };
+        chain.setup_reputation()?;
         for i in 0..spec.avs.len() {
             // The error names the call (`registerAVS(…)`) and its revert.
             chain.register_avs(i)?;
         }
+        chain.setup_bonds()?;
         Ok(chain)
+    }
+
+    /// `[reputation]` as the scenario runner sets it up, before any AVS registers: the layer on, and each evidence
+    /// unit queued, waited for and applied (by the keeper).
+    fn setup_reputation(&mut self) -> Result<()> {
+        let Some(units) = &self.spec.reputation else {
+            return Ok(());
+        };
+        let keeper = self.actor(KEEPER);
+        self.protocol.enable_reputation()?;
+        if units.is_empty() {
+            return Ok(());
+        }
+        for &(asset, unit) in units {
+            let token = self.asset(asset);
+            self.protocol
+                .queue_change(Parameter::EvidenceUnit, token, unit)?;
+        }
+        let delay = self.protocol.parameter_delay()?;
+        self.protocol.warp(delay);
+        for &(asset, _) in units {
+            let token = self.asset(asset);
+            self.protocol
+                .apply_change(keeper, Parameter::EvidenceUnit, token)?;
+        }
+        Ok(())
+    }
+
+    /// Each AVS's setup bond and its standing (no pool exists yet), then the standing again after the preamble (the
+    /// runner's `setup_bonds` and `standing_after_allocations`; a generated spec has no setup allocations).
+    fn setup_bonds(&mut self) -> Result<()> {
+        if self.spec.reputation.is_none() {
+            return Ok(());
+        }
+        let spec = self.spec;
+        let admin = self.actor(AVS_ADMIN);
+        for round in 0..2 {
+            for (i, def) in spec.avs.iter().enumerate() {
+                if def.bond.is_empty() {
+                    continue;
+                }
+                let id = self.avs_ids[i];
+                if round == 0 {
+                    for &(asset, amount) in &def.bond {
+                        let token = self.asset(asset);
+                        self.protocol.mint_and_bond(admin, id, token, amount)?;
+                    }
+                }
+                self.protocol.refresh_standing(admin, id, &[])?;
+            }
+        }
+        Ok(())
     }
 
     /// Registers the spec's AVS `i` (sent by the `avsAdmin` actor), with its module, sink and resolver.
@@ -140,7 +203,42 @@ impl<'a> Chain<'a> {
 
     /// Sends one step; `Ok(Err(kind))` when its main transaction reverted. The steps it sends are those the model
     /// plays (`Model::step` refuses the others first).
-    pub(super) fn step(&mut self, action: &Action) -> Result<Step> {
+    pub(super) fn step(&mut self, step: &Step) -> Result<StepOut> {
+        let none = |sent| Ok(outcome(sent)?.map(|_| Ret::None));
+        match step {
+            Step::Scenario(action) => self.action(action),
+            Step::CompleteUnbond { avs, asset } => {
+                let admin = self.actor(AVS_ADMIN);
+                let (id, token) = (self.avs_ids[*avs], self.asset(*asset));
+                none(
+                    self.protocol
+                        .complete_bond_withdrawal(admin, id, token, admin),
+                )
+            }
+            Step::Refresh { avs, pools } => {
+                let mut ids = Vec::new();
+                for &p in pools {
+                    ids.push(self.require_pool(p)?);
+                }
+                let keeper = self.actor(KEEPER);
+                let id = self.avs_ids[*avs];
+                none(self.protocol.refresh_standing(keeper, id, &ids))
+            }
+            Step::HoldBond { request } => {
+                let rid = self.request(request)?;
+                let keeper = self.actor(KEEPER);
+                none(self.protocol.hold_bond(keeper, rid))
+            }
+            Step::ReportExecuted { request } => {
+                let rid = self.request(request)?;
+                let keeper = self.actor(KEEPER);
+                none(self.protocol.report_executed_slash(keeper, rid))
+            }
+        }
+    }
+
+    /// A step of the scenario format, sent as the scenario runner sends it.
+    fn action(&mut self, action: &Action) -> Result<StepOut> {
         match action {
             Action::Deposit {
                 staker,
@@ -229,14 +327,78 @@ impl<'a> Chain<'a> {
                 let sent = self.protocol.opt_out(from, self.avs_ids[*avs]);
                 Ok(outcome(sent)?.map(|_| Ret::None))
             }
-            other => Err(StressError::Harness(format!(
-                "the stress runner does not send {other:?}"
-            ))),
+            other => self.reputation_action(other),
         }
     }
 
+    /// The reputation layer's steps of the scenario format, sent as the scenario runner sends them.
+    fn reputation_action(&mut self, action: &Action) -> Result<StepOut> {
+        let admin = self.actor(AVS_ADMIN);
+        let sent = match action {
+            Action::Bond {
+                avs,
+                asset,
+                amount,
+                by: None,
+            } => {
+                let (id, token) = (self.avs_ids[*avs], self.asset(*asset));
+                self.protocol.mint_and_bond(admin, id, token, *amount)
+            }
+            Action::Unbond { avs, asset, amount } => {
+                let (id, token) = (self.avs_ids[*avs], self.asset(*asset));
+                self.protocol
+                    .queue_bond_withdrawal(admin, id, token, *amount)
+            }
+            Action::Checkpoint {
+                avs: Some(avs),
+                operator: None,
+                pool,
+                by,
+            } => {
+                let pool_id = self.require_pool(*pool)?;
+                let from = by.as_deref().map_or(admin, |b| self.actor(b));
+                self.protocol
+                    .checkpoint_avs(from, self.avs_ids[*avs], pool_id)
+            }
+            Action::Checkpoint {
+                avs: None,
+                operator: Some(operator),
+                pool,
+                by,
+            } => {
+                let pool_id = self.require_pool(*pool)?;
+                let subject = self.actor(operator);
+                let from = by.as_deref().map_or(subject, |b| self.actor(b));
+                self.protocol.checkpoint_operator(from, subject, pool_id)
+            }
+            Action::RefreshStanding { avs, by: None } => {
+                // Every pool of the scenario that exists, in the file's order (the runner's `known_pools`).
+                let mut ids = Vec::new();
+                for p in 0..self.spec.pools.len() {
+                    if let Some(id) = self.pool_id(p)? {
+                        ids.push(id);
+                    }
+                }
+                self.protocol
+                    .refresh_standing(admin, self.avs_ids[*avs], &ids)
+            }
+            Action::Reprice { pool } => {
+                let pool_id = self.require_pool(*pool)?;
+                let keeper = self.actor(KEEPER);
+                let ids = self.avs_ids.clone();
+                self.protocol.apply_pending(keeper, pool_id, &ids)
+            }
+            other => {
+                return Err(StressError::Harness(format!(
+                    "the stress runner does not send {other:?}"
+                )));
+            }
+        };
+        Ok(outcome(sent)?.map(|_| Ret::None))
+    }
+
     /// `deposit`: mint, approve (transactions that stay even if the deposit reverts), deposit.
-    fn deposit(&mut self, staker: &str, pool: usize, amount: U256) -> Result<Step> {
+    fn deposit(&mut self, staker: &str, pool: usize, amount: U256) -> Result<StepOut> {
         let spec = self.spec;
         let def = &spec.pools[pool];
         let from = self.actor(staker);
@@ -250,7 +412,7 @@ impl<'a> Chain<'a> {
 
     /// `deposit_to_tier`: the base pool is opened to the tier first as far as it is not yet (the owner allows tiers
     /// over it, its operator approves the spec's tier operator), as the scenario runner does.
-    fn deposit_to_tier(&mut self, staker: &str, pool: usize, shares: U256) -> Result<Step> {
+    fn deposit_to_tier(&mut self, staker: &str, pool: usize, shares: U256) -> Result<StepOut> {
         let spec = self.spec;
         let def = &spec.pools[pool];
         let base = def
@@ -268,18 +430,21 @@ impl<'a> Chain<'a> {
     }
 
     /// `allocate`, by the pool's operator, opted in first if it is not a member.
-    fn allocate(&mut self, pool: usize, avs: usize, mode: Mode, fraction: u64) -> Result<Step> {
+    fn allocate(&mut self, pool: usize, avs: usize, mode: Mode, fraction: u64) -> Result<StepOut> {
         let spec = self.spec;
         let id = self.require_pool(pool)?;
         let operator = self.actor(&spec.operators[spec.pools[pool].operator]);
         let avs_id = self.avs_ids[avs];
-        self.protocol.ensure_opted_in(operator, avs_id)?;
+        // The automatic opt-in is a transaction of its own: its refusal ends the step.
+        if let Err(kind) = outcome(self.protocol.ensure_opted_in(operator, avs_id))? {
+            return Ok(Err(kind));
+        }
         let sent = self.protocol.allocate(operator, id, avs_id, mode, fraction);
         Ok(outcome(sent)?.map(|_| Ret::None))
     }
 
     /// `deallocate`: `allocate` in the allocation's current mode (shared when it has none).
-    fn deallocate(&mut self, pool: usize, avs: usize, fraction: u64) -> Result<Step> {
+    fn deallocate(&mut self, pool: usize, avs: usize, fraction: u64) -> Result<StepOut> {
         let spec = self.spec;
         let id = self.require_pool(pool)?;
         let operator = self.actor(&spec.operators[spec.pools[pool].operator]);
@@ -297,7 +462,7 @@ impl<'a> Chain<'a> {
         pool: usize,
         fraction: u64,
         label: Option<&str>,
-    ) -> Result<Step> {
+    ) -> Result<StepOut> {
         let id = self.require_pool(pool)?;
         let from = self.actor(staker);
         let held = self.protocol.shares_of(from, id)?;
@@ -310,7 +475,7 @@ impl<'a> Chain<'a> {
     }
 
     /// `claim` of a labelled withdrawal, paid to the staker.
-    fn claim(&mut self, staker: &str, label: &str) -> Result<Step> {
+    fn claim(&mut self, staker: &str, label: &str) -> Result<StepOut> {
         let wid = *self.withdrawals.get(label).ok_or_else(|| {
             StressError::Harness(format!("withdrawal {label} was not queued on chain"))
         })?;
@@ -326,7 +491,7 @@ impl<'a> Chain<'a> {
         pool: usize,
         fraction: u64,
         label: Option<&str>,
-    ) -> Result<Step> {
+    ) -> Result<StepOut> {
         let id = self.require_pool(pool)?;
         let sent = self
             .protocol
@@ -363,7 +528,7 @@ impl<'a> Chain<'a> {
         round: &mut Round,
     ) -> Result<Result<U256, ErrorKind>> {
         let Some(pool) = obs.pool() else {
-            return self.observe_wallet(obs);
+            return self.observe_other(obs, round);
         };
         let Some(id) = self.pool_id(pool)? else {
             return Ok(Ok(U256::ZERO));
@@ -401,12 +566,19 @@ impl<'a> Chain<'a> {
                 Err(kind) => return Ok(Err(kind)),
             },
             Obs::AllocField(avs, _, f) => self.allocation(avs, pool, id, round)?[usize::from(f)],
-            Obs::Balance(..) | Obs::Sink(..) | Obs::AvsTotal(_) => unreachable!("not of a pool"),
+            Obs::SharedWeight(_) => match outcome(self.protocol.pool_state(id))? {
+                Ok(st) => U256::from(st.sharedWeight),
+                Err(kind) => return Ok(Err(kind)),
+            },
+            // `Obs::pool` names a pool for each of the arms above only.
+            _ => return self.observe_other(obs, round),
         }))
     }
 
-    /// Reads a value that is not of a pool: a wallet, a sink, an AVS's total backing.
-    fn observe_wallet(&mut self, obs: Obs) -> Result<Result<U256, ErrorKind>> {
+    /// Reads a value that is not of a pool: a wallet, a sink, an AVS's total backing, the reputation layer.
+    fn observe_other(&mut self, obs: Obs, round: &mut Round) -> Result<Result<U256, ErrorKind>> {
+        let sys = self.protocol.system();
+        let flag = |b: bool| U256::from(u8::from(b));
         Ok(Ok(match obs {
             Obs::Balance(staker, asset) => {
                 let holder = bulkhead_evm::address_of(&self.spec.stakers[staker]);
@@ -419,8 +591,136 @@ impl<'a> Chain<'a> {
                 Ok(backing) => backing.total,
                 Err(kind) => return Ok(Err(kind)),
             },
-            _ => unreachable!("of a pool"),
+            Obs::VaultBalance(asset) => self.protocol.balance_of(self.asset(asset), sys.vault)?,
+            Obs::BondsHeld(asset) => self
+                .protocol
+                .balance_of(self.asset(asset), sys.reputation)?,
+            Obs::AdminBalance(asset) => {
+                let admin = bulkhead_evm::address_of(AVS_ADMIN);
+                self.protocol.balance_of(self.asset(asset), admin)?
+            }
+            Obs::Rating(avs) => self.record(false, avs, round)?[2],
+            Obs::AvsRecord(avs, f) => self.record(false, avs, round)?[usize::from(f)],
+            Obs::OperatorRecord(o, f) => self.record(true, o, round)?[usize::from(f)],
+            Obs::RiskWeight(avs) => U256::from(self.standing(avs, round)?.0),
+            Obs::BondShort(avs) => flag(self.standing(avs, round)?.1),
+            Obs::Bond(avs, asset) => self.bond(avs, asset, round)?[0],
+            Obs::BondField(avs, asset, f) => self.bond(avs, asset, round)?[1 + usize::from(f)],
+            Obs::TotalBonded(asset) => self.reputation_view(Reputation::totalBondedCall {
+                asset: self.asset(asset),
+            })?,
+            Obs::RiskWeightWad(avs) => {
+                match outcome(self.protocol.risk_weight_wad(self.avs_ids[avs]))? {
+                    Ok(v) => v,
+                    Err(kind) => return Ok(Err(kind)),
+                }
+            }
+            Obs::BondFraction(avs) => {
+                match outcome(self.protocol.required_bond_fraction_wad(self.avs_ids[avs]))? {
+                    Ok(v) => v,
+                    Err(kind) => return Ok(Err(kind)),
+                }
+            }
+            Obs::Measured(avs, p) => match self.pool_id(p)? {
+                None => U256::ZERO,
+                Some(pool_id) => self.reputation_view(Reputation::measuredBackingCall {
+                    avsId: self.avs_ids[avs],
+                    poolId: pool_id,
+                })?,
+            },
+            Obs::Standing(avs, asset, f) => {
+                let st = self.reputation_view(Reputation::assetStandingCall {
+                    avsId: self.avs_ids[avs],
+                    asset: self.asset(asset),
+                })?;
+                if f == 0 {
+                    U256::from(st.backing)
+                } else {
+                    flag(st.short)
+                }
+            }
+            Obs::ShortAssets(avs) => self.reputation_view(Reputation::shortAssetsCall {
+                avsId: self.avs_ids[avs],
+            })?,
+            Obs::VetoableUntil(avs) => {
+                U256::from(self.protocol.avs(self.avs_ids[avs])?.requestsVetoableUntil)
+            }
+            Obs::HeldUntil(avs) => {
+                U256::from(self.reputation_view(Reputation::bondHeldUntilCall {
+                    avsId: self.avs_ids[avs],
+                })?)
+            }
+            Obs::RepEpoch => match outcome(self.protocol.reputation_epoch())? {
+                Ok(epoch) => U256::from(epoch),
+                Err(kind) => return Ok(Err(kind)),
+            },
+            other => {
+                return Err(StressError::Harness(format!(
+                    "{other:?} is a value of a pool the chain side reads elsewhere"
+                )));
+            }
         }))
+    }
+
+    /// A view of the reputation contract the driver has no verb for, through the engine.
+    fn reputation_view<C: SolCall>(&self, call: C) -> Result<C::Return> {
+        let to = self.protocol.system().reputation;
+        Ok(self.protocol.engine_ref().view(to, call)?)
+    }
+
+    /// `avsRecord` (`operator` false) or `operatorRecord`, as [`crate::model::Model::record_view`] lists it.
+    fn record(&mut self, operator: bool, who: usize, round: &mut Round) -> Result<[U256; 9]> {
+        if let Some(r) = round.records.get(&(operator, who)) {
+            return Ok(*r);
+        }
+        let r = if operator {
+            let address = bulkhead_evm::address_of(&self.spec.operators[who]);
+            self.protocol.operator_record(address)?
+        } else {
+            self.protocol.avs_record(self.avs_ids[who])?
+        };
+        let flag = |b: bool| U256::from(u8::from(b));
+        let v = [
+            r.goodWad,
+            r.badWad,
+            r.ratingWad,
+            r.meanWad,
+            r.lowerBoundWad,
+            U256::from(r.epoch),
+            flag(r.checkpointed),
+            flag(r.tainted),
+            flag(r.seen),
+        ];
+        round.records.insert((operator, who), v);
+        Ok(v)
+    }
+
+    /// `getAVS(avs)`'s standing: (riskWeightTenths, bondShort).
+    fn standing(&mut self, avs: usize, round: &mut Round) -> Result<(u8, bool)> {
+        if let Some(s) = round.standings.get(&avs) {
+            return Ok(*s);
+        }
+        let a = self.protocol.avs(self.avs_ids[avs])?;
+        let s = (a.riskWeightTenths, a.bondShort);
+        round.standings.insert(avs, s);
+        Ok(s)
+    }
+
+    /// `bondOf(avs, asset)`: (available, queued, maturity).
+    fn bond(&mut self, avs: usize, asset: usize, round: &mut Round) -> Result<[U256; 3]> {
+        if let Some(b) = round.bonds.get(&(avs, asset)) {
+            return Ok(*b);
+        }
+        let b = self
+            .protocol
+            .bond_of(self.avs_ids[avs], self.asset(asset))?;
+        let v = [
+            U256::from(b.available),
+            U256::from(b.queued),
+            U256::from(b.maturity),
+        ];
+        round.bonds.insert((avs, asset), v);
+        Ok(v)
     }
 
     /// `poolRisk` of pool `pool` (vault id `id`): (value, totalIsolated, sharedStake, reuseRatioWad, guardUsedWad).
@@ -483,7 +783,7 @@ impl<'a> Chain<'a> {
         pool: usize,
         id: U256,
         round: &mut Round,
-    ) -> Result<[U256; 5]> {
+    ) -> Result<[U256; 6]> {
         if let Some(v) = round.allocs.get(&(avs, pool)) {
             return Ok(*v);
         }
@@ -494,6 +794,7 @@ impl<'a> Chain<'a> {
             U256::from(a.effectAt),
             U256::from(a.mode),
             U256::from(a.epoch),
+            U256::from(a.riskWeightTenths),
         ];
         round.allocs.insert((avs, pool), v);
         Ok(v)

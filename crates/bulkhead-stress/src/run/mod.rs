@@ -20,12 +20,15 @@ use bulkhead_scenario::{Action, BURN};
 use crate::{
     generator::params,
     model::{Invalid, Model, Mutation, Ret, SlashOut},
-    spec::Spec,
+    spec::{Spec, Step},
 };
 
 pub use obs::{Obs, describe, final_obs, model_value, step_obs};
 
 const AVS_ADMIN: &str = "avsAdmin";
+/// Who sends what anyone may send (the runner's `keeper`): evidence units, re-pricing, watched standings, holds and
+/// reports.
+const KEEPER: &str = "keeper";
 
 /// The deployed system every scenario starts from (deployed once; each scenario runs on a copy).
 #[derive(Debug, Clone)]
@@ -63,6 +66,8 @@ pub struct Mismatch {
     pub model: String,
     /// What the chain did.
     pub chain: String,
+    /// Whether a scenario file can check what differs (an outcome, or a value an `expect` step reads).
+    pub checkable: bool,
 }
 
 /// One scenario's loss figures (from the model, which agreed with the chain up to any mismatch).
@@ -87,6 +92,16 @@ pub struct Stats {
     pub tier_slashes: u64,
     /// Pool generations ended by full slashes.
     pub resets: u64,
+    /// Whether the scenario ran with the reputation layer on.
+    pub reputation: bool,
+    /// Reputation steps played (bonds, withdrawals, checkpoints, standings, re-pricing, holds, reports).
+    pub reputation_steps: u64,
+    /// Vetoes played with the reputation layer on (each a fault; a penalty when the bond and the pool allow).
+    pub rep_vetoes: u64,
+    /// Penalties paid into pools.
+    pub penalties: u64,
+    /// Each AVS's rating at the end (WAD), with reputation on.
+    pub ratings: Vec<U256>,
 }
 
 /// The result of the differential run of one spec.
@@ -118,7 +133,7 @@ fn outcome<T>(result: Result<T, ProtocolError>) -> Result<Result<T, ErrorKind>> 
 }
 
 /// What a step sent to the chain did: its return value, or the kind of revert of its main transaction.
-type Step = Result<Ret, ErrorKind>;
+type StepOut = Result<Ret, ErrorKind>;
 
 /// Plays `spec` on the model and on a copy of `base`, comparing after every step; stops at the first mismatch.
 pub fn differential(base: &Base, spec: &Spec, mutation: Mutation) -> Result<Verdict> {
@@ -145,28 +160,33 @@ pub fn differential_with(
             stats,
         })
     };
-    for (i, action) in spec.steps.iter().enumerate() {
-        let predicted = match model.step(spec, action) {
+    stats.reputation = spec.reputation.is_some();
+    for (i, step) in spec.steps.iter().enumerate() {
+        let predicted = match model.step(spec, step) {
             Ok(p) => p,
             Err(Invalid(why)) => return verdict(None, Some(why), stats),
         };
-        let actual = chain.step(action).map_err(|cause| StressError::AtStep {
+        let actual = chain.step(step).map_err(|cause| StressError::AtStep {
             seed: spec.seed,
             step: i,
-            action: format!("{action:?}"),
+            action: format!("{step:?}"),
             cause: Box::new(cause),
         })?;
         let outcomes = (&predicted, &actual);
         if let Some(mismatch) =
-            check_outcome(spec, &model, i, action, outcomes, checkable, &mut stats)
+            check_outcome(spec, &model, i, step, outcomes, checkable, &mut stats)
         {
             return verdict(Some(mismatch), None, stats);
         }
-        if let Some(mismatch) = check_values(spec, &model, &mut chain, i, action, checkable)? {
+        if let Some(mismatch) = check_values(spec, &model, &mut chain, i, step, checkable)? {
             return verdict(Some(mismatch), None, stats);
         }
     }
     stats.resets = model.resets();
+    if let Some((ratings, penalties)) = model.reputation_figures() {
+        stats.ratings = ratings;
+        stats.penalties = penalties;
+    }
     verdict(None, None, stats)
 }
 
@@ -176,14 +196,20 @@ fn check_outcome(
     spec: &Spec,
     model: &Model,
     i: usize,
-    action: &Action,
-    (predicted, actual): (&Step, &Step),
+    step: &Step,
+    (predicted, actual): (&StepOut, &StepOut),
     checkable: bool,
     stats: &mut Stats,
 ) -> Option<Mismatch> {
     stats.steps += 1;
-    let what = format!("outcome of step {i} ({})", action.name());
-    let counts = stats.actions.entry(action.name()).or_default();
+    if step.is_reputation() {
+        stats.reputation_steps += 1;
+    }
+    if stats.reputation && matches!(step, Step::Scenario(Action::Veto { .. })) {
+        stats.rep_vetoes += 1;
+    }
+    let what = format!("outcome of step {i} ({})", step.name());
+    let counts = stats.actions.entry(step.name()).or_default();
     match (predicted, actual) {
         (Err(m), Err(c)) if m == c => {
             stats.reverts += 1;
@@ -203,12 +229,16 @@ fn check_outcome(
                     what,
                     model: format!("{m:?}"),
                     chain: format!("{c:?}"),
+                    // Return values have no check in the format.
+                    checkable: false,
                 });
             }
-            record(spec, model, action, m, stats);
+            if let Some(action) = step.action() {
+                record(spec, model, action, m, stats);
+            }
         }
         _ => {
-            let show = |r: &Step| match r {
+            let show = |r: &StepOut| match r {
                 Ok(_) => "success".to_string(),
                 Err(kind) => format!("revert {kind}"),
             };
@@ -217,6 +247,7 @@ fn check_outcome(
                 what,
                 model: show(predicted),
                 chain: show(actual),
+                checkable: true,
             });
         }
     }
@@ -254,14 +285,14 @@ fn check_values(
     model: &Model,
     chain: &mut Chain<'_>,
     i: usize,
-    action: &Action,
+    step: &Step,
     checkable: bool,
 ) -> Result<Option<Mismatch>> {
     let mut round = Round::default();
     let obs = if i + 1 == spec.steps.len() {
         final_obs(spec, model)
     } else {
-        step_obs(spec, model, action)
+        step_obs(spec, model, step)
     };
     for o in obs {
         if checkable && !o.checkable() {
@@ -275,6 +306,7 @@ fn check_values(
                 what: describe(spec, o),
                 model: show(&m),
                 chain: show(&c),
+                checkable: o.checkable(),
             }));
         }
     }
@@ -294,8 +326,8 @@ pub fn predictions(
 ) -> Option<Predictions> {
     let mut model = Model::new(spec, params(spec), base_start, mutation);
     let mut outcomes = Vec::new();
-    for action in &spec.steps {
-        let out = model.step(spec, action).ok()?;
+    for step in &spec.steps {
+        let out = model.step(spec, step).ok()?;
         outcomes.push(out.err());
     }
     let mut obs = final_obs(spec, &model);

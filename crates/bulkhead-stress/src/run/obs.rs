@@ -6,7 +6,7 @@ use bulkhead_scenario::Action;
 
 use crate::{
     model::{Holder, Model},
-    spec::{Spec, symbol},
+    spec::{Spec, Step, symbol},
 };
 
 /// A value the scenario runner can check (`expect` steps), named by the spec's indexes.
@@ -41,14 +41,69 @@ pub enum Obs {
     AllocField(usize, usize, u8),
     /// `avsBacking(avs).total` (not checkable in a scenario file).
     AvsTotal(usize),
+    /// `getPoolState(pool).sharedWeight`: the risk-weighted sum of shared limits (not checkable).
+    SharedWeight(usize),
+    /// `rating`: `avsRecord(avs).ratingWad`.
+    Rating(usize),
+    /// `risk_weight`: `getAVS(avs).riskWeightTenths`, the standing last pushed.
+    RiskWeight(usize),
+    /// `bond_short`: `getAVS(avs).bondShort`, as 1 or 0.
+    BondShort(usize),
+    /// `bond`: `bondOf(avs, asset).available`: (avs, asset).
+    Bond(usize, usize),
+    /// `balance` of `vault`: the vault's token balance of an asset.
+    VaultBalance(usize),
+    /// A field of `avsRecord` (not checkable): (avs, field index, in `Model::record_view`'s order).
+    AvsRecord(usize, u8),
+    /// A field of `operatorRecord` (not checkable): (operator, field index).
+    OperatorRecord(usize, u8),
+    /// `bondOf(avs, asset)`'s queued withdrawal (field 0) and its maturity (field 1) (not checkable).
+    BondField(usize, usize, u8),
+    /// `totalBonded(asset)` (not checkable).
+    TotalBonded(usize),
+    /// The reputation contract's token balance of an asset (not checkable).
+    BondsHeld(usize),
+    /// `avsAdmin`'s token balance of an asset: what it minted to bond, less its bonds, plus its payouts (not
+    /// checkable: the file declares no such actor).
+    AdminBalance(usize),
+    /// `riskWeightWad(avs)` (not checkable).
+    RiskWeightWad(usize),
+    /// `requiredBondFractionWad(avs)` (not checkable).
+    BondFraction(usize),
+    /// `measuredBacking(avs, pool)` (not checkable): (avs, pool).
+    Measured(usize, usize),
+    /// `assetStanding(avs, asset)`: its backing (field 0) and short verdict (field 1) (not checkable).
+    Standing(usize, usize, u8),
+    /// `shortAssets(avs)` (not checkable).
+    ShortAssets(usize),
+    /// `bondHeldUntil(avs)` (not checkable).
+    HeldUntil(usize),
+    /// `getAVS(avs).requestsVetoableUntil`: the manager's hold on the AVS's bond (not checkable).
+    VetoableUntil(usize),
+    /// `epoch()` of the reputation contract (not checkable).
+    RepEpoch,
 }
 
 impl Obs {
     /// Whether a scenario file's `expect` step can check it.
     pub fn checkable(self) -> bool {
-        !matches!(
+        matches!(
             self,
-            Self::PoolField(..) | Self::AllocField(..) | Self::AvsTotal(_) | Self::SinkPosition(..)
+            Self::PoolValue(_)
+                | Self::Isolated(_)
+                | Self::Shared(_)
+                | Self::Reuse(_)
+                | Self::Guard(_)
+                | Self::Backing(..)
+                | Self::Position(..)
+                | Self::Escrow(..)
+                | Self::Balance(..)
+                | Self::Sink(..)
+                | Self::Rating(_)
+                | Self::RiskWeight(_)
+                | Self::BondShort(_)
+                | Self::Bond(..)
+                | Self::VaultBalance(_)
         )
     }
 
@@ -65,8 +120,9 @@ impl Obs {
             | Self::SinkPosition(_, p)
             | Self::Escrow(_, p)
             | Self::PoolField(p, _)
-            | Self::AllocField(_, p, _) => Some(p),
-            Self::Balance(..) | Self::Sink(..) | Self::AvsTotal(_) => None,
+            | Self::AllocField(_, p, _)
+            | Self::SharedWeight(p) => Some(p),
+            _ => None,
         }
     }
 
@@ -93,11 +149,31 @@ const POOL_FIELDS: [&str; 8] = [
     "queueLength",
     "settledCount",
 ];
-const ALLOC_FIELDS: [&str; 5] = ["current", "pending", "effectAt", "mode", "epoch"];
+const ALLOC_FIELDS: [&str; 6] = [
+    "current",
+    "pending",
+    "effectAt",
+    "mode",
+    "epoch",
+    "riskWeightTenths",
+];
+/// The fields of `avsRecord` / `operatorRecord`, in [`Model::record_view`]'s order.
+pub const RECORD_FIELDS: [&str; 9] = [
+    "goodWad",
+    "badWad",
+    "ratingWad",
+    "meanWad",
+    "lowerBoundWad",
+    "epoch",
+    "checkpointed",
+    "tainted",
+    "seen",
+];
 
 /// The model's value of a checkable quantity.
 pub fn model_value(model: &Model, spec: &Spec, obs: Obs) -> Result<U256, ErrorKind> {
     let id = |p: usize| model.pool_id(spec, p);
+    let flag = |b: bool| U256::from(u8::from(b));
     match obs {
         Obs::PoolValue(p) | Obs::Isolated(p) | Obs::Shared(p) | Obs::Reuse(p) | Obs::Guard(p) => {
             match id(p) {
@@ -124,6 +200,35 @@ pub fn model_value(model: &Model, spec: &Spec, obs: Obs) -> Result<U256, ErrorKi
             model.allocation_view(avs, id)[usize::from(f)]
         })),
         Obs::AvsTotal(avs) => model.avs_total(avs),
+        Obs::SharedWeight(p) => Ok(id(p).map_or(U256::ZERO, |id| model.shared_weight_sum(id))),
+        Obs::Rating(avs) => model.record_view(false, avs).map(|r| r[2]),
+        Obs::RiskWeight(avs) => Ok(U256::from(model.standing(avs).0)),
+        Obs::BondShort(avs) => Ok(flag(model.standing(avs).1)),
+        Obs::Bond(avs, asset) => Ok(model.bond(avs, asset).available),
+        Obs::VaultBalance(asset) => Ok(model.vault_balance(asset)),
+        Obs::AvsRecord(avs, f) => model.record_view(false, avs).map(|r| r[usize::from(f)]),
+        Obs::OperatorRecord(o, f) => model.record_view(true, o).map(|r| r[usize::from(f)]),
+        Obs::BondField(avs, asset, f) => {
+            let b = model.bond(avs, asset);
+            Ok(if f == 0 {
+                b.queued
+            } else {
+                U256::from(b.maturity)
+            })
+        }
+        Obs::TotalBonded(asset) | Obs::BondsHeld(asset) => Ok(model.total_bonded(asset)),
+        Obs::AdminBalance(asset) => Ok(model.balance(Holder::Admin, asset)),
+        Obs::RiskWeightWad(avs) => model.risk_weight_wad(avs),
+        Obs::BondFraction(avs) => model.required_bond_fraction(avs),
+        Obs::Measured(avs, p) => Ok(id(p).map_or(U256::ZERO, |id| model.measured(avs, id))),
+        Obs::Standing(avs, asset, f) => {
+            let (backing, short) = model.asset_standing(avs, asset);
+            Ok(if f == 0 { backing } else { flag(short) })
+        }
+        Obs::ShortAssets(avs) => Ok(U256::from(model.short_assets(avs))),
+        Obs::HeldUntil(avs) => Ok(U256::from(model.held_until(avs))),
+        Obs::VetoableUntil(avs) => Ok(U256::from(model.vetoable_until(avs))),
+        Obs::RepEpoch => model.reputation_epoch().map(U256::from),
     }
 }
 
@@ -162,6 +267,48 @@ pub fn describe(spec: &Spec, obs: Obs) -> String {
             ALLOC_FIELDS[usize::from(f)]
         ),
         Obs::AvsTotal(a) => format!("avsBacking({}).total", spec.avs[a].name),
+        Obs::SharedWeight(p) => format!("getPoolState({}).sharedWeight", pool(p)),
+        _ => describe_reputation(spec, obs),
+    }
+}
+
+fn describe_reputation(spec: &Spec, obs: Obs) -> String {
+    let avs = |a: usize| &spec.avs[a].name;
+    match obs {
+        Obs::Rating(a) => format!("rating of {}", avs(a)),
+        Obs::RiskWeight(a) => format!("risk weight (tenths) of {}", avs(a)),
+        Obs::BondShort(a) => format!("bond of {} short of its requirement", avs(a)),
+        Obs::Bond(a, asset) => format!("{} bond of {} (available)", symbol(asset), avs(a)),
+        Obs::VaultBalance(asset) => format!("{} balance of the vault", symbol(asset)),
+        Obs::AvsRecord(a, f) => format!("avsRecord({}).{}", avs(a), RECORD_FIELDS[usize::from(f)]),
+        Obs::OperatorRecord(o, f) => format!(
+            "operatorRecord({}).{}",
+            spec.operators[o],
+            RECORD_FIELDS[usize::from(f)]
+        ),
+        Obs::BondField(a, asset, f) => format!(
+            "bondOf({}, {}).{}",
+            avs(a),
+            symbol(asset),
+            if f == 0 { "queued" } else { "maturity" }
+        ),
+        Obs::TotalBonded(asset) => format!("totalBonded({})", symbol(asset)),
+        Obs::BondsHeld(asset) => format!("{} balance of the reputation contract", symbol(asset)),
+        Obs::AdminBalance(asset) => format!("{} balance of avsAdmin", symbol(asset)),
+        Obs::RiskWeightWad(a) => format!("riskWeightWad({})", avs(a)),
+        Obs::BondFraction(a) => format!("requiredBondFractionWad({})", avs(a)),
+        Obs::Measured(a, p) => format!("measuredBacking({}, {})", avs(a), spec.pools[p].name),
+        Obs::Standing(a, asset, f) => format!(
+            "assetStanding({}, {}).{}",
+            avs(a),
+            symbol(asset),
+            if f == 0 { "backing" } else { "short" }
+        ),
+        Obs::ShortAssets(a) => format!("shortAssets({})", avs(a)),
+        Obs::HeldUntil(a) => format!("bondHeldUntil({})", avs(a)),
+        Obs::VetoableUntil(a) => format!("getAVS({}).requestsVetoableUntil", avs(a)),
+        Obs::RepEpoch => "the reputation epoch".to_string(),
+        _ => format!("{obs:?}"),
     }
 }
 
@@ -184,6 +331,7 @@ fn one_pool_obs(spec: &Spec, model: &Model, pool: usize, out: &mut Vec<Obs>) {
         Obs::Guard(pool),
     ]);
     out.extend((0..POOL_FIELDS.len() as u8).map(|f| Obs::PoolField(pool, f)));
+    out.push(Obs::SharedWeight(pool));
     if let Some(id) = model.pool_id(spec, pool) {
         for avs in 0..spec.avs.len() {
             if model.has_allocation(id, avs) {
@@ -194,10 +342,117 @@ fn one_pool_obs(spec: &Spec, model: &Model, pool: usize, out: &mut Vec<Obs>) {
     }
 }
 
+/// The step that filed the request labelled `label`: (AVS, pool).
+fn filed(spec: &Spec, label: &str) -> Option<(usize, usize)> {
+    spec.steps.iter().find_map(|s| match s {
+        Step::Scenario(Action::RequestSlash {
+            avs,
+            pool,
+            label: Some(l),
+            ..
+        }) if l == label => Some((*avs, *pool)),
+        _ => None,
+    })
+}
+
+/// An AVS's bond in an asset, and where its tokens are.
+fn bond_obs(avs: usize, asset: usize, out: &mut Vec<Obs>) {
+    out.extend([
+        Obs::Bond(avs, asset),
+        Obs::BondField(avs, asset, 0),
+        Obs::BondField(avs, asset, 1),
+        Obs::TotalBonded(asset),
+        Obs::BondsHeld(asset),
+        Obs::AdminBalance(asset),
+    ]);
+}
+
+/// An AVS's record, rating and what follows from it.
+fn record_obs(avs: usize, out: &mut Vec<Obs>) {
+    out.extend((0..RECORD_FIELDS.len() as u8).map(|f| Obs::AvsRecord(avs, f)));
+    out.extend([
+        Obs::Rating(avs),
+        Obs::RiskWeightWad(avs),
+        Obs::BondFraction(avs),
+        Obs::RepEpoch,
+    ]);
+}
+
+/// An AVS's standing in the manager and what its refresh measured.
+fn standing_obs(spec: &Spec, avs: usize, out: &mut Vec<Obs>) {
+    out.extend([
+        Obs::RiskWeight(avs),
+        Obs::BondShort(avs),
+        Obs::ShortAssets(avs),
+    ]);
+    for asset in 0..3 {
+        out.extend([Obs::Standing(avs, asset, 0), Obs::Standing(avs, asset, 1)]);
+    }
+    out.extend((0..spec.pools.len()).map(|p| Obs::Measured(avs, p)));
+}
+
+/// What a reputation step (or a veto with reputation on) can change.
+fn reputation_step_obs(spec: &Spec, model: &Model, step: &Step, out: &mut Vec<Obs>) {
+    match step {
+        Step::Scenario(Action::Bond { avs, asset, .. } | Action::Unbond { avs, asset, .. }) => {
+            bond_obs(*avs, *asset, out);
+        }
+        Step::CompleteUnbond { avs, asset } => {
+            bond_obs(*avs, *asset, out);
+            out.extend([Obs::HeldUntil(*avs), Obs::VetoableUntil(*avs)]);
+        }
+        Step::Scenario(Action::RequestSlash { avs, .. }) if spec.reputation.is_some() => {
+            out.push(Obs::VetoableUntil(*avs));
+        }
+        Step::Scenario(Action::Checkpoint { avs: Some(avs), .. }) => record_obs(*avs, out),
+        Step::Scenario(Action::Checkpoint {
+            operator: Some(name),
+            ..
+        }) => {
+            if let Some(o) = spec.operator(name) {
+                out.extend((0..RECORD_FIELDS.len() as u8).map(|f| Obs::OperatorRecord(o, f)));
+                out.push(Obs::RepEpoch);
+            }
+        }
+        Step::Scenario(Action::RefreshStanding { avs, .. }) | Step::Refresh { avs, .. } => {
+            standing_obs(spec, *avs, out);
+        }
+        Step::Scenario(Action::Reprice { pool }) => pool_obs(spec, model, *pool, out),
+        Step::Scenario(Action::Veto {
+            request: Some(label),
+            ..
+        }) if spec.reputation.is_some() => {
+            if let Some((avs, pool)) = filed(spec, label) {
+                pool_obs(spec, model, pool, out);
+                record_obs(avs, out);
+                let asset = spec.pools[pool].asset;
+                bond_obs(avs, asset, out);
+                out.push(Obs::VaultBalance(asset));
+            }
+        }
+        Step::HoldBond { request } => {
+            if let Some((avs, _)) = filed(spec, request) {
+                out.push(Obs::HeldUntil(avs));
+            }
+        }
+        Step::ReportExecuted { request } => {
+            if let Some((_, pool)) = filed(spec, request) {
+                let o = spec.pools[pool].operator;
+                out.extend((0..RECORD_FIELDS.len() as u8).map(|f| Obs::OperatorRecord(o, f)));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// What is compared after a step: the touched pool's risk and backings, the staker's position, escrow and wallet,
-/// the slashing AVS's sink.
-pub fn step_obs(spec: &Spec, model: &Model, action: &Action) -> Vec<Obs> {
+/// the slashing AVS's sink; for a reputation step the records, bonds and standings it touched.
+pub fn step_obs(spec: &Spec, model: &Model, step: &Step) -> Vec<Obs> {
     let mut out = Vec::new();
+    reputation_step_obs(spec, model, step, &mut out);
+    let Some(action) = step.action() else {
+        return out;
+    };
     let staker_pool = |out: &mut Vec<Obs>, s: usize, p: usize| {
         out.extend([
             Obs::Position(s, p),
@@ -261,13 +516,9 @@ pub fn step_obs(spec: &Spec, model: &Model, action: &Action) -> Vec<Obs> {
             ..
         } => {
             // The request's pool and AVS: from the step that filed it.
-            if let Some(Action::RequestSlash { avs, pool, .. }) = spec
-                .steps
-                .iter()
-                .find(|s| matches!(s, Action::RequestSlash { label: Some(l), .. } if l == label))
-            {
-                pool_obs(spec, model, *pool, &mut out);
-                sink_obs(spec, *avs, *pool, &mut out);
+            if let Some((avs, pool)) = filed(spec, label) {
+                pool_obs(spec, model, pool, &mut out);
+                sink_obs(spec, avs, pool, &mut out);
             }
         }
         _ => {}
@@ -299,6 +550,7 @@ pub fn final_obs(spec: &Spec, model: &Model) -> Vec<Obs> {
         ]);
         out.extend((0..spec.avs.len()).map(|avs| Obs::Backing(avs, pool)));
         out.extend((0..POOL_FIELDS.len() as u8).map(|f| Obs::PoolField(pool, f)));
+        out.push(Obs::SharedWeight(pool));
         for avs in 0..spec.avs.len() {
             out.extend((0..ALLOC_FIELDS.len() as u8).map(|f| Obs::AllocField(avs, pool, f)));
         }
@@ -312,6 +564,22 @@ pub fn final_obs(spec: &Spec, model: &Model) -> Vec<Obs> {
     for &asset in &assets {
         out.extend((0..spec.stakers.len()).map(|s| Obs::Balance(s, asset)));
         out.extend((0..spec.avs.len()).map(|avs| Obs::Sink(avs, asset)));
+        out.push(Obs::VaultBalance(asset));
     }
+    if spec.reputation.is_some() {
+        for avs in 0..spec.avs.len() {
+            record_obs(avs, &mut out);
+            standing_obs(spec, avs, &mut out);
+            out.extend([Obs::HeldUntil(avs), Obs::VetoableUntil(avs)]);
+            for asset in 0..3 {
+                bond_obs(avs, asset, &mut out);
+            }
+        }
+        for o in 0..spec.operators.len() {
+            out.extend((0..RECORD_FIELDS.len() as u8).map(|f| Obs::OperatorRecord(o, f)));
+        }
+    }
+    out.sort();
+    out.dedup();
     out
 }
