@@ -103,8 +103,6 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc IReputation
     mapping(address asset => uint256) public totalBonded;
     /// @inheritdoc IReputation
-    mapping(uint32 avsId => uint40) public bondHeldUntil;
-    /// @inheritdoc IReputation
     mapping(uint32 avsId => mapping(uint256 poolId => uint256)) public measuredBacking;
     mapping(uint32 avsId => mapping(address asset => AssetStanding)) internal _assetStandings;
     /// @inheritdoc IReputation
@@ -121,8 +119,8 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
     /// @param bondWithdrawalDelay_ At least the manager's `deallocationDelay` (and at most a year): since every veto
     /// window plus execution window is strictly shorter than that (`AllocationManager._checkVetoWindow`), a bond
     /// withdrawal queued at or after a request's filing cannot mature before that request's last veto (nor its last
-    /// execution); one queued before stays reachable by the penalty until it is completed, and `holdBond` keeps it
-    /// until the veto window closes. The full proof is at `IReputation.bondWithdrawalDelay`.
+    /// execution); one queued before stays reachable by the penalty until it is completed, and it cannot complete while
+    /// a request of the AVS can be vetoed. The full proof is at `IReputation.bondWithdrawalDelay`.
     constructor(
         IAllocationManager manager_,
         IStakeVault vault_,
@@ -326,27 +324,13 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
         uint48 maturity = b.maturity;
         if (block.timestamp < maturity) revert BondNotMatured(maturity);
         // Held while any request of the AVS can still be vetoed, as the manager records at each request (so even a
-        // request filed in this block, before this call, holds it), or as a watcher held it (`holdBond`).
-        uint40 heldUntil = bondHeldUntil[avsId];
-        if (avs.requestsVetoableUntil > heldUntil) heldUntil = avs.requestsVetoableUntil;
-        if (block.timestamp < heldUntil) revert BondOnHold(avsId, heldUntil);
+        // request filed in this block, before this call, holds it).
+        if (block.timestamp < avs.requestsVetoableUntil) revert BondOnHold(avsId, avs.requestsVetoableUntil);
         b.queued = 0;
         b.maturity = 0;
         totalBonded[asset] -= amount;
         emit BondWithdrawalCompleted(avsId, asset, to, amount);
         IERC20(asset).safeTransfer(to, amount);
-    }
-
-    /// @inheritdoc IReputation
-    function holdBond(uint64 requestId) external {
-        IAllocationManager.Request memory req = manager.getRequest(requestId);
-        if (req.status == IAllocationManager.RequestStatus.None) revert UnknownRequest(requestId);
-        if (req.status != IAllocationManager.RequestStatus.Pending) revert RequestNotPending(requestId, req.status);
-        if (block.timestamp >= req.executableAt) revert VetoWindowClosed(requestId, req.executableAt);
-        uint40 heldUntil = bondHeldUntil[req.avsId];
-        if (heldUntil >= req.executableAt) revert AlreadyHeld(req.avsId, heldUntil);
-        bondHeldUntil[req.avsId] = req.executableAt;
-        emit BondHeld(req.avsId, requestId, req.executableAt);
     }
 
     // ------------------------------------------------------------------ standing

@@ -119,9 +119,6 @@ interface IReputation is IReputationHooks {
     error ReservedForSubject(address caller);
     error UnknownRequest(uint64 requestId);
     error RequestNotExecuted(uint64 requestId, IAllocationManager.RequestStatus status);
-    error RequestNotPending(uint64 requestId, IAllocationManager.RequestStatus status);
-    error VetoWindowClosed(uint64 requestId, uint40 executableAt);
-    error AlreadyHeld(uint32 avsId, uint40 heldUntil);
     error AlreadyReported(uint64 requestId);
     error UntrustedModule(address module);
     error NotDoubleSigned(address module, address operator, uint64 round, uint256 poolId);
@@ -207,8 +204,6 @@ interface IReputation is IReputationHooks {
     );
     event BondWithdrawalQueued(uint32 indexed avsId, address indexed asset, uint256 amount, uint48 maturity);
     event BondWithdrawalCompleted(uint32 indexed avsId, address indexed asset, address indexed to, uint256 amount);
-    /// @notice The AVS's pending request `requestId` holds its bond withdrawals until `heldUntil`.
-    event BondHeld(uint32 indexed avsId, uint64 indexed requestId, uint40 heldUntil);
     /// @notice A refresh measured the AVS's backing in `poolId` afresh: `backing` replaces the last measure, and the
     /// AVS's measured backing in the pool's `asset` is now `assetBacking`.
     event BackingMeasured(
@@ -288,14 +283,9 @@ interface IReputation is IReputationHooks {
     /// (AVS, asset)). It matures after `bondWithdrawalDelay` and stays reachable by penalties until completed.
     function queueBondWithdrawal(uint32 avsId, address asset, uint256 amount) external;
 
-    /// @notice Pays a matured queued withdrawal to `to` (the AVS's admin), unless a pending request holds the AVS's
-    /// bond (`BondOnHold`, see `holdBond`).
+    /// @notice Pays a matured queued withdrawal to `to` (the AVS's admin), unless a request of the AVS can still be
+    /// vetoed (`BondOnHold` until the manager's `AVS.requestsVetoableUntil`, recorded at every request).
     function completeBondWithdrawal(uint32 avsId, address asset, address to) external;
-
-    /// @notice Holds the AVS's bond withdrawals while its pending request `requestId` can still be vetoed (anyone):
-    /// no withdrawal of the AVS completes before the request's `executableAt`, so a withdrawal queued before the
-    /// request still pays its penalty (see `bondWithdrawalDelay` for the proof).
-    function holdBond(uint64 requestId) external;
 
     // ------------------------------------------------------------------ standing (the manager's gate)
 
@@ -350,9 +340,9 @@ interface IReputation is IReputationHooks {
     /// (1) A withdrawal queued at `q ≥ t` matures at `q + delay ≥ t + Δ > t + vetoWindow + executionWindow`: it is
     /// still queued, and reachable by the penalty, at every second the request can be vetoed (or executed).
     /// (2) A withdrawal queued at `q < t` stays reachable (penalties take the available bond first, then the queued
-    /// one) until it is completed; completing it requires `now ≥ maturity` and `now ≥ bondHeldUntil`, and
-    /// `holdBond(requestId)` (anyone) sets `bondHeldUntil ≥ executableAt`, so a held request's veto always comes
-    /// before the withdrawal can leave. So queueing never shields a bond from a request someone holds.
+    /// one) until it is completed; completing it requires `now ≥ maturity` and `now ≥` the manager's
+    /// `requestsVetoableUntil` of the AVS, which every request raises to its `executableAt` in its own transaction,
+    /// so the request's veto always comes before the withdrawal can leave. So queueing never shields a bond.
     function bondWithdrawalDelay() external view returns (uint48);
 
     /// @notice The current epoch: (now − genesis) / epochLength.
@@ -401,9 +391,6 @@ interface IReputation is IReputationHooks {
 
     /// @notice The AVS's bond in `asset`: available, queued and when the queued part matures.
     function bondOf(uint32 avsId, address asset) external view returns (Bond memory);
-
-    /// @notice Until when the AVS's bond withdrawals are held by a pending request (see `holdBond`).
-    function bondHeldUntil(uint32 avsId) external view returns (uint40);
 
     /// @notice The AVS's backing in `poolId` at its last measure (`refreshStanding`).
     function measuredBacking(uint32 avsId, uint256 poolId) external view returns (uint256);

@@ -146,8 +146,9 @@ contract ReputationAttacksTest is ReputationFixture {
     }
 
     /// Promise 4 (withdrawal timing). ATTACK: queue the whole bond, then file a wrongful request timed so that the
-    /// withdrawal matures inside the veto window and try to leave before the veto. Does not work once a watcher holds
-    /// the request (`holdBond`): completion reverts `BondOnHold` and the veto takes the penalty from the queued bond.
+    /// withdrawal matures inside the veto window and try to leave before the veto. Does not work: the manager records
+    /// at the request that the AVS's bond stays until the veto window closes, so completion reverts `BondOnHold` and
+    /// the veto takes the penalty from the queued bond.
     /// Bonds conserve tokens to the wei throughout.
     function test_pin_withdrawalTimedAtMaturity_heldAndPaid_conserved() public {
         uint32 avsId = _ready(_vetoAVS(module, sink));
@@ -161,8 +162,6 @@ contract ReputationAttacksTest is ReputationFixture {
         uint48 maturity = rep.bondOf(avsId, address(weth)).maturity;
         vm.warp(maturity - 1 hours);
         uint64 req = _request(module, avsId, poolId, 1e18);
-        vm.prank(watcher);
-        rep.holdBond(req);
         vm.warp(maturity);
         vm.prank(avsAdmin);
         vm.expectRevert();

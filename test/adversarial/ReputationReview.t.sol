@@ -363,7 +363,7 @@ contract ReputationReviewTest is ReputationFixture {
     // ================================================================== 4. penalties
 
     /// Attack: the AVS queues its whole bond for withdrawal, and at maturity files a wrongful request and completes the
-    /// withdrawal in the same transaction. `holdBond` needs the request to exist first, so no watcher can hold the
+    /// withdrawal in the same transaction. A watcher's hold needed the request to exist first, so no watcher could hold the
     /// bond in between. The bond covered the penalty when the request was filed (500 WETH for a 50 WETH penalty);
     /// the veto pays nothing. Promise: a vetoed request pays penaltyWad of what it asked into the pool.
     function test_penalty_requestAtMaturityDodgesPenalty() public {
@@ -516,7 +516,7 @@ contract ReputationReviewTest is ReputationFixture {
         vm.expectRevert(abi.encodeWithSelector(IReputation.UnknownAVS.selector, unknown));
         rep.depositBond(unknown, address(weth), 1);
         vm.expectRevert(abi.encodeWithSelector(IReputation.UnknownRequest.selector, 77));
-        rep.holdBond(77);
+        rep.reportExecutedSlash(77);
         vm.expectRevert(abi.encodeWithSelector(IReputation.UnknownParameter.selector, 7));
         rep.queueChange(7, address(0), 0);
         vm.expectRevert(abi.encodeWithSelector(IReputation.NotManager.selector, address(this)));

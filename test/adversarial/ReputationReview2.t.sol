@@ -72,7 +72,7 @@ contract ReputationReview2Test is ReputationFixture {
 
     /// No veto window of zero with a resolver (the hold would be empty), and no third party can hold an AVS's bond:
     /// only its slasher files or announces, another AVS's requests (even on the same pool, by a stranger's module)
-    /// do not hold it, and a watcher's `holdBond` lasts exactly one veto window.
+    /// do not hold it, and the AVS's own request holds it for exactly one veto window.
     function test_A2_noZeroWindow_noThirdPartyGrief() public {
         vm.prank(avsAdmin);
         vm.expectRevert();
@@ -96,15 +96,12 @@ contract ReputationReview2Test is ReputationFixture {
         manager.requestSlash(avs, pool, 1e18);
         vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotAVSSlasher.selector, avs, stranger));
         manager.announceSlash(avs, pool);
-        uint64 rOther = manager.requestSlash(other, pool, 1e18);
-        rep.holdBond(rOther);
+        manager.requestSlash(other, pool, 1e18);
         vm.stopPrank();
-        assertEq(rep.bondHeldUntil(avs), 0, "another AVS's request holds nothing of avs");
-        assertEq(manager.getAVS(avs).requestsVetoableUntil, 0);
+        assertEq(manager.getAVS(avs).requestsVetoableUntil, 0, "another AVS's request holds nothing of avs");
 
-        // The AVS's own request: a watcher holds it, for one veto window only.
-        uint64 r = _request(module, avs, pool, 0.1e18);
-        rep.holdBond(r);
+        // The AVS's own request holds it, for one veto window only.
+        _request(module, avs, pool, 0.1e18);
         uint40 exAt = uint40(block.timestamp + VETO_WINDOW);
         vm.warp(exAt);
         vm.prank(avsAdmin);

@@ -58,30 +58,29 @@ contract ReputationInvariantsTest is ReputationFixture {
         _allocate(opB, pools[2], instant, iso, 0.2e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
 
-        bytes4[] memory selectors = new bytes4[](22);
+        bytes4[] memory selectors = new bytes4[](21);
         selectors[0] = ReputationHandler.deposit.selector;
         selectors[1] = ReputationHandler.queueWithdrawal.selector;
         selectors[2] = ReputationHandler.claim.selector;
         selectors[3] = ReputationHandler.depositBond.selector;
         selectors[4] = ReputationHandler.queueBondWithdrawal.selector;
         selectors[5] = ReputationHandler.completeBondWithdrawal.selector;
-        selectors[6] = ReputationHandler.holdBond.selector;
-        selectors[7] = ReputationHandler.requestSlash.selector;
-        selectors[8] = ReputationHandler.vetoSlash.selector;
-        selectors[9] = ReputationHandler.executeSlash.selector;
-        selectors[10] = ReputationHandler.slash.selector;
-        selectors[11] = ReputationHandler.reportExecutedSlash.selector;
-        selectors[12] = ReputationHandler.checkpointAVS.selector;
-        selectors[13] = ReputationHandler.checkpointOperator.selector;
-        selectors[14] = ReputationHandler.registerAVS.selector;
-        selectors[15] = ReputationHandler.freshOperator.selector;
-        selectors[16] = ReputationHandler.warp.selector;
+        selectors[6] = ReputationHandler.requestSlash.selector;
+        selectors[7] = ReputationHandler.vetoSlash.selector;
+        selectors[8] = ReputationHandler.executeSlash.selector;
+        selectors[9] = ReputationHandler.slash.selector;
+        selectors[10] = ReputationHandler.reportExecutedSlash.selector;
+        selectors[11] = ReputationHandler.checkpointAVS.selector;
+        selectors[12] = ReputationHandler.checkpointOperator.selector;
+        selectors[13] = ReputationHandler.registerAVS.selector;
+        selectors[14] = ReputationHandler.freshOperator.selector;
+        selectors[15] = ReputationHandler.warp.selector;
         // Checkpoints, requests, vetoes and bonds are the subject: twice as likely.
-        selectors[17] = ReputationHandler.checkpointAVS.selector;
-        selectors[18] = ReputationHandler.vetoSlash.selector;
-        selectors[19] = ReputationHandler.requestSlash.selector;
-        selectors[20] = ReputationHandler.depositBond.selector;
-        selectors[21] = ReputationHandler.refreshStanding.selector;
+        selectors[16] = ReputationHandler.checkpointAVS.selector;
+        selectors[17] = ReputationHandler.vetoSlash.selector;
+        selectors[18] = ReputationHandler.requestSlash.selector;
+        selectors[19] = ReputationHandler.depositBond.selector;
+        selectors[20] = ReputationHandler.refreshStanding.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }

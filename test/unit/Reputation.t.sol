@@ -60,7 +60,6 @@ contract ReputationTest is ReputationFixture {
                 rep.operatorRecord(opA),
                 rep.bondOf(avsV, address(weth)),
                 rep.totalBonded(address(weth)),
-                rep.bondHeldUntil(avsV),
                 weth.balanceOf(address(rep)),
                 weth.balanceOf(address(vault)),
                 vault.getPool(pool),
@@ -622,8 +621,8 @@ contract ReputationTest is ReputationFixture {
         assertEq(weth.balanceOf(avsAdmin), 40 ether);
     }
 
-    /// @notice The timed attack: a request filed just before a queued withdrawal matures. Held, the withdrawal
-    /// cannot complete until the veto window closes, so the veto still reaches it.
+    /// @notice The timed attack: a request filed just before a queued withdrawal matures. The manager records at the
+    /// request that the AVS's bond stays until the veto window closes, so the veto still reaches it.
     function test_attack_requestTimedAtMaturity_heldBondStillPays() public {
         _bond(avsV, weth, 50 ether);
         vm.prank(avsAdmin);
@@ -632,10 +631,7 @@ contract ReputationTest is ReputationFixture {
         vm.warp(maturity - 1);
         uint64 id = _requestV();
         uint40 executableAt = manager.getRequest(id).executableAt;
-        vm.expectEmit(address(rep));
-        emit IReputation.BondHeld(avsV, id, executableAt);
-        vm.prank(stranger);
-        rep.holdBond(id);
+        assertEq(manager.getAVS(avsV).requestsVetoableUntil, executableAt);
         vm.warp(maturity);
         _err(abi.encodeWithSelector(IReputation.BondOnHold.selector, avsV, executableAt));
         vm.prank(avsAdmin);
@@ -1024,30 +1020,17 @@ contract ReputationTest is ReputationFixture {
         assertEq(_state(), before);
     }
 
-    function test_holdBond_andBadInput() public {
-        bytes32 before = _state();
-        _err(abi.encodeWithSelector(IReputation.UnknownRequest.selector, 1));
-        rep.holdBond(1);
-        assertEq(_state(), before);
+    /// @notice The manager's record of the AVS's requests holds its bond: only the AVS's own requests raise it,
+    /// each to its `executableAt`, never lower.
+    function test_requestsHoldTheBond_onlyTheirOwnAVS_neverLower() public {
         uint64 id = _requestV();
         uint40 executableAt = manager.getRequest(id).executableAt;
-        rep.holdBond(id);
-        assertEq(rep.bondHeldUntil(avsV), executableAt);
-        before = _state();
-        _err(abi.encodeWithSelector(IReputation.AlreadyHeld.selector, avsV, executableAt));
-        rep.holdBond(id);
-        assertEq(_state(), before);
-        _veto(id);
-        before = _state();
-        _err(
-            abi.encodeWithSelector(IReputation.RequestNotPending.selector, id, IAllocationManager.RequestStatus.Vetoed)
-        );
-        rep.holdBond(id);
+        assertEq(manager.getAVS(avsV).requestsVetoableUntil, executableAt);
+        assertEq(manager.getAVS(avsI).requestsVetoableUntil, 0, "another AVS's request holds nothing");
+        vm.warp(block.timestamp + 1 hours);
         uint64 id2 = _requestV();
-        uint40 at2 = manager.getRequest(id2).executableAt;
-        vm.warp(at2);
-        _err(abi.encodeWithSelector(IReputation.VetoWindowClosed.selector, id2, at2));
-        rep.holdBond(id2);
+        assertEq(manager.getAVS(avsV).requestsVetoableUntil, manager.getRequest(id2).executableAt);
+        assertGt(manager.getRequest(id2).executableAt, executableAt);
     }
 
     // ================================================================== governance

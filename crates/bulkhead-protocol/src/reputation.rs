@@ -183,12 +183,6 @@ impl Protocol<'_> {
         self.tx_unit(from, self.sys.reputation, call)
     }
 
-    /// `Reputation.holdBond`: holds the AVS's bond withdrawals while `request` can be vetoed.
-    pub fn hold_bond(&mut self, from: Address, request: u64) -> Result<Sent<()>> {
-        let call = Reputation::holdBondCall { requestId: request };
-        self.tx_unit(from, self.sys.reputation, call)
-    }
-
     /// `AllocationManager.applyPending`: matured changes of `pool`'s allocations to `avs_ids` take effect, and each
     /// shared one is re-priced at its AVS's current risk weight.
     pub fn apply_pending(

@@ -137,7 +137,6 @@ fn describe_step(spec: &Spec, step: &Step) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Step::HoldBond { request } => format!("holdBond({request})"),
         Step::ReportExecuted { request } => format!("reportExecutedSlash({request})"),
         Step::Scenario(action) => action.name().to_string(),
     }

@@ -45,11 +45,6 @@ pub enum Step {
         /// Pool indexes.
         pools: Vec<usize>,
     },
-    /// `holdBond(request)` by a keeper.
-    HoldBond {
-        /// The request's label.
-        request: String,
-    },
     /// `reportExecutedSlash(request)` by a keeper.
     ReportExecuted {
         /// The request's label.
@@ -58,14 +53,13 @@ pub enum Step {
 }
 
 impl Step {
-    /// The name of its action: the scenario format's, or `complete_unbond`, `refresh_pools`, `hold_bond`,
+    /// The name of its action: the scenario format's, or `complete_unbond`, `refresh_pools`,
     /// `report_executed_slash`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Scenario(action) => action.name(),
             Self::CompleteUnbond { .. } => "complete_unbond",
             Self::Refresh { .. } => "refresh_pools",
-            Self::HoldBond { .. } => "hold_bond",
             Self::ReportExecuted { .. } => "report_executed_slash",
         }
     }
@@ -297,7 +291,7 @@ fn refs(step: &mut Step) -> Refs<'_> {
                 ..Refs::default()
             };
         }
-        Step::HoldBond { .. } | Step::ReportExecuted { .. } => return Refs::default(),
+        Step::ReportExecuted { .. } => return Refs::default(),
     };
     match action {
         Action::Deposit { staker, pool, .. }

@@ -97,7 +97,6 @@ fn random_scenarios_agree_with_the_model() {
         "refresh_standing",
         "refresh_pools",
         "reprice",
-        "hold_bond",
     ] {
         let [ok, _] = report.actions.get(action).copied().unwrap_or_default();
         assert!(ok > 0, "no {action} went through: {:?}", report.actions);

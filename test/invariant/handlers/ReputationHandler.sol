@@ -189,7 +189,7 @@ contract ReputationHandler is Test {
         uint32 avsId = avsIds[avsSeed % avsIds.length];
         MockERC20 token = tokens[tokenSeed % NT];
         IReputation.Bond memory b = rep.bondOf(avsId, address(token));
-        if (b.queued == 0 || block.timestamp < b.maturity || block.timestamp < rep.bondHeldUntil(avsId)) return;
+        if (b.queued == 0 || block.timestamp < b.maturity) return;
         // Held while any request of the AVS can still be vetoed, as the manager records at each request.
         uint40 vetoable = manager.getAVS(avsId).requestsVetoableUntil;
         if (block.timestamp < vetoable) {
@@ -203,11 +203,6 @@ contract ReputationHandler is Test {
         rep.completeBondWithdrawal(avsId, address(token), avsAdmin);
         ghostBondOut[address(token)] += b.queued;
         if (token.balanceOf(avsAdmin) != before + b.queued) ++violations[V_BOND];
-    }
-
-    function holdBond(uint256 seed) external {
-        if (requests.length == 0) return;
-        try rep.holdBond(requests[seed % requests.length]) {} catch {}
     }
 
     // ------------------------------------------------------------------ slashing

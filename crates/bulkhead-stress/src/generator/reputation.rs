@@ -30,9 +30,8 @@ impl Builder {
             36..=44 => self.bond(),
             45..=51 => self.unbond(),
             52..=58 => self.complete_unbond(),
-            59..=66 => self.reprice(),
-            67..=72 => self.hold(),
-            73..=78 => self.report(),
+            59..=69 => self.reprice(),
+            70..=78 => self.report(),
             _ => self.wrongful_request(),
         }
     }
@@ -308,15 +307,6 @@ impl Builder {
         Some(label.clone())
     }
 
-    /// `holdBond` with a request, mostly a pending one.
-    fn hold(&mut self) {
-        if let Some(request) = self.request_label(true)
-            && self.model.request_filed(&request)
-        {
-            self.push(Step::HoldBond { request });
-        }
-    }
-
     /// `reportExecutedSlash` of a request, mostly an executed one (after executing it, if it can be).
     fn report(&mut self) {
         let executed: Vec<String> = self
@@ -369,10 +359,7 @@ impl Builder {
             return;
         }
         if self.rrng.chance(30, 100) {
-            self.push(Step::HoldBond {
-                request: label.clone(),
-            });
-            // A payout the hold stops (`BondOnHold`), if a matured withdrawal is waiting.
+            // A payout the request holds (`BondOnHold`), if a matured withdrawal is waiting.
             if let Some(asset) = (0..3).find(|&a| !self.model.bond(avs, a).queued.is_zero()) {
                 self.push(Step::CompleteUnbond { avs, asset });
             }

@@ -431,11 +431,6 @@ impl Model {
                     .collect::<Result<Vec<usize>, Invalid>>()?;
                 Ok(none(self.tx(|m| m.refresh_standing(*avs, &ids))))
             }
-            Step::HoldBond { request } => {
-                self.require_reputation()?;
-                let rid = self.labelled_request(request)?;
-                Ok(none(self.tx(|m| m.hold_bond(rid))))
-            }
             Step::ReportExecuted { request } => {
                 self.require_reputation()?;
                 let rid = self.labelled_request(request)?;

@@ -71,7 +71,6 @@ pub(super) struct Rep {
     pub(super) operators: Vec<Record>,
     pub(super) bonds: BTreeMap<(usize, usize), Bond>,
     pub(super) total_bonded: BTreeMap<usize, U256>,
-    pub(super) held_until: Vec<u64>,
     /// `measuredBacking[avs][pool]`, by (AVS, vault pool id).
     pub(super) measured: BTreeMap<(usize, usize), U256>,
     /// `assetStanding(avs, asset)`: (backing, short), by (AVS, asset).
@@ -109,7 +108,6 @@ impl Rep {
             operators: vec![Record::default(); operators],
             bonds: BTreeMap::new(),
             total_bonded: BTreeMap::new(),
-            held_until: vec![0; avs],
             measured: BTreeMap::new(),
             standings: BTreeMap::new(),
             short_assets: vec![0; avs],
@@ -407,23 +405,6 @@ impl Model {
         self.add_fault(Subject::Operator(operator), weight)
     }
 
-    /// `holdBond(request)`: the AVS's bond withdrawals wait for the request's veto window to close.
-    pub(super) fn hold_bond(&mut self, rid: u64) -> Result<(), Rev> {
-        let req = self.request_rec(rid)?;
-        if req.status != Status::Pending {
-            return Err(ErrorKind::of::<Reputation::RequestNotPending>());
-        }
-        if self.now >= req.executable_at {
-            return Err(ErrorKind::of::<Reputation::VetoWindowClosed>());
-        }
-        let rep = self.rep_mut()?;
-        if rep.held_until[req.avs] >= req.executable_at {
-            return Err(ErrorKind::of::<Reputation::AlreadyHeld>());
-        }
-        rep.held_until[req.avs] = req.executable_at;
-        Ok(())
-    }
-
     /// `manager.getRequest(id)` for the reputation contract: `UnknownRequest` for a status of `None`.
     fn request_rec(&self, rid: u64) -> Result<super::Request, Rev> {
         (rid as usize)
@@ -492,7 +473,6 @@ impl Model {
     pub(super) fn complete_bond(&mut self, avs: usize, asset: usize) -> Result<(), Rev> {
         let (now, vetoable) = (self.now, self.vetoable_until[avs]);
         let rep = self.rep_mut()?;
-        let held = rep.held_until[avs];
         let b = rep.bonds.entry((avs, asset)).or_default();
         let amount = b.queued;
         if amount.is_zero() {
@@ -501,9 +481,8 @@ impl Model {
         if now < b.maturity {
             return Err(ErrorKind::of::<Reputation::BondNotMatured>());
         }
-        // Held while a request of the AVS can still be vetoed (the manager's record), or as a watcher held it.
-        let held = held.max(vetoable);
-        if now < held {
+        // Held while a request of the AVS can still be vetoed (the manager's record).
+        if now < vetoable {
             return Err(ErrorKind::of::<Reputation::BondOnHold>());
         }
         b.queued = U256::ZERO;
@@ -648,11 +627,6 @@ impl Model {
     /// `shortAssets(avs)`.
     pub fn short_assets(&self, avs: usize) -> u64 {
         self.rep.as_ref().map_or(0, |r| r.short_assets[avs])
-    }
-
-    /// `bondHeldUntil(avs)`.
-    pub fn held_until(&self, avs: usize) -> u64 {
-        self.rep.as_ref().map_or(0, |r| r.held_until[avs])
     }
 
     /// The vault's token balance of `asset`: what it tracks (no donations are sent).

@@ -224,11 +224,6 @@ impl<'a> Chain<'a> {
                 let id = self.avs_ids[*avs];
                 none(self.protocol.refresh_standing(keeper, id, &ids))
             }
-            Step::HoldBond { request } => {
-                let rid = self.request(request)?;
-                let keeper = self.actor(KEEPER);
-                none(self.protocol.hold_bond(keeper, rid))
-            }
             Step::ReportExecuted { request } => {
                 let rid = self.request(request)?;
                 let keeper = self.actor(KEEPER);
@@ -644,11 +639,6 @@ impl<'a> Chain<'a> {
             })?,
             Obs::VetoableUntil(avs) => {
                 U256::from(self.protocol.avs(self.avs_ids[avs])?.requestsVetoableUntil)
-            }
-            Obs::HeldUntil(avs) => {
-                U256::from(self.reputation_view(Reputation::bondHeldUntilCall {
-                    avsId: self.avs_ids[avs],
-                })?)
             }
             Obs::RepEpoch => match outcome(self.protocol.reputation_epoch())? {
                 Ok(epoch) => U256::from(epoch),

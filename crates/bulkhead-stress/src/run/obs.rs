@@ -76,8 +76,6 @@ pub enum Obs {
     Standing(usize, usize, u8),
     /// `shortAssets(avs)` (not checkable).
     ShortAssets(usize),
-    /// `bondHeldUntil(avs)` (not checkable).
-    HeldUntil(usize),
     /// `getAVS(avs).requestsVetoableUntil`: the manager's hold on the AVS's bond (not checkable).
     VetoableUntil(usize),
     /// `epoch()` of the reputation contract (not checkable).
@@ -226,7 +224,6 @@ pub fn model_value(model: &Model, spec: &Spec, obs: Obs) -> Result<U256, ErrorKi
             Ok(if f == 0 { backing } else { flag(short) })
         }
         Obs::ShortAssets(avs) => Ok(U256::from(model.short_assets(avs))),
-        Obs::HeldUntil(avs) => Ok(U256::from(model.held_until(avs))),
         Obs::VetoableUntil(avs) => Ok(U256::from(model.vetoable_until(avs))),
         Obs::RepEpoch => model.reputation_epoch().map(U256::from),
     }
@@ -305,7 +302,6 @@ fn describe_reputation(spec: &Spec, obs: Obs) -> String {
             if f == 0 { "backing" } else { "short" }
         ),
         Obs::ShortAssets(a) => format!("shortAssets({})", avs(a)),
-        Obs::HeldUntil(a) => format!("bondHeldUntil({})", avs(a)),
         Obs::VetoableUntil(a) => format!("getAVS({}).requestsVetoableUntil", avs(a)),
         Obs::RepEpoch => "the reputation epoch".to_string(),
         _ => format!("{obs:?}"),
@@ -399,7 +395,7 @@ fn reputation_step_obs(spec: &Spec, model: &Model, step: &Step, out: &mut Vec<Ob
         }
         Step::CompleteUnbond { avs, asset } => {
             bond_obs(*avs, *asset, out);
-            out.extend([Obs::HeldUntil(*avs), Obs::VetoableUntil(*avs)]);
+            out.push(Obs::VetoableUntil(*avs));
         }
         Step::Scenario(Action::RequestSlash { avs, .. }) if spec.reputation.is_some() => {
             out.push(Obs::VetoableUntil(*avs));
@@ -428,11 +424,6 @@ fn reputation_step_obs(spec: &Spec, model: &Model, step: &Step, out: &mut Vec<Ob
                 let asset = spec.pools[pool].asset;
                 bond_obs(avs, asset, out);
                 out.push(Obs::VaultBalance(asset));
-            }
-        }
-        Step::HoldBond { request } => {
-            if let Some((avs, _)) = filed(spec, request) {
-                out.push(Obs::HeldUntil(avs));
             }
         }
         Step::ReportExecuted { request } => {
@@ -570,7 +561,7 @@ pub fn final_obs(spec: &Spec, model: &Model) -> Vec<Obs> {
         for avs in 0..spec.avs.len() {
             record_obs(avs, &mut out);
             standing_obs(spec, avs, &mut out);
-            out.extend([Obs::HeldUntil(avs), Obs::VetoableUntil(avs)]);
+            out.push(Obs::VetoableUntil(avs));
             for asset in 0..3 {
                 bond_obs(avs, asset, &mut out);
             }
