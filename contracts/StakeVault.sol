@@ -9,6 +9,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IOperatorRegistry} from "./interfaces/IOperatorRegistry.sol";
+import {IRewardHooks} from "./interfaces/IRewardHooks.sol";
 import {IStakeVault} from "./interfaces/IStakeVault.sol";
 
 /// @title StakeVault
@@ -48,7 +49,8 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         // slot 1
         address operator;
         uint32 generation; // bumped by a full slash
-        uint64 queueLength;
+        uint56 queueLength;
+        bool earns; // rewards on: every share change is reported to the rail (`IRewardHooks`)
         // slot 2
         address asset;
         uint64 settledCount; // queue entries [0, settledCount) have left the slashable set
@@ -124,6 +126,8 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     mapping(uint256 basePoolId => mapping(address operator => bool)) internal _tierOperators;
     /// @notice The contract allowed to pay compensations into pools (`compensate`): the reputation layer.
     address public compensator;
+    /// @notice The reward rail told of every share change in an earning pool (`earns`); wired once.
+    IRewardHooks public rail;
 
     modifier onlySlasher() {
         if (msg.sender != slasher) revert NotSlasher(msg.sender);
@@ -172,6 +176,32 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (compensator != address(0)) revert CompensatorAlreadySet(compensator);
         compensator = compensator_;
         emit CompensatorSet(compensator_);
+    }
+
+    /// @inheritdoc IStakeVault
+    function setRail(address rail_) external onlyOwner {
+        if (rail_ == address(0)) revert ZeroAddress();
+        // Wired once: a swapped rail would lose every staker's accrued rewards.
+        if (address(rail) != address(0)) revert RailAlreadySet(address(rail));
+        rail = IRewardHooks(rail_);
+        emit RailSet(rail_);
+    }
+
+    /// @inheritdoc IStakeVault
+    function enableRewards(uint256 poolId) external returns (uint32 generation) {
+        if (msg.sender != address(rail)) revert NotRail(msg.sender);
+        Pool storage p = _pool(poolId);
+        if (p.earns) revert RewardsAlreadyOn(poolId);
+        p.earns = true;
+        generation = p.generation;
+        emit RewardsOn(poolId);
+    }
+
+    /// @inheritdoc IStakeVault
+    function settle(uint256 poolId) external nonReentrant {
+        Pool storage p = _pool(poolId);
+        if (_isTier(p)) _syncTier(poolId, p);
+        _settle(poolId, p);
     }
 
     /// @inheritdoc IStakeVault
@@ -251,9 +281,11 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (held < shares) revert InsufficientShares(held, shares);
         // Shares of an ended generation are worthless: they leave the position but add nothing to the escrow.
         bool live = pos.generation == p.generation;
+        uint56 index = p.queueLength;
+        uint256 withdrawalIdOf = _withdrawalId(poolId, index);
+        if (p.earns) rail.onQueued(poolId, msg.sender, held, pos.generation, withdrawalIdOf);
         pos.shares = uint128(held - shares);
 
-        uint64 index = p.queueLength;
         uint256 cum = index == 0 ? 0 : _queue[poolId][index - 1].cumShares;
         if (live) cum += shares;
         uint48 maturity = uint48(block.timestamp) + escrowDelay;
@@ -270,7 +302,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         s.lastWithdrawalPool = uint32(poolId);
         s.lastWithdrawalIndex = index;
 
-        withdrawalId = _withdrawalId(poolId, index);
+        withdrawalId = withdrawalIdOf;
         emit WithdrawalQueued(withdrawalId, msg.sender, poolId, shares, maturity);
     }
 
@@ -285,8 +317,10 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (!tierAllowed[basePoolId]) revert TierNotAllowed(basePoolId);
         Pool storage base = _pools[basePoolId];
         Position storage pos = _positions[basePoolId][msg.sender];
-        uint256 held = pos.generation == base.generation ? pos.shares : 0;
+        uint32 generation = pos.generation;
+        uint256 held = generation == base.generation ? pos.shares : 0;
         if (held < baseShares) revert InsufficientShares(held, baseShares);
+        if (base.earns) rail.onPositionChange(basePoolId, msg.sender, held, generation);
         // The shares change owner inside the base pool: its totals and price do not move.
         pos.shares = uint128(held - baseShares);
         tierPoolId = _tierPool(operator, basePoolId);
@@ -306,7 +340,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             // A tier pays in base shares, back into the receiver's base position (they leave the base pool only
             // through its own escrow).
             uint256 basePoolId = uint160(asset);
-            _credit(basePoolId, receiver, _pools[basePoolId].generation, assets);
+            _credit(basePoolId, _pools[basePoolId], receiver, assets);
         } else {
             _assets[asset].tracked -= uint128(assets);
             IERC20(asset).safeTransfer(receiver, assets);
@@ -446,6 +480,30 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         uint256 assets = p.assets - pendingAssets;
         if (!_isTier(p)) return assets;
         return _tierEnded(poolId, p) ? 0 : _toAssets(_pools[uint160(p.asset)], assets);
+    }
+
+    /// @inheritdoc IStakeVault
+    function earns(uint256 poolId) external view returns (bool) {
+        return _pool(poolId).earns;
+    }
+
+    /// @inheritdoc IStakeVault
+    function positionOf(uint256 poolId, address staker) external view returns (uint256 shares, uint32 generation) {
+        Position storage pos = _positions[poolId][staker];
+        return (pos.shares, pos.generation);
+    }
+
+    /// @inheritdoc IStakeVault
+    function earningShares(uint256 poolId) external view returns (uint256) {
+        Pool storage p = _pool(poolId);
+        return _tierEnded(poolId, p) ? 0 : p.shares;
+    }
+
+    /// @inheritdoc IStakeVault
+    function settlementOf(uint256 withdrawalId) external view returns (bool settled, uint256 batch) {
+        (uint256 poolId, uint64 index, Pool storage p,) = _entry(withdrawalId);
+        if (index >= p.settledCount) return (false, 0);
+        return (true, _batchOf(poolId, p, index));
     }
 
     /// @inheritdoc IStakeVault
@@ -607,9 +665,11 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
 
     /// @dev Adds shares to the staker's position in the pool's current generation, listing the pool for
     /// `positionsOf` the first time. A position from an ended generation holds worthless shares: it restarts at zero.
-    function _credit(uint256 poolId, address staker, uint32 generation, uint256 shares) internal {
+    function _credit(uint256 poolId, Pool storage p, address staker, uint256 shares) internal {
         Position storage pos = _positions[poolId][staker];
         Position memory m = pos;
+        uint32 generation = p.generation;
+        if (p.earns) rail.onPositionChange(poolId, staker, m.shares, m.generation);
         uint256 held = m.generation == generation ? m.shares : 0;
         if (!m.listed) {
             Staker storage s = _stakers[staker];
@@ -641,7 +701,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (slashed == 0) return 0;
         p.assets = uint128(held - baseShares);
         if (p.assets == 0) _reset(poolId, p);
-        _credit(basePoolId, recipient, base.generation, baseShares);
+        _credit(basePoolId, base, recipient, baseShares);
         emit Slashed(poolId, slashed, recipient, available - slashed);
         emit TierSlashPaid(poolId, basePoolId, recipient, baseShares);
     }
@@ -709,7 +769,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     function _mint(uint256 poolId, address staker, uint256 assets) internal returns (uint256 shares) {
         Pool storage p = _pools[poolId];
         shares = _addAtPrice(p, assets);
-        _credit(poolId, staker, p.generation, shares);
+        _credit(poolId, p, staker, shares);
     }
 
     /// @dev Adds `assets` to the pool and the shares they buy at its price, rounded down (the price never falls):
@@ -749,6 +809,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             p.assets -= uint128(assets);
             p.shares -= uint128(shares);
             p.earlyClaimedShares += shares;
+            if (p.earns) rail.onEscrowLeft(withdrawalId);
         }
     }
 
@@ -770,7 +831,9 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (n != p.settledCount) _pushBatch(poolId, p, n, 0, 1);
         p.shares = 0;
         p.earlyClaimedShares = 0;
-        uint32 generation = p.generation + 1;
+        uint32 generation = p.generation;
+        if (p.earns) rail.onGenerationEnded(poolId, generation);
+        ++generation;
         p.generation = generation;
         emit PoolReset(poolId, generation);
     }
@@ -783,6 +846,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             Batch({priceAssets: _u128(priceAssets), priceShares: _u128(priceShares), end: uint64(end)});
         p.batchCount = b + 1;
         p.settledCount = uint64(end);
+        if (p.earns) rail.onSettled(poolId, b);
     }
 
     /// @dev Which queue entries have matured but not settled, and their shares and value at the current price.
@@ -815,19 +879,22 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         returns (uint256)
     {
         if (shares == 0) return 0;
+        Batch storage b = _batches[poolId][_batchOf(poolId, p, index)];
+        return Math.mulDiv(shares, b.priceAssets, b.priceShares);
+    }
+
+    /// @dev The batch that settled queue entry `index` (below `settledCount`).
+    function _batchOf(uint256 poolId, Pool storage p, uint256 index) internal view returns (uint256) {
         // The newest batch is the usual answer; otherwise binary search on batch ends.
         uint256 hi = p.batchCount - 1;
-        Batch storage b = _batches[poolId][hi];
-        if (hi != 0 && _batches[poolId][hi - 1].end > index) {
-            uint256 lo;
-            while (lo < hi) {
-                uint256 mid = (lo + hi) / 2;
-                if (_batches[poolId][mid].end > index) hi = mid;
-                else lo = mid + 1;
-            }
-            b = _batches[poolId][lo];
+        if (hi == 0 || _batches[poolId][hi - 1].end <= index) return hi;
+        uint256 lo;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            if (_batches[poolId][mid].end > index) hi = mid;
+            else lo = mid + 1;
         }
-        return Math.mulDiv(shares, b.priceAssets, b.priceShares);
+        return lo;
     }
 
     function _entry(uint256 withdrawalId)

@@ -129,6 +129,12 @@ interface IStakeVault {
     error NotCompensator(address caller);
     /// @notice The pool holds fewer than `MIN_COMPENSATION_SHARES` shares: a payment would inflate its share price.
     error PoolTooSmallToCompensate(uint256 poolId, uint256 shares, uint256 minShares);
+    /// @notice The reward rail is wired once (`setRail`).
+    error RailAlreadySet(address rail);
+    /// @notice The caller is not the reward rail.
+    error NotRail(address caller);
+    /// @notice The pool's rewards are on already.
+    error RewardsAlreadyOn(uint256 poolId);
 
     event AssetAllowlisted(address indexed asset, bool allowed, uint8 decimals);
     event GuardianSet(address indexed guardian);
@@ -161,6 +167,9 @@ interface IStakeVault {
     event TierOperatorApproved(uint256 indexed basePoolId, address indexed operator, bool approved);
     /// @notice A staker moved `baseShares` of the base pool into a tier pool and received `shares` of it.
     event CompensatorSet(address indexed compensator);
+    event RailSet(address indexed rail);
+    /// @notice The pool earns from here on: every change of its shares is reported to the rail.
+    event RewardsOn(uint256 indexed poolId);
     /// @notice `amount` of the pool's asset (a tier's: its base asset) was paid into the pool's slashable set by the
     /// compensator; `collateral` is what the pool's assets grew by (`amount`, or for a tier the base shares minted).
     event Compensated(uint256 indexed poolId, address indexed from, uint256 amount, uint256 collateral);
@@ -244,6 +253,33 @@ interface IStakeVault {
     /// must arrive (`FeeOnTransferDetected`). Works while paused.
     /// @return collateral What the pool's collateral grew by: `amount`, or for a tier the base shares minted.
     function compensate(uint256 poolId, uint256 amount) external returns (uint256 collateral);
+
+    // ------------------------------------------------------------------ rewards (the rail's view of the shares)
+
+    /// @notice Owner: wires the reward rail, once.
+    function setRail(address rail) external;
+
+    /// @notice Rail: the pool earns from now on; every later change of its shares is reported to the rail
+    /// (`IRewardHooks`). Pools that never earn pay nothing for it. Returns the pool's current generation.
+    function enableRewards(uint256 poolId) external returns (uint32 generation);
+
+    /// @notice Anyone: moves the pool's matured withdrawals out of the slashable set now (what every slash does
+    /// first), and brings a tier whose base was fully slashed up to date. The rail calls it before each payment, so
+    /// a withdrawal earns until it matures and no longer.
+    function settle(uint256 poolId) external;
+
+    /// @notice Whether the pool earns (see `enableRewards`).
+    function earns(uint256 poolId) external view returns (bool);
+
+    /// @notice A staker's raw position: its shares and the generation they belong to (worthless if it ended).
+    function positionOf(uint256 poolId, address staker) external view returns (uint256 shares, uint32 generation);
+
+    /// @notice The shares that carry the pool's risk and earn its rewards: positions of the current generation plus
+    /// escrow not yet settled; zero for a tier whose base was fully slashed.
+    function earningShares(uint256 poolId) external view returns (uint256);
+
+    /// @notice Whether a withdrawal has left the slashable set in a settlement, and in which batch.
+    function settlementOf(uint256 withdrawalId) external view returns (bool settled, uint256 batch);
 
     // ------------------------------------------------------------------ views
 
