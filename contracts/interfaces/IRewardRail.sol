@@ -106,6 +106,9 @@ interface IRewardRail is IRewardHooks {
     /// @notice A full slash ended `generation`: its shares earned up to `acc`.
     event GenerationEnded(uint256 indexed poolId, uint32 generation, uint256 acc);
 
+    /// @notice The highest commission an operator may set, in bps.
+    function MAX_COMMISSION_BPS() external view returns (uint16);
+
     /// @notice Owner: wires the security market, once (it may turn rewards on for the pools it leases).
     function setMarket(address market) external;
 

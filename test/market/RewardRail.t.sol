@@ -299,8 +299,8 @@ contract RewardRailTest is RailFixture {
             if (kind == 0) {
                 _deposit(who, opA, weth, 1 + (r >> 16) % 50 ether);
             } else if (kind == 1) {
-                (uint256 held,) = vault.positionOf(pool, who);
-                if (held != 0) ids[nIds++] = _queue(who, pool, 1 + (r >> 16) % held);
+                (uint256 position,) = vault.positionOf(pool, who);
+                if (position != 0) ids[nIds++] = _queue(who, pool, 1 + (r >> 16) % position);
             } else if (kind == 2) {
                 vm.warp(block.timestamp + (r >> 16) % ESCROW);
             } else if (vault.earningShares(pool) != 0) {
@@ -318,9 +318,9 @@ contract RewardRailTest is RailFixture {
             owed += rail.claimableEscrow(ids[i]);
         }
         owed += rail.commissionOwed(opA, address(weth));
-        uint256 held = weth.balanceOf(address(rail));
-        assertLe(owed, held, "over-claim");
-        assertLe(held - owed, (3 + nIds) * pays + pays, "dust above one wei per earner and payment");
+        uint256 inRail = weth.balanceOf(address(rail));
+        assertLe(owed, inRail, "over-claim");
+        assertLe(inRail - owed, (3 + nIds) * pays + pays, "dust above one wei per earner and payment");
         // And every claim pays exactly what was claimable.
         for (uint256 i; i < 3; ++i) {
             uint256 c = rail.claimable(pool, stakers[i]);

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+
+import {IAllocationManager} from "../interfaces/IAllocationManager.sol";
+import {IOperatorDesk} from "../interfaces/IOperatorDesk.sol";
+import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
+import {IRewardRail} from "../interfaces/IRewardRail.sol";
+import {IStakeVault} from "../interfaces/IStakeVault.sol";
+
+/// @title OperatorDesk
+/// @notice A registered operator whose leases hold: see IOperatorDesk. Created by the market (`openDesk`).
+contract OperatorDesk is IOperatorDesk, Ownable2Step {
+    address public immutable market;
+    IAllocationManager public immutable manager;
+    IStakeVault public immutable vault;
+    IOperatorRegistry public immutable registry;
+    IRewardRail public immutable rail;
+
+    mapping(uint256 poolId => mapping(uint32 avsId => uint48)) public heldUntil;
+    /// @dev Only ever rises: a lease ended early (its pool fully slashed) still keeps the desk in until its term.
+    mapping(uint32 avsId => uint48) public avsHeldUntil;
+
+    constructor(
+        address owner_,
+        IAllocationManager manager_,
+        IStakeVault vault_,
+        IOperatorRegistry registry_,
+        IRewardRail rail_,
+        string memory metadataURI,
+        address signingKey
+    ) Ownable(owner_) {
+        market = msg.sender;
+        (manager, vault, registry, rail) = (manager_, vault_, registry_, rail_);
+        registry_.registerOperator(metadataURI, signingKey);
+    }
+
+    // ------------------------------------------------------------------ the market
+
+    /// @inheritdoc IOperatorDesk
+    function leaseAllocate(uint256 poolId, uint32 avsId, IAllocationManager.Mode mode, uint64 fractionWad, uint48 term)
+        external
+        returns (uint48 start, uint48 end)
+    {
+        if (msg.sender != market) revert NotMarket(msg.sender);
+        uint48 held = heldUntil[poolId][avsId];
+        if (held != 0) revert LeaseHoldsPair(poolId, avsId, held);
+        if (!manager.membership(avsId, address(this)).optedIn) manager.optIn(avsId);
+        manager.allocate(poolId, avsId, mode, fractionWad);
+        // The lease runs from when the backing becomes slashable (the allocation delay, or later behind a decided
+        // slash), for its whole term.
+        start = uint48(manager.getAllocation(poolId, avsId).effectAt);
+        end = start + term;
+        heldUntil[poolId][avsId] = end;
+        if (end > avsHeldUntil[avsId]) avsHeldUntil[avsId] = end;
+        emit PairHeld(poolId, avsId, end);
+    }
+
+    /// @inheritdoc IOperatorDesk
+    function release(uint256 poolId, uint32 avsId, uint48 until) external {
+        if (heldUntil[poolId][avsId] != until || until == 0) revert PairNotHeld(poolId, avsId, until);
+        if (msg.sender != market && block.timestamp < until) revert LeaseHoldsPair(poolId, avsId, until);
+        delete heldUntil[poolId][avsId];
+        emit PairReleased(poolId, avsId, msg.sender);
+    }
+
+    // ------------------------------------------------------------------ the owner, as the operator
+
+    /// @inheritdoc IOperatorDesk
+    function optIn(uint32 avsId) external onlyOwner {
+        manager.optIn(avsId);
+    }
+
+    /// @inheritdoc IOperatorDesk
+    function optOut(uint32 avsId) external onlyOwner {
+        uint48 until = avsHeldUntil[avsId];
+        if (block.timestamp < until) revert LeaseOpenWithAVS(avsId, until);
+        manager.optOut(avsId);
+    }
+
+    /// @inheritdoc IOperatorDesk
+    function allocate(uint256 poolId, uint32 avsId, IAllocationManager.Mode mode, uint64 fractionWad)
+        external
+        onlyOwner
+    {
+        uint48 held = heldUntil[poolId][avsId];
+        if (held != 0) revert LeaseHoldsPair(poolId, avsId, held);
+        manager.allocate(poolId, avsId, mode, fractionWad);
+    }
+
+    /// @inheritdoc IOperatorDesk
+    function approveTierOperator(uint256 basePoolId, address operator, bool approved) external onlyOwner {
+        vault.approveTierOperator(basePoolId, operator, approved);
+    }
+
+    /// @inheritdoc IOperatorDesk
+    function setMetadataURI(string calldata metadataURI) external onlyOwner {
+        registry.setMetadataURI(metadataURI);
+    }
+
+    /// @inheritdoc IOperatorDesk
+    function rotateSigningKey(address newKey) external onlyOwner {
+        registry.rotateSigningKey(newKey);
+    }
+
+    /// @inheritdoc IOperatorDesk
+    function enableRewards(uint256 poolId) external onlyOwner {
+        rail.enableRewards(poolId);
+    }
+
+    /// @inheritdoc IOperatorDesk
+    function setCommission(uint256 poolId, uint16 bps) external onlyOwner {
+        rail.setCommission(poolId, bps);
+    }
+
+    /// @inheritdoc IOperatorDesk
+    function claimCommission(address token, address receiver) external onlyOwner returns (uint256) {
+        return rail.claimCommission(token, receiver);
+    }
+}
