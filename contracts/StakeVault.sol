@@ -483,6 +483,11 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IStakeVault
+    function isAllowed(address asset) external view returns (bool) {
+        return _assets[asset].allowed;
+    }
+
+    /// @inheritdoc IStakeVault
     function earns(uint256 poolId) external view returns (bool) {
         return _pool(poolId).earns;
     }

@@ -7,9 +7,9 @@ import {IAllocationManager} from "./IAllocationManager.sol";
 /// @notice An AVS posts a bid (backing wanted in an asset, isolated or shared, lowest operator rating, term, highest
 /// price in bps of the backing per year) and escrows the premium for the whole term at that price. An operator, through
 /// its `OperatorDesk`, posts an ask for one of its pools (capacity, mode, lowest price, longest term). Either side
-/// fills the other, partly or wholly, at the resting order's price: the fill is a lease. The desk allocates the
-/// backing to the AVS through the allocation manager (its delays, caps and risk weights apply) and cannot change it
-/// until the lease ends. From the moment the allocation takes effect the premium streams linearly to the pool's
+/// fills the other, partly or wholly, at the resting order's price: the fill is a lease. The desk (opted in to the
+/// AVS beforehand) allocates the backing to the AVS through the allocation manager (its delays, caps and risk weights
+/// apply) and cannot change its allocations to the AVS until the lease ends. From the moment the allocation takes effect the premium streams linearly to the pool's
 /// stakers through the reward rail, minus the operator's commission.
 /// @dev Paying only for security provided, in one place (`stream`):
 /// - each call prices the span since the last one; the span's premium is paid at the lower of the backing ratio
@@ -20,7 +20,7 @@ import {IAllocationManager} from "./IAllocationManager.sol";
 /// Rounding never favours a claimer: the escrow rounds up, a lease's premium and every paid part round down.
 /// Premium conservation, per lease: premium = paid + refunded + (premium − streamed), to the wei.
 interface ISecurityMarket {
-    /// @notice An AVS's bid. Refunds go to the AVS's admin.
+    /// @notice An AVS's bid; open while it still wants backing. Refunds go to the AVS's admin.
     struct Bid {
         // slot 0
         address asset;
@@ -28,40 +28,60 @@ interface ISecurityMarket {
         uint32 maxPriceBps; // per year, of the backing
         uint16 maxCommissionBps;
         IAllocationManager.Mode mode;
-        bool open;
         // slot 1
-        uint96 backing; // still wanted
+        uint88 backing; // still wanted (0: filled or cancelled)
         uint96 escrow; // premium still escrowed for it
         uint40 term; // seconds
         uint16 minRatingBps; // lowest operator rating, in bps of one (0: any)
     }
 
-    /// @notice An operator's ask on one of its desk's pools (the desk is the pool's operator).
+    /// @notice An operator's ask on one of its desk's pools (the desk is the pool's operator); open while it still
+    /// offers capacity.
     struct Ask {
         uint32 poolId;
-        uint128 capacity; // still offered, in the pool's asset
+        uint128 capacity; // still offered, in the pool's asset (0: filled or cancelled)
         uint32 minPriceBps;
         uint40 maxTerm;
         IAllocationManager.Mode mode;
-        bool open;
     }
 
-    /// @notice A lease: `backing` of the pool allocated to the bid's AVS from `start` for the bid's term.
+    /// @notice A lease as stored: `backing` of the pool allocated to the bid's AVS from `start` for the bid's term at
+    /// `priceBps` a year. Slot 0 is written by the fill, slot 1 by `stream`.
     struct Lease {
         // slot 0
-        uint48 bidId;
+        uint32 bidId;
         uint32 poolId;
         uint32 generation; // the pool's at the fill: a full slash ends the lease
         uint40 start; // the allocation takes effect
-        uint40 streamedTo;
+        uint88 backing;
+        uint16 priceBps;
         bool ended;
-        uint48 lastRatio; // the backing ratio at the last stream, scaled by RATIO_ONE
         // slot 1
-        uint96 backing;
-        uint96 premium;
-        // slot 2 (written by `stream`)
-        uint96 paid; // to the rail (stakers and commission)
-        uint96 refunded; // to the AVS
+        uint40 streamedTo; // 0: not streamed yet (from `start`)
+        uint40 lastRatio; // the backing ratio at the last stream, scaled by RATIO_ONE (RATIO_ONE before any)
+        uint88 paid; // to the rail (stakers and commission)
+        uint88 refunded; // to the AVS
+    }
+
+    /// @notice A lease with what follows from it.
+    struct LeaseView {
+        uint256 leaseId;
+        uint256 bidId;
+        uint256 poolId;
+        uint32 avsId;
+        address asset;
+        IAllocationManager.Mode mode;
+        uint256 backing;
+        uint256 priceBps;
+        /// backing · priceBps · term / (10⁴ · year), rounded down.
+        uint256 premium;
+        uint48 start;
+        uint48 end;
+        uint48 streamedTo;
+        uint256 lastRatio;
+        uint256 paid;
+        uint256 refunded;
+        bool ended;
     }
 
     error ZeroAmount();
@@ -86,7 +106,6 @@ interface ISecurityMarket {
     error RatingTooLow(uint256 rating, uint256 minRating);
     error AmountAboveOrder(uint256 amount, uint256 available);
     error AmountTooLarge(uint256 amount);
-    error PairBusy(uint256 poolId, uint32 avsId);
     error CommissionAboveBid(uint256 bps, uint256 maxBps);
     error BackingAbovePool(uint256 backing, uint256 poolValue);
     error PremiumTooSmall();
@@ -95,16 +114,13 @@ interface ISecurityMarket {
     error FeeOnTransferDetected(address token, uint256 sent, uint256 received);
 
     event DeskOpened(address indexed desk, address indexed owner);
+    /// @notice A bid opened with `escrow` of premium escrowed; its terms are in `bids(bidId)`.
     event BidPosted(
         uint256 indexed bidId,
         uint32 indexed avsId,
         address indexed asset,
         IAllocationManager.Mode mode,
         uint256 backing,
-        uint256 maxPriceBps,
-        uint256 term,
-        uint256 minRatingBps,
-        uint256 maxCommissionBps,
         uint256 escrow
     );
     event AskPosted(
@@ -120,7 +136,7 @@ interface ISecurityMarket {
     event BidClosed(uint256 indexed bidId, uint256 refund);
     event AskClosed(uint256 indexed askId);
     /// @notice A fill leased `backing` of the pool to the AVS for `premium`; the lease's start and end are the
-    /// desk's `PairHeld` (and `leases`/`leaseEnd`).
+    /// desk's `AVSHeld` (and `leases`).
     event LeaseOpened(
         uint256 indexed leaseId,
         uint256 indexed bidId,
@@ -132,7 +148,7 @@ interface ISecurityMarket {
     );
     /// @notice A span of the lease was priced: `paid` to the rail, `refunded` to the AVS, at `ratioWad` of the backing.
     event LeaseStreamed(uint256 indexed leaseId, uint48 to, uint256 paid, uint256 refunded, uint256 ratioWad);
-    /// @notice The lease ended (`early`: its pool was fully slashed); its pair is the operator's again.
+    /// @notice The lease ended (`early`: its pool was fully slashed).
     event LeaseClosed(uint256 indexed leaseId, bool early);
     event CreditWithdrawn(address indexed account, address indexed token, address receiver, uint256 amount);
 
@@ -143,7 +159,7 @@ interface ISecurityMarket {
     function postBid(
         uint32 avsId,
         address asset,
-        uint96 backing,
+        uint88 backing,
         IAllocationManager.Mode mode,
         uint16 minRatingBps,
         uint40 term,
@@ -164,7 +180,7 @@ interface ISecurityMarket {
 
     /// @notice The bid's AVS admin (taking the ask's price) or the ask's desk owner (taking the bid's price): leases
     /// `amount` of backing. Returns the lease.
-    function fill(uint256 bidId, uint256 askId, uint96 amount) external returns (uint256 leaseId);
+    function fill(uint256 bidId, uint256 askId, uint88 amount) external returns (uint256 leaseId);
 
     /// @notice Anyone: streams the lease's premium up to now (see the pricing rules above).
     function stream(uint256 leaseId) external returns (uint256 paid, uint256 refunded);
@@ -174,12 +190,11 @@ interface ISecurityMarket {
 
     function bids(uint256 bidId) external view returns (Bid memory);
     function asks(uint256 askId) external view returns (Ask memory);
-    function leases(uint256 leaseId) external view returns (Lease memory);
+    function leases(uint256 leaseId) external view returns (LeaseView memory);
     function credits(address account, address token) external view returns (uint256);
     function isDesk(address desk) external view returns (bool);
-    /// @notice When the lease ends (its start plus its bid's term).
-    function leaseEnd(uint256 leaseId) external view returns (uint48);
-    function bidCount() external view returns (uint64);
-    function askCount() external view returns (uint64);
-    function leaseCount() external view returns (uint64);
+
+    function bidCount() external view returns (uint32);
+    function askCount() external view returns (uint32);
+    function leaseCount() external view returns (uint32);
 }

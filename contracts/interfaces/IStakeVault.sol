@@ -86,7 +86,8 @@ interface IStakeVault {
     error InvalidEscrowDelay(uint256 delay);
     /// @notice The asset is not on the allowlist.
     error AssetNotAllowed(address asset);
-    /// @notice The address does not answer like an ERC-20 with at most 36 decimals.
+    /// @notice The address does not answer like an ERC-20 with 6 to 18 decimals (`MIN_DECIMALS` .. `MAX_DECIMALS`), or
+    /// is a tier pseudo-asset address (at most 32 bits).
     error InvalidAsset(address asset);
     /// @notice The vault received a different amount than was sent (fee-on-transfer token).
     error FeeOnTransferDetected(address asset, uint256 sent, uint256 received);
@@ -184,6 +185,9 @@ interface IStakeVault {
     // ------------------------------------------------------------------ governance
 
     /// @notice Adds or removes an asset. Removal stops new deposits only: withdrawals always work.
+    /// @dev Allowing an asset reads its `decimals()` once: it must be a contract that answers with 6 to 18 decimals
+    /// (`MIN_DECIMALS` .. `MAX_DECIMALS`: the price floor and `MAX_POOL_AMOUNT` are sized for at most 18, a
+    /// compensation's minimum pool for at least 6), else `InvalidAsset`.
     function setAssetAllowed(address asset, bool allowed) external;
 
     /// @notice Sets the guardian, who can pause deposits.
@@ -267,6 +271,9 @@ interface IStakeVault {
     /// first), and brings a tier whose base was fully slashed up to date. The rail calls it before each payment, so
     /// a withdrawal earns until it matures and no longer.
     function settle(uint256 poolId) external;
+
+    /// @notice Whether the asset is on the allowlist (new deposits accepted).
+    function isAllowed(address asset) external view returns (bool);
 
     /// @notice Whether the pool earns (see `enableRewards`).
     function earns(uint256 poolId) external view returns (bool);

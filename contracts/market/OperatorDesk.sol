@@ -18,9 +18,8 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
     IOperatorRegistry public immutable registry;
     IRewardRail public immutable rail;
 
-    mapping(uint256 poolId => mapping(uint32 avsId => uint48)) public heldUntil;
-    /// @dev Only ever rises: a lease ended early (its pool fully slashed) still keeps the desk in until its term.
-    mapping(uint32 avsId => uint48) public avsHeldUntil;
+    /// @inheritdoc IOperatorDesk
+    mapping(uint32 avsId => uint48) public heldUntil;
 
     constructor(
         address owner_,
@@ -44,25 +43,17 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
         returns (uint48 start, uint48 end)
     {
         if (msg.sender != market) revert NotMarket(msg.sender);
-        uint48 held = heldUntil[poolId][avsId];
-        if (held != 0) revert LeaseHoldsPair(poolId, avsId, held);
-        if (!manager.membership(avsId, address(this)).optedIn) manager.optIn(avsId);
+        // The manager refuses a pair with a change pending (`PendingChange`) and one the desk has not opted in to.
         manager.allocate(poolId, avsId, mode, fractionWad);
+        IAllocationManager.Allocation memory a = manager.getAllocation(poolId, avsId);
+        // A lease's allocation is exactly its own: never one raised on top of the owner's.
+        if (a.current != 0) revert PairAllocated(poolId, avsId);
         // The lease runs from when the backing becomes slashable (the allocation delay, or later behind a decided
         // slash), for its whole term.
-        start = uint48(manager.getAllocation(poolId, avsId).effectAt);
+        start = uint48(a.effectAt);
         end = start + term;
-        heldUntil[poolId][avsId] = end;
-        if (end > avsHeldUntil[avsId]) avsHeldUntil[avsId] = end;
-        emit PairHeld(poolId, avsId, end);
-    }
-
-    /// @inheritdoc IOperatorDesk
-    function release(uint256 poolId, uint32 avsId, uint48 until) external {
-        if (heldUntil[poolId][avsId] != until || until == 0) revert PairNotHeld(poolId, avsId, until);
-        if (msg.sender != market && block.timestamp < until) revert LeaseHoldsPair(poolId, avsId, until);
-        delete heldUntil[poolId][avsId];
-        emit PairReleased(poolId, avsId, msg.sender);
+        if (end > heldUntil[avsId]) heldUntil[avsId] = end;
+        emit AVSHeld(avsId, poolId, end);
     }
 
     // ------------------------------------------------------------------ the owner, as the operator
@@ -74,8 +65,7 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
 
     /// @inheritdoc IOperatorDesk
     function optOut(uint32 avsId) external onlyOwner {
-        uint48 until = avsHeldUntil[avsId];
-        if (block.timestamp < until) revert LeaseOpenWithAVS(avsId, until);
+        _notHeld(avsId);
         manager.optOut(avsId);
     }
 
@@ -84,8 +74,7 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
         external
         onlyOwner
     {
-        uint48 held = heldUntil[poolId][avsId];
-        if (held != 0) revert LeaseHoldsPair(poolId, avsId, held);
+        _notHeld(avsId);
         manager.allocate(poolId, avsId, mode, fractionWad);
     }
 
@@ -117,5 +106,10 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
     /// @inheritdoc IOperatorDesk
     function claimCommission(address token, address receiver) external onlyOwner returns (uint256) {
         return rail.claimCommission(token, receiver);
+    }
+
+    function _notHeld(uint32 avsId) internal view {
+        uint48 until = heldUntil[avsId];
+        if (block.timestamp < until) revert LeaseHoldsAVS(avsId, until);
     }
 }

@@ -29,6 +29,8 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     uint40 public constant MAX_TERM = 730 days;
     /// @notice Highest price an order may name: 100% of the backing per year.
     uint32 public constant MAX_PRICE_BPS = 10_000;
+    /// @notice The rail's `MAX_COMMISSION_BPS` (checked at construction): the most a bid can accept.
+    uint16 public constant MAX_COMMISSION_BPS = 5000;
 
     IAllocationManager public immutable manager;
     IStakeVault public immutable vault;
@@ -38,13 +40,16 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     IReputation public immutable reputation;
 
     mapping(address desk => bool) public isDesk;
+    /// @notice Each AVS's admin as the manager registered it (fixed for life), read once: refunds go there.
+    mapping(uint32 avsId => address) public avsAdmin;
     mapping(uint256 bidId => Bid) internal _bids;
     mapping(uint256 askId => Ask) internal _asks;
     mapping(uint256 leaseId => Lease) internal _leases;
     mapping(address account => mapping(address token => uint256)) public credits;
-    uint64 public bidCount;
-    uint64 public askCount;
-    uint64 public leaseCount;
+    // Ids fit the 32 bits a lease keeps of its bid's; the increments are checked.
+    uint32 public bidCount;
+    uint32 public askCount;
+    uint32 public leaseCount;
 
     constructor(
         IAllocationManager manager_,
@@ -58,6 +63,7 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
                 || address(rail_) == address(0)
         ) revert ZeroAddress();
         (manager, vault, registry, rail, reputation) = (manager_, vault_, registry_, rail_, reputation_);
+        if (rail_.MAX_COMMISSION_BPS() != MAX_COMMISSION_BPS) revert CommissionLimitTooHigh(MAX_COMMISSION_BPS, 0);
     }
 
     // ------------------------------------------------------------------ desks and orders
@@ -73,7 +79,7 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     function postBid(
         uint32 avsId,
         address asset,
-        uint96 backing,
+        uint88 backing,
         IAllocationManager.Mode mode,
         uint16 minRatingBps,
         uint40 term,
@@ -84,28 +90,26 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         if (backing == 0) revert ZeroAmount();
         _checkTerms(mode, term, maxPriceBps);
         if (minRatingBps > BPS) revert InvalidPrice(minRatingBps);
-        uint256 maxCommission = rail.MAX_COMMISSION_BPS();
-        if (maxCommissionBps > maxCommission) revert CommissionLimitTooHigh(maxCommissionBps, maxCommission);
-        if (!vault.getAsset(asset).allowed) revert AssetNotAllowed(asset);
+        if (maxCommissionBps > MAX_COMMISSION_BPS) {
+            revert CommissionLimitTooHigh(maxCommissionBps, MAX_COMMISSION_BPS);
+        }
+        if (!vault.isAllowed(asset)) revert AssetNotAllowed(asset);
         // The whole term at the highest price, rounded up: every fill's premium (rounded down) is covered.
         uint256 escrow = Math.mulDiv(uint256(backing) * maxPriceBps, term, BPS * YEAR, Math.Rounding.Ceil);
         if (escrow > type(uint96).max) revert AmountTooLarge(escrow);
-        unchecked {
-            bidId = ++bidCount;
+        bidId = ++bidCount;
+        // Both slots written whole (the layout of `Bid`, low bits first): no read of the fresh slots.
+        uint256 word0 = uint256(uint160(asset)) | uint256(avsId) << 160 | uint256(maxPriceBps) << 192
+            | uint256(maxCommissionBps) << 224 | uint256(uint8(mode)) << 240;
+        uint256 word1 = uint256(backing) | escrow << 88 | uint256(term) << 184 | uint256(minRatingBps) << 224;
+        assembly ("memory-safe") {
+            mstore(0, bidId)
+            mstore(32, _bids.slot)
+            let slot := keccak256(0, 64)
+            sstore(slot, word0)
+            sstore(add(slot, 1), word1)
         }
-        _bids[bidId] = Bid({
-            asset: asset,
-            avsId: avsId,
-            maxPriceBps: maxPriceBps,
-            maxCommissionBps: maxCommissionBps,
-            mode: mode,
-            open: true,
-            backing: backing,
-            escrow: uint96(escrow),
-            term: term,
-            minRatingBps: minRatingBps
-        });
-        emit BidPosted(bidId, avsId, asset, mode, backing, maxPriceBps, term, minRatingBps, maxCommissionBps, escrow);
+        emit BidPosted(bidId, avsId, asset, mode, backing, escrow);
         _pull(IERC20(asset), escrow);
     }
 
@@ -117,54 +121,46 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         address desk = _onlyDeskOwnerOf(poolId);
         if (capacity == 0) revert ZeroAmount();
         _checkTerms(mode, maxTerm, minPriceBps);
-        unchecked {
-            askId = ++askCount;
-        }
+        askId = ++askCount;
         // Pool ids are the vault's uint32 counter.
-        _asks[askId] = Ask({
-            poolId: uint32(poolId),
-            capacity: capacity,
-            minPriceBps: minPriceBps,
-            maxTerm: maxTerm,
-            mode: mode,
-            open: true
-        });
+        _asks[askId] =
+            Ask({poolId: uint32(poolId), capacity: capacity, minPriceBps: minPriceBps, maxTerm: maxTerm, mode: mode});
         emit AskPosted(askId, desk, poolId, mode, capacity, minPriceBps, maxTerm);
     }
 
     /// @inheritdoc ISecurityMarket
     function cancelBid(uint256 bidId) external {
         Bid storage b = _bid(bidId);
-        address admin = _onlyAVSAdmin(b.avsId);
-        if (!b.open) revert OrderClosed();
-        _closeBid(bidId, b, admin);
+        _onlyAVSAdmin(b.avsId);
+        if (b.backing == 0) revert OrderClosed();
+        b.backing = 0;
+        _closeBid(bidId, b);
     }
 
     /// @inheritdoc ISecurityMarket
     function cancelAsk(uint256 askId) external {
         Ask storage k = _ask(askId);
         _onlyDeskOwnerOf(k.poolId);
-        if (!k.open) revert OrderClosed();
-        k.open = false;
+        if (k.capacity == 0) revert OrderClosed();
+        k.capacity = 0;
         emit AskClosed(askId);
     }
 
     // ------------------------------------------------------------------ leases
 
     /// @inheritdoc ISecurityMarket
-    function fill(uint256 bidId, uint256 askId, uint96 amount) external nonReentrant returns (uint256 leaseId) {
+    function fill(uint256 bidId, uint256 askId, uint88 amount) external nonReentrant returns (uint256 leaseId) {
         Bid storage b = _bid(bidId);
         Ask storage k = _ask(askId);
-        if (!b.open || !k.open) revert OrderClosed();
+        if (b.backing == 0 || k.capacity == 0) revert OrderClosed();
         uint256 poolId = k.poolId;
         (address poolAsset, address desk) = vault.poolAsset(poolId);
-        address admin = manager.getAVS(b.avsId).admin;
         // The taker takes the resting order's price.
-        bool avsTakes = msg.sender == admin;
-        if (!avsTakes && msg.sender != OperatorDesk(desk).owner()) revert NotOrderOwner(msg.sender);
+        bool avsTakes = msg.sender != OperatorDesk(desk).owner();
+        if (avsTakes && msg.sender != _adminOf(b.avsId)) revert NotOrderOwner(msg.sender);
         _checkMatch(b, k, poolAsset, desk, amount);
         uint64 fractionWad = _fraction(poolId, amount);
-        leaseId = _book(bidId, askId, b, k, amount, avsTakes ? k.minPriceBps : b.maxPriceBps, admin);
+        leaseId = _book(bidId, askId, b, k, amount, avsTakes ? k.minPriceBps : b.maxPriceBps);
 
         _allocate(leaseId, b, desk, fractionWad);
     }
@@ -175,7 +171,7 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         uint256 poolId = l.poolId;
         if (!vault.earns(poolId)) rail.enableRewards(poolId);
         (uint48 start,) = IOperatorDesk(desk).leaseAllocate(poolId, b.avsId, b.mode, fractionWad, b.term);
-        (l.start, l.streamedTo) = (uint40(start), uint40(start));
+        l.start = uint40(start);
     }
 
     /// @inheritdoc ISecurityMarket
@@ -183,19 +179,12 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         Lease storage l = _lease(leaseId);
         if (l.ended) revert LeaseEnded(leaseId);
         Bid storage b = _bids[l.bidId];
-        (uint256 due, uint256 ratio, uint40 end, bool slashedOut) = _span(l, b);
+        (uint256 due, uint256 ratio, bool slashedOut) = _span(l, b);
         bool ended = l.ended;
         if (due == 0 && !ended) return (0, 0);
         (paid, refunded) = _payOut(l, b, due * ratio / RATIO_ONE, due);
         emit LeaseStreamed(leaseId, l.streamedTo, paid, refunded, ratio);
-        if (ended) {
-            emit LeaseClosed(leaseId, slashedOut);
-            uint256 poolId = l.poolId;
-            (address desk,,) = vault.poolKey(poolId);
-            // Anyone may have released the hold once it passed (and a later lease may hold the pair since).
-            uint32 avsId = b.avsId;
-            if (IOperatorDesk(desk).heldUntil(poolId, avsId) == end) IOperatorDesk(desk).release(poolId, avsId, end);
-        }
+        if (ended) emit LeaseClosed(leaseId, slashedOut);
     }
 
     /// @inheritdoc ISecurityMarket
@@ -221,14 +210,28 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ISecurityMarket
-    function leases(uint256 leaseId) external view returns (Lease memory) {
-        return _leases[leaseId];
-    }
-
-    /// @inheritdoc ISecurityMarket
-    function leaseEnd(uint256 leaseId) external view returns (uint48) {
+    function leases(uint256 leaseId) external view returns (LeaseView memory v) {
         Lease storage l = _lease(leaseId);
-        return l.start + _bids[l.bidId].term;
+        Bid storage b = _bids[l.bidId];
+        uint40 term = b.term;
+        v = LeaseView({
+            leaseId: leaseId,
+            bidId: l.bidId,
+            poolId: l.poolId,
+            avsId: b.avsId,
+            asset: b.asset,
+            mode: b.mode,
+            backing: l.backing,
+            priceBps: l.priceBps,
+            premium: _premium(l.backing, l.priceBps, term),
+            start: l.start,
+            end: l.start + term,
+            streamedTo: _streamedTo(l),
+            lastRatio: _lastRatio(l),
+            paid: l.paid,
+            refunded: l.refunded,
+            ended: l.ended
+        });
     }
 
     // ------------------------------------------------------------------ internals
@@ -240,7 +243,7 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     }
 
     /// @dev Every condition of a fill that reads the two orders and the chain.
-    function _checkMatch(Bid storage b, Ask storage k, address poolAsset, address desk, uint96 amount) internal view {
+    function _checkMatch(Bid storage b, Ask storage k, address poolAsset, address desk, uint88 amount) internal view {
         if (amount == 0) revert ZeroAmount();
         if (b.mode != k.mode) revert ModeMismatch(b.mode, k.mode);
         if (poolAsset != b.asset) revert AssetMismatch(b.asset, poolAsset);
@@ -258,63 +261,55 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         uint16 maxCommission = b.maxCommissionBps;
         if (bps > maxCommission) revert CommissionAboveBid(bps, maxCommission);
         if (nextAt != 0 && nextBps > maxCommission) revert CommissionAboveBid(nextBps, maxCommission);
-        // One lease per pair at a time, on a pair the operator has not allocated itself: the lease's allocation is
-        // exactly its own.
-        uint32 avsId = b.avsId;
-        if (manager.committedBacking(avsId, poolId) != 0 || IOperatorDesk(desk).heldUntil(poolId, avsId) != 0) {
-            revert PairBusy(poolId, avsId);
-        }
+        // The desk refuses a pair the owner allocated (`PairAllocated`); the manager one with a change pending.
     }
 
     /// @dev The fill's effects on the two orders and the new lease (its start is set once the allocation is made).
-    function _book(
-        uint256 bidId,
-        uint256 askId,
-        Bid storage b,
-        Ask storage k,
-        uint96 amount,
-        uint32 priceBps,
-        address admin
-    ) internal returns (uint256 leaseId) {
-        uint256 premium = Math.mulDiv(uint256(amount) * priceBps, b.term, BPS * YEAR);
+    function _book(uint256 bidId, uint256 askId, Bid storage b, Ask storage k, uint88 amount, uint256 priceBps)
+        internal
+        returns (uint256 leaseId)
+    {
+        uint256 premium = _premium(amount, priceBps, b.term);
         if (premium == 0) revert PremiumTooSmall();
-        b.backing -= amount;
+        uint88 left = b.backing - amount;
+        b.backing = left;
         b.escrow -= uint96(premium);
-        k.capacity -= amount;
-        if (k.capacity == 0) {
-            k.open = false;
-            emit AskClosed(askId);
-        }
-        if (b.backing == 0) _closeBid(bidId, b, admin);
+        uint128 capacity = k.capacity - amount;
+        k.capacity = capacity;
+        if (capacity == 0) emit AskClosed(askId);
+        if (left == 0) _closeBid(bidId, b);
         uint256 poolId = k.poolId;
-        unchecked {
-            leaseId = ++leaseCount;
-        }
-        Lease storage l = _leases[leaseId];
-        l.bidId = uint48(bidId);
-        l.poolId = uint32(poolId);
-        (, l.generation,) = vault.poolKey(poolId);
-        l.lastRatio = uint48(RATIO_ONE);
-        l.backing = amount;
-        l.premium = uint96(premium);
+        leaseId = ++leaseCount;
+        _storeLease(leaseId, bidId, poolId, amount, priceBps);
         emit LeaseOpened(leaseId, bidId, askId, poolId, b.avsId, amount, premium);
+    }
+
+    /// @dev A new lease's slot 0, written whole (the layout of `Lease`, low bits first; `start` follows the
+    /// allocation); slot 1 is `stream`'s.
+    function _storeLease(uint256 leaseId, uint256 bidId, uint256 poolId, uint88 amount, uint256 priceBps) internal {
+        (, uint32 generation,) = vault.poolKey(poolId);
+        uint256 word0 = uint256(uint32(bidId)) | poolId << 32 | uint256(generation) << 64 | uint256(amount) << 136
+            | priceBps << 224;
+        assembly ("memory-safe") {
+            mstore(0, leaseId)
+            mstore(32, _leases.slot)
+            sstore(keccak256(0, 64), word0)
+        }
     }
 
     /// @dev Moves the lease to now (or to its end): the premium due for the span and the ratio it is paid at. A full
     /// slash of the pool (its generation moved on) ends the lease at once, with nothing paid for the span.
-    function _span(Lease storage l, Bid storage b)
-        internal
-        returns (uint256 due, uint256 ratio, uint40 end, bool slashedOut)
-    {
+    function _span(Lease storage l, Bid storage b) internal returns (uint256 due, uint256 ratio, bool slashedOut) {
         uint256 poolId = l.poolId;
         uint40 term = b.term;
-        end = l.start + term;
-        uint40 from = l.streamedTo;
+        uint40 end = l.start + term;
+        uint40 from = _streamedTo(l);
         (, uint32 generation,) = vault.poolKey(poolId);
         slashedOut = generation != l.generation;
         uint40 to = slashedOut ? end : uint40(Math.min(block.timestamp, end));
-        if (to <= from && !slashedOut) return (0, 0, end, false);
-        due = _cumulative(l, term, to) - _cumulative(l, term, from);
+        if (to <= from && !slashedOut) return (0, 0, false);
+        uint256 premium = _premium(l.backing, l.priceBps, term);
+        due = _cumulative(premium, l.start, term, to) - _cumulative(premium, l.start, term, from);
         if (!slashedOut) ratio = _ratio(l, b, poolId);
         l.streamedTo = to;
         if (slashedOut || to == end) l.ended = true;
@@ -336,9 +331,9 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
             }
         }
         refunded = due - paid;
-        l.paid += uint96(paid);
-        l.refunded += uint96(refunded);
-        if (refunded != 0) credits[manager.getAVS(b.avsId).admin][asset] += refunded;
+        l.paid += uint88(paid);
+        l.refunded += uint88(refunded);
+        if (refunded != 0) credits[_adminOf(b.avsId)][asset] += refunded;
         return (paid, refunded);
     }
 
@@ -348,8 +343,8 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         uint256 provided = Math.min(manager.slashableBacking(b.avsId, poolId), leased);
         uint256 ratioNow = provided * RATIO_ONE / leased;
         // The lower of the span's two ends: a fall of the backing is paid from the sample before it.
-        ratio = Math.min(ratioNow, l.lastRatio);
-        l.lastRatio = uint48(ratioNow);
+        ratio = Math.min(ratioNow, _lastRatio(l));
+        l.lastRatio = uint40(ratioNow);
         (uint16 bps,,) = rail.commissionOf(poolId);
         if (bps > b.maxCommissionBps) ratio = 0; // the operator broke the bid's terms: no pay
     }
@@ -362,23 +357,45 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     }
 
     /// @dev Premium earned from the lease's start to `t`, rounded down; all of it at the end.
-    function _cumulative(Lease storage l, uint40 term, uint40 t) internal view returns (uint256) {
-        uint40 start = l.start;
+    function _cumulative(uint256 premium, uint40 start, uint40 term, uint40 t) internal pure returns (uint256) {
         if (t <= start) return 0;
-        return Math.mulDiv(l.premium, t - start, term);
+        return Math.mulDiv(premium, t - start, term);
     }
 
-    function _closeBid(uint256 bidId, Bid storage b, address admin) internal {
+    /// @dev A lease's premium for the whole term, rounded down (against the stakers, who claim it).
+    function _premium(uint256 backing, uint256 priceBps, uint256 term) internal pure returns (uint256) {
+        return Math.mulDiv(backing * priceBps, term, BPS * YEAR);
+    }
+
+    function _streamedTo(Lease storage l) internal view returns (uint40) {
+        uint40 to = l.streamedTo;
+        return to == 0 ? l.start : to;
+    }
+
+    /// @dev Before the first stream the backing counts as whole.
+    function _lastRatio(Lease storage l) internal view returns (uint256) {
+        return l.streamedTo == 0 ? RATIO_ONE : l.lastRatio;
+    }
+
+    /// @dev The bid wants nothing more (its backing is 0): what is still escrowed for it goes back.
+    function _closeBid(uint256 bidId, Bid storage b) internal {
         uint256 refund = b.escrow;
         b.escrow = 0;
-        b.open = false;
-        if (refund != 0) credits[admin][b.asset] += refund;
+        if (refund != 0) credits[_adminOf(b.avsId)][b.asset] += refund;
         emit BidClosed(bidId, refund);
     }
 
-    function _onlyAVSAdmin(uint32 avsId) internal view returns (address admin) {
-        admin = manager.getAVS(avsId).admin;
-        if (msg.sender != admin) revert NotAVSAdmin(avsId, msg.sender);
+    function _onlyAVSAdmin(uint32 avsId) internal {
+        if (msg.sender != _adminOf(avsId)) revert NotAVSAdmin(avsId, msg.sender);
+    }
+
+    /// @dev The AVS's admin, read from the manager the first time (an AVS's admin never changes there).
+    function _adminOf(uint32 avsId) internal returns (address admin) {
+        admin = avsAdmin[avsId];
+        if (admin == address(0)) {
+            admin = manager.getAVS(avsId).admin; // reverts with UnknownAVS for an id that does not exist
+            avsAdmin[avsId] = admin;
+        }
     }
 
     /// @dev The pool's operator must be a desk of this market, owned by the caller.

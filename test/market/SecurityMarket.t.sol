@@ -19,11 +19,11 @@ contract SecurityMarketTest is MarketFixture {
         uint256 askId = _ask(400 ether, ISOLATED, 500);
         uint256 leaseId = _fillAsDesk(bidId, askId, 200 ether); // the desk takes the bid's price
 
-        ISecurityMarket.Lease memory l = market.leases(leaseId);
+        ISecurityMarket.LeaseView memory l = market.leases(leaseId);
         assertEq(l.premium, 20 ether);
         assertEq(l.start, block.timestamp + ALLOC_DELAY, "from when the allocation takes effect");
-        assertEq(market.leaseEnd(leaseId), block.timestamp + ALLOC_DELAY + TERM);
-        assertFalse(market.bids(bidId).open, "filled");
+        assertEq(market.leases(leaseId).end, block.timestamp + ALLOC_DELAY + TERM);
+        assertEq(market.bids(bidId).backing, 0, "filled");
         assertEq(market.asks(askId).capacity, 200 ether);
         assertEq(manager.getAllocation(pool, avs).pending, manager.getPoolState(pool).totalWeight / 2, "half the pool");
 
@@ -45,9 +45,42 @@ contract SecurityMarketTest is MarketFixture {
         vm.prank(deskOwner);
         assertEq(desk.claimCommission(address(weth), deskOwner), 2 ether);
         assertEq(weth.balanceOf(address(market)), 0, "nothing left escrowed");
-        assertEq(desk.heldUntil(pool, avs), 0, "the pair is the operator's again");
+        assertEq(desk.heldUntil(avs), block.timestamp, "the hold lapses at the end");
         vm.prank(deskOwner);
         desk.allocate(pool, avs, ISOLATED, 0); // and it may lower it now
+    }
+
+    function test_aBidAndALeaseReadBackAsPosted() public {
+        vm.prank(avsAdmin);
+        uint256 bidId = market.postBid(avs, address(weth), 123 ether, SHARED, 4321, 77 days, 987, 1234);
+        ISecurityMarket.Bid memory b = market.bids(bidId);
+        assertEq(b.asset, address(weth));
+        assertEq(b.avsId, avs);
+        assertEq(b.maxPriceBps, 987);
+        assertEq(b.maxCommissionBps, 1234);
+        assertEq(uint8(b.mode), uint8(SHARED));
+        assertEq(b.backing, 123 ether);
+        assertEq(b.escrow, (uint256(123 ether) * 987 * 77 days + 1e4 * 365 days - 1) / (1e4 * 365 days), "rounded up");
+        assertEq(b.term, 77 days);
+        assertEq(b.minRatingBps, 4321);
+        vm.prank(avsAdmin);
+        market.cancelBid(bidId);
+
+        vm.warp(block.timestamp + 3 days);
+        uint256 leaseId = _fillAsDesk(_bid(200 ether, ISOLATED, 1000, TERM), _ask(400 ether, ISOLATED, 700), 150 ether);
+        ISecurityMarket.LeaseView memory l = market.leases(leaseId);
+        assertEq(l.bidId, 2);
+        assertEq(l.poolId, pool);
+        assertEq(l.avsId, avs);
+        assertEq(l.asset, address(weth));
+        assertEq(l.backing, 150 ether);
+        assertEq(l.priceBps, 1000);
+        assertEq(l.premium, 15 ether);
+        assertEq(l.start, block.timestamp + ALLOC_DELAY);
+        assertEq(l.end, l.start + TERM);
+        assertEq(l.streamedTo, l.start);
+        assertEq(l.lastRatio, market.RATIO_ONE());
+        assertFalse(l.ended);
     }
 
     function test_theAVSTakingTheAskPaysTheAsksPriceAndGetsTheRestBack() public {
@@ -74,7 +107,7 @@ contract SecurityMarketTest is MarketFixture {
         vm.stopPrank();
 
         uint256 leaseId = _fillAsDesk(_bid(200 ether, SHARED, 1000, TERM), _ask(400 ether, SHARED, 500), 200 ether);
-        ISecurityMarket.Lease memory l = market.leases(leaseId);
+        ISecurityMarket.LeaseView memory l = market.leases(leaseId);
         vm.warp(l.start + TERM / 2);
         (uint256 paid,) = market.stream(leaseId);
         assertEq(paid, 10 ether, "the first half in full");
@@ -97,7 +130,7 @@ contract SecurityMarketTest is MarketFixture {
 
     function test_aFallAndRecoveryBetweenTwoStreamsIsPaidAtTheLowerEnd() public {
         uint256 leaseId = _fillAsDesk(_bid(200 ether, ISOLATED, 1000, TERM), _ask(400 ether, ISOLATED, 500), 200 ether);
-        ISecurityMarket.Lease memory l = market.leases(leaseId);
+        ISecurityMarket.LeaseView memory l = market.leases(leaseId);
         vm.warp(l.start + 10 days);
         vm.prank(bob);
         uint256 wid = vault.queueWithdrawal(pool, 300 ether); // the pool falls to 100: the backing to 50
@@ -117,7 +150,7 @@ contract SecurityMarketTest is MarketFixture {
 
     function test_example3_aCommissionRaiseCannotFrontRunThePayment() public {
         uint256 leaseId = _fillAsDesk(_bid(200 ether, ISOLATED, 1000, TERM), _ask(400 ether, ISOLATED, 500), 200 ether);
-        ISecurityMarket.Lease memory l = market.leases(leaseId);
+        ISecurityMarket.LeaseView memory l = market.leases(leaseId);
         vm.warp(l.start + 73 days);
         market.stream(leaseId); // 4 WETH at 10%
         vm.prank(deskOwner);
@@ -144,7 +177,7 @@ contract SecurityMarketTest is MarketFixture {
     function test_aFullSlashEndsTheLeaseAndRefundsTheRest() public {
         manager.setGuard(1e18, 1 days);
         uint256 leaseId = _fillAsDesk(_bid(400 ether, ISOLATED, 1000, TERM), _ask(400 ether, ISOLATED, 500), 400 ether);
-        ISecurityMarket.Lease memory l = market.leases(leaseId);
+        ISecurityMarket.LeaseView memory l = market.leases(leaseId);
         vm.warp(l.start + TERM / 4);
         (uint256 paid,) = market.stream(leaseId);
         assertEq(paid, 10 ether, "a quarter of 40");
@@ -154,28 +187,31 @@ contract SecurityMarketTest is MarketFixture {
         assertEq(refunded, 30 ether, "the rest of the term");
         l = market.leases(leaseId);
         assertTrue(l.ended);
-        assertEq(desk.heldUntil(pool, avs), 0);
         vm.expectRevert(abi.encodeWithSelector(ISecurityMarket.LeaseEnded.selector, leaseId));
         market.stream(leaseId);
     }
 
     function test_theDeskCannotLowerOrLeaveALeaseBeforeItsEnd() public {
         uint256 leaseId = _fillAsDesk(_bid(200 ether, ISOLATED, 1000, TERM), _ask(400 ether, ISOLATED, 500), 200 ether);
-        uint48 end = market.leaseEnd(leaseId);
+        uint48 end = market.leases(leaseId).end;
+        assertEq(desk.heldUntil(avs), end);
+        vm.warp(end - 1);
         vm.startPrank(deskOwner);
-        vm.expectRevert(abi.encodeWithSelector(IOperatorDesk.LeaseHoldsPair.selector, pool, avs, end));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorDesk.LeaseHoldsAVS.selector, avs, end));
         desk.allocate(pool, avs, ISOLATED, 0);
-        vm.expectRevert(abi.encodeWithSelector(IOperatorDesk.LeaseOpenWithAVS.selector, avs, end));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorDesk.LeaseHoldsAVS.selector, avs, end));
+        desk.allocate(pool, avs, SHARED, 0.9e18);
+        vm.expectRevert(abi.encodeWithSelector(IOperatorDesk.LeaseHoldsAVS.selector, avs, end));
         desk.optOut(avs);
-        vm.expectRevert(abi.encodeWithSelector(IOperatorDesk.LeaseHoldsPair.selector, pool, avs, end));
-        desk.release(pool, avs, end);
         vm.stopPrank();
         vm.expectRevert(abi.encodeWithSelector(IOperatorDesk.NotMarket.selector, address(this)));
         desk.leaseAllocate(pool, avs, ISOLATED, 1, 1 days);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotPoolOperator.selector, pool, deskOwner));
+        vm.prank(deskOwner);
+        manager.allocate(pool, avs, ISOLATED, 0); // the desk is the operator: its owner has no way around it
 
         vm.warp(end);
-        desk.release(pool, avs, end); // anyone, once it has passed
-        market.stream(leaseId); // the lease's own end leaves the (released) hold alone
+        market.stream(leaseId);
         assertTrue(market.leases(leaseId).ended);
         vm.prank(deskOwner);
         desk.optOut(avs);
@@ -197,7 +233,7 @@ contract SecurityMarketTest is MarketFixture {
         market.cancelBid(bidId);
         vm.prank(deskOwner);
         market.cancelAsk(askId);
-        assertFalse(market.asks(askId).open);
+        assertEq(market.asks(askId).capacity, 0);
     }
 
     // ================================================================== refusals
@@ -275,22 +311,39 @@ contract SecurityMarketTest is MarketFixture {
     function test_onePairOneLeaseAtATime() public {
         uint256 bidId = _bid(200 ether, ISOLATED, 1000, TERM);
         uint256 askId = _ask(400 ether, ISOLATED, 500);
-        _fillAsDesk(bidId, askId, 100 ether);
+        uint256 leaseId = _fillAsDesk(bidId, askId, 100 ether);
+        uint48 start = market.leases(leaseId).start;
         vm.prank(deskOwner);
-        vm.expectRevert(abi.encodeWithSelector(ISecurityMarket.PairBusy.selector, pool, avs));
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.PendingChange.selector, start));
+        market.fill(bidId, askId, 100 ether);
+        vm.warp(start);
+        vm.prank(deskOwner);
+        vm.expectRevert(abi.encodeWithSelector(IOperatorDesk.PairAllocated.selector, pool, avs));
+        market.fill(bidId, askId, 50 ether); // would lower the lease's allocation: refused
+        vm.prank(deskOwner);
+        vm.expectRevert(IAllocationManager.NoChange.selector);
         market.fill(bidId, askId, 100 ether);
     }
 
     function test_aPairTheOperatorAllocatedItselfCannotBeLeased() public {
-        vm.startPrank(deskOwner);
-        desk.optIn(avs);
+        vm.prank(deskOwner);
         desk.allocate(pool, avs, ISOLATED, 0.1e18);
-        vm.stopPrank();
+        vm.warp(block.timestamp + ALLOC_DELAY);
         uint256 bidId = _bid(200 ether, ISOLATED, 1000, TERM);
         uint256 askId = _ask(400 ether, ISOLATED, 500);
         vm.prank(deskOwner);
-        vm.expectRevert(abi.encodeWithSelector(ISecurityMarket.PairBusy.selector, pool, avs));
+        vm.expectRevert(abi.encodeWithSelector(IOperatorDesk.PairAllocated.selector, pool, avs));
         market.fill(bidId, askId, 100 ether);
+    }
+
+    function test_aDeskMustHaveOptedInToTheAVS() public {
+        uint32 other = _instantAVS(makeAddr("moduleZ"), sink);
+        vm.prank(avsAdmin);
+        uint256 bidId = market.postBid(other, address(weth), 1 ether, ISOLATED, 0, TERM, 1000, 1000);
+        uint256 askId = _ask(400 ether, ISOLATED, 500);
+        vm.prank(deskOwner);
+        vm.expectRevert(abi.encodeWithSelector(IAllocationManager.NotOptedIn.selector, other, address(desk)));
+        market.fill(bidId, askId, 1 ether);
     }
 
     function test_unknownIdsAndEmptyCreditsAreRefused() public {
@@ -331,7 +384,7 @@ contract SecurityMarketTest is MarketFixture {
                 vm.prank(module);
                 try manager.slash(avs, pool, uint64(1 + (r >> 128) % 0.5e18)) {} catch {}
             }
-            ISecurityMarket.Lease memory l = market.leases(leaseId);
+            ISecurityMarket.LeaseView memory l = market.leases(leaseId);
             uint256 streamed = l.streamedTo <= l.start ? 0 : uint256(l.premium) * (l.streamedTo - l.start) / TERM;
             assertEq(l.paid + l.refunded, streamed, "streamed = paid + refunded");
             assertLe(streamed, l.premium);

@@ -32,6 +32,8 @@ abstract contract MarketFixture is RailFixture {
         vm.prank(deskOwner);
         desk.enableRewards(pool);
         avs = _instantAVS(module, sink);
+        vm.prank(deskOwner);
+        desk.optIn(avs);
         weth.mint(avsAdmin, 1000 ether);
         vm.prank(avsAdmin);
         weth.approve(address(market), type(uint256).max);
@@ -43,7 +45,7 @@ abstract contract MarketFixture is RailFixture {
     }
 
     /// @dev `avsAdmin` bids for `backing` WETH at up to `maxPriceBps` a year over `term`, commission up to 10%.
-    function _bid(uint96 backing, IAllocationManager.Mode mode, uint32 maxPriceBps, uint40 term)
+    function _bid(uint88 backing, IAllocationManager.Mode mode, uint32 maxPriceBps, uint40 term)
         internal
         returns (uint256)
     {
@@ -56,12 +58,12 @@ abstract contract MarketFixture is RailFixture {
         return market.postAsk(pool, capacity, mode, minPriceBps, 730 days);
     }
 
-    function _fillAsDesk(uint256 bidId, uint256 askId, uint96 amount) internal returns (uint256) {
+    function _fillAsDesk(uint256 bidId, uint256 askId, uint88 amount) internal returns (uint256) {
         vm.prank(deskOwner);
         return market.fill(bidId, askId, amount);
     }
 
-    function _fillAsAVS(uint256 bidId, uint256 askId, uint96 amount) internal returns (uint256) {
+    function _fillAsAVS(uint256 bidId, uint256 askId, uint88 amount) internal returns (uint256) {
         vm.prank(avsAdmin);
         return market.fill(bidId, askId, amount);
     }
