@@ -159,6 +159,7 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
         uint32 current = _admit(r);
         if (_open(r, current)) _checkAVS(avsId);
         else if (msg.sender != _adminOf(avsId)) revert ReservedForSubject(msg.sender);
+        // slither-disable-next-line unused-return (the pool's operator is not needed here, only its asset)
         (address asset,) = vault.poolAsset(poolId); // the pool exists (`UnknownPool` otherwise)
         // A tainted epoch earns nothing: no need to ask what was at risk.
         uint256 valueAtRisk = r.tainted ? 0 : manager.slashableBacking(avsId, poolId);
@@ -197,6 +198,7 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
         emit AVSFaultRecorded(avsId, requestId, added, bad, current);
 
         // The penalty: penaltyWad of what the request asked for now, rounded up (against the AVS), capped by the bond.
+        // slither-disable-next-line unused-return (the penalty needs the pool's asset, not its operator)
         (address asset,) = vault.poolAsset(poolId);
         uint256 asked = Math.mulDiv(
             manager.slashableBacking(avsId, poolId),
@@ -260,6 +262,7 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
         if (req.status == IAllocationManager.RequestStatus.None) revert UnknownRequest(requestId);
         if (req.status != IAllocationManager.RequestStatus.Executed) revert RequestNotExecuted(requestId, req.status);
         if (executedSlashReported[requestId]) revert AlreadyReported(requestId);
+        // slither-disable-next-line unused-return (only the operator: generation and base pool are not needed)
         (address operator,,) = vault.poolKey(req.poolId);
         executedSlashReported[requestId] = true;
         uint256 added = executedSlashBadWad;
@@ -347,6 +350,7 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
         uint256 k;
         for (uint256 i; i < n; ++i) {
             uint256 poolId = poolIds[i];
+            // slither-disable-next-line unused-return (the standing is kept per asset; the operator is not needed)
             (address asset,) = vault.poolAsset(poolId); // `UnknownPool` (the vault's) for a pool that does not exist
             // Committed, not only in effect: a pending increase, or the allocation of an operator opted out for now,
             // counts before it can be drawn (else an AVS measured between commit and effect gets a second one).
@@ -543,6 +547,7 @@ contract Reputation is IReputation, Ownable2Step, ReentrancyGuardTransient {
             uint256 backing = manager.slashableBacking(avsId, poolId);
             if (backing == 0) continue;
             raw += backing;
+            // slither-disable-next-line unused-return (only the operator: generation and base pool are not needed)
             (address operator,,) = vault.poolKey(poolId);
             weighted += Math.mulDiv(backing, operatorRating(operator), WAD);
         }

@@ -124,8 +124,8 @@ contract RewardRail is IRewardRail, Ownable2Step, ReentrancyGuardTransient {
     {
         if (amount == 0) revert ZeroAmount();
         RailPool storage rp = _on(poolId);
-        uint16 bps = _commissionNow(rp);
-        if (bps > maxCommissionBps) revert CommissionAboveLimit(poolId, bps, maxCommissionBps);
+        // The payer's limit caps the commission: a raise after its deal never reaches its payment.
+        uint256 bps = Math.min(_commissionNow(rp), maxCommissionBps);
         // Matured withdrawals stop earning before this payment is shared (and a tier whose base was fully slashed
         // ends its generation): only shares at risk now are paid.
         vault.settle(poolId);

@@ -41,6 +41,10 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     /// Counted in shares, not whole tokens, so that real pools of low-decimal assets (1 WBTC is 1e8 shares at the first
     /// price, 1 USDC 1e6) are compensated: 1e9 refused every WBTC pool under 10 WBTC (finding F2).
     uint256 public constant MIN_COMPENSATION_SHARES = 1e6;
+    /// @notice A pool takes no new shares (deposits, tier deposits, redelegations) once its shares outnumber its
+    /// assets this many times over (price below 1e-6 of its start). Below that, the price floor would keep a partial
+    /// slash from taking more than 99% of the pool, so stake added there would be backing that cannot be slashed.
+    uint256 public constant MIN_DEPOSIT_PRICE_INVERSE = 1e6;
 
     struct Pool {
         // slot 0: every deposit, withdrawal and slash
@@ -94,6 +98,11 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         uint64 lastWithdrawalIndex; // ... and its queue index
     }
 
+    struct TierHeld {
+        uint128 shares;
+        uint32 generation;
+    }
+
     struct Asset {
         bool allowed;
         uint8 decimals;
@@ -124,6 +133,9 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     mapping(uint256 tierPoolId => uint64) internal _tierDeadBelow;
     /// @dev Operators the base pool's operator approved to run a tier over it.
     mapping(uint256 basePoolId => mapping(address operator => bool)) internal _tierOperators;
+    /// @dev Base shares held by the base's tier pools (their collateral, escrow and reserve), in the base generation
+    /// they belong to: no base position holds them, so they do not earn the base's rewards (`earningShares`).
+    mapping(uint256 basePoolId => TierHeld) internal _tierHeld;
     /// @notice The contract allowed to pay compensations into pools (`compensate`): the reputation layer.
     address public compensator;
     /// @notice The reward rail told of every share change in an earning pool (`earns`); wired once.
@@ -325,6 +337,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         pos.shares = uint128(held - baseShares);
         tierPoolId = _tierPool(operator, basePoolId);
         shares = _mint(tierPoolId, msg.sender, baseShares);
+        _tierHeldChange(basePoolId, base, baseShares, true);
         emit TierDeposited(msg.sender, basePoolId, tierPoolId, baseShares, shares);
     }
 
@@ -340,7 +353,9 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             // A tier pays in base shares, back into the receiver's base position (they leave the base pool only
             // through its own escrow).
             uint256 basePoolId = uint160(asset);
-            _credit(basePoolId, _pools[basePoolId], receiver, assets);
+            Pool storage base = _pools[basePoolId];
+            _tierHeldChange(basePoolId, base, assets, false);
+            _credit(basePoolId, base, receiver, assets);
         } else {
             _assets[asset].tracked -= uint128(assets);
             IERC20(asset).safeTransfer(receiver, assets);
@@ -428,6 +443,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             // Base shares minted at the base price, rounded down (the base's price never falls), into the tier.
             Pool storage base = _pools[uint160(asset)];
             collateral = _addAtPrice(base, amount);
+            _tierHeldChange(uint160(asset), base, collateral, true);
             asset = base.asset;
         }
         uint256 assets = uint256(p.assets) + collateral;
@@ -501,7 +517,9 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     /// @inheritdoc IStakeVault
     function earningShares(uint256 poolId) external view returns (uint256) {
         Pool storage p = _pool(poolId);
-        return _tierEnded(poolId, p) ? 0 : p.shares;
+        if (_tierEnded(poolId, p)) return 0;
+        TierHeld storage held = _tierHeld[poolId];
+        return held.generation == p.generation ? p.shares - held.shares : p.shares;
     }
 
     /// @inheritdoc IStakeVault
@@ -657,6 +675,16 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (!tierOperatorApproved(basePoolId, operator)) revert TierOperatorNotApproved(basePoolId, operator);
     }
 
+    /// @dev Base shares entering (`add`) or leaving the base's tiers. A count from an ended base generation is void.
+    function _tierHeldChange(uint256 basePoolId, Pool storage base, uint256 shares, bool add) internal {
+        TierHeld storage held = _tierHeld[basePoolId];
+        uint32 generation = base.generation;
+        uint256 count = held.generation == generation ? held.shares : 0;
+        // A tier's shares of an ended base generation never reach here (a tier syncs before it pays out).
+        held.shares = uint128(add ? count + shares : count - shares);
+        held.generation = generation;
+    }
+
     /// @dev A full slash of the base pool made the tier's base shares worthless: reset the tier to match.
     function _syncTier(uint256 poolId, Pool storage p) internal {
         uint32 baseGeneration = _pools[uint160(p.asset)].generation;
@@ -706,6 +734,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         if (slashed == 0) return 0;
         p.assets = uint128(held - baseShares);
         if (p.assets == 0) _reset(poolId, p);
+        _tierHeldChange(basePoolId, base, baseShares, false);
         _credit(basePoolId, base, recipient, baseShares);
         emit Slashed(poolId, slashed, recipient, available - slashed);
         emit TierSlashPaid(poolId, basePoolId, recipient, baseShares);
@@ -773,6 +802,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     /// @dev Mints shares for `assets` already counted as received, rounding down, and credits the staker.
     function _mint(uint256 poolId, address staker, uint256 assets) internal returns (uint256 shares) {
         Pool storage p = _pools[poolId];
+        if (p.shares > uint256(p.assets) * MIN_DEPOSIT_PRICE_INVERSE) revert PoolPriceTooLow(poolId);
         shares = _addAtPrice(p, assets);
         _credit(poolId, p, staker, shares);
     }

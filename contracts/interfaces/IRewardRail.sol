@@ -21,8 +21,8 @@ import {IRewardHooks} from "./IRewardHooks.sol";
 /// - Rounding never favours a claimer: the increment, each staker's share of it and the commission round down. The
 ///   remainder stays in the rail as dust (`PoolRewards.dust` counts each payment's at the pool level).
 /// - The commission is the pool operator's, at most `MAX_COMMISSION_BPS`, `DEFAULT_COMMISSION_BPS` until set. A
-///   change takes effect `COMMISSION_DELAY` after it is made, and a payer names the highest commission it accepts, so
-///   a raise cannot front-run a payment.
+///   change takes effect `COMMISSION_DELAY` after it is made, and a payer names the highest commission it accepts:
+///   a payment is charged the lower of the two, so a raise can never front-run a payment.
 interface IRewardRail is IRewardHooks {
     /// @notice A pool's reward books.
     struct PoolRewards {
@@ -62,8 +62,6 @@ interface IRewardRail is IRewardHooks {
     error RewardsOff(uint256 poolId);
     /// @notice The commission is above `MAX_COMMISSION_BPS`.
     error CommissionTooHigh(uint256 bps, uint256 maxBps);
-    /// @notice The pool's commission in effect is above what the payer accepts.
-    error CommissionAboveLimit(uint256 poolId, uint256 bps, uint256 maxBps);
     /// @notice No share of the pool carries its risk now: nobody to pay.
     error NoEarningShares(uint256 poolId);
     /// @notice The payment is too small to raise the pool's reward per share.
@@ -121,7 +119,8 @@ interface IRewardRail is IRewardHooks {
     function setCommission(uint256 poolId, uint16 bps) external;
 
     /// @notice Pays `amount` of the pool's token into its rewards, pulled from the caller. Reverts with
-    /// `CommissionAboveLimit` if the commission in effect is above `maxCommissionBps`.
+    /// The commission is the one in effect, capped at `maxCommissionBps`: a raise never reaches a payer that did
+    /// not accept it.
     function pay(uint256 poolId, uint256 amount, uint16 maxCommissionBps)
         external
         returns (uint256 toStakers, uint256 commission);

@@ -14,8 +14,9 @@ import {IAllocationManager} from "./IAllocationManager.sol";
 /// @dev Paying only for security provided, in one place (`stream`):
 /// - each call prices the span since the last one; the span's premium is paid at the lower of the backing ratio
 ///   (slashable backing / leased backing, capped at one) sampled at its two ends, and the rest returns to the AVS;
-/// - nothing is paid while the pool's commission is above the bid's limit (the operator broke the terms);
-/// - a full slash of the pool ends the lease at once: the span is refunded and so is every later second;
+/// - the rail charges the pool's commission capped at the bid's limit, so a raise never reaches the lease;
+/// - a full slash of the pool, or the AVS ejecting the desk, ends the lease at once: the span is refunded and so is
+///   every later second;
 /// - at the end the unspent premium returns to the AVS and the pair is the operator's again.
 /// Rounding never favours a claimer: the escrow rounds up, a lease's premium and every paid part round down.
 /// Premium conservation, per lease: premium = paid + refunded + (premium − streamed), to the wei.
@@ -106,7 +107,8 @@ interface ISecurityMarket {
     error RatingTooLow(uint256 rating, uint256 minRating);
     error AmountAboveOrder(uint256 amount, uint256 available);
     error AmountTooLarge(uint256 amount);
-    error CommissionAboveBid(uint256 bps, uint256 maxBps);
+    /// @notice A minimum rating above one (10,000 bps), or any without a reputation layer.
+    error InvalidRating(uint256 minRatingBps);
     error BackingAbovePool(uint256 backing, uint256 poolValue);
     error PremiumTooSmall();
     error LeaseEnded(uint256 leaseId);
@@ -148,7 +150,7 @@ interface ISecurityMarket {
     );
     /// @notice A span of the lease was priced: `paid` to the rail, `refunded` to the AVS, at `ratioWad` of the backing.
     event LeaseStreamed(uint256 indexed leaseId, uint48 to, uint256 paid, uint256 refunded, uint256 ratioWad);
-    /// @notice The lease ended (`early`: its pool was fully slashed).
+    /// @notice The lease ended (`early`: its pool was fully slashed or the AVS ejected the desk).
     event LeaseClosed(uint256 indexed leaseId, bool early);
     event CreditWithdrawn(address indexed account, address indexed token, address receiver, uint256 amount);
 

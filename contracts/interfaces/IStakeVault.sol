@@ -130,6 +130,9 @@ interface IStakeVault {
     error NotCompensator(address caller);
     /// @notice The pool holds fewer than `MIN_COMPENSATION_SHARES` shares: a payment would inflate its share price.
     error PoolTooSmallToCompensate(uint256 poolId, uint256 shares, uint256 minShares);
+    /// @notice The pool's share price fell below 1e-6 of its start (`MIN_DEPOSIT_PRICE_INVERSE`): it takes no new
+    /// stake, which the price floor would keep from being slashed.
+    error PoolPriceTooLow(uint256 poolId);
     /// @notice The reward rail is wired once (`setRail`).
     error RailAlreadySet(address rail);
     /// @notice The caller is not the reward rail.

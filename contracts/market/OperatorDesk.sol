@@ -20,6 +20,8 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
 
     /// @inheritdoc IOperatorDesk
     mapping(uint32 avsId => uint48) public heldUntil;
+    /// @inheritdoc IOperatorDesk
+    mapping(uint256 poolId => uint48) public sharedHeldUntil;
 
     constructor(
         address owner_,
@@ -53,6 +55,8 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
         start = uint48(a.effectAt);
         end = start + term;
         if (end > heldUntil[avsId]) heldUntil[avsId] = end;
+        // A shared lease is backed by the pool's shared stake: the owner's isolated increases would carve it out.
+        if (mode == IAllocationManager.Mode.Shared && end > sharedHeldUntil[poolId]) sharedHeldUntil[poolId] = end;
         emit AVSHeld(avsId, poolId, end);
     }
 
@@ -75,6 +79,10 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
         onlyOwner
     {
         _notHeld(avsId);
+        uint48 shared = sharedHeldUntil[poolId];
+        if (mode == IAllocationManager.Mode.Isolated && block.timestamp < shared) {
+            revert SharedLeaseHoldsPool(poolId, shared);
+        }
         manager.allocate(poolId, avsId, mode, fractionWad);
     }
 
@@ -108,8 +116,11 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
         return rail.claimCommission(token, receiver);
     }
 
+    /// @dev Held until the last lease with the AVS ends, unless the AVS ejected the desk (which ends its leases).
     function _notHeld(uint32 avsId) internal view {
         uint48 until = heldUntil[avsId];
-        if (block.timestamp < until) revert LeaseHoldsAVS(avsId, until);
+        if (block.timestamp < until && !manager.membership(avsId, address(this)).ejected) {
+            revert LeaseHoldsAVS(avsId, until);
+        }
     }
 }

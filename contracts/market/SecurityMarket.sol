@@ -89,7 +89,9 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         _onlyAVSAdmin(avsId);
         if (backing == 0) revert ZeroAmount();
         _checkTerms(mode, term, maxPriceBps);
-        if (minRatingBps > BPS) revert InvalidPrice(minRatingBps);
+        if (minRatingBps > BPS) revert InvalidRating(minRatingBps);
+        // Without a reputation layer there is no rating to ask for: such a bid could never be filled.
+        if (minRatingBps != 0 && address(reputation) == address(0)) revert InvalidRating(minRatingBps);
         if (maxCommissionBps > MAX_COMMISSION_BPS) {
             revert CommissionLimitTooHigh(maxCommissionBps, MAX_COMMISSION_BPS);
         }
@@ -251,16 +253,11 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         if (k.minPriceBps > b.maxPriceBps) revert PriceMismatch(k.minPriceBps, b.maxPriceBps);
         uint256 minRating = b.minRatingBps;
         if (minRating != 0) {
-            uint256 rating = address(reputation) == address(0) ? 0 : reputation.operatorRating(desk) * BPS / WAD;
+            uint256 rating = reputation.operatorRating(desk) * BPS / WAD;
             if (rating < minRating) revert RatingTooLow(rating, minRating);
         }
         uint256 available = Math.min(b.backing, k.capacity);
         if (amount > available) revert AmountAboveOrder(amount, available);
-        uint256 poolId = k.poolId;
-        (uint16 bps, uint16 nextBps, uint48 nextAt) = rail.commissionOf(poolId);
-        uint16 maxCommission = b.maxCommissionBps;
-        if (bps > maxCommission) revert CommissionAboveBid(bps, maxCommission);
-        if (nextAt != 0 && nextBps > maxCommission) revert CommissionAboveBid(nextBps, maxCommission);
         // The desk refuses a pair the owner allocated (`PairAllocated`); the manager one with a change pending.
     }
 
@@ -304,8 +301,10 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         uint40 term = b.term;
         uint40 end = l.start + term;
         uint40 from = _streamedTo(l);
-        (, uint32 generation,) = vault.poolKey(poolId);
-        slashedOut = generation != l.generation;
+        (address desk, uint32 generation,) = vault.poolKey(poolId);
+        // A full slash ended the pool's generation, or the AVS ejected the desk: the backing is gone for good, and so
+        // is the rest of the lease.
+        slashedOut = generation != l.generation || manager.membership(b.avsId, desk).ejected;
         uint40 to = slashedOut ? end : uint40(Math.min(block.timestamp, end));
         if (to <= from && !slashedOut) return (0, 0, false);
         uint256 premium = _premium(l.backing, l.priceBps, term);
@@ -345,8 +344,6 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         // The lower of the span's two ends: a fall of the backing is paid from the sample before it.
         ratio = Math.min(ratioNow, _lastRatio(l));
         l.lastRatio = uint40(ratioNow);
-        (uint16 bps,,) = rail.commissionOf(poolId);
-        if (bps > b.maxCommissionBps) ratio = 0; // the operator broke the bid's terms: no pay
     }
 
     /// @dev The fraction of the pool that backs `amount` now, rounded up (for the AVS: it gets at least `amount`).

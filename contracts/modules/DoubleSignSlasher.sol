@@ -131,6 +131,7 @@ contract DoubleSignSlasher is EIP712, ReentrancyGuardTransient {
         internal
         returns (uint256 amount)
     {
+        // slither-disable-next-line unused-return (only the pool's operator is checked; generation and base unused)
         (address poolOperator,,) = vault.poolKey(poolId);
         if (poolOperator != operator) revert NotOperatorPool(poolId, operator);
         if (slashed[operator][round][poolId]) revert AlreadySlashed(operator, round, poolId);

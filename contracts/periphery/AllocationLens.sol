@@ -40,6 +40,7 @@ contract AllocationLens is IAllocationLens {
 
     /// @inheritdoc IAllocationLens
     function avsBacking(uint32 avsId) external view returns (uint256 total, IAllocationManager.Backing[] memory pools) {
+        // slither-disable-next-line unused-return (called for its `UnknownAVS` revert; the AVS itself is not needed)
         manager.getAVS(avsId); // the manager's `UnknownAVS`
         uint256 n = _vault.poolCount();
         pools = new IAllocationManager.Backing[](n);
@@ -50,6 +51,7 @@ contract AllocationLens is IAllocationLens {
             IAllocationManager.Allocation memory a = manager.getAllocation(poolId, avsId);
             if (a.mode == IAllocationManager.Mode.None || (a.current == 0 && a.pending == 0)) continue;
             uint256 assets = manager.slashableBacking(avsId, poolId);
+            // slither-disable-next-line unused-return (the backing lists the operator; the asset is not needed)
             (, address operator) = _vault.poolAsset(poolId);
             uint256 limit = a.current > a.pending ? a.current : a.pending;
             pools[count++] = IAllocationManager.Backing({

@@ -52,7 +52,7 @@ contract SecurityMarketTest is MarketFixture {
 
     function test_aBidAndALeaseReadBackAsPosted() public {
         vm.prank(avsAdmin);
-        uint256 bidId = market.postBid(avs, address(weth), 123 ether, SHARED, 4321, 77 days, 987, 1234);
+        uint256 bidId = market.postBid(avs, address(weth), 123 ether, SHARED, 0, 77 days, 987, 1234);
         ISecurityMarket.Bid memory b = market.bids(bidId);
         assertEq(b.asset, address(weth));
         assertEq(b.avsId, avs);
@@ -62,7 +62,7 @@ contract SecurityMarketTest is MarketFixture {
         assertEq(b.backing, 123 ether);
         assertEq(b.escrow, (uint256(123 ether) * 987 * 77 days + 1e4 * 365 days - 1) / (1e4 * 365 days), "rounded up");
         assertEq(b.term, 77 days);
-        assertEq(b.minRatingBps, 4321);
+        assertEq(b.minRatingBps, 0);
         vm.prank(avsAdmin);
         market.cancelBid(bidId);
 
@@ -157,19 +157,20 @@ contract SecurityMarketTest is MarketFixture {
         desk.setCommission(pool, 5000); // in effect 7 days later
         vm.warp(l.start + 146 days);
         (uint256 paid, uint256 refunded) = market.stream(leaseId);
-        assertEq(paid, 0, "the bid accepts at most 10%");
-        assertEq(refunded, 4 ether);
-        assertEq(rail.commissionOwed(address(desk), address(weth)), 0.4 ether, "only the first span's 10%");
+        assertEq(paid, 4 ether, "the stakers are paid the span");
+        assertEq(refunded, 0);
+        assertEq(rail.commissionOwed(address(desk), address(weth)), 0.8 ether, "at the bid's 10%, never 50%");
+        assertEq(rail.claimable(pool, alice), 1.8 ether, "3.6 + 3.6 to stakers, 100 of 400 shares");
     }
 
-    function test_aFillRefusesAPendingRaiseAboveTheBidsLimit() public {
+    function test_aPendingRaiseNeverReachesTheLease() public {
         vm.prank(deskOwner);
         desk.setCommission(pool, 2000);
-        uint256 bidId = _bid(200 ether, ISOLATED, 1000, TERM);
-        uint256 askId = _ask(400 ether, ISOLATED, 500);
-        vm.prank(deskOwner);
-        vm.expectRevert(abi.encodeWithSelector(ISecurityMarket.CommissionAboveBid.selector, 2000, 1000));
-        market.fill(bidId, askId, 200 ether);
+        uint256 leaseId = _fillAsDesk(_bid(200 ether, ISOLATED, 1000, TERM), _ask(400 ether, ISOLATED, 500), 200 ether);
+        vm.warp(market.leases(leaseId).start + TERM);
+        (uint256 paid,) = market.stream(leaseId);
+        assertEq(paid, 20 ether);
+        assertEq(rail.commissionOwed(address(desk), address(weth)), 2 ether, "10%: the bid's limit");
     }
 
     // ================================================================== early end, holds, cancels
@@ -302,10 +303,8 @@ contract SecurityMarketTest is MarketFixture {
         market.fill(bigBid, askId, 500 ether);
 
         vm.prank(avsAdmin);
-        uint256 ratedBid = market.postBid(avs, address(weth), 1 ether, ISOLATED, 5000, TERM, 1000, 1000);
-        vm.prank(deskOwner);
-        vm.expectRevert(abi.encodeWithSelector(ISecurityMarket.RatingTooLow.selector, 0, 5000));
-        market.fill(ratedBid, askId, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(ISecurityMarket.InvalidRating.selector, 5000));
+        market.postBid(avs, address(weth), 1 ether, ISOLATED, 5000, TERM, 1000, 1000); // no reputation layer here
     }
 
     function test_onePairOneLeaseAtATime() public {
