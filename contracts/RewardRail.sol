@@ -93,6 +93,7 @@ contract RewardRail is IRewardRail, Ownable2Step, ReentrancyGuardTransient {
         (address token, address operator) = vault.poolAsset(poolId);
         if (msg.sender != operator && msg.sender != market) revert NotPoolOperator(poolId, msg.sender);
         RailPool storage rp = _pools[poolId];
+        // slither-disable-next-line reentrancy-no-eth (the immutable vault never calls back here)
         rp.generation = vault.enableRewards(poolId);
         rp.token = token;
         rp.on = true;

@@ -295,6 +295,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         bool live = pos.generation == p.generation;
         uint56 index = p.queueLength;
         uint256 withdrawalIdOf = _withdrawalId(poolId, index);
+        // slither-disable-next-line reentrancy-no-eth (the rail is wired once and its hooks never call back)
         if (p.earns) rail.onQueued(poolId, msg.sender, held, pos.generation, withdrawalIdOf);
         pos.shares = uint128(held - shares);
 
@@ -332,6 +333,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         uint32 generation = pos.generation;
         uint256 held = generation == base.generation ? pos.shares : 0;
         if (held < baseShares) revert InsufficientShares(held, baseShares);
+        // slither-disable-next-line reentrancy-no-eth (the rail is wired once and its hooks never call back)
         if (base.earns) rail.onPositionChange(basePoolId, msg.sender, held, generation);
         // The shares change owner inside the base pool: its totals and price do not move.
         pos.shares = uint128(held - baseShares);
@@ -702,6 +704,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         Position storage pos = _positions[poolId][staker];
         Position memory m = pos;
         uint32 generation = p.generation;
+        // slither-disable-next-line reentrancy-no-eth (the rail is wired once and its hooks never call back)
         if (p.earns) rail.onPositionChange(poolId, staker, m.shares, m.generation);
         uint256 held = m.generation == generation ? m.shares : 0;
         if (!m.listed) {
@@ -844,6 +847,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             p.assets -= uint128(assets);
             p.shares -= uint128(shares);
             p.earlyClaimedShares += shares;
+            // slither-disable-next-line reentrancy-no-eth (the rail is wired once and its hooks never call back)
             if (p.earns) rail.onEscrowLeft(withdrawalId);
         }
     }
@@ -867,6 +871,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
         p.shares = 0;
         p.earlyClaimedShares = 0;
         uint32 generation = p.generation;
+        // slither-disable-next-line reentrancy-no-eth (the rail is wired once and its hooks never call back)
         if (p.earns) rail.onGenerationEnded(poolId, generation);
         ++generation;
         p.generation = generation;
@@ -881,6 +886,7 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
             Batch({priceAssets: _u128(priceAssets), priceShares: _u128(priceShares), end: uint64(end)});
         p.batchCount = b + 1;
         p.settledCount = uint64(end);
+        // slither-disable-next-line reentrancy-no-eth (the rail is wired once and its hooks never call back)
         if (p.earns) rail.onSettled(poolId, b);
     }
 

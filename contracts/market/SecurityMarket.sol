@@ -171,7 +171,9 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     function _allocate(uint256 leaseId, Bid storage b, address desk, uint64 fractionWad) internal {
         Lease storage l = _leases[leaseId];
         uint256 poolId = l.poolId;
+        // slither-disable-next-line reentrancy-no-eth (the rail and the market's desks never call back; nonReentrant)
         if (!vault.earns(poolId)) rail.enableRewards(poolId);
+        // slither-disable-next-line reentrancy-no-eth (the lease's start is the allocation's, known only after it)
         (uint48 start,) = IOperatorDesk(desk).leaseAllocate(poolId, b.avsId, b.mode, fractionWad, b.term);
         l.start = uint40(start);
     }
