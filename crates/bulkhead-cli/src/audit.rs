@@ -4,7 +4,7 @@
 
 use std::{path::PathBuf, process::ExitCode, time::Instant};
 
-use bulkhead_risk::{AuditOptions, Exact, Report, html, network, number};
+use bulkhead_risk::{AuditOptions, Exact, Report, exposure::Basis, html, network, number};
 
 use crate::ui::{self, table};
 use bulkhead_audit::{Bearers, Source, Terms};
@@ -140,6 +140,17 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
     let mut report = bulkhead_risk::audit(&network, &opts)?;
     info!("audit of {title} in {:.2?}", started.elapsed());
     let bearers = source.as_ref().map(Source::bearers);
+    if let Some(bearers) = &bearers {
+        // Who bears each failure as the chain books it, not as the network model would: one set of figures.
+        report.exposure.fails_alone = report
+            .exposure
+            .services
+            .iter()
+            .filter_map(|s| bearers.iter().find(|b| b.service == s.id))
+            .map(Bearers::fails_alone)
+            .collect();
+        report.exposure.fails_alone_basis = Basis::Chain;
+    }
     if let Some(out) = &args.html {
         if sampled {
             report.notes.push(
@@ -422,12 +433,17 @@ fn render_exposure(r: &Report, out: &mut String) {
 }
 
 fn render_fails_alone(r: &Report, out: &mut String) {
+    let chain = r.exposure.fails_alone_basis == Basis::Chain;
     let mut f = table(&[
         "service fails alone",
         "profit",
         "θ",
         "backing lost",
-        "who bears it",
+        if chain {
+            "who bears it (pools)"
+        } else {
+            "who bears it (validators)"
+        },
         "knock-on backing",
     ]);
     for (svc, fa) in r
@@ -441,20 +457,20 @@ fn render_fails_alone(r: &Report, out: &mut String) {
             .losses
             .iter()
             .take(5)
-            .map(|l| format!("{} −{}", l.validator, l.amount))
+            .map(|l| format!("{} −{}", l.validator, show(&l.amount)))
             .collect();
         let extra = fa.losses.len().saturating_sub(5);
         let knock: Vec<String> = fa
             .knock_on
             .iter()
             .take(4)
-            .map(|k| format!("{} {} → {}", k.service, k.before, k.after))
+            .map(|k| format!("{} {} → {}", k.service, show(&k.before), show(&k.after)))
             .collect();
         f.add_row(vec![
             svc.id.clone(),
             svc.profit.to_string(),
             svc.threshold.to_string(),
-            fa.total.to_string(),
+            show(&fa.total),
             format!(
                 "{}{}",
                 bearers.join("\n"),
@@ -475,6 +491,13 @@ fn render_fails_alone(r: &Report, out: &mut String) {
         "who bears the risk{}\n{f}\n",
         more(r.exposure.services.len())
     ));
+    if chain {
+        out.push_str(&ui::wrap(
+            "As the chain books it: each AVS takes its whole backing in every base pool, then in every tier at the base \
+             price those slashes left (the cascade guard aside). Knock-on: the other AVSs' backings after, shared \
+             ones rescaled to the reuse cap with their risk weights, tiers at the new base price.",
+        ));
+    }
 }
 
 /// Who bears each AVS failing alone, down to pools and stakers.

@@ -54,11 +54,7 @@ pub fn run(args: &Args) -> ExitCode {
             serde_json::to_string(&matches).expect("matches serialize")
         );
     } else if matches.is_empty() {
-        eprintln!(
-            "nothing in the Bulkhead ABIs (OperatorRegistry, StakeVault, AllocationManager, DoubleSignSlasher, \
-             CommitteeSlasher, MockERC20) has the selector {}",
-            hex(&bytes[..bytes.len().min(4)])
-        );
+        eprintln!("{}", nothing_matches(&bytes));
     } else {
         for m in &matches {
             println!(
@@ -78,6 +74,16 @@ pub fn run(args: &Args) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// What `decode` says when no ABI knows the data: every contract it looked in, from [`Contract::ALL`].
+fn nothing_matches(bytes: &[u8]) -> String {
+    let names: Vec<&str> = Contract::ALL.iter().map(|c| c.name()).collect();
+    format!(
+        "nothing in the Bulkhead ABIs ({}) has the selector {}",
+        names.join(", "),
+        hex(&bytes[..bytes.len().min(4)])
+    )
 }
 
 /// The last `0x…` (or bare hex) word of `text`, as bytes.
@@ -266,5 +272,19 @@ mod tests {
         assert!(parse("0xabc").unwrap_err().contains("not hex bytes"));
         assert!(parse("0xzz").unwrap_err().contains("not hex"));
         assert!(decode(&[0xde, 0xad, 0xbe, 0xef]).is_empty());
+    }
+
+    #[test]
+    fn nothing_found_names_every_abi_searched() {
+        let said = nothing_matches(&[0xde, 0xad, 0xbe, 0xef]);
+        for name in [
+            "Reputation",
+            "AllocationLens",
+            "StakeVault",
+            "CommitteeSlasher",
+        ] {
+            assert!(said.contains(name), "{said}");
+        }
+        assert!(said.ends_with("has the selector 0xdeadbeef"), "{said}");
     }
 }

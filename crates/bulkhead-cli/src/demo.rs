@@ -123,7 +123,10 @@ fn demo(args: &Args) -> Result<bool> {
 
 fn print(args: &Args, report: &RunReport, place: &str) -> Result<()> {
     if args.json {
-        println!("{}", serde_json::to_string(report)?);
+        println!(
+            "{}",
+            serde_json::to_string(&crate::simulate::report_json(report)?)?
+        );
         return Ok(());
     }
     if ui::quiet() {
@@ -495,18 +498,20 @@ fn story(report: &RunReport) -> String {
 /// Writes the deployment, prints how to use the node (`deployed_at`: the last block before the demo's transactions)
 /// and waits for it to end.
 fn keep(mut node: Node, deployment: &Deployment, deployed_at: u64) -> Result<()> {
-    let (_, written) = write_deployment(Path::new("deployments"), deployment)?;
+    let written = write_deployment(Path::new("deployments"), deployment)?.message;
     let c = &deployment.contracts;
     println!(
         "\nanvil keeps running at {url} (chain {chain}); {written}.\n\
          \x20 StakeVault        {vault}\n\
          \x20 AllocationManager {manager}\n\
+         \x20 AllocationLens    {lens}\n\
          \x20 OperatorRegistry  {registry}\n\
          Try (from this directory):",
         url = node.url,
         chain = deployment.chain_id,
         vault = c.stake_vault,
         manager = c.allocation_manager,
+        lens = bulkhead_contracts::lens_of(c.allocation_manager),
         registry = c.operator_registry,
     );
     for hint in hints(&node.url, deployment, deployed_at) {

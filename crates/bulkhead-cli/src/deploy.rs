@@ -7,7 +7,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use bulkhead_contracts::{Contract, mode, nothing_reason, request_status};
+use bulkhead_contracts::{Contract, lens_of, mode, nothing_reason, request_status};
 use bulkhead_evm::{CustomError, DeployConfig, DeployError, Deployment, deploy_rpc};
 use comfy_table::Table;
 
@@ -45,14 +45,26 @@ pub fn run(args: &Args) -> ExitCode {
     }
 }
 
-/// Writes `<dir>/<chainId>.json`, with what a dApp needs without forge: the ABIs (as `<dir>/abi/<Name>.json`), the
-/// tokens' decimals, the enums' values and every custom error's selector; forge artifact paths are listed only where
-/// the file exists. A deployment already there for the chain is never overwritten silently: it is kept as
+/// What [`write_deployment`] wrote.
+pub(crate) struct Written {
+    /// `<dir>/<chainId>.json`.
+    pub path: PathBuf,
+    /// The file's text, byte for byte.
+    pub text: String,
+    /// What happened, for people (names the earlier file kept, if any).
+    pub message: String,
+}
+
+/// Writes `<dir>/<chainId>.json`, with what a dApp needs without forge: the manager's `AllocationLens` among the
+/// contracts, the ABIs (as `<dir>/abi/<Name>.json`), the tokens' decimals, the enums' values and every custom
+/// error's selector; forge artifact paths (relative to the current directory, as forge writes them) are listed only
+/// where the file exists. A deployment already there for the chain is never overwritten silently: it is kept as
 /// `<chainId>.<unix seconds>.json`, and the message says so.
-pub(crate) fn write_deployment(dir: &Path, deployment: &Deployment) -> Result<(PathBuf, String)> {
+pub(crate) fn write_deployment(dir: &Path, deployment: &Deployment) -> Result<Written> {
     std::fs::create_dir_all(dir.join("abi"))
         .wrap_err_with(|| format!("creating {}/abi", dir.display()))?;
     let mut deployment = deployment.clone();
+    deployment.contracts.allocation_lens = Some(lens_of(deployment.contracts.allocation_manager));
     deployment
         .artifacts
         .retain(|_, path| Path::new(path).is_file());
@@ -91,9 +103,13 @@ pub(crate) fn write_deployment(dir: &Path, deployment: &Deployment) -> Result<(P
             kept.display()
         );
     }
-    let json = serde_json::to_string_pretty(deployment)? + "\n";
-    std::fs::write(&path, json).wrap_err_with(|| format!("writing {}", path.display()))?;
-    Ok((path, message))
+    let text = serde_json::to_string_pretty(deployment)? + "\n";
+    std::fs::write(&path, &text).wrap_err_with(|| format!("writing {}", path.display()))?;
+    Ok(Written {
+        path,
+        text,
+        message,
+    })
 }
 
 /// Deploys to the node at `url` with anvil's first dev key and writes the deployment file and ABIs into `dir`; the
@@ -104,9 +120,9 @@ pub(crate) fn deploy_and_write(url: &str, dir: &Path) -> Result<PathBuf> {
         .build()?
         .block_on(deploy_rpc(url, None, &DeployConfig::default()))
         .wrap_err_with(|| format!("deploying to {url}"))?;
-    let (path, message) = write_deployment(dir, &deployment)?;
-    tracing::info!("{message}");
-    Ok(path)
+    let written = write_deployment(dir, &deployment)?;
+    tracing::info!("{}", written.message);
+    Ok(written.path)
 }
 
 fn deploy(args: &Args) -> Result<()> {
@@ -124,15 +140,16 @@ fn deploy(args: &Args) -> Result<()> {
                 .wrap_err("pass --private-key (the deployer's key) to deploy there"),
             err => err.into(),
         })?;
-    let (_, message) = write_deployment(&args.out, &deployment)?;
+    let written = write_deployment(&args.out, &deployment)?;
     if args.json {
-        print!("{}", serde_json::to_string_pretty(&deployment)? + "\n");
-        eprintln!("{message}");
+        // Exactly what the file holds (ABIs, enums, errors and the lens included).
+        print!("{}", written.text);
+        eprintln!("{}", written.message);
     } else if ui::quiet() {
-        println!("{message}");
+        println!("{}", written.message);
     } else {
         println!("{}", table(&deployment));
-        println!("{message}");
+        println!("{}", written.message);
     }
     Ok(())
 }
@@ -197,6 +214,7 @@ fn table(d: &Deployment) -> Table {
         ("OperatorRegistry", c.operator_registry),
         ("StakeVault", c.stake_vault),
         ("AllocationManager", c.allocation_manager),
+        ("AllocationLens", lens_of(c.allocation_manager)),
     ] {
         table.add_row(vec![name.to_string(), address.to_string()]);
     }

@@ -141,7 +141,8 @@ pub fn run(args: &Args) -> ExitCode {
                 };
                 let mut out = stdout.lock();
                 let written = if args.json {
-                    serde_json::to_string(&report)
+                    report_json(&report)
+                        .and_then(|value| serde_json::to_string(&value))
                         .map_err(std::io::Error::other)
                         .and_then(|line| writeln!(out, "{line}"))
                 } else {
@@ -201,39 +202,105 @@ pub fn run(args: &Args) -> ExitCode {
     }
 }
 
-/// What a run on a node leaves there: its state and its clock (moved forward by the scenarios' warps).
+/// What a run on a node leaves there: its state and its clock (moved forward by the scenarios' warps), and whether
+/// sender impersonation is off again (switched off once more here, so that the note says what the node answered).
 fn node_note(url: &str) -> String {
-    let latest = tokio::runtime::Builder::new_current_thread()
+    let read = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(eyre::Report::from)
         .and_then(|rt| {
             rt.block_on(async {
                 let provider = ProviderBuilder::new().connect_http(url.parse()?);
+                let off = provider
+                    .raw_request::<_, serde_json::Value>(
+                        "anvil_autoImpersonateAccount".into(),
+                        serde_json::json!([false]),
+                    )
+                    .await
+                    .map(|_| ())
+                    .map_err(eyre::Report::from);
                 let block = provider
                     .get_block(BlockId::latest())
                     .await?
                     .ok_or_else(|| eyre::eyre!("no latest block"))?;
-                Ok::<_, eyre::Report>(block.header.timestamp)
+                Ok::<_, eyre::Report>((block.header.timestamp, off))
             })
         });
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    match latest {
-        Ok(ts) if ts > now => format!(
-            "note: {url} keeps what the last file did; its clock is at {ts}, {} ahead of this machine's (the \
-             scenarios' warps). Sender impersonation is off again. Restart the node (`make anvil`) for a fresh one.",
-            format_duration(ts - now)
+    let restart = restart_hint(url);
+    let (clock, off) = match read {
+        Ok((ts, off)) if ts > now => (
+            format!(
+                "; its clock is at {ts}, {} ahead of this machine's (the scenarios' warps)",
+                format_duration(ts - now)
+            ),
+            off,
         ),
-        Ok(_) => format!(
-            "note: {url} keeps what the last file did. Sender impersonation is off again. Restart the node \
-             (`make anvil`) for a fresh one."
+        Ok((_, off)) => (String::new(), off),
+        Err(e) => (
+            format!(" (its clock could not be read: {e:#})"),
+            Err(eyre::eyre!("the node did not answer")),
         ),
-        Err(e) => format!(
-            "note: {url} keeps what the last file did (its clock could not be read: {e:#})."
+    };
+    let impersonation = match off {
+        Ok(()) => "Sender impersonation is off again.".to_string(),
+        Err(e) => {
+            warn!("could not switch sender impersonation off on {url}: {e:#}");
+            "warning: sender impersonation could not be switched off: the node may still take transactions from any \
+             address."
+                .to_string()
+        }
+    };
+    format!("note: {url} keeps what the last file did{clock}. {impersonation} {restart}")
+}
+
+/// How to get a fresh node at `url`: `make anvil` serves 127.0.0.1:8545; elsewhere, anvil on the URL's port.
+fn restart_hint(url: &str) -> String {
+    let port = url
+        .rsplit(':')
+        .next()
+        .map(|p| p.trim_end_matches('/'))
+        .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    match port {
+        Some("8545") => format!("Restart the node at {url} (`make anvil`) for a fresh one."),
+        Some(port) => format!(
+            "Restart the node at {url} (`node_modules/.bin/anvil --port {port}`) for a fresh one."
         ),
+        None => format!("Restart the node at {url} for a fresh one."),
     }
+}
+
+/// Event arguments that are ids of a kind `final_state` gives as numbers (pools, AVSs) or that are counters like them
+/// (slash requests, committee proposals): numbers in the JSON report too, so that one kind has one type. Other
+/// integers (amounts, WADs, withdrawal ids, which pack a pool id and an index into 256 bits) stay decimal strings.
+const ID_ARGS: [&str; 5] = ["poolId", "avsId", "basePoolId", "requestId", "proposalId"];
+
+/// The report as JSON, every id argument of every event a number ([`ID_ARGS`]).
+pub(crate) fn report_json(report: &RunReport) -> serde_json::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(report)?;
+    if let Some(steps) = value.get_mut("steps").and_then(|s| s.as_array_mut()) {
+        for step in steps {
+            if let Some(events) = step.get_mut("events").and_then(|e| e.as_array_mut()) {
+                for event in events {
+                    if let Some(args) = event.get_mut("args").and_then(|a| a.as_object_mut()) {
+                        for (name, arg) in args.iter_mut() {
+                            if let Some(id) = ID_ARGS
+                                .contains(&name.as_str())
+                                .then(|| arg.as_str().and_then(|t| t.parse::<u64>().ok()))
+                                .flatten()
+                            {
+                                *arg = serde_json::Value::from(id);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(value)
 }
 
 /// A multiple or percentage with at most 4 decimals, for tables (`0.714285714285714285x` → `0.7142x`); the JSON
@@ -272,7 +339,12 @@ pub fn render(report: &RunReport) -> String {
     }
     render_steps(report, &mut out);
     let fs = &report.final_state;
-    out.push_str(&format!("Final state at +{}\n", format_duration(fs.time)));
+    // Its time only when time moved (like the step table's column).
+    if fs.time == 0 {
+        out.push_str("Final state\n");
+    } else {
+        out.push_str(&format!("Final state at +{}\n", format_duration(fs.time)));
+    }
     render_pools(fs, &mut out);
     render_avs(fs, &mut out);
     render_stakers(fs, &mut out);
@@ -479,5 +551,44 @@ fn lines_or(items: Vec<String>, empty: &str) -> String {
         empty.to_string()
     } else {
         items.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The note after a run on a node says impersonation is off only when the node said so; a node that does not
+    /// answer gets a warning instead.
+    #[test]
+    fn impersonation_is_said_off_only_when_it_is() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a port")
+            .port();
+        // Nothing listens there any more.
+        let note = node_note(&format!("http://127.0.0.1:{port}"));
+        assert!(!note.contains("is off again"), "{note}");
+        assert!(
+            note.contains("warning: sender impersonation could not be switched off"),
+            "{note}"
+        );
+        assert!(
+            note.contains(&format!("Restart the node at http://127.0.0.1:{port}")),
+            "{note}"
+        );
+    }
+
+    /// The restart hint names the node's own URL, and `make anvil` only for the port it serves.
+    #[test]
+    fn restart_names_the_node() {
+        assert_eq!(
+            restart_hint("http://127.0.0.1:8545"),
+            "Restart the node at http://127.0.0.1:8545 (`make anvil`) for a fresh one."
+        );
+        let other = restart_hint("http://127.0.0.1:9100");
+        assert!(other.contains("http://127.0.0.1:9100"), "{other}");
+        assert!(other.contains("--port 9100"), "{other}");
+        assert!(!other.contains("make anvil"), "{other}");
     }
 }

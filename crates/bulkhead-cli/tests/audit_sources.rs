@@ -69,10 +69,74 @@ fn a_scenario_is_audited_down_to_its_stakers() {
     assert_eq!(loss_of(&bridge["pools"], "T"), "689/16");
     assert_eq!(loss_of(&bridge["stakers"], "staker14"), "45");
     assert_eq!(loss_of(&bridge["stakers"], "staker13"), "20");
-    // custody's isolated compartment is a validator of its own: no other AVS's failure reaches it.
+    // One set of figures, the chain's: the "who bears the risk" table (`fails_alone`) books the same pools as the
+    // per-pool table, not the network model's compartments (which would say T/bridge −65).
+    assert_eq!(report["exposure"]["fails_alone_basis"], "chain");
     let fails = report["exposure"]["fails_alone"]
         .as_array()
         .expect("fails_alone");
+    let bridge_row = fails
+        .iter()
+        .find(|f| f["service"] == "bridge")
+        .expect("the bridge's row");
+    // P 168.75 + Q 18.75 WBTC at 30 = 562.5 + T 43.0625.
+    assert_eq!(bridge["backing_lost"], "12389/16");
+    assert_eq!(bridge_row["total"], "12389/16");
+    let bearers_of = |row: &Value| -> Vec<(String, String)> {
+        row["losses"]
+            .as_array()
+            .expect("losses")
+            .iter()
+            .map(|l| {
+                (
+                    l["validator"].as_str().expect("a pool").to_string(),
+                    l["amount"].as_str().expect("an amount").to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        bearers_of(bridge_row),
+        [("P", "675/4"), ("Q", "1125/2"), ("T", "689/16")]
+            .map(|(p, q)| (p.to_string(), q.to_string()))
+    );
+    // The oracle failing alone takes its 168.75 of P: the shared stake left (131.25) rescales the bridge's and the
+    // DA layer's shared backings to the 3x cap with their 1.6x risk weights, 38.8569… WETH each; Q's 1.25 WBTC left
+    // backs the bridge 0.1378… WBTC (4.136… at 30); T falls with P's price to 43.0625. The differential test checks
+    // these against the chain.
+    let oracle = bearers(&report, "oracle");
+    let knock = |service: &str| {
+        oracle["knock_on"]
+            .as_array()
+            .expect("knock_on")
+            .iter()
+            .find(|k| k["service"] == service)
+            .unwrap_or_else(|| panic!("no knock-on on {service}: {oracle}"))
+            .clone()
+    };
+    let on_bridge = knock("bridge");
+    assert_eq!(
+        (on_bridge["before"].as_str(), on_bridge["after"].as_str()),
+        (Some("3185/4"), Some("889469/10336"))
+    );
+    let in_pool = |k: &Value, pool: &str| {
+        k["pools"]
+            .as_array()
+            .expect("pools")
+            .iter()
+            .find(|p| p["pool"] == pool)
+            .map(|p| p["after"].as_str().expect("after").to_string())
+    };
+    assert_eq!(in_pool(&on_bridge, "P").as_deref(), Some("23625/608"));
+    assert_eq!(in_pool(&on_bridge, "Q").as_deref(), Some("1125/272"));
+    assert_eq!(in_pool(&on_bridge, "T").as_deref(), Some("689/16"));
+    assert_eq!(knock("da")["after"], "23625/608");
+    let oracle_row = fails
+        .iter()
+        .find(|f| f["service"] == "oracle")
+        .expect("the oracle's row");
+    assert_eq!(oracle_row["knock_on"][0]["after"], "889469/10336");
+    // custody's isolated compartment is a validator of its own: no other AVS's failure reaches it.
     for f in fails {
         let hits_custody = f["knock_on"]
             .as_array()
@@ -153,6 +217,84 @@ fn a_deployment_on_anvil_audits_like_its_scenario() {
         loss_of(&bearers(&chain, "avs-2")["pools"], "pool-3"),
         "689/16"
     );
+    // Backing lost and knock-on, read from the chain's weights, as from the scenario.
+    assert_eq!(chain["exposure"]["fails_alone_basis"], "chain");
+    assert_eq!(bearers(&chain, "avs-2")["backing_lost"], "12389/16");
+    let oracle = bearers(&chain, "avs-1");
+    let on_bridge = oracle["knock_on"]
+        .as_array()
+        .expect("knock_on")
+        .iter()
+        .find(|k| k["service"] == "avs-2")
+        .expect("the bridge");
+    assert_eq!(on_bridge["after"], "889469/10336");
+}
+
+/// `audit --json`'s types: exact rationals as strings, raw WADs as integer strings beside every formatted rating,
+/// weight and fraction, risk weights in tenths as numbers, counts as numbers, and the basis of `fails_alone`.
+#[test]
+fn audit_json_is_typed() {
+    let report = demo_audit();
+    let integer_string = |v: &Value| v.as_str().is_some_and(|s| s.parse::<u128>().is_ok());
+    let rational_string = |v: &Value| {
+        v.as_str().is_some_and(|s| {
+            let (n, d) = s.split_once('/').unwrap_or((s, "1"));
+            n.trim_start_matches('-').parse::<u128>().is_ok() && d.parse::<u128>().is_ok()
+        })
+    };
+    assert!(report["network"]["validators"].is_u64());
+    assert!(rational_string(&report["network"]["total_stake"]));
+    assert!(report["min_byzantine_services"].is_u64());
+    for (name, r) in report["reputation"].as_object().expect("reputation") {
+        for key in [
+            "rating_wad",
+            "mean_wad",
+            "lower_bound_wad",
+            "required_bond_fraction_wad",
+        ] {
+            assert!(integer_string(&r[key]), "{name}.{key}: {r}");
+        }
+        for key in ["risk_weight_tenths", "risk_weight_now_tenths"] {
+            assert!(r[key].is_u64(), "{name}.{key}: {r}");
+        }
+        for key in [
+            "rating",
+            "mean",
+            "lower_bound",
+            "risk_weight",
+            "required_bond_fraction",
+        ] {
+            assert!(r[key].is_string(), "{name}.{key}: {r}");
+        }
+        assert!(r["bond_short"].is_boolean());
+    }
+    let oracle = &report["reputation"]["oracle"];
+    assert_eq!(oracle["risk_weight_tenths"], 16);
+    assert_eq!(oracle["required_bond_fraction_wad"], "185000000000000000");
+    assert_eq!(report["reputation"]["custody"]["risk_weight_tenths"], 30);
+    for operator in report["operator_reputation"].as_array().expect("operators") {
+        for key in ["rating_wad", "mean_wad", "lower_bound_wad"] {
+            assert!(integer_string(&operator[key]), "{key}: {operator}");
+        }
+    }
+    for b in report["exposure"]["bearers"].as_array().expect("bearers") {
+        assert!(rational_string(&b["backing_lost"]), "{b}");
+        for k in b["knock_on"].as_array().expect("knock_on") {
+            assert!(
+                rational_string(&k["before"]) && rational_string(&k["after"]),
+                "{k}"
+            );
+        }
+    }
+    // A network file has no chain behind it: its `fails_alone` is the network model's.
+    let network = bulkhead(&[
+        "audit",
+        "--network",
+        "examples/networks/elastic.json",
+        "--json",
+    ]);
+    assert!(network.status.success(), "{}", text(&network));
+    assert_eq!(json(&network)["exposure"]["fails_alone_basis"], "network");
 }
 
 /// With `[reputation]`, the audit shows each AVS's rating with its evidence, the risk weight the manager counts it

@@ -122,6 +122,49 @@ fn json_is_one_object_per_run() {
         slash["events"][0]["args"]["allowed"],
         "170000000000000000000"
     );
+    // One type per kind of id: numbers in events as in the final state; amounts stay integer strings.
+    let args = &slash["events"][0]["args"];
+    assert_eq!(args["poolId"], pool_p["id"]);
+    assert!(args["avsId"].is_u64(), "{args}");
+    for run in &runs {
+        for step in run["steps"].as_array().expect("steps") {
+            for event in step["events"].as_array().expect("events") {
+                for (name, value) in event["args"].as_object().expect("args") {
+                    if ["poolId", "avsId", "basePoolId", "requestId", "proposalId"]
+                        .contains(&name.as_str())
+                    {
+                        assert!(value.is_u64(), "{name} in {event}");
+                    } else {
+                        assert!(value.is_string(), "{name} in {event}");
+                    }
+                }
+            }
+        }
+    }
+    // Reputation: the raw values beside the formatted ones, typed.
+    let demo = runs
+        .iter()
+        .find(|r| r["scenario"] == "demo-world")
+        .expect("the demo");
+    let oracle = &demo["final_state"]["avs"][0]["reputation"];
+    assert_eq!(oracle["risk_weight"], "1.6x");
+    assert_eq!(oracle["risk_weight_tenths"], 16);
+    assert_eq!(oracle["risk_weight_now_tenths"], 16);
+    assert_eq!(oracle["required_bond_fraction"], "18.5%");
+    assert_eq!(oracle["required_bond_fraction_wad"], "185000000000000000");
+    for key in ["mean_wad", "lower_bound_wad", "rating_wad"] {
+        let raw = oracle[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key}: {oracle}"));
+        assert!(raw.parse::<u128>().is_ok(), "{key}: {raw}");
+    }
+    let operator = &demo["final_state"]["operators"][0];
+    assert!(
+        operator["mean_wad"]
+            .as_str()
+            .is_some_and(|w| w.parse::<u128>().is_ok()),
+        "{operator}"
+    );
 }
 
 #[test]
@@ -327,6 +370,138 @@ fn colour_follows_the_flag_and_no_color() {
     }
 }
 
+/// A failed run is red where colour is on: the verdict, the failed count, each ✗ (in the step table and under it).
+#[test]
+fn failures_are_red_when_colour_is_on() {
+    let text_in =
+        std::fs::read_to_string(repo_root().join("examples/guard_trip.toml")).expect("the example");
+    let wrong = text_in.replacen(
+        r#"guard_used = { P = "50%" }"#,
+        r#"guard_used = { P = "30%" }"#,
+        1,
+    );
+    let path = scratch("guard_wrong_colour.toml", &wrong);
+    let path = path.to_str().expect("utf-8");
+    let out = bulkhead_env(&["--color", "always", "simulate", path], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    for red in ["\u{1b}[31mFAILED", "\u{1b}[31m1 failed", "\u{1b}[31m✗"] {
+        assert!(stdout.contains(red), "{red:?} in\n{stdout}");
+    }
+    // The step whose check failed: its outcome cell in red too (comfy-table's 8-colour red, 31).
+    let failed_row = stdout
+        .lines()
+        .find(|l| l.contains("✗ cascade guard used in P"))
+        .expect("the failed check's row");
+    assert!(
+        failed_row.contains("\u{1b}[31m") || failed_row.contains("\u{1b}[38;5;9m"),
+        "{failed_row:?}"
+    );
+    let plain = bulkhead_env(&["--color", "never", "simulate", path], &[]);
+    assert!(!text(&plain.stdout).contains('\u{1b}'));
+}
+
+/// A scenario where time never moves has no time column (no `+0s` on every row) and no time after "Final state"; one
+/// that warps has both.
+#[test]
+fn no_time_column_when_time_stands_still() {
+    let still = scratch(
+        "still.toml",
+        r#"version = 1
+operators = [{ name = "operatorA" }]
+stakers = [{ name = "alice" }]
+avs = [{ name = "oracle", kind = "instant" }]
+pools = [{ name = "P", operator = "operatorA", asset = "WETH" }]
+deposits = [{ staker = "alice", pool = "P", amount = "100" }]
+allocations = [{ pool = "P", avs = "oracle", mode = "isolated", fraction = "50%" }]
+
+[[steps]]
+action = "slash"
+avs = "oracle"
+pool = "P"
+fraction = "20%"
+
+[[steps]]
+action = "expect"
+pool_value = { P = "90" }
+"#,
+    );
+    let out = bulkhead(&["simulate", still.to_str().expect("utf-8")]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(!stdout.contains("┆ +0s"), "{stdout}");
+    let header = stdout
+        .lines()
+        .find(|l| l.contains("action") && l.contains("detail"))
+        .expect("the step table's header");
+    assert!(!header.contains(" t "), "{header}");
+    assert!(stdout.contains("Final state\n"), "{stdout}");
+
+    let moving = bulkhead(&["simulate", "examples/guard_trip.toml"]);
+    let stdout = text(&moving.stdout);
+    let header = stdout
+        .lines()
+        .find(|l| l.contains("action") && l.contains("detail"))
+        .expect("the step table's header");
+    assert!(header.contains(" t "), "{header}");
+    assert!(stdout.contains("Final state at +"), "{stdout}");
+}
+
+/// Every link in the README and the docs stays in the repository and reaches a file, and every `crates/…` path they
+/// name exists.
+#[test]
+fn docs_point_inside_the_repository() {
+    let root = repo_root();
+    let mut files = vec![root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("docs")).expect("docs/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_some_and(|e| e == "md") {
+            files.push(path);
+        }
+    }
+    let root = root.canonicalize().expect("the root");
+    let mut checked = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("reads");
+        let dir = file.parent().expect("a folder");
+        // Markdown links: `](target)`, outside the web.
+        for part in text.split("](").skip(1) {
+            let target = part.split(')').next().unwrap_or_default();
+            let target = target.split('#').next().unwrap_or_default();
+            if target.is_empty() || target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let resolved = dir.join(target);
+            let resolved = resolved
+                .canonicalize()
+                .unwrap_or_else(|e| panic!("{}: link {target}: {e}", file.display()));
+            assert!(
+                resolved.starts_with(&root),
+                "{}: link {target} leaves the repository",
+                file.display()
+            );
+            checked += 1;
+        }
+        // `crates/…` paths in code spans.
+        for span in text.split('`').skip(1).step_by(2) {
+            if span.starts_with("crates/")
+                && !span.contains(char::is_whitespace)
+                && !span.contains('*')
+            {
+                let path = span.trim_end_matches(['.', ',', ':', ')']);
+                let path = path.split(['#', ':']).next().unwrap_or(path);
+                assert!(
+                    root.join(path).exists(),
+                    "{}: `{span}` does not exist",
+                    file.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "checked {checked}");
+}
+
 #[test]
 fn quiet_prints_the_outcome_only() {
     let out = bulkhead(&[
@@ -360,10 +535,20 @@ fn quiet_prints_the_outcome_only() {
 }
 
 /// Every command's `--help` fits 80 columns (its usage line aside) and ends with examples; each example that needs no node runs as
-/// printed (exit 0, or 1 for an audit that finds the network insecure: never 2, "could not run").
+/// printed (exit 0, or 1 for an audit that finds the network insecure: never 2, "could not run"), in a directory of
+/// its own with `examples/` linked in, so that what they write (the audit's HTML report) stays out of the repository.
 #[test]
 fn help_fits_and_its_examples_run_as_printed() {
     let bin = env!("CARGO_BIN_EXE_bulkhead");
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("help-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    for link in ["examples", "node_modules"] {
+        let _ = std::fs::remove_file(dir.join(link));
+        std::os::unix::fs::symlink(repo_root().join(link), dir.join(link)).expect("a link");
+    }
+    let report = repo_root().join("demo-audit.html");
+    let before = std::fs::metadata(&report).and_then(|m| m.modified()).ok();
     let mut ran = 0;
     for sub in [
         "simulate", "deploy", "demo", "dapp", "bench", "stress", "audit", "decode",
@@ -398,7 +583,7 @@ fn help_fits_and_its_examples_run_as_printed() {
             let command = example.replacen("bulkhead", bin, 1);
             let out = Command::new("sh")
                 .args(["-c", &command])
-                .current_dir(repo_root())
+                .current_dir(&dir)
                 .env_remove("RUST_LOG")
                 .output()
                 .expect("runs the example");
@@ -411,6 +596,10 @@ fn help_fits_and_its_examples_run_as_printed() {
         }
     }
     assert!(ran >= 8, "ran {ran} examples");
+    // The audit example's report is written where it ran, never into the repository.
+    assert!(dir.join("demo-audit.html").is_file());
+    let after = std::fs::metadata(&report).and_then(|m| m.modified()).ok();
+    assert_eq!(before, after, "{} was written", report.display());
 }
 
 /// `bulkhead dapp` refuses, before it starts or deploys anything, a page that was not built and a page port in use.

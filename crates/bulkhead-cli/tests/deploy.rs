@@ -1,5 +1,8 @@
 //! `bulkhead deploy` against a fresh anvil (the npm toolchain's binary): the written file, code at every address,
-//! and the wiring read back through a provider.
+//! and the wiring read back through a provider; `--json` prints the file; the README's cast lines for a fresh
+//! deployment run as printed.
+
+mod common;
 
 use std::{path::Path, process::Command};
 
@@ -8,14 +11,15 @@ use alloy::{
     primitives::{Address, aliases::U48},
     providers::{Provider, ProviderBuilder},
 };
-use bulkhead_contracts::StakeVault;
+use bulkhead_contracts::{AllocationManager, StakeVault};
 use bulkhead_evm::Deployment;
 
-/// `bulkhead deploy --rpc-url URL --out DIR`.
-fn deploy_to(url: &str, out: &Path) -> std::process::Output {
+/// `bulkhead deploy --rpc-url URL --out DIR [extra…]`.
+fn deploy_to(url: &str, out: &Path, extra: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_bulkhead"))
         .args(["deploy", "--rpc-url", url, "--out"])
         .arg(out)
+        .args(extra)
         .env_remove("RUST_LOG")
         .output()
         .expect("runs bulkhead")
@@ -27,7 +31,7 @@ async fn deploys_to_anvil_and_writes_the_deployment_file() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-{}", anvil.port()));
     let _ = std::fs::remove_dir_all(&out); // a folder left by an earlier run on the same port
 
-    let output = deploy_to(&anvil.endpoint(), &out);
+    let output = deploy_to(&anvil.endpoint(), &out, &[]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -76,6 +80,8 @@ async fn deploys_to_anvil_and_writes_the_deployment_file() {
         "DoubleSignSlasher",
         "CommitteeSlasher",
         "MockERC20",
+        "Reputation",
+        "AllocationLens",
     ] {
         let file = json["abis"][name]
             .as_str()
@@ -108,8 +114,20 @@ async fn deploys_to_anvil_and_writes_the_deployment_file() {
 
     let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url());
     let c = deployment.contracts;
-    let mut addresses: Vec<Address> =
-        vec![c.operator_registry, c.stake_vault, c.allocation_manager];
+    // The lens the manager created, under its contract name, with its ABI (allocationOf lives there).
+    let lens = c.allocation_lens.expect("contracts.AllocationLens");
+    assert_eq!(lens, bulkhead_contracts::lens_of(c.allocation_manager));
+    let manager = AllocationManager::new(c.allocation_manager, &provider);
+    assert_eq!(manager.lens().call().await.expect("lens()"), lens);
+    let lens_abi =
+        std::fs::read_to_string(out.join("abi/AllocationLens.json")).expect("the lens ABI");
+    assert!(lens_abi.contains("\"allocationOf\""), "{lens_abi}");
+    let mut addresses: Vec<Address> = vec![
+        c.operator_registry,
+        c.stake_vault,
+        c.allocation_manager,
+        lens,
+    ];
     assert_eq!(
         deployment.assets.len(),
         3,
@@ -130,14 +148,51 @@ async fn deploys_to_anvil_and_writes_the_deployment_file() {
         U48::from(604_800)
     );
 
+    // The README's cast lines: those for any deployment run as printed on this fresh one; those that need a pool
+    // revert with UnknownPool(1), as it says.
+    let file = out.join("31337.json");
+    let url = anvil.endpoint();
+    for line in common::readme_commands("On any deployment") {
+        let command = common::for_deployment(&line, &file, &url);
+        let ran = common::sh(&command);
+        assert!(common::answered(&ran), "{command}\n{}", common::text(&ran));
+    }
+    for line in common::readme_commands("Once a pool exists") {
+        let command = common::for_deployment(&line, &file, &url);
+        let ran = common::sh(&command);
+        assert!(!common::answered(&ran), "{command}");
+        // As the README says: UnknownPool(1), which cast prints as its selector.
+        let said = common::text(&ran);
+        let unknown_pool = format!(
+            "0x{}",
+            alloy::primitives::hex::encode(
+                &alloy::primitives::keccak256("UnknownPool(uint256)")[..4]
+            )
+        );
+        assert_eq!(unknown_pool, "0x4fd97f14");
+        assert!(
+            said.contains(&format!("custom error {unknown_pool}")),
+            "{command}\n{said}"
+        );
+    }
+
     // A second deployment on the same chain never overwrites the first silently: the first is kept beside it.
-    let again = deploy_to(&anvil.endpoint(), &out);
-    let said = String::from_utf8_lossy(&again.stdout);
+    // `--json` prints exactly what the new file holds (ABIs, enums, errors, the lens), the message on stderr.
+    let again = deploy_to(&anvil.endpoint(), &out, &["--json"]);
+    let printed = String::from_utf8_lossy(&again.stdout);
+    let said = String::from_utf8_lossy(&again.stderr);
     assert!(again.status.success(), "{said}");
     assert!(
         said.contains("it held an earlier deployment on chain 31337: kept as"),
         "{said}"
     );
+    let written = std::fs::read_to_string(&file).expect("the new file");
+    assert_eq!(printed, written);
+    let printed: serde_json::Value = serde_json::from_str(&printed).expect("JSON");
+    for key in ["abis", "enums", "errors"] {
+        assert!(printed.get(key).is_some(), "{key} missing from --json");
+    }
+    assert!(printed["contracts"]["AllocationLens"].is_string());
     let kept: Vec<_> = std::fs::read_dir(&out)
         .expect("the folder")
         .filter_map(Result::ok)
@@ -153,7 +208,7 @@ async fn deploys_to_anvil_and_writes_the_deployment_file() {
 fn requires_a_key_off_the_local_chain() {
     let anvil = Anvil::at(bulkhead_evm::anvil_binary()).chain_id(1).spawn();
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-{}", anvil.port()));
-    let output = deploy_to(&anvil.endpoint(), &out);
+    let output = deploy_to(&anvil.endpoint(), &out, &[]);
     assert_eq!(
         output.status.code(),
         Some(2),

@@ -193,18 +193,22 @@ fn demo_refuses_a_port_in_use_and_writes_to_no_node() {
     assert!(started.elapsed().as_secs() < 10, "it deployed first");
 }
 
-/// `demo --keep` in a directory of its own (examples and the npm toolchain linked in): every command its banner
-/// prints runs as printed there, the deployment file is written there (an earlier one kept beside it), and a
-/// SIGTERM to the demo's pid alone stops the node too.
-#[test]
-fn demo_keep_hints_run_as_printed_and_a_signal_stops_the_node() {
+/// `bulkhead demo --keep` started in a directory of its own (examples and the npm toolchain linked in, an earlier
+/// deployment file there), up to the end of its banner.
+struct Kept {
+    demo: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+    banner: String,
+}
+
+fn keep_demo(name: &str) -> Kept {
     use std::{
         io::{BufRead, BufReader},
         process::{Command, Stdio},
-        time::{Duration, Instant},
     };
     let root = bulkhead_contracts::repo_root();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("keep-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("deployments")).expect("a directory");
     for link in ["examples", "node_modules"] {
         let _ = std::fs::remove_file(dir.join(link));
@@ -231,8 +235,39 @@ fn demo_keep_hints_run_as_printed_and_a_signal_stops_the_node() {
             break;
         }
     }
-    let banner = banner.join("\n");
+    Kept {
+        demo,
+        port,
+        dir,
+        banner: banner.join("\n"),
+    }
+}
+
+/// Sends `signal` to the demo's pid alone: the node must stop with it.
+fn stop_with(mut kept: Kept, signal: &str) {
+    use std::time::{Duration, Instant};
+    assert!(listening(kept.port));
+    std::process::Command::new("kill")
+        .args([signal, &kept.demo.id().to_string()])
+        .status()
+        .expect("signals the demo");
+    let _ = kept.demo.wait();
+    let stopped = Instant::now();
+    while listening(kept.port) && stopped.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!listening(kept.port), "anvil outlived the demo ({signal})");
+}
+
+/// `demo --keep`: every command its banner prints runs as printed from its directory, the deployment file is written
+/// there (an earlier one kept beside it), and a SIGTERM to the demo's pid alone stops the node too.
+#[test]
+fn demo_keep_hints_run_as_printed_and_a_signal_stops_the_node() {
+    use std::process::Command;
+    let kept = keep_demo("keep");
+    let banner = &kept.banner;
     assert!(banner.contains("kept as deployments/31337."), "{banner}");
+    assert!(banner.contains("AllocationLens"), "{banner}");
     let hints: Vec<&str> = banner
         .split("Try (from this directory):\n")
         .nth(1)
@@ -242,6 +277,7 @@ fn demo_keep_hints_run_as_printed_and_a_signal_stops_the_node() {
         .map(str::trim)
         .collect();
     assert_eq!(hints.len(), 3, "{banner}");
+    let bin = Path::new(env!("CARGO_BIN_EXE_bulkhead"));
     let path = format!(
         "{}:{}",
         bin.parent().expect("the binary's folder").display(),
@@ -250,25 +286,49 @@ fn demo_keep_hints_run_as_printed_and_a_signal_stops_the_node() {
     for hint in &hints {
         let run = Command::new("sh")
             .args(["-c", hint])
-            .current_dir(&dir)
+            .current_dir(&kept.dir)
             .env("PATH", &path)
             .env_remove("RUST_LOG")
             .output()
             .expect("runs the hint");
         assert!(run.status.success(), "{hint}\n{}", text(&run));
     }
+    stop_with(kept, "-TERM");
+}
 
-    assert!(listening(port));
-    Command::new("kill")
-        .args(["-TERM", &demo.id().to_string()])
-        .status()
-        .expect("signals the demo");
-    let _ = demo.wait();
-    let stopped = Instant::now();
-    while listening(port) && stopped.elapsed() < Duration::from_secs(15) {
-        std::thread::sleep(Duration::from_millis(100));
+/// `demo --keep` on another node: the README's cast lines for a deployment with pools run as printed against it (the
+/// lens's address from the deployment file, which is the manager's `lens()`), and a SIGINT to the demo's pid alone
+/// (not to its process group, as Ctrl-C would) stops the node too.
+#[test]
+fn readme_cast_lines_run_after_demo_keep_and_sigint_stops_the_node() {
+    let kept = keep_demo("keep-int");
+    let url = format!("http://127.0.0.1:{}", kept.port);
+    let deployment = kept.dir.join("deployments/31337.json");
+    let lines = common::readme_commands("Once a pool exists");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    for line in &lines {
+        let command = common::for_deployment(line, &deployment, &url);
+        let out = common::sh(&command);
+        assert!(common::answered(&out), "{command}\n{}", text(&out));
     }
-    assert!(!listening(port), "anvil outlived the demo");
+    // The README's `lens()` line answers what the file lists as AllocationLens.
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&deployment).expect("the file"))
+            .expect("JSON");
+    let lens_line = common::readme_commands("On any deployment")
+        .into_iter()
+        .find(|l| l.contains("lens()"))
+        .expect("the lens line");
+    let out = common::sh(&common::for_deployment(&lens_line, &deployment, &url));
+    assert!(common::answered(&out), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim().to_lowercase(),
+        file["contracts"]["AllocationLens"]
+            .as_str()
+            .expect("the lens")
+            .to_lowercase()
+    );
+    stop_with(kept, "-INT");
 }
 
 /// Whether the node at `url` mines a transaction from an address nobody holds the key of.

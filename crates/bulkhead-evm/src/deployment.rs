@@ -47,7 +47,8 @@ impl Default for DeployConfig {
 }
 
 /// `deployments/<chainId>.json`, key for key what `script/Deploy.s.sol` writes, plus what a dApp needs without forge
-/// when `bulkhead deploy` or `bulkhead demo --keep` wrote it (decimals, ABI files, enum values, custom errors).
+/// when `bulkhead deploy` or `bulkhead demo --keep` wrote it (the lens's address, decimals, ABI files, enum values,
+/// custom errors).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
@@ -189,4 +190,13 @@ pub struct Contracts {
         skip_serializing_if = "Option::is_none"
     )]
     pub reputation: Option<Address>,
+    /// `AllocationLens`, the views kept out of the manager's bytecode (`allocationOf`, `avsBacking`, ...), which the
+    /// manager creates (`AllocationManager.lens()`); written by `bulkhead deploy` and `bulkhead demo --keep`, absent
+    /// from older deployment files and from `script/Deploy.s.sol`'s.
+    #[serde(
+        rename = "AllocationLens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub allocation_lens: Option<Address>,
 }

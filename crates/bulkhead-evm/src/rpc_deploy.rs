@@ -174,6 +174,7 @@ pub async fn deploy_rpc(
             stake_vault: vault,
             allocation_manager: manager,
             reputation: Some(reputation),
+            allocation_lens: Some(bulkhead_contracts::lens_of(manager)),
         },
         assets,
         artifacts,

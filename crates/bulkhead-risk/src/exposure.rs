@@ -67,7 +67,7 @@ pub struct KnockOn {
     pub after: Exact,
 }
 
-/// Who bears the risk of one service failing alone.
+/// Who bears the risk of one service failing alone (in the network model: validators; from the chain: pools).
 #[derive(Debug, Clone, Serialize)]
 pub struct FailsAlone {
     /// The failing service.
@@ -80,6 +80,18 @@ pub struct FailsAlone {
     pub knock_on: Vec<KnockOn>,
 }
 
+/// How [`Exposure::fails_alone`] was worked out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    /// The network model (a network file): each backer loses its allocation, and another service's backing by a
+    /// validator falls to min(w, the stake the validator has left).
+    Network,
+    /// The protocol's own accounting (an audit of a scenario or a deployment): the failure replayed as the contracts
+    /// book it, the bearers are pools (`bulkhead_audit::Source::fails_alone`).
+    Chain,
+}
+
 /// The exposure section of the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Exposure {
@@ -89,6 +101,8 @@ pub struct Exposure {
     pub services: Vec<ServiceExposure>,
     /// Per service failing alone.
     pub fails_alone: Vec<FailsAlone>,
+    /// Where `fails_alone` comes from: `"network"` or `"chain"`.
+    pub fails_alone_basis: Basis,
 }
 
 /// Computes the exposure of a network (scaled form; values as exact rationals).
@@ -175,5 +189,6 @@ pub fn exposure(net: &Net) -> Exposure {
         validators,
         services,
         fails_alone,
+        fails_alone_basis: Basis::Network,
     }
 }

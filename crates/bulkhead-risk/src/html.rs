@@ -144,9 +144,25 @@ pub fn render(r: &Report, title: &str, unit: &str, bearers: &[Bearers]) -> Strin
     heatmap(&mut h, r);
     h.push_str("<h2>Backing per service</h2>");
     backing(&mut h, r, unit);
+    let (bearer, basis) = match r.exposure.fails_alone_basis {
+        crate::exposure::Basis::Network => (
+            "validators lose",
+            "Each backer loses its allocation; another service's backing by that validator falls to what the \
+             validator has left.",
+        ),
+        crate::exposure::Basis::Chain => (
+            "pools lose",
+            "As the chain books it: the service takes its whole backing in every base pool, then in every tier at the \
+             base price those slashes left (the cascade guard aside); other services' backings are what the \
+             manager gives them after: shared backings rescaled to the reuse cap with each service's risk weight, \
+             tiers at the new base price.",
+        ),
+    };
     let _ = write!(
         h,
-        "<h2>Who bears the risk when each service fails alone</h2><table data-testid=\"fails-alone\"><tr><th>service</th><th>lost ({unit})</th><th>validators lose ({unit})</th><th>knock-on backing ({unit})</th></tr>"
+        "<h2>Who bears the risk when each service fails alone</h2><p class=\"caption\">{}</p>\
+         <table data-testid=\"fails-alone\"><tr><th>service</th><th>lost ({unit})</th><th>{bearer} ({unit})</th><th>knock-on backing ({unit})</th></tr>",
+        esc(basis)
     );
     for fa in r.exposure.fails_alone.iter().take(60) {
         let bearers: Vec<String> = fa

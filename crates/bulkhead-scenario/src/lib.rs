@@ -46,5 +46,5 @@ pub use report::{
     OperatorReputation, PoolSummary, PositionSummary, ReputationSummary, RunReport, SinkSummary,
     StakerSummary, StepOutcome, StepRecord, TokenAmount,
 };
-pub use runner::{BURN, RunError, Target, run, run_on};
+pub use runner::{BURN, Finished, RunError, Target, run, run_on, run_to_end};
 pub use units::{format_duration, format_percent, format_ratio, format_units, parse_fraction};

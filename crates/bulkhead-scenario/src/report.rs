@@ -187,8 +187,12 @@ pub struct OperatorReputation {
     pub rating_wad: String,
     /// Mean of its evidence's Beta posterior.
     pub mean: String,
+    /// `mean` in WAD (1e18 = 100%), an integer string.
+    pub mean_wad: String,
     /// Lower confidence bound of its evidence now.
     pub lower_bound: String,
+    /// `lower_bound` in WAD, an integer string.
+    pub lower_bound_wad: String,
     /// Good evidence, in units.
     pub good: String,
     /// Bad evidence, in units (a proven double-sign is 5, an executed vetoable slash 1).
@@ -261,20 +265,30 @@ pub struct ReputationSummary {
     pub rating_wad: String,
     /// Mean of the evidence's Beta posterior (what the rating would be with certainty).
     pub mean: String,
+    /// `mean` in WAD (1e18 = 100%), an integer string.
+    pub mean_wad: String,
     /// Lower confidence bound of the evidence now (the rating's target).
     pub lower_bound: String,
+    /// `lower_bound` in WAD, an integer string.
+    pub lower_bound_wad: String,
     /// Good evidence, in units (one clean epoch with a full evidence unit at stake is 1).
     pub good: String,
     /// Bad evidence, in units (a vetoed request is 3).
     pub bad: String,
     /// The risk weight the manager counts its shared allocations with (`2.6x`).
     pub risk_weight: String,
+    /// `risk_weight` in tenths, as the manager stores it (`getAVS().riskWeightTenths`: 26 = 2.6x), a number.
+    pub risk_weight_tenths: u8,
     /// What its rating asks now (`Reputation.riskWeightTenths`), before the next standing refresh.
     pub risk_weight_now: String,
+    /// `risk_weight_now` in tenths, a number.
+    pub risk_weight_now_tenths: u8,
     /// Whether the manager refuses it new backing.
     pub bond_short: bool,
     /// The fraction of its backing its bond must cover.
     pub required_bond_fraction: String,
+    /// `required_bond_fraction` in WAD (1e18 = 100%), an integer string.
+    pub required_bond_fraction_wad: String,
     /// Its available bond, per asset.
     pub bonds: Vec<TokenAmount>,
     /// Pools whose weighted reuse would pass their cap if this AVS fell to the floor's risk weight (each of its

@@ -32,7 +32,9 @@ pub fn operator_reputation(
         rating: percent_2dp(record.ratingWad),
         rating_wad: record.ratingWad.to_string(),
         mean: percent_2dp(record.meanWad),
+        mean_wad: record.meanWad.to_string(),
         lower_bound: percent_2dp(record.lowerBoundWad),
+        lower_bound_wad: record.lowerBoundWad.to_string(),
         good: format_units(record.goodWad, 18),
         bad: format_units(record.badWad, 18),
     })
@@ -82,20 +84,23 @@ pub fn avs_reputation(
         }
     }
     let wad = |v: U256| format_units(v, 18);
+    let now_tenths = u8::try_from(now.div_ceil(U256::from(WAD / 10))).unwrap_or(u8::MAX);
     Ok(ReputationSummary {
         rating: percent_2dp(record.ratingWad),
         rating_wad: record.ratingWad.to_string(),
         mean: percent_2dp(record.meanWad),
+        mean_wad: record.meanWad.to_string(),
         lower_bound: percent_2dp(record.lowerBoundWad),
+        lower_bound_wad: record.lowerBoundWad.to_string(),
         good: wad(record.goodWad),
         bad: wad(record.badWad),
         risk_weight: format!("{}x", tenths(standing.riskWeightTenths)),
-        risk_weight_now: format!(
-            "{}x",
-            tenths(u8::try_from(now.div_ceil(U256::from(WAD / 10))).unwrap_or(u8::MAX))
-        ),
+        risk_weight_tenths: standing.riskWeightTenths,
+        risk_weight_now: format!("{}x", tenths(now_tenths)),
+        risk_weight_now_tenths: now_tenths,
         bond_short: standing.bondShort,
         required_bond_fraction: format_percent(fraction),
+        required_bond_fraction_wad: fraction.to_string(),
         bonds,
         over_cap_at_floor,
     })

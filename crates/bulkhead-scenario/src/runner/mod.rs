@@ -112,6 +112,23 @@ pub fn run(scenario: &Scenario) -> Result<RunReport> {
 
 /// Runs `scenario` on `target`, like [`run`].
 pub fn run_on(scenario: &Scenario, target: Target<'_>) -> Result<RunReport> {
+    run_to_end(scenario, target).map(|finished| finished.report)
+}
+
+/// A run's report, with the engine and the deployed system as its last step left them (`bulkhead audit` reads the
+/// raw allocation state from them and replays failures on a copy).
+#[derive(Debug)]
+pub struct Finished {
+    /// What [`run_on`] returns.
+    pub report: RunReport,
+    /// The engine after the last step.
+    pub engine: Engine,
+    /// The system the scenario ran on.
+    pub system: System,
+}
+
+/// Runs `scenario` on `target` like [`run_on`], and keeps the engine.
+pub fn run_to_end(scenario: &Scenario, target: Target<'_>) -> Result<Finished> {
     let started = Instant::now();
     info!(file = scenario.file(), "running {}", scenario.name());
     let mut run = Run::setup(scenario, target)?;
@@ -127,7 +144,7 @@ pub fn run_on(scenario: &Scenario, target: Target<'_>) -> Result<RunReport> {
     }
     let final_state = run.final_state()?;
     let passed = expectations.iter().all(|e| e.passed);
-    Ok(RunReport {
+    let report = RunReport {
         file: scenario.file.clone(),
         scenario: scenario.name.clone(),
         description: scenario.description.clone(),
@@ -136,6 +153,11 @@ pub fn run_on(scenario: &Scenario, target: Target<'_>) -> Result<RunReport> {
         expectations,
         final_state,
         wall_time_ms: started.elapsed().as_secs_f64() * 1e3,
+    };
+    Ok(Finished {
+        report,
+        engine: run.engine,
+        system: run.sys,
     })
 }
 
