@@ -29,6 +29,9 @@ const CONTRACTS: &[(&str, &str)] = &[
     ("CommitteeSlasher", "contracts/modules/CommitteeSlasher.sol"),
     ("Reputation", "contracts/Reputation.sol"),
     ("AllocationLens", "contracts/periphery/AllocationLens.sol"),
+    ("RewardRail", "contracts/RewardRail.sol"),
+    ("SecurityMarket", "contracts/market/SecurityMarket.sol"),
+    ("OperatorDesk", "contracts/market/OperatorDesk.sol"),
     ("MockERC20", "test/mocks/MockERC20.sol"),
 ];
 
@@ -211,8 +214,14 @@ fn write_abis(out_dir: &Path, artifacts: &[(&str, PathBuf)]) -> Result<(), BoxEr
 /// Contracts whose ABI uses another contract's types (Reputation's errors and structs name
 /// `IAllocationManager.RequestStatus`, …; the lens returns `IAllocationManager.Backing`): `sol!` would define that
 /// interface's module a second time, so their bindings live in a module of their own (`bindings::reputation`, …),
-/// re-exported at the top.
-const OWN_MODULE: &[&str] = &["Reputation", "AllocationLens"];
+/// re-exported at the top. The market and the desk name `IAllocationManager.Mode`; the rail its own structs.
+const OWN_MODULE: &[&str] = &[
+    "Reputation",
+    "AllocationLens",
+    "RewardRail",
+    "SecurityMarket",
+    "OperatorDesk",
+];
 
 /// One `sol!` per artifact: typed calls, errors and events, `BYTECODE`, the JSON ABI and rpc glue.
 fn write_bindings(out_dir: &Path, artifacts: &[(&str, PathBuf)]) -> Result<(), BoxError> {

@@ -228,6 +228,22 @@ mod tests {
     use bulkhead_contracts::{AllocationManager, StakeVault};
 
     #[test]
+    fn names_the_market_and_the_rails_errors() {
+        let error = bulkhead_contracts::OperatorDesk::PairAllocated {
+            poolId: alloy::primitives::U256::from(3),
+            avsId: 2,
+        }
+        .abi_encode();
+        let m = decode(&error);
+        assert_eq!(m[0].signature, "PairAllocated(uint256,uint32)");
+        assert!(m[0].contracts.contains(&"OperatorDesk"), "{m:?}");
+        let error = bulkhead_contracts::RewardRail::NothingToClaim {}.abi_encode();
+        let m = decode(&error);
+        assert_eq!(m[0].signature, "NothingToClaim()");
+        assert!(m[0].contracts.contains(&"RewardRail"), "{m:?}");
+    }
+
+    #[test]
     fn names_errors_calls_and_events_of_every_contract() {
         let error = AllocationManager::NotSlashable {
             avsId: 5,

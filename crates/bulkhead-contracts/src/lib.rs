@@ -57,7 +57,7 @@ pub mod bindings {
 
 pub use bindings::{
     AllocationLens, AllocationManager, CommitteeSlasher, DoubleSignSlasher, MockERC20,
-    OperatorRegistry, Reputation, StakeVault,
+    OperatorDesk, OperatorRegistry, Reputation, RewardRail, SecurityMarket, StakeVault,
 };
 
 use std::sync::OnceLock;
@@ -83,11 +83,17 @@ pub enum Contract {
     Reputation,
     /// `contracts/periphery/AllocationLens.sol` (the manager creates it: [`lens_of`]).
     AllocationLens,
+    /// `contracts/RewardRail.sol`.
+    RewardRail,
+    /// `contracts/market/SecurityMarket.sol`.
+    SecurityMarket,
+    /// `contracts/market/OperatorDesk.sol` (the market creates one per operator that sells through it).
+    OperatorDesk,
 }
 
 impl Contract {
     /// Every contract, in deployment order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 11] = [
         Self::OperatorRegistry,
         Self::StakeVault,
         Self::AllocationManager,
@@ -96,6 +102,9 @@ impl Contract {
         Self::MockERC20,
         Self::Reputation,
         Self::AllocationLens,
+        Self::RewardRail,
+        Self::SecurityMarket,
+        Self::OperatorDesk,
     ];
 
     /// The Solidity contract name.
@@ -109,6 +118,9 @@ impl Contract {
             Self::MockERC20 => "MockERC20",
             Self::Reputation => "Reputation",
             Self::AllocationLens => "AllocationLens",
+            Self::RewardRail => "RewardRail",
+            Self::SecurityMarket => "SecurityMarket",
+            Self::OperatorDesk => "OperatorDesk",
         }
     }
 
@@ -128,6 +140,9 @@ impl Contract {
             Self::MockERC20 => abi!("MockERC20"),
             Self::Reputation => abi!("Reputation"),
             Self::AllocationLens => abi!("AllocationLens"),
+            Self::RewardRail => abi!("RewardRail"),
+            Self::SecurityMarket => abi!("SecurityMarket"),
+            Self::OperatorDesk => abi!("OperatorDesk"),
         }
     }
 
@@ -156,6 +171,9 @@ impl Contract {
             Self::MockERC20 => &MockERC20::BYTECODE,
             Self::Reputation => &Reputation::BYTECODE,
             Self::AllocationLens => &AllocationLens::BYTECODE,
+            Self::RewardRail => &RewardRail::BYTECODE,
+            Self::SecurityMarket => &SecurityMarket::BYTECODE,
+            Self::OperatorDesk => &OperatorDesk::BYTECODE,
         }
     }
 
@@ -170,6 +188,9 @@ impl Contract {
             Self::MockERC20 => &MockERC20::DEPLOYED_BYTECODE,
             Self::Reputation => &Reputation::DEPLOYED_BYTECODE,
             Self::AllocationLens => &AllocationLens::DEPLOYED_BYTECODE,
+            Self::RewardRail => &RewardRail::DEPLOYED_BYTECODE,
+            Self::SecurityMarket => &SecurityMarket::DEPLOYED_BYTECODE,
+            Self::OperatorDesk => &OperatorDesk::DEPLOYED_BYTECODE,
         }
     }
 }
