@@ -30,9 +30,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     address public immutable lens;
     /// @notice Seconds before an allocation increase becomes slashable.
     uint48 public immutable allocationDelay;
-    /// @notice Seconds a decreased allocation (or an opted-out operator) stays slashable.
+    /// @inheritdoc IAllocationManager
     uint48 public immutable deallocationDelay;
-    /// @notice Seconds after its veto window during which a request can be executed; then it expires.
+    /// @inheritdoc IAllocationManager
     uint48 public immutable executionWindow;
 
     uint32 public defaultReuseCapBps = 30_000;
@@ -183,7 +183,8 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
             if (avs.bondShort) revert BondBelowRequirement(avsId);
             effectAt = uint40(block.timestamp + allocationDelay);
             // An isolated increase never takes effect before the last executable second of a slash already decided
-            // on the pool: it cannot shrink the shared stake under it.
+            // on the pool (nor of one decided later: it settles only then, `_settles`), so it cannot shrink the shared
+            // stake under it.
             if (mode == Mode.Isolated && effectAt <= st.slashPendingUntil) effectAt = st.slashPendingUntil + 1;
             uint128 added = target - current;
             if (mode == Mode.Shared) {
@@ -212,10 +213,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
             uint32 avsId = avsIds[i];
             Allocation storage a = _allocations[poolId][avsId];
             if (a.epoch != st.epoch) continue;
-            uint40 effectAt = a.effectAt;
-            if (effectAt != 0 && block.timestamp >= effectAt) {
+            if (a.effectAt != 0) {
                 _apply(st, a);
-                emit AllocationModified(poolId, avsId, a.mode, a.current, a.pending, 0);
+                // Applied (a pending isolated increase settles only with its pool, in `_syncPool`).
+                if (a.effectAt == 0) emit AllocationModified(poolId, avsId, a.mode, a.current, a.pending, 0);
             }
             if (a.mode == Mode.Shared) _reprice(st, a, poolId, avsId);
         }
@@ -402,7 +403,6 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         PoolState memory st;
         (st,, a) = _viewAllocation(poolId, avsId);
         if (a.epoch != st.epoch) return Allocation(0, 0, 0, Mode.None, st.epoch, 0);
-        if (a.effectAt != 0 && block.timestamp >= a.effectAt) (a.current, a.effectAt) = (a.pending, 0);
     }
 
     /// @inheritdoc IAllocationManager
@@ -420,30 +420,15 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         (PoolState memory st, address operator, Allocation memory a) = _viewAllocation(poolId, avsId);
         if (!isSlashable(avsId, operator)) return 0;
         if (a.epoch != st.epoch || a.mode == Mode.None) return 0;
-        uint256 weight = a.current;
-        if (a.effectAt != 0 && block.timestamp >= a.effectAt) {
-            // As `_apply` will at the slash: a matured decrease also frees its committed weight.
-            weight = a.pending;
-            if (weight < a.current) {
-                if (a.mode == Mode.Isolated) {
-                    st.isolatedWeight -= uint96(a.current - weight);
-                } else {
-                    st.sharedWeight -= uint128(
-                        _weighted(a.current, a.riskWeightTenths) - _weighted(weight, a.riskWeightTenths)
-                    );
-                }
-            }
-        }
-        return _backing(st, a.mode, weight, vault.slashableAssets(poolId));
+        return _backing(st, a.mode, a.current, vault.slashableAssets(poolId));
     }
 
     /// @inheritdoc IAllocationManager
     function committedBacking(uint32 avsId, uint256 poolId) external view returns (uint256) {
         (PoolState memory st, address operator, Allocation memory a) = _viewAllocation(poolId, avsId);
         if (a.epoch != st.epoch || !isSlashable(avsId, operator)) return 0;
-        // A matured change is in effect; otherwise the larger of the two is committed.
-        bool matured = a.effectAt != 0 && block.timestamp >= a.effectAt;
-        uint256 weight = matured || a.pending > a.current ? a.pending : a.current;
+        // A matured change is in effect (`_viewAllocation`); otherwise the larger of the two is committed.
+        uint256 weight = a.pending > a.current ? a.pending : a.current;
         return Math.mulDiv(weight, vault.slashableAssets(poolId), st.totalWeight, Math.Rounding.Ceil);
     }
 
@@ -463,7 +448,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         else if (risk.totalShared != 0) risk.reuseRatioWad = type(uint256).max;
         risk.reuseCapWad = cap * WAD / BPS;
         risk.pathReuseWad = _pathReuse(poolId, cap) * WAD / BPS;
-        (risk.guardUsedWad,,) = _guardState(st);
+        (risk.guardUsedWad,,) = _guardState(st.guardPreviousWad, st.guardCurrentWad, st.guardAt);
     }
 
     // ------------------------------------------------------------------ internals
@@ -518,24 +503,29 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
             return coming ? NothingReason.NotYetEffective : NothingReason.NoBacking;
         }
         if (asked == 0) return NothingReason.TooSmall;
-        (uint256 used,,) = _guardState(st);
+        (uint256 used,,) = _guardState(st.guardPreviousWad, st.guardCurrentWad, st.guardAt);
         return used >= guardMaxFractionWad ? NothingReason.GuardFull : NothingReason.TooSmall;
     }
 
     /// @dev Weight of the allocation that can be slashed now (see `_sharedWeight` for shared allocations).
     function _slashableWeight(PoolState storage st, Allocation storage a) internal view returns (uint256 weight) {
         weight = a.current;
-        if (a.mode == Mode.Shared) weight = _sharedWeight(st, weight);
+        if (a.mode == Mode.Shared) {
+            weight = _sharedWeight(st.totalWeight, st.isolatedWeight, st.sharedWeight, st.reuseCapBps, weight);
+        }
     }
 
     /// @dev A shared allocation's slashable weight: at most the shared stake W − Σ isolated, and scaled by
     /// min(1, cap · shared stake / Σ shared) so that the shared backings never add up to more than the reuse cap times
     /// the shared stake, also after slashes shrank it or the cap was lowered (rounded down, for the stakers).
-    function _sharedWeight(PoolState memory st, uint256 weight) internal view returns (uint256) {
-        uint256 stake = st.totalWeight - st.isolatedWeight;
+    function _sharedWeight(uint256 total, uint256 isolated, uint256 committed, uint256 capBps, uint256 weight)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 stake = total - isolated;
         weight = Math.min(weight, stake);
-        uint256 limit = stake * _capOf(st.reuseCapBps) / BPS;
-        uint256 committed = st.sharedWeight;
+        uint256 limit = stake * _capOf(capBps) / BPS;
         return committed > limit ? Math.mulDiv(weight, limit, committed) : weight;
     }
 
@@ -581,13 +571,13 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     }
 
     /// @dev What the guard lets through of `amount`, and the two windows' losses after it.
-    function _guardAllowance(PoolState memory st, uint256 amount, uint256 value)
+    function _guardAllowance(PoolState storage st, uint256 amount, uint256 value)
         internal
         view
         returns (uint256 allowed, uint256 previous, uint256 current)
     {
         uint256 used;
-        (used, previous, current) = _guardState(st);
+        (used, previous, current) = _guardState(st.guardPreviousWad, st.guardCurrentWad, st.guardAt);
         if (amount == 0) return (0, previous, current);
         uint256 cap = guardMaxFractionWad;
         uint256 loss = Math.mulDiv(amount, WAD, value, Math.Rounding.Ceil);
@@ -605,16 +595,20 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     /// @dev The guard's windows now: (compounded loss of both, the previous window's, the current window's). The
     /// stored losses belong to the window of `guardAt`, the last time they grew. Losses recorded before a change of
     /// window length are merged and counted as of `guardAt` (they happened no later: conservative).
-    function _guardState(PoolState memory st) internal view returns (uint256 used, uint256 previous, uint256 current) {
-        (previous, current) = (st.guardPreviousWad, st.guardCurrentWad);
-        if (st.guardAt < guardWindowChangedAt) {
+    function _guardState(uint256 previous, uint256 current, uint256 guardAt)
+        internal
+        view
+        returns (uint256 used, uint256, uint256)
+    {
+        if (guardAt < guardWindowChangedAt) {
             (current, previous) = (previous + Math.mulDiv(current, WAD - previous, WAD, Math.Rounding.Ceil), 0);
         }
         uint256 window = block.timestamp / guardWindow;
-        uint256 last = st.guardAt / guardWindow;
+        uint256 last = guardAt / guardWindow;
         if (window == last + 1) (previous, current) = (current, 0);
         else if (window > last + 1) (previous, current) = (0, 0);
         used = previous + Math.mulDiv(current, WAD - previous, WAD, Math.Rounding.Ceil);
+        return (used, previous, current);
     }
 
     /// @dev Brings the pool's state to the vault's generation: a fresh pool, or one whose stake a full slash ended,
@@ -635,9 +629,16 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
             st.epoch = epoch;
             st.generation = generation;
             emit PoolStateReset(poolId, epoch);
-        } else if (st.pendingIsolated != 0 && block.timestamp >= st.pendingIsolatedAt) {
+        } else if (st.pendingIsolated != 0 && _settles(st.pendingIsolatedAt, st.slashPendingUntil)) {
             _settleIsolated(st, poolId);
         }
+    }
+
+    /// @dev Whether the pool's pending isolated increase (due at `at`) settles now: never while a slash decided on the
+    /// pool may still execute (until `slashPendingUntil`, inclusive), so it cannot shrink the shared stake under a
+    /// request or an announced proposal, whenever it was committed. One rule for `_syncPool` and the views.
+    function _settles(uint256 at, uint256 slashPendingUntil) internal view returns (bool) {
+        return block.timestamp >= at && block.timestamp > slashPendingUntil;
     }
 
     /// @dev The pool's pending isolated increase matured: it leaves the shared stake now, clipped to what is free
@@ -658,7 +659,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         (st, operator,) = _viewPoolSettled(poolId);
     }
 
-    /// @dev `_viewPool`, and the allocation as `_syncPool` would leave it (its pending isolated increase settled).
+    /// @dev `_viewPool`, and the allocation as a touch (`_syncPool`, `_apply`) would leave it: the pool's pending
+    /// isolated increase settled if it settles now, otherwise shown with the earliest time it can (after
+    /// `slashPendingUntil`); any other matured change in effect, a matured decrease's weight freed in `st`. The views
+    /// read the allocation from here only.
     function _viewAllocation(uint256 poolId, uint32 avsId)
         internal
         view
@@ -667,10 +671,32 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         uint96 added;
         (st, operator, added) = _viewPoolSettled(poolId);
         a = _allocations[poolId][avsId];
-        if (added != type(uint96).max && avsId == st.pendingIsolatedAvs && a.epoch == st.epoch) {
+        if (a.epoch != st.epoch) return (st, operator, a);
+        if (added != type(uint96).max && avsId == st.pendingIsolatedAvs) {
             a.current += added;
             (a.pending, a.effectAt) = (a.current, 0);
         }
+        uint96 current = a.current;
+        uint96 pending = a.pending;
+        if (a.effectAt == 0) return (st, operator, a);
+        if (a.mode == Mode.Isolated && pending > current) {
+            // The pool's pending isolated increase, not settled: it settles only after the last executable second of
+            // the slashes decided on the pool.
+            if (a.effectAt <= st.slashPendingUntil) a.effectAt = uint32(st.slashPendingUntil + 1);
+            return (st, operator, a);
+        }
+        if (block.timestamp < a.effectAt) return (st, operator, a);
+        // As `_apply` will: a matured change takes effect, and a matured decrease frees its committed weight.
+        if (pending < current) {
+            if (a.mode == Mode.Isolated) {
+                st.isolatedWeight -= current - pending;
+            } else {
+                st.sharedWeight -= uint128(
+                    _weighted(current, a.riskWeightTenths) - _weighted(pending, a.riskWeightTenths)
+                );
+            }
+        }
+        (a.current, a.effectAt) = (pending, 0);
     }
 
     /// @dev The pool's state as `_syncPool` would leave it; `added` is what a matured pending isolated increase
@@ -690,7 +716,7 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
                 st.epoch += 1;
             }
             st.generation = generation;
-        } else if (st.pendingIsolated != 0 && block.timestamp >= st.pendingIsolatedAt) {
+        } else if (st.pendingIsolated != 0 && _settles(st.pendingIsolatedAt, st.slashPendingUntil)) {
             added = uint96(Math.min(st.pendingIsolated, st.totalWeight - st.isolatedWeight));
             st.isolatedWeight += added;
             st.pendingIsolated = 0;
@@ -748,13 +774,14 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         if (effectAt == 0 || block.timestamp < effectAt) return;
         uint96 current = a.current;
         uint96 pending = a.pending;
-        if (pending < current) {
-            if (a.mode == Mode.Isolated) {
-                st.isolatedWeight -= current - pending;
-            } else {
-                uint8 riskWeight = a.riskWeightTenths;
-                st.sharedWeight -= uint128(_weighted(current, riskWeight) - _weighted(pending, riskWeight));
-            }
+        if (a.mode == Mode.Isolated) {
+            // An isolated increase takes effect only by settling with its pool (`_syncPool`), which waits for the
+            // slashes decided on it: a matured one here is still pending.
+            if (pending > current) return;
+            st.isolatedWeight -= current - pending;
+        } else if (pending < current) {
+            uint8 riskWeight = a.riskWeightTenths;
+            st.sharedWeight -= uint128(_weighted(current, riskWeight) - _weighted(pending, riskWeight));
         }
         a.current = pending;
         a.effectAt = 0;
@@ -788,7 +815,9 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     }
 
     function _backing(PoolState memory st, Mode mode, uint256 weight, uint256 value) internal view returns (uint256) {
-        if (mode == Mode.Shared) weight = _sharedWeight(st, weight);
+        if (mode == Mode.Shared) {
+            weight = _sharedWeight(st.totalWeight, st.isolatedWeight, st.sharedWeight, st.reuseCapBps, weight);
+        }
         return Math.mulDiv(weight, value, st.totalWeight);
     }
 
@@ -818,12 +847,17 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         }
     }
 
-    /// @dev Isolated increases committed on the pool from now take effect only after `until` (a tier slash never
-    /// touches its base pool, so only this pool). Nothing is refused, so a stranger's requests can at most delay an
-    /// increase by one veto flow, never block it.
+    /// @dev A slash decided on the pool may execute until `until`: the pool's pending isolated increase settles only
+    /// after it (a tier slash never touches its base pool, so only this pool). Nothing is refused: only an AVS the pool
+    /// backs decides slashes on it, and it can postpone an increase only while the operator's allocation to it lasts.
     function _announce(uint256 poolId, uint40 until) internal {
         PoolState storage st = _pools[poolId];
         if (st.slashPendingUntil >= until) return;
+        // An increase that was already due settles first: a slash decided later never reaches back. (The caller saw
+        // backing on the pool, so its state is of the vault's generation.)
+        if (st.pendingIsolated != 0 && _settles(st.pendingIsolatedAt, st.slashPendingUntil)) {
+            _settleIsolated(st, poolId);
+        }
         st.slashPendingUntil = until;
         emit IsolatedIncreasesDelayed(poolId, until);
     }

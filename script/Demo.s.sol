@@ -126,7 +126,7 @@ contract Demo is Script {
         committee.push(makeAddr("member-1"));
         committee.push(makeAddr("member-2"));
         committee.push(makeAddr("member-3"));
-        bridge = new CommitteeSlasher(manager, vault, "bridge", burn, resolver, 1 days, 1e18, committee, 2);
+        bridge = new CommitteeSlasher(manager, vault, "bridge", burn, resolver, 1 days, 12 hours, 1e18, committee, 2);
         bridgeId = bridge.avsId();
         da = manager.registerAVS("data availability", daModule, burn, address(0), 0, 1e18);
         custody = manager.registerAVS("custody", custodyModule, burn, address(0), 0, 1e18);

@@ -90,10 +90,10 @@ interface IAllocationManager {
         uint64 guardPreviousWad; // cascade guard: fraction of the value lost in the window before `guardAt`'s ...
         uint64 guardCurrentWad; // ... and in `guardAt`'s window (compounded, rounded up)
         uint96 pendingIsolated; // the pool's one pending isolated increase (still in the shared stake) ...
-        uint40 pendingIsolatedAt; // ... takes effect then, clipped to the stake free then ...
+        uint40 pendingIsolatedAt; // ... due then (settles after slashPendingUntil too), clipped to the stake free ...
         uint32 pendingIsolatedAvs; // ... for this AVS
         uint32 reuseCapBps; // the pool's own reuse cap (0 = the protocol default), clamped to the maximum
-        uint40 slashPendingUntil; // a decided slash may execute until then: isolated increases take effect after it
+        uint40 slashPendingUntil; // a decided slash may execute until then: the pending increase settles after it
         uint16 epoch; // follows the vault pool's generation
     }
 
@@ -215,8 +215,8 @@ interface IAllocationManager {
     event SlashVetoed(uint64 indexed requestId, address indexed resolver);
     /// @notice The reputation contract's veto hook reverted with `reason` (not for want of gas): the veto stands.
     event ReputationHookFailed(uint64 indexed requestId, bytes reason);
-    /// @notice Isolated increases committed on the pool from now take effect only after `until`: a slash decided on
-    /// it (a request, or an announced proposal) may execute until then.
+    /// @notice The pool's pending isolated increase (committed before or after) settles only after `until`: a slash
+    /// decided on it (a request, or an announced proposal) may execute until then.
     event IsolatedIncreasesDelayed(uint256 indexed poolId, uint40 until);
     /// @notice The guard cut an execution: the request stays executable until it expires, for
     /// `fractionWad` of the backing left.
@@ -274,9 +274,12 @@ interface IAllocationManager {
     /// amount stays slashable until then. One pending change per allocation at a time, and one pending isolated
     /// increase per pool (`IsolatedIncreasePending`).
     /// Promise (no escape): an isolated increase stays in the shared stake, slashable by the shared AVSs, until it
-    /// takes effect (then clipped to the stake still free), and it takes effect only after the last executable
-    /// second of every slash already requested or announced on the pool. So committing one never shrinks a slash
-    /// that is coming, and no request blocks it (it is delayed by one veto flow at most).
+    /// takes effect (then clipped to the stake still free), and it never settles while a slash requested or announced
+    /// on the pool may still execute, whether that slash was decided before the increase was committed or after
+    /// (`slashPendingUntil`; one that was due before a slash was decided settles first). So committing one never
+    /// shrinks a slash that is coming. Nothing refuses it: only an AVS the pool backs decides slashes on it, so its
+    /// requests postpone the increase at most until one veto flow (veto + execution window) after the operator's
+    /// deallocation from it (or opt-out) takes effect.
     function allocate(uint256 poolId, uint32 avsId, Mode mode, uint64 fractionWad) external;
 
     /// @notice Brings the pool's allocations to `avsIds` up to date (anyone may call): matured pending changes take
@@ -305,13 +308,13 @@ interface IAllocationManager {
     function slash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint256 amount);
 
     /// @notice Starts a vetoable slash of `fractionWad` of the backing at execution time (AVS's slasher only).
-    /// Nothing is refused because of it: isolated increases committed on the pool from now take
-    /// effect after its last executable second, and so do deallocations, opt-outs and withdrawals filed with it.
+    /// Nothing is refused because of it: the pool's pending isolated increase settles only after its last executable
+    /// second, and so do deallocations, opt-outs and withdrawals filed with it take effect.
     function requestSlash(uint32 avsId, uint256 poolId, uint64 fractionWad) external returns (uint64 requestId);
 
     /// @notice Announces a slash being decided (e.g. a committee proposal before its quorum) by the AVS's slasher,
-    /// for an AVS with a veto flow and backing on the pool: isolated increases committed on the pool from now take
-    /// effect only after now + veto window + execution window, as if a request were filed now.
+    /// for an AVS with a veto flow and backing on the pool: the pool's pending isolated increase settles only after
+    /// now + veto window + execution window, as if a request were filed now.
     function announceSlash(uint32 avsId, uint256 poolId) external;
 
     /// @notice Vetoes a pending request before its veto window closes (the AVS's resolver only).
@@ -342,12 +345,19 @@ interface IAllocationManager {
 
     // ------------------------------------------------------------------ views
 
+    /// @notice Seconds a decreased allocation (or an opted-out operator) stays slashable.
+    function deallocationDelay() external view returns (uint48);
+    /// @notice Seconds after its veto window during which a request can be executed; then it expires.
+    function executionWindow() external view returns (uint48);
+
     function getAVS(uint32 avsId) external view returns (AVS memory);
     function avsCount() external view returns (uint32);
     function membership(uint32 avsId, address operator) external view returns (Membership memory);
     function isSlashable(uint32 avsId, address operator) external view returns (bool);
     /// @notice The allocation's raw weights (relative to the pool's `totalWeight`, 1e27 at start; `pending` equals
-    /// `current` when nothing is pending). dApps: `allocationOf` speaks the units `allocate` takes.
+    /// `current` when nothing is pending), as a touch would leave them: a matured change in effect; the pool's pending
+    /// isolated increase with the earliest time it can settle (`effectAt`, after `slashPendingUntil`). dApps:
+    /// `allocationOf` speaks the units `allocate` takes.
     function getAllocation(uint256 poolId, uint32 avsId) external view returns (Allocation memory);
 
     function getPoolState(uint256 poolId) external view returns (PoolState memory);

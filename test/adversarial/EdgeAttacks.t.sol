@@ -22,7 +22,8 @@ contract EdgeAttacksTest is AttackFixture {
     function test_attack_committeePoolIdTruncation() public {
         address[] memory members = new address[](1);
         members[0] = mallory;
-        CommitteeSlasher c = new CommitteeSlasher(manager, vault, "ipfs://c", sink, resolver, 1 days, 1e18, members, 1);
+        CommitteeSlasher c =
+            new CommitteeSlasher(manager, vault, "ipfs://c", sink, resolver, 1 days, 12 hours, 1e18, members, 1);
         uint256 forged = (uint256(1) << 64) | pool; // truncates to `pool`
         vm.prank(mallory);
         vm.expectRevert(abi.encodeWithSelector(CommitteeSlasher.PoolIdTooLarge.selector, forged));

@@ -81,7 +81,8 @@ contract EscapeAttacksTest is AttackFixture {
 
 /// @notice P2 (no escape) without a freeze: an isolated increase committed once a slash is coming (an instant slash
 /// in the mempool, a request, a committee proposal before its quorum) never shrinks what that slash takes; and P3:
-/// nobody's request can block an operator's allocations, only delay an isolated increase by one veto flow.
+/// nobody's request can block an operator's allocations; only an AVS the pool backs can delay an isolated increase,
+/// while the allocation to it lasts (`CommitteeEscapeAttacks.t.sol`).
 contract IsolatedIncreaseEscapeTest is AttackFixture {
     uint256 internal pool;
     uint32 internal own;
@@ -128,7 +129,8 @@ contract IsolatedIncreaseEscapeTest is AttackFixture {
         address[] memory members = new address[](2);
         members[0] = makeAddr("m1");
         members[1] = makeAddr("m2");
-        CommitteeSlasher c = new CommitteeSlasher(manager, vault, "ipfs://c", sink, resolver, 1 days, 1e18, members, 2);
+        CommitteeSlasher c =
+            new CommitteeSlasher(manager, vault, "ipfs://c", sink, resolver, 1 days, VOTING_PERIOD, 1e18, members, 2);
         uint32 cid = c.avsId();
         _allocate(opA, pool, cid, SHARED, 1e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
@@ -217,7 +219,8 @@ contract TierExitAndSharedCommitTest is AttackFixture {
         (uint32 iso,,) = _avs("iso");
         _allocate(opA, pool, v, SHARED, 1e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
-        // An isolated increase of 50%, pending (committed before the request: it may take effect before it executes).
+        // An isolated increase of 50%, pending (committed before the request: it settles only after the request's last
+        // executable second).
         _allocate(opA, pool, iso, ISO, 0.5e18);
         uint64 req = _request(mv, v, pool, 0.5e18);
         uint32[3] memory extra;
@@ -236,8 +239,16 @@ contract TierExitAndSharedCommitTest is AttackFixture {
         }
         IAllocationManager.Request memory r = manager.getRequest(req);
         vm.warp(r.executableAt);
-        // The isolated half took effect; the shared stake is 500 and v's backing is all of it, unscaled.
-        assertEq(manager.slashableBacking(v, pool), 500 ether);
-        assertEq(_execute(mv, req), 250 ether);
+        // The isolated half is due but waits for the request: the shared stake is the whole pool, v's backing unscaled.
+        assertEq(manager.getAllocation(pool, iso).current, 0, "still pending under the request");
+        assertEq(manager.slashableBacking(v, pool), 1000 ether);
+        assertEq(_execute(mv, req), 500 ether);
+        // Once it settles (after the request's last executable second), the shared backings stay within the cap.
+        vm.warp(manager.getPoolState(pool).slashPendingUntil + 1);
+        assertGt(manager.getAllocation(pool, iso).current, 0, "settled");
+        uint32[] memory ids = new uint32[](2);
+        (ids[0], ids[1]) = (v, extra[0]);
+        (uint256 sum, uint256 bound) = _sharedTotals(pool, ids);
+        assertLe(sum, bound);
     }
 }

@@ -97,7 +97,7 @@ contract IsolationInvariantsTest is IsolationFixture {
         handler.seedAllocate(3, 3, iso, 0.3e18);
         vm.warp(block.timestamp + ALLOC_DELAY);
 
-        bytes4[] memory selectors = new bytes4[](19);
+        bytes4[] memory selectors = new bytes4[](20);
         selectors[0] = IsolationHandler.deposit.selector;
         selectors[1] = IsolationHandler.queueWithdrawal.selector;
         selectors[2] = IsolationHandler.claimWithdrawal.selector;
@@ -119,6 +119,8 @@ contract IsolationInvariantsTest is IsolationFixture {
         // A proposal needs two calls to reach its quorum: committees twice as likely.
         selectors[17] = IsolationHandler.committeeActs.selector;
         selectors[18] = IsolationHandler.committeeActs.selector;
+        // P2's race: an isolated increase committed just before a request, due inside its execution window.
+        selectors[19] = IsolationHandler.isolateThenRequest.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }
@@ -176,6 +178,16 @@ contract IsolationInvariantsTest is IsolationFixture {
     /// for a full veto flow from that vote (`announceSlash`); quorums file requests checked like any other.
     function invariant_committeeVotesAnnounce() public view {
         _assertNone(handler.V_ANNOUNCE());
+    }
+
+    /// @notice P2, no escape: every request (a veto AVS's, or a committee's quorum) that executed with no other slash
+    /// on its pool since it was filed took at least what was decided then: its backing at the request, less what was
+    /// already leaving before its last executable second (an earlier deallocation or opt-out, escrow maturing by
+    /// then), times its fraction; cut only by the cascade guard's room and the vault's price floor, one wei of
+    /// rounding. Whatever the operator and the stakers did in between (allocate, isolate, deallocate, opt out,
+    /// withdraw, move into the tier) lowered nothing.
+    function invariant_decidedSlashesAreNotEscaped() public view {
+        _assertNone(handler.V_ESCAPED());
     }
 
     /// @notice P3: strangers cannot slash, request or announce for any AVS, and applying pending changes (anyone may)
@@ -315,6 +327,7 @@ contract IsolationInvariantsTest is IsolationFixture {
         console.log("  isolated %d, shared %d, guard-cut %d", c.isolatedSlashes, c.sharedSlashes, c.guardCuts);
         console.log("  escrowed withdrawals checked at slashes %d", c.escrowChecked);
         console.log("  requests %d, executed %d, vetoed %d", c.requests, c.executed, c.vetoes);
+        console.log("  decided amounts checked at execution %d", c.decidedChecked);
         console.log(
             "  must-revert attempts: vetoed %d, expired %d, early %d",
             c.vetoedAttempts,
@@ -346,7 +359,16 @@ contract IsolationInvariantsTest is IsolationFixture {
         cfg.resolver = makeAddr("resolver2");
         cfg.maxSlashWad = maxSlashWad;
         CommitteeSlasher c = new CommitteeSlasher(
-            manager, vault, "ipfs://veto2", cfg.sink, cfg.resolver, vetoWindow, maxSlashWad, committeeMembers, 2
+            manager,
+            vault,
+            "ipfs://veto2",
+            cfg.sink,
+            cfg.resolver,
+            vetoWindow,
+            VOTING_PERIOD,
+            maxSlashWad,
+            committeeMembers,
+            2
         );
         cfg.module = address(c);
         cfg.id = c.avsId();

@@ -551,10 +551,16 @@ contract CommitteeSlasherTest is IsolationFixture {
     }
 
     function _deploy(address[] memory members, uint32 quorum) internal returns (CommitteeSlasher) {
-        return
-            new CommitteeSlasher(
-                manager, vault, "ipfs://committee", cSink, resolver, VETO_WINDOW, 1e18, members, quorum
-            );
+        return _deploy(members, quorum, VETO_WINDOW, VOTING_PERIOD);
+    }
+
+    function _deploy(address[] memory members, uint32 quorum, uint48 vetoWindow, uint48 votingPeriod)
+        internal
+        returns (CommitteeSlasher)
+    {
+        return new CommitteeSlasher(
+            manager, vault, "ipfs://committee", cSink, resolver, vetoWindow, votingPeriod, 1e18, members, quorum
+        );
     }
 
     function _propose(address member, uint64 fractionWad) internal returns (uint256 id) {
@@ -617,6 +623,25 @@ contract CommitteeSlasherTest is IsolationFixture {
         _deploy(new address[](0), 1);
     }
 
+    /// The voting period is positive, at most veto + execution window (the proposal's announcement covers every vote)
+    /// and voting + veto + execution < deallocation delay (nothing filed after the proposal escapes its request).
+    function test_constructor_votingPeriodBounds() public {
+        assertEq(committee.votingPeriod(), VOTING_PERIOD);
+        // Fixture: 3 days − 1 day − 1 day − 1 s binds (it is below veto + execution = 2 days).
+        uint256 limit = DEALLOC_DELAY - VETO_WINDOW - EXEC_WINDOW - 1;
+        vm.expectRevert(abi.encodeWithSelector(CommitteeSlasher.InvalidVotingPeriod.selector, 0, limit));
+        _deploy(_members(m1, m2, m3), 2, VETO_WINDOW, 0);
+        vm.expectRevert(abi.encodeWithSelector(CommitteeSlasher.InvalidVotingPeriod.selector, limit + 1, limit));
+        _deploy(_members(m1, m2, m3), 2, VETO_WINDOW, uint48(limit + 1));
+        // A one-hour veto window: veto + execution (25 hours) binds, below 3 days − 25 hours − 1 s.
+        vm.expectRevert(abi.encodeWithSelector(CommitteeSlasher.InvalidVotingPeriod.selector, 25 hours + 1, 25 hours));
+        _deploy(_members(m1, m2, m3), 2, 1 hours, 25 hours + 1);
+        assertEq(_deploy(_members(m1, m2, m3), 2, 1 hours, 25 hours).votingPeriod(), 25 hours);
+        // A veto window the manager refuses leaves no voting period at all (and the manager refuses it anyway).
+        vm.expectRevert(abi.encodeWithSelector(CommitteeSlasher.InvalidVotingPeriod.selector, 1, 0));
+        _deploy(_members(m1, m2, m3), 2, DEALLOC_DELAY - EXEC_WINDOW, 1);
+    }
+
     // ================================================================== membership and voting
 
     function test_propose_nonMemberReverts() public {
@@ -635,7 +660,7 @@ contract CommitteeSlasherTest is IsolationFixture {
 
     function test_proposal_belowQuorumDoesNotRequest() public {
         vm.expectEmit(true, true, true, true, address(committee));
-        emit CommitteeSlasher.SlashProposed(1, pool, 0.2e18, EVIDENCE);
+        emit CommitteeSlasher.SlashProposed(1, pool, 0.2e18, EVIDENCE, uint40(block.timestamp + VOTING_PERIOD));
         vm.expectEmit(true, true, true, true, address(committee));
         emit CommitteeSlasher.Voted(1, m1, 1);
         uint256 id = _propose(m1, 0.2e18);
@@ -647,6 +672,7 @@ contract CommitteeSlasherTest is IsolationFixture {
         assertEq(p.votes, 1, "the proposer's vote");
         assertEq(p.requestId, 0, "no request below quorum");
         assertEq(p.evidence, EVIDENCE);
+        assertEq(p.proposedAt, block.timestamp);
         assertTrue(committee.hasVoted(id, m1));
         assertEq(manager.requestCount(), 0);
     }
@@ -725,6 +751,24 @@ contract CommitteeSlasherTest is IsolationFixture {
         committee.vote(id);
         assertEq(committee.getProposal(id).votes, 2);
         assertEq(manager.requestCount(), 1, "no second request");
+    }
+
+    function test_vote_afterVotingPeriodReverts() public {
+        uint256 id = _propose(m1, 0.2e18);
+        uint40 endsAt = uint40(block.timestamp + VOTING_PERIOD);
+        vm.warp(endsAt + 1);
+        vm.prank(m2);
+        vm.expectRevert(abi.encodeWithSelector(CommitteeSlasher.ProposalExpired.selector, id, endsAt));
+        committee.vote(id);
+        assertEq(committee.getProposal(id).votes, 1);
+        assertEq(manager.requestCount(), 0);
+    }
+
+    function test_vote_atTheLastSecondOfTheVotingPeriodFiles() public {
+        uint256 id = _propose(m1, 0.2e18);
+        vm.warp(block.timestamp + VOTING_PERIOD);
+        _voteAs(m2, id);
+        assertEq(committee.getProposal(id).requestId, 1);
     }
 
     function test_unknownProposal_reverts() public {

@@ -620,18 +620,36 @@ contract StakeVaultTest is VaultFixture {
         // floor(100e18 * (1e12 + 1) / (100e18 + 1)) = floor(1e12 + 1 - 1e-8) = 1e12: alice owns all that is left.
         assertEq(_valueOf(alice, poolId), 1e12);
 
-        // 1 wei still mints: floor(1 * (100e18 + 1) / (1e12 + 1)) = 99,999,999 shares.
-        (, uint256 shares) = _deposit(bob, opA, weth, 1);
-        assertEq(shares, 99_999_999);
-        // A deposit of 1e30 fits the share supply (about 1e38 shares < 2^128) and is worth what it paid, less < 1 wei.
-        (, uint256 big) = _deposit(carol, opA, weth, 1e30);
-        assertLt(big, type(uint128).max);
-        assertLe(_valueOf(carol, poolId), 1e30);
-        assertGe(_valueOf(carol, poolId), 1e30 - 1);
+        // At the floor the pool takes no new stake (its partial slashes could no longer take it): named, nothing moves.
+        weth.mint(bob, 1e30);
+        vm.startPrank(bob);
+        weth.approve(address(vault), 1e30);
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.PoolPriceTooLow.selector, poolId));
+        vault.deposit(opA, address(weth), 1e30);
+        vm.stopPrank();
+        assertEq(vault.slashableAssets(poolId), 1e12);
         // A slash of everything is not cut: it resets the pool.
         uint256 all = vault.slashableAssets(poolId);
         assertEq(vault.slash(poolId, all, sink), all);
         assertEq(vault.getPool(poolId).generation, 1);
+        // The new generation starts at price one and takes deposits again.
+        (, uint256 fresh) = _deposit(carol, opA, weth, 1e18);
+        assertEq(fresh, 1e18);
+    }
+
+    /// @dev The limit is exact: a pool whose shares are 1e6 times its assets still takes stake; one share more, not.
+    function test_deposit_refusedOnlyBelowAMillionthOfThePrice() public {
+        (uint256 poolId,) = _deposit(alice, opA, weth, 1e18);
+        vault.slash(poolId, 1e18 - 1e12, sink); // 1e12 assets over 1e18 shares: exactly 1e-6
+        _deposit(bob, opA, weth, 1e18);
+        (uint256 other,) = _deposit(alice, opB, weth, 1e18);
+        vault.slash(other, 1e18 - 1e12 + 1, sink); // just below
+        weth.mint(bob, 1e18);
+        vm.startPrank(bob);
+        weth.approve(address(vault), 1e18);
+        vm.expectRevert(abi.encodeWithSelector(IStakeVault.PoolPriceTooLow.selector, other));
+        vault.deposit(opB, address(weth), 1e18);
+        vm.stopPrank();
     }
 
     function test_RevertWhen_depositZeroAmount() public {

@@ -6,12 +6,16 @@ import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.
 import {VaultFixture} from "./VaultFixture.sol";
 
 /// @notice VaultFixture plus the isolation layer: the AllocationManager is the vault's slasher.
-/// Delays: allocation 1 day, deallocation 3 days, execution window 1 day (escrow 7 days).
+/// Delays: allocation 1 day, deallocation 3 days, execution window 1 day (escrow 7 days); committees vote for up to
+/// 1 day − 1 s.
 abstract contract IsolationFixture is VaultFixture {
     uint48 internal constant ALLOC_DELAY = 1 days;
     uint48 internal constant DEALLOC_DELAY = 3 days;
     uint48 internal constant EXEC_WINDOW = 1 days;
     uint48 internal constant VETO_WINDOW = 1 days;
+    /// @dev A committee's voting period: the longest the manager's delays allow with VETO_WINDOW (voting + veto +
+    /// execution < deallocation).
+    uint48 internal constant VOTING_PERIOD = DEALLOC_DELAY - VETO_WINDOW - EXEC_WINDOW - 1;
 
     AllocationManager internal manager;
     address internal avsAdmin = makeAddr("avsAdmin");
@@ -50,13 +54,14 @@ abstract contract IsolationFixture is VaultFixture {
     }
 
     /// @dev Operator opts in (if needed) and allocates `fractionWad` of its pool. A pool has one pending isolated
-    /// increase at a time: if another is pending, time first moves to when it takes effect.
+    /// increase at a time: if another is pending, time first moves to when it settles (its time, and after the last
+    /// executable second of the slashes decided on the pool).
     function _allocate(address operator, uint256 poolId, uint32 avsId, IAllocationManager.Mode mode, uint64 fractionWad)
         internal
     {
         IAllocationManager.PoolState memory st = manager.getPoolState(poolId);
         if (mode == IAllocationManager.Mode.Isolated && st.pendingIsolated != 0 && st.pendingIsolatedAvs != avsId) {
-            vm.warp(st.pendingIsolatedAt);
+            vm.warp(st.pendingIsolatedAt > st.slashPendingUntil ? st.pendingIsolatedAt : st.slashPendingUntil + 1);
         }
         vm.startPrank(operator);
         if (!manager.membership(avsId, operator).optedIn) manager.optIn(avsId);

@@ -36,12 +36,33 @@ pub struct Committee {
     pub resolver: Address,
     /// Seconds a request waits for a veto.
     pub veto_window: u64,
+    /// Seconds a proposal takes votes, the quorum's included (`votingPeriod`): positive, at most the veto window plus
+    /// the execution window, and below the deallocation delay minus both ([`Committee::longest_voting_period`]).
+    pub voting_period: u64,
     /// Largest fraction of a backing one slash takes (WAD).
     pub max_slash_wad: u64,
     /// The members.
     pub members: Vec<Address>,
     /// Votes a proposal needs.
     pub quorum: u32,
+}
+
+impl Committee {
+    /// The longest voting period the `CommitteeSlasher` constructor accepts with `veto_window` under a manager with
+    /// `execution_window` and `deallocation_delay`: `min(veto + execution, deallocation − veto − execution − 1)`, so
+    /// that the proposal's announcement covers every vote and a deallocation filed at the proposal is still in effect
+    /// at the last executable second of its quorum's request. 0 when none fits (the manager refuses the window then).
+    pub fn longest_voting_period(
+        veto_window: u64,
+        execution_window: u64,
+        deallocation_delay: u64,
+    ) -> u64 {
+        let flow = veto_window.saturating_add(execution_window);
+        if flow >= deallocation_delay {
+            return 0;
+        }
+        (deallocation_delay - flow - 1).min(flow)
+    }
 }
 
 impl Protocol<'_> {
@@ -84,6 +105,7 @@ impl Protocol<'_> {
             sink: committee.sink,
             resolver: committee.resolver,
             vetoWindow: U48::from(committee.veto_window),
+            votingPeriod_: U48::from(committee.voting_period),
             maxSlashWad: committee.max_slash_wad,
             members: committee.members.clone(),
             quorum_: committee.quorum,

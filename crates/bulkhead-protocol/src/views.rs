@@ -352,4 +352,14 @@ pub trait Views {
         )?;
         Ok(delay.to::<u64>())
     }
+
+    /// Seconds after its veto window during which a request can be executed.
+    fn execution_window(&self) -> Result<u64> {
+        let window = read(
+            self.engine_ref(),
+            self.system_ref().manager,
+            AllocationManager::executionWindowCall {},
+        )?;
+        Ok(window.to::<u64>())
+    }
 }

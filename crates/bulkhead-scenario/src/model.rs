@@ -107,11 +107,13 @@ pub(crate) enum AvsKind {
     Veto { window: u64, resolver: String },
     /// A `DoubleSignSlasher` that slashes `fraction` on a proof.
     DoubleSign { fraction: u64 },
-    /// A `CommitteeSlasher`: a quorum of `members` files a vetoable request.
+    /// A `CommitteeSlasher`: a quorum of `members`, within `voting_period` seconds of the proposal (`None`: the
+    /// longest the deployment allows), files a vetoable request.
     Committee {
         members: Vec<String>,
         quorum: u32,
         window: u64,
+        voting_period: Option<u64>,
         resolver: String,
     },
 }

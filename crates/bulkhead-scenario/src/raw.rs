@@ -215,6 +215,8 @@ pub struct RawAvs {
     pub members: S<Vec<Spanned<String>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quorum: S<Scalar>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voting_period: S<Scalar>,
     /// Asset symbol -> amount bonded at setup (with `[reputation]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bond: Option<Named<Spanned<Scalar>>>,

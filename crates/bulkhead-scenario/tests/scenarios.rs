@@ -302,3 +302,68 @@ pool_value = { P = "10", T = "3" }
     );
     Ok(())
 }
+
+#[test]
+fn a_committee_votes_within_its_voting_period() -> Result<()> {
+    let committee = |period: &str| {
+        format!(
+            r#"
+version = 1
+operators = [{{ name = "opA" }}]
+stakers = [{{ name = "alice" }}]
+avs = [{{ name = "board", kind = "committee", members = ["m1", "m2"], quorum = 2, veto_window = "1d", resolver = "council"{period} }}]
+pools = [{{ name = "P", operator = "opA", asset = "WETH" }}]
+deposits = [{{ staker = "alice", pool = "P", amount = "100" }}]
+allocations = [{{ pool = "P", avs = "board", mode = "shared", fraction = "100%" }}]
+
+[[steps]]
+action = "request_slash"
+avs = "board"
+pool = "P"
+fraction = "50%"
+label = "r"
+
+[[steps]]
+action = "warp"
+duration = "1d"
+
+[[steps]]
+action = "execute_slash"
+request = "r"
+
+[[steps]]
+action = "expect"
+pool_value = {{ P = "50" }}
+"#
+        )
+    };
+    // Default: the longest the delays allow (veto 1 day + execution 1 day, deallocation 3 days: 1 day − 1 s).
+    for period in [
+        "",
+        r#", voting_period = "12h""#,
+        r#", voting_period = "86399""#,
+    ] {
+        let report = scenario::run(&scenario::parse("inline.toml", &committee(period))?)?;
+        let failures: Vec<String> = report.failures().map(ToString::to_string).collect();
+        assert!(report.passed, "{period}: {failures:#?}");
+    }
+    // One second longer and a deallocation filed at the proposal would take effect at its request's last second.
+    let err = scenario::run(&scenario::parse(
+        "inline.toml",
+        &committee(r#", voting_period = "1d""#),
+    )?)
+    .expect_err("too long");
+    assert!(err.to_string().contains("InvalidVotingPeriod"), "{err}");
+    // Only a committee has a voting period.
+    let veto = committee("").replace(
+        r#"kind = "committee", members = ["m1", "m2"], quorum = 2,"#,
+        r#"kind = "veto", voting_period = "1h","#,
+    );
+    let err = scenario::parse("inline.toml", &veto).expect_err("not a veto AVS's field");
+    assert!(
+        err.to_string()
+            .contains("not a field of an AVS of kind \"veto\""),
+        "{err}"
+    );
+    Ok(())
+}

@@ -397,7 +397,14 @@ impl Loader<'_> {
             "instant" => &["max_slash"],
             "veto" => &["max_slash", "veto_window", "resolver"],
             "double_sign" => &["fraction"],
-            "committee" => &["max_slash", "veto_window", "resolver", "members", "quorum"],
+            "committee" => &[
+                "max_slash",
+                "veto_window",
+                "resolver",
+                "members",
+                "quorum",
+                "voting_period",
+            ],
             other => {
                 return Err(self.err(
                     kind.span(),
@@ -413,6 +420,7 @@ impl Loader<'_> {
             ("fraction", r.fraction.as_ref().map(Spanned::span)),
             ("members", r.members.as_ref().map(Spanned::span)),
             ("quorum", r.quorum.as_ref().map(Spanned::span)),
+            ("voting_period", r.voting_period.as_ref().map(Spanned::span)),
         ];
         for (f, span) in present {
             if let Some(span) = span
@@ -486,10 +494,15 @@ impl Loader<'_> {
                     &format!("a quorum between 1 and the number of members ({n})"),
                     1..n + 1,
                 )? as u32;
+                let voting_period = match &r.voting_period {
+                    Some(v) => Some(self.duration(v, &field(path, "voting_period"))?),
+                    None => None,
+                };
                 AvsKind::Committee {
                     members,
                     quorum,
                     window: window(self)?,
+                    voting_period,
                     resolver: resolver(self)?,
                 }
             }

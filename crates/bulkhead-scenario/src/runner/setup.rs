@@ -3,7 +3,7 @@
 use super::{Result, SettingUp};
 use alloy::primitives::Address;
 use bulkhead_evm::{DeployConfig, Engine, System};
-use bulkhead_protocol::{Protocol, manager::AvsRegistration, modules::Committee};
+use bulkhead_protocol::{Protocol, Views, manager::AvsRegistration, modules::Committee};
 
 use super::{AVS_ADMIN, AvsRt, BURN, Exec, Run, Target, located};
 use crate::model::{Avs, AvsKind, Loc, Scenario, Sink};
@@ -204,13 +204,28 @@ fn register_avs(avs: &Avs, engine: &mut Engine, sys: System) -> Result<AvsRt> {
             members,
             quorum,
             window,
+            voting_period,
             resolver,
         } => {
+            // By default the longest voting period the deployment's delays allow with this veto window.
+            let voting_period = match voting_period {
+                Some(period) => *period,
+                None => {
+                    let protocol = Protocol::new(engine, sys);
+                    let reading = || format!("reading the manager's delays for AVS {}", avs.name);
+                    Committee::longest_voting_period(
+                        *window,
+                        protocol.execution_window().setting_up(reading)?,
+                        protocol.deallocation_delay().setting_up(reading)?,
+                    )
+                }
+            };
             let committee = Committee {
                 metadata_uri: uri,
                 sink,
                 resolver: engine.actor(resolver),
                 veto_window: *window,
+                voting_period,
                 max_slash_wad: avs.max_slash,
                 members: members.iter().map(|m| engine.actor(m)).collect(),
                 quorum: *quorum,

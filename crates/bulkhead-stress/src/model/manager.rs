@@ -80,7 +80,7 @@ impl Model {
             st.pending_isolated = U256::ZERO;
             st.epoch = st.epoch.wrapping_add(1);
             st.generation = generation;
-        } else if !st.pending_isolated.is_zero() && self.now >= st.pending_isolated_at {
+        } else if !st.pending_isolated.is_zero() && self.settles(&st) {
             let free = st.total.saturating_sub(st.isolated);
             let add = st.pending_isolated.min(free);
             st.isolated += add;
@@ -90,7 +90,14 @@ impl Model {
         (st, p.operator, added)
     }
 
-    /// `_viewAllocation`: the pool and the allocation as `_syncPool` leaves them.
+    /// `_settles`: the pool's pending isolated increase settles only once due and after the last executable second
+    /// of every slash decided on the pool (`slashPendingUntil`), whenever it was committed.
+    fn settles(&self, st: &PState) -> bool {
+        self.now >= st.pending_isolated_at && self.now > st.slash_pending_until
+    }
+
+    /// `_viewAllocation`: the pool and the allocation as `_syncPool` leaves them; the pool's pending isolated
+    /// increase, while a decided slash holds it, shown with the earliest time it settles.
     fn view_alloc(&self, id: usize, avs: usize) -> (PState, usize, Alloc) {
         let (st, operator, added) = self.view_pool_settled(id);
         let mut a = self.allocs.get(&(id, avs)).copied().unwrap_or_default();
@@ -101,6 +108,14 @@ impl Model {
             a.current += add;
             a.pending = a.current;
             a.effect_at = 0;
+        }
+        if a.epoch == st.epoch
+            && a.effect_at != 0
+            && a.mode == ISOLATED
+            && a.pending > a.current
+            && a.effect_at <= st.slash_pending_until
+        {
+            a.effect_at = st.slash_pending_until + 1;
         }
         (st, operator, a)
     }
@@ -138,6 +153,10 @@ impl Model {
             return Ok(());
         }
         let (current, pending, mode, rw) = (a.current, a.pending, a.mode, a.rw);
+        // An isolated increase takes effect only by settling with its pool (`sync_pool`).
+        if mode == ISOLATED && pending > current {
+            return Ok(());
+        }
         a.current = pending;
         a.effect_at = 0;
         if pending < current {
@@ -467,10 +486,12 @@ impl Model {
             executable_at,
             status: Status::Pending,
         });
-        // `_announce`: on this pool only (a tier slash never touches its base).
+        // `_announce`: on this pool only (a tier slash never touches its base). An increase already due settles first.
         let until = executable_at + self.params.execution_window;
-        let st = self.st(id);
-        st.slash_pending_until = st.slash_pending_until.max(until);
+        if self.st(id).slash_pending_until < until {
+            self.sync_pool(id);
+            self.st(id).slash_pending_until = until;
+        }
         Ok(self.requests.len() as u64)
     }
 
