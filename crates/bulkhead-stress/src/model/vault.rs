@@ -74,6 +74,11 @@ impl Model {
     }
 
     fn mint(&mut self, id: usize, staker: usize, assets: U256) -> Result<U256, Rev> {
+        // `MIN_DEPOSIT_PRICE_INVERSE`: a pool slashed below 1e-6 of its price takes no new stake.
+        let p = &self.pools[id - 1];
+        if p.shares > p.assets * u(1_000_000) {
+            return Err(ErrorKind::of::<StakeVault::PoolPriceTooLow>());
+        }
         let shares = self.add_at_price(id, assets)?;
         let generation = self.pools[id - 1].generation;
         self.credit(id, Holder::Staker(staker), generation, shares)?;
