@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
+import {ExactPull} from "./libraries/ExactPull.sol";
 import {IRewardHooks} from "./interfaces/IRewardHooks.sol";
 import {IRewardRail} from "./interfaces/IRewardRail.sol";
 import {IStakeVault} from "./interfaces/IStakeVault.sol";
@@ -149,11 +150,7 @@ contract RewardRail is IRewardRail, Ownable2Step, ReentrancyGuardTransient {
         }
         emit RewardPaid(poolId, msg.sender, amount, commission, toStakers, supply, accDelta, dust);
 
-        IERC20 t = IERC20(token);
-        uint256 before = t.balanceOf(address(this));
-        t.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = t.balanceOf(address(this)) - before;
-        if (received != amount) revert FeeOnTransferDetected(token, amount, received);
+        ExactPull.pullExact(IERC20(token), amount);
     }
 
     /// @inheritdoc IRewardRail

@@ -6,6 +6,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
+import {ExactPull} from "../libraries/ExactPull.sol";
 import {IAllocationManager} from "../interfaces/IAllocationManager.sol";
 import {IOperatorDesk} from "../interfaces/IOperatorDesk.sol";
 import {IOperatorRegistry} from "../interfaces/IOperatorRegistry.sol";
@@ -112,7 +113,7 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
             sstore(add(slot, 1), word1)
         }
         emit BidPosted(bidId, avsId, asset, mode, backing, escrow);
-        _pull(IERC20(asset), escrow);
+        ExactPull.pullExact(IERC20(asset), escrow);
     }
 
     /// @inheritdoc ISecurityMarket
@@ -417,12 +418,5 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     function _lease(uint256 leaseId) internal view returns (Lease storage l) {
         l = _leases[leaseId];
         if (l.poolId == 0) revert UnknownLease(leaseId);
-    }
-
-    function _pull(IERC20 token, uint256 amount) internal {
-        uint256 before = token.balanceOf(address(this));
-        token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = token.balanceOf(address(this)) - before;
-        if (received != amount) revert FeeOnTransferDetected(address(token), amount, received);
     }
 }
