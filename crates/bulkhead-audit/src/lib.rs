@@ -795,6 +795,8 @@ fn reputation_reader<'e>(
         vault: c.stake_vault,
         manager: c.allocation_manager,
         reputation,
+        rail: c.reward_rail.unwrap_or(Address::ZERO),
+        market: c.security_market.unwrap_or(Address::ZERO),
         weth: no_token("WETH"),
         wbtc: no_token("WBTC"),
         usdc: no_token("USDC"),

@@ -4,7 +4,10 @@ use alloy::{
     primitives::{Address, Bytes, U256, aliases::U48},
     sol_types::SolConstructor,
 };
-use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, Reputation, StakeVault};
+use bulkhead_contracts::{
+    AllocationManager, MockERC20, OperatorRegistry, Reputation, RewardRail, SecurityMarket,
+    StakeVault,
+};
 
 use crate::{
     deployment::{DeployConfig, Deployment},
@@ -46,6 +49,12 @@ pub struct System {
     /// `Reputation`: deployed, but off until the owner names it to the manager and the vault
     /// (`Protocol::enable_reputation`); the zero address where the deployment has none.
     pub reputation: Address,
+    /// `RewardRail`: the vault's reward hooks, paying pools' stakers (wired to the vault and the market); the zero
+    /// address where the deployment has none.
+    pub rail: Address,
+    /// `SecurityMarket`: bids, asks and leases, paying through the rail; the zero address where the deployment has
+    /// none.
+    pub market: Address,
     /// Wrapped Ether mock, 18 decimals.
     pub weth: Token,
     /// Wrapped BTC mock, 8 decimals.
@@ -72,6 +81,54 @@ fn at(step: impl Into<String>) -> impl FnOnce(EngineError) -> DeployError {
         step,
         cause: Box::new(e),
     }
+}
+
+/// Deploys the reward rail and the security market and wires them: the rail becomes the vault's reward hooks
+/// (`StakeVault.setRail`) and takes payments from the market (`RewardRail.setMarket`). Both wirings are one-time.
+fn market(
+    engine: &mut Engine,
+    owner: Address,
+    registry: Address,
+    vault: Address,
+    manager: Address,
+    reputation: Address,
+) -> Result<(Address, Address)> {
+    let rail = engine
+        .deploy(
+            owner,
+            "RewardRail",
+            initcode(
+                &RewardRail::BYTECODE,
+                &RewardRail::constructorCall {
+                    vault_: vault,
+                    owner_: owner,
+                },
+            ),
+        )
+        .map_err(at("deploying RewardRail"))?;
+    let market = engine
+        .deploy(
+            owner,
+            "SecurityMarket",
+            initcode(
+                &SecurityMarket::BYTECODE,
+                &SecurityMarket::constructorCall {
+                    manager_: manager,
+                    vault_: vault,
+                    registry_: registry,
+                    rail_: rail,
+                    reputation_: reputation,
+                },
+            ),
+        )
+        .map_err(at("deploying SecurityMarket"))?;
+    engine
+        .send(owner, vault, StakeVault::setRailCall { rail_: rail })
+        .map_err(at("making the rail the vault's reward hooks"))?;
+    engine
+        .send(owner, rail, RewardRail::setMarketCall { market_: market })
+        .map_err(at("naming the market to the rail"))?;
+    Ok((rail, market))
 }
 
 impl System {
@@ -180,6 +237,8 @@ impl System {
                 ),
             )
             .map_err(at("deploying Reputation"))?;
+        // After reputation, for the same reason: the market reads ratings from it.
+        let (rail, market) = market(engine, owner, registry, vault, manager, reputation)?;
 
         Ok(Self {
             owner,
@@ -188,6 +247,8 @@ impl System {
             vault,
             manager,
             reputation,
+            rail,
+            market,
             weth,
             wbtc,
             usdc,
@@ -246,6 +307,8 @@ impl System {
             vault: c.stake_vault,
             manager: c.allocation_manager,
             reputation: c.reputation.unwrap_or(Address::ZERO),
+            rail: c.reward_rail.unwrap_or(Address::ZERO),
+            market: c.security_market.unwrap_or(Address::ZERO),
             weth: token("WETH")?,
             wbtc: token("WBTC")?,
             usdc: token("USDC")?,

@@ -199,4 +199,20 @@ pub struct Contracts {
         skip_serializing_if = "Option::is_none"
     )]
     pub allocation_lens: Option<Address>,
+    /// `RewardRail` (issue 17), the vault's reward hooks; absent from older deployment files and from
+    /// `script/Deploy.s.sol`'s.
+    #[serde(
+        rename = "RewardRail",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub reward_rail: Option<Address>,
+    /// `SecurityMarket` (issue 17), paying through the rail; absent from older deployment files and from
+    /// `script/Deploy.s.sol`'s.
+    #[serde(
+        rename = "SecurityMarket",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub security_market: Option<Address>,
 }

@@ -13,7 +13,10 @@ use alloy::{
     providers::{Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
-use bulkhead_contracts::{AllocationManager, MockERC20, OperatorRegistry, Reputation, StakeVault};
+use bulkhead_contracts::{
+    AllocationManager, MockERC20, OperatorRegistry, Reputation, RewardRail, SecurityMarket,
+    StakeVault,
+};
 
 pub use crate::error::KeyNeeded;
 
@@ -57,7 +60,8 @@ impl Steps<'_> {
 }
 
 /// Deploys registry, vault and manager from `config`'s delays with the signer of `private_key` as owner and
-/// guardian, makes the manager the vault's slasher and, on [`LOCAL_CHAIN_ID`], deploys and allowlists demo WETH (18),
+/// guardian, makes the manager the vault's slasher, deploys reputation, the reward rail and the security market (the
+/// rail wired to the vault and the market) and, on [`LOCAL_CHAIN_ID`], deploys and allowlists demo WETH (18),
 /// WBTC (8) and USDC (6). Without a key it signs with [`ANVIL_DEV_KEY`], which only a local chain accepts.
 /// Without a key on another chain: [`DeployError::KeyNeeded`].
 pub async fn deploy_rpc(
@@ -148,6 +152,38 @@ pub async fn deploy_rpc(
     .await
     .map_err(steps.failed("deploying Reputation"))?;
 
+    // The rail and the market, wired as in the engine: the rail is the vault's reward hooks and the market pays
+    // through it.
+    let rail = RewardRail::deploy_builder(&provider, vault, owner)
+        .deploy()
+        .await
+        .map_err(steps.failed("deploying RewardRail"))?;
+    let market =
+        SecurityMarket::deploy_builder(&provider, manager, vault, registry, rail, reputation)
+            .deploy()
+            .await
+            .map_err(steps.failed("deploying SecurityMarket"))?;
+    let step = "StakeVault.setRail";
+    let receipt = stake_vault
+        .setRail(rail)
+        .send()
+        .await
+        .map_err(steps.failed(step))?
+        .get_receipt()
+        .await
+        .map_err(steps.failed(step))?;
+    steps.succeeded(receipt, step)?;
+    let step = "RewardRail.setMarket";
+    let receipt = RewardRail::new(rail, &provider)
+        .setMarket(market)
+        .send()
+        .await
+        .map_err(steps.failed(step))?
+        .get_receipt()
+        .await
+        .map_err(steps.failed(step))?;
+    steps.succeeded(receipt, step)?;
+
     let artifacts = [
         "OperatorRegistry",
         "StakeVault",
@@ -156,6 +192,9 @@ pub async fn deploy_rpc(
         "CommitteeSlasher",
         "MockERC20",
         "Reputation",
+        "RewardRail",
+        "SecurityMarket",
+        "OperatorDesk",
     ]
     .into_iter()
     .map(|name| (name.to_string(), format!("out/{name}.sol/{name}.json")))
@@ -175,6 +214,8 @@ pub async fn deploy_rpc(
             allocation_manager: manager,
             reputation: Some(reputation),
             allocation_lens: Some(bulkhead_contracts::lens_of(manager)),
+            reward_rail: Some(rail),
+            security_market: Some(market),
         },
         assets,
         artifacts,

@@ -2,8 +2,12 @@
 
 use alloy::primitives::{Address, U256};
 use bulkhead_contracts::{
-    AllocationLens, AllocationManager, DoubleSignSlasher, MockERC20, Reputation, StakeVault,
-    bindings::{IAllocationManager, IStakeVault, reputation::IReputation},
+    AllocationLens, AllocationManager, DoubleSignSlasher, MockERC20, OperatorDesk, Reputation,
+    RewardRail, SecurityMarket, StakeVault,
+    bindings::{
+        IAllocationManager, IStakeVault, reputation::IReputation, rewardrail::IRewardRail,
+        securitymarket::ISecurityMarket,
+    },
     lens_of,
 };
 
@@ -34,6 +38,15 @@ pub type RecordView = IReputation::RecordView;
 pub type BondView = IReputation::Bond;
 /// `AllocationLens.avsBacking`'s return: an AVS's slashable backing in total and per pool.
 pub type AvsBacking = AllocationLens::avsBackingReturn;
+
+/// `ISecurityMarket.Bid`: an AVS's bid (open while `backing` > 0).
+pub type BidView = ISecurityMarket::Bid;
+/// `ISecurityMarket.Ask`: an operator's ask (open while `capacity` > 0).
+pub type AskView = ISecurityMarket::Ask;
+/// `ISecurityMarket.LeaseView`: a lease with its premium, term and what has been paid and refunded.
+pub type LeaseView = ISecurityMarket::LeaseView;
+/// `IRewardRail.PoolRewards`: a pool's reward books (token, accumulator, paid, commission, dust).
+pub type PoolRewards = IRewardRail::PoolRewards;
 
 /// A read-only view of a deployed system: for code that holds the engine by shared reference. [`Protocol`] reads
 /// the same views.
@@ -361,5 +374,101 @@ pub trait Views {
             AllocationManager::executionWindowCall {},
         )?;
         Ok(window.to::<u64>())
+    }
+
+    /// The number of bids, asks and leases ever made (ids run from 1 to each).
+    fn market_counts(&self) -> Result<(u32, u32, u32)> {
+        let (engine, market) = (self.engine_ref(), self.system_ref().market);
+        Ok((
+            read(engine, market, SecurityMarket::bidCountCall {})?,
+            read(engine, market, SecurityMarket::askCountCall {})?,
+            read(engine, market, SecurityMarket::leaseCountCall {})?,
+        ))
+    }
+
+    /// `SecurityMarket.bids`.
+    fn bid(&self, bid: U256) -> Result<BidView> {
+        let call = SecurityMarket::bidsCall { bidId: bid };
+        read(self.engine_ref(), self.system_ref().market, call)
+    }
+
+    /// `SecurityMarket.asks`.
+    fn ask(&self, ask: U256) -> Result<AskView> {
+        let call = SecurityMarket::asksCall { askId: ask };
+        read(self.engine_ref(), self.system_ref().market, call)
+    }
+
+    /// `SecurityMarket.leases`.
+    fn lease(&self, lease: U256) -> Result<LeaseView> {
+        let call = SecurityMarket::leasesCall { leaseId: lease };
+        read(self.engine_ref(), self.system_ref().market, call)
+    }
+
+    /// Every lease, in id order (an off-chain read: one call per lease).
+    fn all_leases(&self) -> Result<Vec<LeaseView>> {
+        let (_, _, leases) = self.market_counts()?;
+        (1..=leases).map(|id| self.lease(U256::from(id))).collect()
+    }
+
+    /// `SecurityMarket.credits`: refunds `account` can withdraw in `token`.
+    fn market_credits(&self, account: Address, token: Address) -> Result<U256> {
+        let call = SecurityMarket::creditsCall { account, token };
+        read(self.engine_ref(), self.system_ref().market, call)
+    }
+
+    /// The owner of the desk at `desk`, or `None` if `desk` is not one of the market's desks.
+    fn desk_owner(&self, desk: Address) -> Result<Option<Address>> {
+        let (engine, market) = (self.engine_ref(), self.system_ref().market);
+        if !read(engine, market, SecurityMarket::isDeskCall { desk })? {
+            return Ok(None);
+        }
+        read(engine, desk, OperatorDesk::ownerCall {}).map(Some)
+    }
+
+    /// `OperatorDesk.heldUntil`: until when a lease holds the desk's allocations to `avs` (0: not held).
+    fn desk_held_until(&self, desk: Address, avs: u32) -> Result<u64> {
+        let held = read(
+            self.engine_ref(),
+            desk,
+            OperatorDesk::heldUntilCall { avsId: avs },
+        )?;
+        Ok(held.to::<u64>())
+    }
+
+    /// `RewardRail.poolRewards`.
+    fn pool_rewards(&self, pool: U256) -> Result<PoolRewards> {
+        let call = RewardRail::poolRewardsCall { poolId: pool };
+        read(self.engine_ref(), self.system_ref().rail, call)
+    }
+
+    /// `RewardRail.claimable`: what `staker`'s shares of `pool` have earned and not claimed.
+    fn claimable_rewards(&self, pool: U256, staker: Address) -> Result<U256> {
+        let call = RewardRail::claimableCall {
+            poolId: pool,
+            staker,
+        };
+        read(self.engine_ref(), self.system_ref().rail, call)
+    }
+
+    /// `RewardRail.claimableEscrow`: what a queued withdrawal earned while slashable and has not claimed.
+    fn claimable_escrow_rewards(&self, withdrawal: U256) -> Result<U256> {
+        let call = RewardRail::claimableEscrowCall {
+            withdrawalId: withdrawal,
+        };
+        read(self.engine_ref(), self.system_ref().rail, call)
+    }
+
+    /// `RewardRail.commissionOwed`: `operator`'s unclaimed commission in `token`.
+    fn commission_owed(&self, operator: Address, token: Address) -> Result<U256> {
+        let call = RewardRail::commissionOwedCall { operator, token };
+        read(self.engine_ref(), self.system_ref().rail, call)
+    }
+
+    /// `RewardRail.commissionOf`: the pool's commission now, and the queued one with when it applies (bps, next
+    /// bps, next at).
+    fn commission_of(&self, pool: U256) -> Result<(u16, u16, u64)> {
+        let call = RewardRail::commissionOfCall { poolId: pool };
+        let c = read(self.engine_ref(), self.system_ref().rail, call)?;
+        Ok((c.bps, c.nextBps, c.nextAt.to::<u64>()))
     }
 }
