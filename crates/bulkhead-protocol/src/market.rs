@@ -62,7 +62,7 @@ impl Protocol<'_> {
         };
         let sent = self.tx(owner, self.sys.market, call)?;
         self.engine
-            .label(sent.value, &format!("{}-desk", self.engine.name_of(owner)));
+            .label(sent.value, format!("{}-desk", self.engine.name_of(owner)));
         Ok(sent)
     }
 
