@@ -7,6 +7,8 @@
 //! - `bulkhead demo [--embedded] [--keep]`: the demo world and its chained slash on a spawned anvil or in memory.
 //! - `bulkhead dapp [--port <p>] [--http-port <p>] [--rpc-url <url>]`: the demo dApp on anvil (see `docs/dapp.md`).
 //! - `bulkhead bench [--json]`: chained-slash scenarios per second, embedded and over JSON-RPC.
+//! - `bulkhead market --rpc-url <url> | --fork-url <url> [--json]`: the security market's book, leases, utilisation
+//!   and prices (see `docs/market.md`).
 //! - `bulkhead stress`, `bulkhead audit`, `bulkhead decode`: see their `--help`.
 //!
 //! `-v` logs what runs (`-vv` every transaction, `-vvv` every decoded event) to stderr; `RUST_LOG` overrides it.
@@ -18,6 +20,7 @@ mod dapp;
 mod decode;
 mod demo;
 mod deploy;
+mod market;
 mod simulate;
 mod stress;
 mod ui;
@@ -105,6 +108,11 @@ enum Command {
         after_help = "Examples:\n  bulkhead audit --network examples/networks/hub_insecure.json \\\n      --psi 1/100 1/10\n  bulkhead audit --scenario examples/demo.toml \\\n      --terms examples/networks/demo-terms.json --html demo-audit.html"
     )]
     Audit(audit::AuditArgs),
+    /// The security market of a deployed chain: the book, the leases, utilisation and prices (reads only).
+    #[command(after_help = "Examples:
+  bulkhead market --rpc-url http://127.0.0.1:8545
+  bulkhead market --fork-url http://127.0.0.1:8545 --closed --json")]
+    Market(market::Args),
     /// Name a custom error (with its arguments), a call or an event topic of the Bulkhead contracts, from hex.
     ///
     /// Example: `bulkhead decode 0xd7e968e0` (as cast prints an error it has no signature for). Exit status 0 if
@@ -142,6 +150,7 @@ fn main() -> ExitCode {
         Command::Dapp(args) => dapp::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Market(args) => market::run(&args),
         Command::Decode(args) => decode::run(&args),
         Command::Stress(args) => stress::run(&args).map_or_else(
             |e| {

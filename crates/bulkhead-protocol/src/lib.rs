@@ -22,12 +22,14 @@
 //! - [`vault`]: staker verbs (deposit, tiers, withdrawals, redelegation) on `StakeVault`.
 //! - [`manager`]: operator, AVS and governance verbs on `AllocationManager` (allocations, slashes, vetoes, guard).
 //! - [`modules`]: the slashing modules (double-sign proofs, committee votes).
+//! - [`book`]: the market at a glance ([`book::MarketBook`]): open orders, leases, utilisation and prices.
 //! - [`market`]: desks, bids, asks, fills, streaming and refunds on `SecurityMarket`; payments, reward claims and
 //!   commissions on `RewardRail`.
 //! - [`reputation`]: bonds, checkpoints, fault reports and standing on `Reputation`; re-pricing shared allocations.
 //! - [`views`]: typed reads of pools, backing, positions, escrow and risk ([`Views`], on a [`Protocol`] or a
 //!   read-only [`Reader`]).
 
+pub mod book;
 pub mod manager;
 pub mod market;
 pub mod modules;

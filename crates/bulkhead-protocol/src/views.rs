@@ -376,6 +376,13 @@ pub trait Views {
         Ok(window.to::<u64>())
     }
 
+    /// The base pool of a tier pool (`None` for a base pool).
+    fn base_of(&self, pool: U256) -> Result<Option<U256>> {
+        let call = StakeVault::baseOfCall { poolId: pool };
+        let base = read(self.engine_ref(), self.system_ref().vault, call)?;
+        Ok((!base.is_zero()).then_some(base))
+    }
+
     /// The number of bids, asks and leases ever made (ids run from 1 to each).
     fn market_counts(&self) -> Result<(u32, u32, u32)> {
         let (engine, market) = (self.engine_ref(), self.system_ref().market);
