@@ -20,8 +20,11 @@ use bulkhead_contracts::{
         CommitteeSlasher::{CommitteeSlasherErrors, CommitteeSlasherEvents},
         DoubleSignSlasher::{DoubleSignSlasherErrors, DoubleSignSlasherEvents},
         MockERC20::{MockERC20Errors, MockERC20Events},
+        OperatorDesk::{OperatorDeskErrors, OperatorDeskEvents},
         OperatorRegistry::{OperatorRegistryErrors, OperatorRegistryEvents},
         Reputation::{ReputationErrors, ReputationEvents},
+        RewardRail::{RewardRailErrors, RewardRailEvents},
+        SecurityMarket::{SecurityMarketErrors, SecurityMarketEvents},
         StakeVault::{StakeVaultErrors, StakeVaultEvents},
     },
 };
@@ -43,6 +46,12 @@ pub enum BulkheadError {
     Committee(CommitteeSlasherErrors),
     /// Raised by `Reputation`.
     Reputation(ReputationErrors),
+    /// Raised by `RewardRail`.
+    Rail(RewardRailErrors),
+    /// Raised by `SecurityMarket`.
+    Market(SecurityMarketErrors),
+    /// Raised by an `OperatorDesk`.
+    Desk(OperatorDeskErrors),
     /// Raised by `MockERC20` (OpenZeppelin's ERC-20 errors).
     Token(MockERC20Errors),
 }
@@ -62,6 +71,12 @@ pub enum BulkheadEvent {
     Committee(CommitteeSlasherEvents),
     /// Emitted by `Reputation`.
     Reputation(ReputationEvents),
+    /// Emitted by `RewardRail`.
+    Rail(RewardRailEvents),
+    /// Emitted by `SecurityMarket`.
+    Market(SecurityMarketEvents),
+    /// Emitted by an `OperatorDesk`.
+    Desk(OperatorDeskEvents),
     /// Emitted by `MockERC20`.
     Token(MockERC20Events),
 }
@@ -94,13 +109,16 @@ macro_rules! known {
 }
 
 /// Lookup order: the manager and the vault first (their errors bubble up through the modules).
-static KNOWN: [Known; 7] = known! {
+static KNOWN: [Known; 10] = known! {
     AllocationManager => Manager, AllocationManagerErrors, AllocationManagerEvents;
     StakeVault => Vault, StakeVaultErrors, StakeVaultEvents;
     OperatorRegistry => Registry, OperatorRegistryErrors, OperatorRegistryEvents;
     DoubleSignSlasher => DoubleSign, DoubleSignSlasherErrors, DoubleSignSlasherEvents;
     CommitteeSlasher => Committee, CommitteeSlasherErrors, CommitteeSlasherEvents;
     Reputation => Reputation, ReputationErrors, ReputationEvents;
+    SecurityMarket => Market, SecurityMarketErrors, SecurityMarketEvents;
+    OperatorDesk => Desk, OperatorDeskErrors, OperatorDeskEvents;
+    RewardRail => Rail, RewardRailErrors, RewardRailEvents;
     MockERC20 => Token, MockERC20Errors, MockERC20Events;
 };
 

@@ -71,6 +71,11 @@ impl Protocol<'_> {
         self.tx_unit(owner, desk, OperatorDesk::optInCall { avsId: avs })
     }
 
+    /// `OperatorDesk.optOut`, by the desk's owner (refused while a lease holds the AVS).
+    pub fn desk_opt_out(&mut self, owner: Address, desk: Address, avs: u32) -> Result<Sent<()>> {
+        self.tx_unit(owner, desk, OperatorDesk::optOutCall { avsId: avs })
+    }
+
     /// `OperatorDesk.allocate`, by the desk's owner: the desk's own allocation of `pool` to `avs` (refused while a
     /// lease holds the pair).
     pub fn desk_allocate(

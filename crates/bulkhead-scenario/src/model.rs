@@ -21,6 +21,8 @@ pub struct Scenario {
     /// Every declared actor (operators, stakers, `actors`, resolvers, committee members, sinks), once each.
     pub(crate) actors: Vec<String>,
     pub(crate) operators: Vec<String>,
+    /// Operators that sell through a market desk (`desk = true`): their pools are the desk's.
+    pub(crate) desks: Vec<String>,
     pub(crate) stakers: Vec<Staker>,
     pub(crate) avs: Vec<Avs>,
     pub(crate) pools: Vec<Pool>,
@@ -405,8 +407,132 @@ pub enum Action {
         /// Pool index.
         pool: usize,
     },
+    /// The AVS's admin (or `by`) posts a bid, escrowing the premium at its highest price.
+    Bid {
+        /// The label later steps and checks name it by.
+        label: String,
+        /// What is bid.
+        order: BidSpec,
+        /// Sender instead of the default one.
+        by: Option<String>,
+    },
+    /// The pool's desk owner (or `by`) posts an ask.
+    Ask {
+        /// The label later steps and checks name it by.
+        label: String,
+        /// The pool (index into the declarations).
+        pool: usize,
+        /// Backing offered, in the pool's asset.
+        capacity: U256,
+        /// Isolated or shared backing.
+        mode: Mode,
+        /// Lowest price, bps of the backing per year.
+        min_price_bps: u32,
+        /// Longest term, seconds.
+        max_term: u64,
+        /// Sender instead of the default one.
+        by: Option<String>,
+    },
+    /// The ask's desk owner (or `by`, e.g. the AVS's admin) fills a bid with an ask: a lease.
+    Fill {
+        /// The label later steps and checks name it by.
+        label: String,
+        /// The bid's label.
+        bid: String,
+        /// The ask's label.
+        ask: String,
+        /// Amount, in the asset's base units.
+        amount: U256,
+        /// Sender instead of the default one.
+        by: Option<String>,
+    },
+    /// The bid's AVS admin (or `by`) cancels it; its escrow returns to the admin's credits.
+    CancelBid {
+        /// The bid's label.
+        bid: String,
+        /// Sender instead of the default one.
+        by: Option<String>,
+    },
+    /// The ask's desk owner (or `by`) cancels it.
+    CancelAsk {
+        /// The ask's label.
+        ask: String,
+        /// Sender instead of the default one.
+        by: Option<String>,
+    },
+    /// Anyone (the keeper, or `by`) streams a lease's premium up to now.
+    Stream {
+        /// The lease's label.
+        lease: String,
+        /// Sender instead of the default one.
+        by: Option<String>,
+    },
+    /// A staker claims what its shares of a pool earned.
+    ClaimRewards {
+        /// The staker.
+        staker: String,
+        /// The pool (index into the declarations).
+        pool: usize,
+        /// Who receives (the staker by default).
+        receiver: Option<String>,
+    },
+    /// The AVS admin (or `by`) withdraws its refunds in an asset.
+    WithdrawRefunds {
+        /// The asset (index into the declarations).
+        asset: usize,
+        /// Sender instead of the default one.
+        by: Option<String>,
+    },
+    /// An operator (through its desk, if it has one) claims its commission in an asset.
+    ClaimCommission {
+        /// The operator.
+        operator: String,
+        /// The asset (index into the declarations).
+        asset: usize,
+    },
+    /// The pool's operator (or `by`) queues a new commission.
+    SetCommission {
+        /// The pool (index into the declarations).
+        pool: usize,
+        /// The commission, bps.
+        bps: u16,
+        /// Sender instead of the default one.
+        by: Option<String>,
+    },
+    /// Anyone (the keeper, or `by`) pays a pool's stakers directly through the rail.
+    Pay {
+        /// The pool (index into the declarations).
+        pool: usize,
+        /// Amount, in the asset's base units.
+        amount: U256,
+        /// Highest commission accepted, bps.
+        max_commission_bps: u16,
+        /// Sender instead of the default one.
+        by: Option<String>,
+    },
     /// `expect`: checks of the state, no transaction.
     Expect(Vec<Check>),
+}
+
+/// A bid as a `bid` step writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BidSpec {
+    /// The AVS (index into the declarations).
+    pub avs: usize,
+    /// The asset (index into the declarations).
+    pub asset: usize,
+    /// Backing wanted, in the asset's base units.
+    pub backing: U256,
+    /// Isolated or shared backing.
+    pub mode: Mode,
+    /// Seconds.
+    pub term: u64,
+    /// Highest price, bps of the backing per year.
+    pub max_price_bps: u32,
+    /// Highest commission accepted, bps.
+    pub max_commission_bps: u16,
+    /// Lowest operator rating, bps of one (0: any).
+    pub min_rating_bps: u16,
 }
 
 impl Action {
@@ -432,6 +558,17 @@ impl Action {
             Self::Checkpoint { .. } => "checkpoint",
             Self::RefreshStanding { .. } => "refresh_standing",
             Self::Reprice { .. } => "reprice",
+            Self::Bid { .. } => "bid",
+            Self::Ask { .. } => "ask",
+            Self::Fill { .. } => "fill",
+            Self::CancelBid { .. } => "cancel_bid",
+            Self::CancelAsk { .. } => "cancel_ask",
+            Self::Stream { .. } => "stream",
+            Self::ClaimRewards { .. } => "claim_rewards",
+            Self::WithdrawRefunds { .. } => "withdraw_refunds",
+            Self::ClaimCommission { .. } => "claim_commission",
+            Self::SetCommission { .. } => "set_commission",
+            Self::Pay { .. } => "pay",
             Self::Expect(_) => "expect",
         }
     }
@@ -455,47 +592,61 @@ pub struct Check {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum CheckKind {
     PoolValue {
+        /// The pool (index into the declarations).
         pool: usize,
         expected: U256,
     },
     Isolated {
+        /// The pool (index into the declarations).
         pool: usize,
         expected: U256,
     },
     Shared {
+        /// The pool (index into the declarations).
         pool: usize,
         expected: U256,
     },
     ReuseRatio {
+        /// The pool (index into the declarations).
         pool: usize,
         expected: U256,
     },
     GuardUsed {
+        /// The pool (index into the declarations).
         pool: usize,
         expected: U256,
     },
     Backing {
+        /// The AVS (index into the declarations).
         avs: usize,
+        /// The pool (index into the declarations).
         pool: usize,
         expected: U256,
     },
     Position {
+        /// The staker.
         staker: String,
+        /// The pool (index into the declarations).
         pool: usize,
         expected: U256,
     },
     Escrow {
+        /// The staker.
         staker: String,
+        /// The pool (index into the declarations).
         pool: usize,
         expected: U256,
     },
     Balance {
         holder: Holder,
+        /// The asset (index into the declarations).
         asset: usize,
         expected: U256,
     },
     Sink {
+        /// The AVS (index into the declarations).
         avs: usize,
+        /// The asset (index into the declarations).
         asset: usize,
         expected: U256,
     },
@@ -505,22 +656,86 @@ pub(crate) enum CheckKind {
     },
     /// The AVS's rating (WAD).
     Rating {
+        /// The AVS (index into the declarations).
         avs: usize,
         expected: U256,
     },
     /// The AVS's risk weight in the manager, in tenths (10 = 1×).
     RiskWeight {
+        /// The AVS (index into the declarations).
         avs: usize,
         expected: u8,
     },
     BondShort {
+        /// The AVS (index into the declarations).
         avs: usize,
         expected: bool,
     },
     /// The AVS's available bond in an asset.
     Bond {
+        /// The AVS (index into the declarations).
         avs: usize,
+        /// The asset (index into the declarations).
         asset: usize,
         expected: U256,
     },
+    /// What a staker's shares of a pool earned and has not claimed.
+    Claimable {
+        /// The staker.
+        staker: String,
+        /// The pool (index into the declarations).
+        pool: usize,
+        expected: U256,
+    },
+    /// A lease's figure (`paid`, `refunded`, `premium`, `escrowed`, `backing`), in the lease's asset.
+    Lease {
+        /// The lease's label.
+        lease: String,
+        field: LeaseField,
+        /// The asset (index into the declarations).
+        asset: usize,
+        expected: U256,
+    },
+    /// Refunds an actor can withdraw from the market in an asset.
+    Credits {
+        actor: String,
+        /// The asset (index into the declarations).
+        asset: usize,
+        expected: U256,
+    },
+    /// An operator's (its desk's, if it has one) unclaimed commission in an asset.
+    CommissionOwed {
+        /// The operator.
+        operator: String,
+        /// The asset (index into the declarations).
+        asset: usize,
+        expected: U256,
+    },
+}
+
+/// A figure of a lease an `expect` step can check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LeaseField {
+    Paid,
+    Refunded,
+    Premium,
+    Escrowed,
+    Backing,
+}
+
+impl LeaseField {
+    pub(crate) const ALL: [(&'static str, Self); 5] = [
+        ("paid", Self::Paid),
+        ("refunded", Self::Refunded),
+        ("premium", Self::Premium),
+        ("escrowed", Self::Escrowed),
+        ("backing", Self::Backing),
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map_or("?", |(n, _)| n)
+    }
 }

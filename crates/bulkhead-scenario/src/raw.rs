@@ -183,6 +183,8 @@ pub struct RawAsset {
 pub struct RawOperator {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: S<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desk: S<bool>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -320,6 +322,27 @@ pub struct RawStep {
     pub signer: S<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asset: S<String>,
+    // the security market's steps
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bid: S<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ask: S<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease: S<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub term: S<Scalar>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_term: S<Scalar>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_price: S<Scalar>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_price: S<Scalar>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_commission: S<Scalar>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commission: S<Scalar>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_rating: S<Scalar>,
     // `expect` checks
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pool_value: S<PerName>,
@@ -349,6 +372,14 @@ pub struct RawStep {
     pub bond_short: S<PerName>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bond: S<PerPair>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimable: S<PerPair>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leases: S<PerPair>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits: S<PerPair>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commission_owed: S<PerPair>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: S<Vec<Spanned<String>>>,
     #[serde(skip_serializing_if = "Option::is_none")]

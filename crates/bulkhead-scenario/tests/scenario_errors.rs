@@ -127,7 +127,8 @@ fn fields_and_actions_are_checked() {
         step_error("\n[[steps]]\naction = \"dance\"\n"),
         "examples/x.toml:10:10: steps[0].action: unknown action \"dance\"; expected one of deposit, deposit_to_tier, allocate, \
          deallocate, warp, queue_withdrawal, claim, request_slash, veto, execute_slash, slash, double_sign, opt_in, opt_out, \
-         bond, unbond, checkpoint, refresh_standing, reprice, expect"
+         bond, unbond, checkpoint, refresh_standing, reprice, bid, ask, fill, cancel_bid, cancel_ask, stream, \
+         claim_rewards, withdraw_refunds, claim_commission, set_commission, pay, expect"
     );
     assert_eq!(
         step_error(
@@ -144,7 +145,8 @@ fn fields_and_actions_are_checked() {
     assert_eq!(
         step_error("\n[[steps]]\naction = \"expect\"\n"),
         "examples/x.toml:10:10: steps[0]: an expect step needs at least one check (pool_value, isolated, shared, \
-         reuse_ratio, guard_used, rating, risk_weight, bond_short, bond, backing, position, escrow, balance, sink, events, no_events)"
+         reuse_ratio, guard_used, rating, risk_weight, bond_short, bond, backing, position, escrow, balance, sink, claimable, leases, credits, \
+         commission_owed, events, no_events)"
     );
     // Unknown keys come from serde, located through toml's spans.
     assert_eq!(
@@ -152,8 +154,10 @@ fn fields_and_actions_are_checked() {
         "examples/x.toml:11:1: steps[0].fractoin: unknown field `fractoin`, expected one of `action`, `note`, \
          `expect_revert`, `by`, `staker`, `operator`, `pool`, `avs`, `amount`, `shares`, `fraction`, `mode`, `opt_in`, \
          `duration`, `label`, `withdrawal`, `receiver`, `request`, `voters`, `round`, `pools`, `signer`, `asset`, \
-         `pool_value`, `isolated`, `shared`, `reuse_ratio`, `guard_used`, `backing`, `position`, `escrow`, `balance`, \
-         `sink`, `rating`, `risk_weight`, `bond_short`, `bond`, `events`, `no_events`"
+         `bid`, `ask`, `lease`, `term`, `max_term`, `max_price`, `min_price`, `max_commission`, `commission`, \
+         `min_rating`, `pool_value`, `isolated`, `shared`, `reuse_ratio`, `guard_used`, `backing`, `position`, `escrow`, `balance`, \
+         `sink`, `rating`, `risk_weight`, `bond_short`, `bond`, `claimable`, `leases`, `credits`, `commission_owed`, \
+         `events`, `no_events`"
     );
     assert_eq!(
         step_error("\n[[steps]]\naction = 3\n"),
@@ -261,5 +265,30 @@ fn reputation_steps_need_the_layer_and_well_formed_values() {
             "\n[[steps]]\naction = \"unbond\"\navs = \"oracle\"\nasset = \"DAI\"\namount = \"1\"\n"
         ),
         r#"examples/x.toml:15:9: steps[0].asset: unknown asset "DAI" (declared: WETH, WBTC, USDC)"#
+    );
+}
+
+#[test]
+fn market_steps_name_their_orders_and_price_in_whole_bps() {
+    assert_eq!(
+        step_error(
+            "\n[[steps]]\naction = \"fill\"\nlabel = \"l1\"\nbid = \"b9\"\nask = \"a1\"\namount = \"1\"\n"
+        ),
+        r#"examples/x.toml:12:7: steps[0].bid: unknown bid "b9": no earlier bid step has this label (none are declared)"#
+    );
+    let bid = "\n[[steps]]\naction = \"bid\"\nlabel = \"b1\"\navs = \"oracle\"\nasset = \"WETH\"\namount = \"200\"\nmode = \"isolated\"\nterm = \"30d\"\nmax_price = \"10.005%\"\n";
+    assert_eq!(
+        step_error(bid),
+        "examples/x.toml:17:13: steps[0].max_price: prices and commissions are whole bps: a multiple of 0.01%"
+    );
+    let twice = "\n[[steps]]\naction = \"bid\"\nlabel = \"b1\"\navs = \"oracle\"\nasset = \"WETH\"\namount = \"200\"\nmode = \"isolated\"\nterm = \"30d\"\nmax_price = \"10%\"\n".repeat(2);
+    assert_eq!(
+        step_error(&twice),
+        r#"examples/x.toml:21:9: steps[1].label: bid label "b1" is used twice"#
+    );
+    let figure = "\n[[steps]]\naction = \"bid\"\nlabel = \"b1\"\navs = \"oracle\"\nasset = \"WETH\"\namount = \"200\"\nmode = \"isolated\"\nterm = \"30d\"\nmax_price = \"10%\"\n\n[[steps]]\naction = \"ask\"\nlabel = \"a1\"\npool = \"P\"\namount = \"200\"\nmode = \"isolated\"\nmin_price = \"5%\"\nmax_term = \"60d\"\n\n[[steps]]\naction = \"fill\"\nlabel = \"l1\"\nbid = \"b1\"\nask = \"a1\"\namount = \"200\"\n\n[[steps]]\naction = \"expect\"\nleases = { l1 = { owed = \"1\" } }\n";
+    assert_eq!(
+        step_error(figure),
+        "examples/x.toml:37:19: steps[3].leases.l1.owed: unknown lease figure \"owed\"; expected one of paid, refunded, premium, escrowed, backing"
     );
 }

@@ -5,7 +5,7 @@ use toml::Spanned;
 
 use super::{Loader, Result, field};
 use crate::{
-    model::{Check, CheckKind, Holder},
+    model::{Check, CheckKind, Holder, LeaseField},
     raw::{PerName, PerPair, RawStep, S, Scalar},
     units,
 };
@@ -51,8 +51,12 @@ impl Loader<'_> {
             }
         }
         // outer name -> inner name -> amount
-        let nested: [(&str, &S<PerPair>); 6] = [
+        let nested: [(&str, &S<PerPair>); 10] = [
             ("bond", &r.bond),
+            ("claimable", &r.claimable),
+            ("leases", &r.leases),
+            ("credits", &r.credits),
+            ("commission_owed", &r.commission_owed),
             ("backing", &r.backing),
             ("position", &r.position),
             ("escrow", &r.escrow),
@@ -223,6 +227,70 @@ impl Loader<'_> {
                 let asset = self.asset(key, p)?;
                 CheckKind::Balance {
                     holder,
+                    asset,
+                    expected: self.amount(value, asset, p)?,
+                }
+            }
+            "claimable" => {
+                let staker = self.staker(outer, outer_path)?;
+                let pool = self.pool(key, p)?;
+                CheckKind::Claimable {
+                    staker,
+                    pool,
+                    expected: self.amount(value, self.pools[pool].asset, p)?,
+                }
+            }
+            "leases" => {
+                let Some((lease, asset)) = self
+                    .lease_labels
+                    .iter()
+                    .find(|(l, _)| l == outer.get_ref())
+                    .cloned()
+                else {
+                    return Err(self.err(
+                        outer.span(),
+                        outer_path,
+                        format!(
+                            "unknown lease {:?}: no earlier fill step has this label ({})",
+                            outer.get_ref(),
+                            super::list(self.lease_labels.iter().map(|(l, _)| l))
+                        ),
+                    ));
+                };
+                let Some((_, field)) = LeaseField::ALL.iter().find(|(n, _)| n == key.get_ref())
+                else {
+                    let names: Vec<&str> = LeaseField::ALL.iter().map(|(n, _)| *n).collect();
+                    return Err(self.err(
+                        key.span(),
+                        p,
+                        format!(
+                            "unknown lease figure {:?}; expected one of {}",
+                            key.get_ref(),
+                            names.join(", ")
+                        ),
+                    ));
+                };
+                CheckKind::Lease {
+                    lease,
+                    field: *field,
+                    asset,
+                    expected: self.amount(value, asset, p)?,
+                }
+            }
+            "credits" => {
+                let actor = self.actor(outer, outer_path)?;
+                let asset = self.asset(key, p)?;
+                CheckKind::Credits {
+                    actor,
+                    asset,
+                    expected: self.amount(value, asset, p)?,
+                }
+            }
+            "commission_owed" => {
+                let operator = self.operator(outer, outer_path)?;
+                let asset = self.asset(key, p)?;
+                CheckKind::CommissionOwed {
+                    operator,
                     asset,
                     expected: self.amount(value, asset, p)?,
                 }

@@ -8,6 +8,7 @@
 //! - [`checks`]: the checks of `expect` steps.
 
 mod checks;
+mod market;
 mod preamble;
 mod reputation;
 mod steps;
@@ -56,11 +57,19 @@ struct Loader<'a> {
     assets: Vec<Asset>,
     actors: Vec<String>,
     operators: Vec<String>,
+    /// Operators that sell through a market desk.
+    desks: Vec<String>,
     stakers: Vec<String>,
     avs: Vec<Avs>,
     pools: Vec<Pool>,
     withdrawal_labels: BTreeSet<String>,
     request_labels: Vec<(String, usize)>,
+    /// Bids by label, with their asset.
+    bid_labels: Vec<(String, usize)>,
+    /// Asks by label, with their pool.
+    ask_labels: Vec<(String, usize)>,
+    /// Leases by label, with their asset.
+    lease_labels: Vec<(String, usize)>,
     /// The file has a `[reputation]` section.
     reputation_on: bool,
 }
@@ -92,11 +101,15 @@ impl<'a> Loader<'a> {
                 .collect(),
             actors: Vec::new(),
             operators: Vec::new(),
+            desks: Vec::new(),
             stakers: Vec::new(),
             avs: Vec::new(),
             pools: Vec::new(),
             withdrawal_labels: BTreeSet::new(),
             request_labels: Vec::new(),
+            bid_labels: Vec::new(),
+            ask_labels: Vec::new(),
+            lease_labels: Vec::new(),
             reputation_on: false,
         }
     }

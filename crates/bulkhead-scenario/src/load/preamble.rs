@@ -43,6 +43,7 @@ impl Loader<'_> {
             assets: self.assets,
             actors: self.actors,
             operators: self.operators,
+            desks: self.desks,
             stakers,
             avs: self.avs,
             pools: self.pools,
@@ -165,6 +166,9 @@ impl Loader<'_> {
             let name = self.required(&op.get_ref().name, &op.span(), &path, "name")?;
             let name = self.unique(&mut seen, name, &field(&path, "name"), "operator")?;
             self.declare_actor(&name);
+            if op.get_ref().desk.as_ref().is_some_and(|d| *d.get_ref()) {
+                self.desks.push(name.clone());
+            }
             self.operators.push(name);
         }
         let mut seen = BTreeSet::new();

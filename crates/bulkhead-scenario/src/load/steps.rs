@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// Every action and the fields it takes (besides `action`, `note`, and `expect_revert` on transactions).
-pub(crate) const ACTION_FIELDS: [(&str, &[&str]); 20] = [
+pub(crate) const ACTION_FIELDS: [(&str, &[&str]); 31] = [
     ("deposit", &["staker", "pool", "amount"]),
     ("deposit_to_tier", &["staker", "pool", "shares"]),
     (
@@ -46,6 +46,42 @@ pub(crate) const ACTION_FIELDS: [(&str, &[&str]); 20] = [
     ("refresh_standing", &["avs", "by"]),
     ("reprice", &["pool"]),
     (
+        "bid",
+        &[
+            "label",
+            "avs",
+            "asset",
+            "amount",
+            "mode",
+            "term",
+            "max_price",
+            "max_commission",
+            "min_rating",
+            "by",
+        ],
+    ),
+    (
+        "ask",
+        &[
+            "label",
+            "pool",
+            "amount",
+            "mode",
+            "min_price",
+            "max_term",
+            "by",
+        ],
+    ),
+    ("fill", &["label", "bid", "ask", "amount", "by"]),
+    ("cancel_bid", &["bid", "by"]),
+    ("cancel_ask", &["ask", "by"]),
+    ("stream", &["lease", "by"]),
+    ("claim_rewards", &["staker", "pool", "receiver"]),
+    ("withdraw_refunds", &["asset", "by"]),
+    ("claim_commission", &["operator", "asset"]),
+    ("set_commission", &["pool", "commission", "by"]),
+    ("pay", &["pool", "amount", "max_commission", "by"]),
+    (
         "expect",
         &[
             "pool_value",
@@ -62,6 +98,10 @@ pub(crate) const ACTION_FIELDS: [(&str, &[&str]); 20] = [
             "escrow",
             "balance",
             "sink",
+            "claimable",
+            "leases",
+            "credits",
+            "commission_owed",
             "events",
             "no_events",
         ],
@@ -227,6 +267,10 @@ impl Loader<'_> {
             }
             "bond" | "unbond" | "checkpoint" | "refresh_standing" | "reprice" => {
                 self.reputation_action(at, r, by)?
+            }
+            "bid" | "ask" | "fill" | "cancel_bid" | "cancel_ask" | "stream" | "claim_rewards"
+            | "withdraw_refunds" | "claim_commission" | "set_commission" | "pay" => {
+                self.market_action(at, r, by)?
             }
             _ => {
                 let checks = self.checks(r, &at.path)?;
@@ -576,6 +620,16 @@ fn step_fields(r: &RawStep) -> Vec<(&'static str, Option<Range<usize>>)> {
         pools,
         signer,
         asset,
+        bid,
+        ask,
+        lease,
+        term,
+        max_term,
+        max_price,
+        min_price,
+        max_commission,
+        commission,
+        min_rating,
         pool_value,
         isolated,
         shared,
@@ -590,6 +644,10 @@ fn step_fields(r: &RawStep) -> Vec<(&'static str, Option<Range<usize>>)> {
         escrow,
         balance,
         sink,
+        claimable,
+        leases,
+        credits,
+        commission_owed,
         events,
         no_events,
     ]

@@ -142,6 +142,17 @@ impl Run<'_> {
                 self.refresh_standing_step(exec, *avs, by.as_deref())
             }
             Action::Reprice { pool } => self.reprice_step(step, exec, *pool),
+            Action::Bid { .. }
+            | Action::Ask { .. }
+            | Action::Fill { .. }
+            | Action::CancelBid { .. }
+            | Action::CancelAsk { .. }
+            | Action::Stream { .. }
+            | Action::ClaimRewards { .. }
+            | Action::WithdrawRefunds { .. }
+            | Action::ClaimCommission { .. }
+            | Action::SetCommission { .. }
+            | Action::Pay { .. } => self.market_step(step, exec),
             Action::Expect(checks) => Ok(match checks.len() {
                 1 => "1 check".to_string(),
                 n => format!("{n} checks"),
@@ -236,6 +247,17 @@ impl Run<'_> {
         join: bool,
     ) -> Result<String> {
         let (from, avs_id) = (self.actor(operator), self.avs[avs].id);
+        if let Some(desk) = self.desks.get(operator).copied() {
+            if join {
+                exec.main(|| self.protocol().desk_opt_in(from, desk, avs_id))?;
+                return Ok(format!("{operator}'s desk joins {}", self.sc.avs[avs].name));
+            }
+            exec.main(|| self.protocol().desk_opt_out(from, desk, avs_id))?;
+            return Ok(format!(
+                "{operator}'s desk leaves {}",
+                self.sc.avs[avs].name
+            ));
+        }
         if join {
             exec.main(|| self.protocol().opt_in(from, avs_id))?;
             Ok(format!("{operator} joins {}", self.sc.avs[avs].name))
@@ -255,7 +277,7 @@ impl Run<'_> {
     ) -> Result<()> {
         let from = self.actor(staker);
         let asset = self.assets[self.sc.pools[pool].asset];
-        let operator = self.actor(&self.sc.pools[pool].operator.clone());
+        let operator = self.operator_address(&self.sc.pools[pool].operator.clone());
         let funded = self
             .sc
             .stakers
@@ -266,6 +288,7 @@ impl Run<'_> {
         }
         exec.prepare(|| self.protocol().approve_vault(from, asset, amount))?;
         exec.main(|| self.protocol().deposit(from, operator, asset, amount))?;
+        self.desk_pool_earns(exec, pool)?;
         Ok(())
     }
 
@@ -281,6 +304,16 @@ impl Run<'_> {
     ) -> Result<()> {
         let base = self.sc.pools[pool].tier_of.expect("a tier");
         let base_id = self.require_pool(base, loc)?;
+        for side in [pool, base] {
+            let operator = &self.sc.pools[side].operator;
+            if self.desks.contains_key(operator) {
+                let message = format!(
+                    "pool {:?}'s operator {operator} sells through a desk: tiers over or of a desk's pools are not supported in scenarios",
+                    self.sc.pools[side].name
+                );
+                return Err(self.sc.error_at(loc, message).into());
+            }
+        }
         let from = self.actor(staker);
         let operator = self.actor(&self.sc.pools[pool].operator.clone());
         let base_operator = self.actor(&self.sc.pools[base].operator.clone());
@@ -305,9 +338,22 @@ impl Run<'_> {
         by: Option<&str>,
         opt_in: bool,
     ) -> Result<()> {
-        let operator = self.actor(&self.sc.pools[pool].operator.clone());
-        let from = by.map_or(operator, |b| self.engine.actor(b));
+        let name = self.sc.pools[pool].operator.clone();
         let avs_id = self.avs[avs].id;
+        if let (Some(desk), None) = (self.desks.get(&name).copied(), by) {
+            // A desk's owner allocates through the desk (which refuses while a lease holds the pair).
+            let owner = self.actor(&name);
+            if opt_in && !self.protocol().membership(avs_id, desk)?.optedIn {
+                exec.prepare(|| self.protocol().desk_opt_in(owner, desk, avs_id))?;
+            }
+            exec.main(|| {
+                self.protocol()
+                    .desk_allocate(owner, desk, pool_id, avs_id, mode, fraction)
+            })?;
+            return Ok(());
+        }
+        let operator = self.operator_address(&name);
+        let from = by.map_or(operator, |b| self.engine.actor(b));
         if opt_in {
             exec.prepare(|| self.protocol().ensure_opted_in(operator, avs_id))?;
         }
@@ -572,7 +618,7 @@ impl Run<'_> {
         pools: Option<&[usize]>,
     ) -> Result<String> {
         let rt = self.avs[avs];
-        let operator_address = self.actor(operator);
+        let operator_address = self.operator_address(operator);
         let pool_ids = match pools {
             Some(pools) => {
                 let mut ids = Vec::new();

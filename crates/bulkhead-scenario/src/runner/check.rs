@@ -156,6 +156,10 @@ impl Run<'_> {
                 asset,
                 expected,
             } => self.check_bond(*avs, *asset, *expected)?,
+            CheckKind::Claimable { .. }
+            | CheckKind::Lease { .. }
+            | CheckKind::Credits { .. }
+            | CheckKind::CommissionOwed { .. } => self.check_market(kind)?,
             CheckKind::Event { name, present } => {
                 let found = self.last_events.iter().filter(|e| &e.name == name).count();
                 Checked {

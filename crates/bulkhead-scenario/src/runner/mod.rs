@@ -12,6 +12,7 @@
 mod act;
 mod check;
 mod events;
+mod market;
 mod reputation;
 mod setup;
 mod state;
@@ -237,6 +238,12 @@ struct Run<'s> {
     pool_ids: Vec<Option<U256>>,
     requests: Vec<RequestRec>,
     withdrawals: Vec<WithdrawalRec>,
+    /// Desks of the operators that sell through the market, by operator name.
+    desks: std::collections::BTreeMap<String, Address>,
+    /// Bids, asks and leases the steps made, by label (a label whose step reverted is absent).
+    bids: std::collections::BTreeMap<String, U256>,
+    asks: std::collections::BTreeMap<String, U256>,
+    leases: std::collections::BTreeMap<String, U256>,
     last_events: Vec<DecodedEvent>,
     start: u64,
 }
@@ -253,13 +260,21 @@ impl Run<'_> {
         self.engine.actor(name)
     }
 
+    /// The registered operator behind an operator's name: its desk if it sells through the market, else itself.
+    fn operator_address(&mut self, name: &str) -> Address {
+        match self.desks.get(name) {
+            Some(desk) => *desk,
+            None => self.actor(name),
+        }
+    }
+
     /// The vault id of a declared pool, once it exists.
     fn pool_id(&mut self, pool: usize) -> Result<Option<U256>> {
         if let Some(id) = self.pool_ids[pool] {
             return Ok(Some(id));
         }
         let def = &self.sc.pools[pool];
-        let operator = self.actor(&def.operator.clone());
+        let operator = self.operator_address(&def.operator.clone());
         let asset = match def.tier_of {
             None => self.assets[def.asset],
             Some(base) => match self.pool_id(base)? {

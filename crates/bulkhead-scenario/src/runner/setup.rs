@@ -29,7 +29,7 @@ impl<'s> Run<'s> {
         };
         engine.label(BURN, "burn");
         let assets = scenario_assets(sc, &mut engine, sys)?;
-        setup_actors(sc, &mut engine, sys, &assets)?;
+        let desks = setup_actors(sc, &mut engine, sys, &assets)?;
         Self::setup_reputation(&mut engine, sys, sc, &assets)?;
         let mut avs = Vec::new();
         for def in &sc.avs {
@@ -44,6 +44,10 @@ impl<'s> Run<'s> {
             pool_ids: vec![None; sc.pools.len()],
             requests: Vec::new(),
             withdrawals: Vec::new(),
+            desks,
+            bids: Default::default(),
+            asks: Default::default(),
+            leases: Default::default(),
             last_events: Vec::new(),
             start: 0,
         };
@@ -136,9 +140,16 @@ fn scenario_assets(sc: &Scenario, engine: &mut Engine, sys: System) -> Result<Ve
     Ok(assets)
 }
 
-/// The guard, the operators (each its own signing key, so its actor key signs double-sign votes), the named
-/// actors, and the stakers' funding.
-fn setup_actors(sc: &Scenario, engine: &mut Engine, sys: System, assets: &[Address]) -> Result<()> {
+/// The guard, the operators (each its own signing key, so its actor key signs double-sign votes; a desk operator
+/// opens its desk through the market, with its own key as the desk's), the named actors, and the stakers' funding.
+/// Returns the desks by operator name.
+fn setup_actors(
+    sc: &Scenario,
+    engine: &mut Engine,
+    sys: System,
+    assets: &[Address],
+) -> Result<std::collections::BTreeMap<String, Address>> {
+    let mut desks = std::collections::BTreeMap::new();
     if let Some((max, window)) = sc.guard {
         Protocol::new(engine, sys)
             .set_guard(max, window)
@@ -146,7 +157,23 @@ fn setup_actors(sc: &Scenario, engine: &mut Engine, sys: System, assets: &[Addre
     }
     for operator in &sc.operators {
         let address = engine.actor(operator);
-        Protocol::new(engine, sys).register_operator(address, address)?;
+        if sc.desks.contains(operator) {
+            if sys.market == Address::ZERO {
+                return Err(sc
+                    .source()
+                    .file_error(format!(
+                        "operator {operator} sells through a desk, but the deployment has no SecurityMarket: redeploy it (`bulkhead deploy`)"
+                    ))
+                    .into());
+            }
+            let desk = Protocol::new(engine, sys)
+                .open_desk(address, address)
+                .setting_up(|| format!("opening the desk of {operator}"))?
+                .value;
+            desks.insert(operator.clone(), desk);
+        } else {
+            Protocol::new(engine, sys).register_operator(address, address)?;
+        }
     }
     for actor in &sc.actors {
         engine.actor(actor);
@@ -157,7 +184,7 @@ fn setup_actors(sc: &Scenario, engine: &mut Engine, sys: System, assets: &[Addre
             Protocol::new(engine, sys).mint(assets[*asset], to, *amount)?;
         }
     }
-    Ok(())
+    Ok(desks)
 }
 
 /// Registers an AVS of the scenario: instant and veto AVSs by an admin with a module actor, double-sign and
