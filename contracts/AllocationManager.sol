@@ -160,7 +160,10 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
     // ------------------------------------------------------------------ allocations
 
     /// @inheritdoc IAllocationManager
-    function allocate(uint256 poolId, uint32 avsId, Mode mode, uint64 fractionWad) external {
+    function allocate(uint256 poolId, uint32 avsId, Mode mode, uint64 fractionWad)
+        external
+        returns (uint256 current, uint48 effectAt)
+    {
         if (mode == Mode.None) revert ModeMismatch(Mode.None, mode);
         if (fractionWad > WAD) revert InvalidFraction(fractionWad);
         AVS storage avs = _getAVS(avsId);
@@ -169,24 +172,22 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
         Allocation storage a = _allocations[poolId][avsId];
         _apply(st, a);
         if (a.effectAt != 0) revert PendingChange(a.effectAt);
-        uint96 current = a.current;
+        current = a.current;
         if (current != 0 && a.mode != mode) revert ModeMismatch(a.mode, mode);
 
-        uint256 total = st.totalWeight;
-        uint96 target = uint96(fractionWad * total / WAD);
+        uint96 target = uint96(uint256(fractionWad) * st.totalWeight / WAD);
         if (target == current) revert NoChange();
-        uint40 effectAt;
         if (target > current) {
             if (vault.paused()) revert AllocationsPaused();
             if (!_membership[avsId][operator].optedIn) revert NotOptedIn(avsId, operator);
             // The bond gates new backing only: what is already allocated stays slashable whatever the bond.
             if (avs.bondShort) revert BondBelowRequirement(avsId);
-            effectAt = uint40(block.timestamp + allocationDelay);
+            effectAt = uint48(block.timestamp + allocationDelay);
             // An isolated increase never takes effect before the last executable second of a slash already decided
             // on the pool (nor of one decided later: it settles only then, `_settles`), so it cannot shrink the shared
             // stake under it.
             if (mode == Mode.Isolated && effectAt <= st.slashPendingUntil) effectAt = st.slashPendingUntil + 1;
-            uint128 added = target - current;
+            uint128 added = uint128(target - current);
             if (mode == Mode.Shared) {
                 // The whole allocation is re-priced at the AVS's risk weight now (a stale, lighter one never carries
                 // over): what it counted before comes off, what it counts now goes on.
@@ -195,15 +196,15 @@ contract AllocationManager is IAllocationManager, Ownable2Step, ReentrancyGuardT
                 added = uint128(_weighted(target, riskWeight));
                 a.riskWeightTenths = riskWeight;
             }
-            _commitIncrease(st, poolId, avsId, mode, added, effectAt);
+            _commitIncrease(st, poolId, avsId, mode, added, uint40(effectAt));
         } else {
             // The old amount stays slashable (and committed) until the deallocation takes effect.
-            effectAt = uint40(block.timestamp + deallocationDelay);
+            effectAt = uint48(block.timestamp + deallocationDelay);
         }
         a.pending = target;
         a.effectAt = uint32(effectAt);
         a.mode = mode;
-        emit AllocationModified(poolId, avsId, mode, current, target, effectAt);
+        emit AllocationModified(poolId, avsId, mode, uint96(current), target, uint40(effectAt));
     }
 
     /// @inheritdoc IAllocationManager

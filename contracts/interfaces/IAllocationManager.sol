@@ -280,7 +280,11 @@ interface IAllocationManager {
     /// shrinks a slash that is coming. Nothing refuses it: only an AVS the pool backs decides slashes on it, so its
     /// requests postpone the increase at most until one veto flow (veto + execution window) after the operator's
     /// deallocation from it (or opt-out) takes effect.
-    function allocate(uint256 poolId, uint32 avsId, Mode mode, uint64 fractionWad) external;
+    /// @return current The allocation in effect before the change (in the pool's weight units; 0 for a new pair).
+    /// @return effectAt When the change takes effect: an increase becomes slashable then.
+    function allocate(uint256 poolId, uint32 avsId, Mode mode, uint64 fractionWad)
+        external
+        returns (uint256 current, uint48 effectAt);
 
     /// @notice Brings the pool's allocations to `avsIds` up to date (anyone may call): matured pending changes take
     /// effect (a finished deallocation frees its committed weight only when applied), and each shared allocation is

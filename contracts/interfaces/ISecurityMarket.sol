@@ -31,7 +31,7 @@ interface ISecurityMarket {
         IAllocationManager.Mode mode;
         // slot 1
         uint88 backing; // still wanted (0: filled or cancelled)
-        uint96 escrow; // premium still escrowed for it
+        uint96 escrow; // premium still escrowed for it: ⌈backing·maxPriceBps·term / (10⁴·year)⌉ (derived, not stored)
         uint40 term; // seconds
         uint16 minRatingBps; // lowest operator rating, in bps of one (0: any)
     }
@@ -181,7 +181,8 @@ interface ISecurityMarket {
     function cancelAsk(uint256 askId) external;
 
     /// @notice The bid's AVS admin (taking the ask's price) or the ask's desk owner (taking the bid's price): leases
-    /// `amount` of backing. Returns the lease.
+    /// `amount` of backing. The escrow of that backing is released: the lease's premium stays for streaming and the
+    /// surplus (a lower price, rounding) goes to the AVS admin's credits at once. Returns the lease.
     function fill(uint256 bidId, uint256 askId, uint88 amount) external returns (uint256 leaseId);
 
     /// @notice Anyone: streams the lease's premium up to now (see the pricing rules above).

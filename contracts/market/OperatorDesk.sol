@@ -46,13 +46,12 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
     {
         if (msg.sender != market) revert NotMarket(msg.sender);
         // The manager refuses a pair with a change pending (`PendingChange`) and one the desk has not opted in to.
-        manager.allocate(poolId, avsId, mode, fractionWad);
-        IAllocationManager.Allocation memory a = manager.getAllocation(poolId, avsId);
+        (uint256 current, uint48 effectAt) = manager.allocate(poolId, avsId, mode, fractionWad);
         // A lease's allocation is exactly its own: never one raised on top of the owner's.
-        if (a.current != 0) revert PairAllocated(poolId, avsId);
+        if (current != 0) revert PairAllocated(poolId, avsId);
         // The lease runs from when the backing becomes slashable (the allocation delay, or later behind a decided
         // slash), for its whole term.
-        start = uint48(a.effectAt);
+        start = effectAt;
         end = start + term;
         if (end > heldUntil[avsId]) heldUntil[avsId] = end;
         // A shared lease is backed by the pool's shared stake: the owner's isolated increases would carve it out.

@@ -43,7 +43,26 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     mapping(address desk => bool) public isDesk;
     /// @notice Each AVS's admin as the manager registered it (fixed for life), read once: refunds go there.
     mapping(uint32 avsId => address) public avsAdmin;
-    mapping(uint256 bidId => Bid) internal _bids;
+
+    /// @dev A bid as stored: one slot (the asset by its index). Its escrow is not stored: it is always the premium
+    /// of the backing still wanted at the bid's highest price, rounded up (`_escrowOf`), because every fill releases
+    /// exactly the difference and pays the surplus over its own premium back at once.
+    struct StoredBid {
+        uint16 assetIndex;
+        uint32 avsId;
+        uint16 maxPriceBps; // at most MAX_PRICE_BPS
+        uint16 maxCommissionBps;
+        IAllocationManager.Mode mode;
+        uint88 backing; // still wanted (0: filled or cancelled)
+        uint40 term;
+        uint16 minRatingBps;
+    }
+
+    mapping(uint256 bidId => StoredBid) internal _bids;
+    /// @notice Each asset a bid was posted in, by index (from 1); only allowlisted assets are ever indexed.
+    mapping(uint16 index => address) public assetAt;
+    mapping(address asset => uint16) public assetIndex;
+    uint16 public assetCount;
     mapping(uint256 askId => Ask) internal _asks;
     mapping(uint256 leaseId => Lease) internal _leases;
     mapping(address account => mapping(address token => uint256)) public credits;
@@ -97,21 +116,13 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
             revert CommissionLimitTooHigh(maxCommissionBps, MAX_COMMISSION_BPS);
         }
         if (!vault.isAllowed(asset)) revert AssetNotAllowed(asset);
-        // The whole term at the highest price, rounded up: every fill's premium (rounded down) is covered.
-        uint256 escrow = Math.mulDiv(uint256(backing) * maxPriceBps, term, BPS * YEAR, Math.Rounding.Ceil);
-        if (escrow > type(uint96).max) revert AmountTooLarge(escrow);
         bidId = ++bidCount;
-        // Both slots written whole (the layout of `Bid`, low bits first): no read of the fresh slots.
-        uint256 word0 = uint256(uint160(asset)) | uint256(avsId) << 160 | uint256(maxPriceBps) << 192
-            | uint256(maxCommissionBps) << 224 | uint256(uint8(mode)) << 240;
-        uint256 word1 = uint256(backing) | escrow << 88 | uint256(term) << 184 | uint256(minRatingBps) << 224;
-        assembly ("memory-safe") {
-            mstore(0, bidId)
-            mstore(32, _bids.slot)
-            let slot := keccak256(0, 64)
-            sstore(slot, word0)
-            sstore(add(slot, 1), word1)
-        }
+        // One slot, written whole (the layout of `StoredBid`, low bits first): no read of the fresh slot.
+        _storeBid(bidId, _packBid(_indexOf(asset), avsId, maxPriceBps, maxCommissionBps, mode));
+        _storeTerms(bidId, backing, term, minRatingBps);
+        // The whole term at the highest price, rounded up: every fill's premium (rounded down) is covered.
+        uint256 escrow = _escrowOf(backing, maxPriceBps, term);
+        if (escrow > type(uint96).max) revert AmountTooLarge(escrow);
         emit BidPosted(bidId, avsId, asset, mode, backing, escrow);
         ExactPull.pullExact(IERC20(asset), escrow);
     }
@@ -133,11 +144,14 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
 
     /// @inheritdoc ISecurityMarket
     function cancelBid(uint256 bidId) external {
-        Bid storage b = _bid(bidId);
+        StoredBid storage b = _bid(bidId);
         _onlyAVSAdmin(b.avsId);
-        if (b.backing == 0) revert OrderClosed();
+        uint88 wanted = b.backing;
+        if (wanted == 0) revert OrderClosed();
         b.backing = 0;
-        _closeBid(bidId, b);
+        uint256 refund = _escrowOf(wanted, b.maxPriceBps, b.term);
+        _refund(b, refund);
+        emit BidClosed(bidId, refund);
     }
 
     /// @inheritdoc ISecurityMarket
@@ -153,7 +167,7 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
 
     /// @inheritdoc ISecurityMarket
     function fill(uint256 bidId, uint256 askId, uint88 amount) external nonReentrant returns (uint256 leaseId) {
-        Bid storage b = _bid(bidId);
+        StoredBid storage b = _bid(bidId);
         Ask storage k = _ask(askId);
         if (b.backing == 0 || k.capacity == 0) revert OrderClosed();
         uint256 poolId = k.poolId;
@@ -169,7 +183,7 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     }
 
     /// @dev The lease's allocation, made by the pool's desk; the lease starts when it takes effect.
-    function _allocate(uint256 leaseId, Bid storage b, address desk, uint64 fractionWad) internal {
+    function _allocate(uint256 leaseId, StoredBid storage b, address desk, uint64 fractionWad) internal {
         Lease storage l = _leases[leaseId];
         uint256 poolId = l.poolId;
         // slither-disable-next-line reentrancy-no-eth (the rail and the market's desks never call back; nonReentrant)
@@ -183,7 +197,7 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     function stream(uint256 leaseId) external nonReentrant returns (uint256 paid, uint256 refunded) {
         Lease storage l = _lease(leaseId);
         if (l.ended) revert LeaseEnded(leaseId);
-        Bid storage b = _bids[l.bidId];
+        StoredBid storage b = _bids[l.bidId];
         (uint256 due, uint256 ratio, bool slashedOut) = _span(l, b);
         bool ended = l.ended;
         if (due == 0 && !ended) return (0, 0);
@@ -205,8 +219,17 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc ISecurityMarket
-    function bids(uint256 bidId) external view returns (Bid memory) {
-        return _bids[bidId];
+    function bids(uint256 bidId) external view returns (Bid memory v) {
+        StoredBid memory b = _bids[bidId];
+        v.asset = assetAt[b.assetIndex];
+        v.avsId = b.avsId;
+        v.maxPriceBps = b.maxPriceBps;
+        v.maxCommissionBps = b.maxCommissionBps;
+        v.mode = b.mode;
+        v.backing = b.backing;
+        v.escrow = uint96(_escrowOf(b.backing, b.maxPriceBps, b.term));
+        v.term = b.term;
+        v.minRatingBps = b.minRatingBps;
     }
 
     /// @inheritdoc ISecurityMarket
@@ -217,26 +240,15 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     /// @inheritdoc ISecurityMarket
     function leases(uint256 leaseId) external view returns (LeaseView memory v) {
         Lease storage l = _lease(leaseId);
-        Bid storage b = _bids[l.bidId];
+        StoredBid storage b = _bids[l.bidId];
         uint40 term = b.term;
-        v = LeaseView({
-            leaseId: leaseId,
-            bidId: l.bidId,
-            poolId: l.poolId,
-            avsId: b.avsId,
-            asset: b.asset,
-            mode: b.mode,
-            backing: l.backing,
-            priceBps: l.priceBps,
-            premium: _premium(l.backing, l.priceBps, term),
-            start: l.start,
-            end: l.start + term,
-            streamedTo: _streamedTo(l),
-            lastRatio: _lastRatio(l),
-            paid: l.paid,
-            refunded: l.refunded,
-            ended: l.ended
-        });
+        (v.leaseId, v.bidId, v.poolId) = (leaseId, l.bidId, l.poolId);
+        (v.avsId, v.asset, v.mode) = (b.avsId, assetAt[b.assetIndex], b.mode);
+        (v.backing, v.priceBps) = (l.backing, l.priceBps);
+        v.premium = _premium(l.backing, l.priceBps, term);
+        (v.start, v.end) = (l.start, l.start + term);
+        (v.streamedTo, v.lastRatio) = (_streamedTo(l), _lastRatio(l));
+        (v.paid, v.refunded, v.ended) = (l.paid, l.refunded, l.ended);
     }
 
     // ------------------------------------------------------------------ internals
@@ -248,10 +260,14 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     }
 
     /// @dev Every condition of a fill that reads the two orders and the chain.
-    function _checkMatch(Bid storage b, Ask storage k, address poolAsset, address desk, uint88 amount) internal view {
+    function _checkMatch(StoredBid storage b, Ask storage k, address poolAsset, address desk, uint88 amount)
+        internal
+        view
+    {
         if (amount == 0) revert ZeroAmount();
         if (b.mode != k.mode) revert ModeMismatch(b.mode, k.mode);
-        if (poolAsset != b.asset) revert AssetMismatch(b.asset, poolAsset);
+        address asset = assetAt[b.assetIndex];
+        if (poolAsset != asset) revert AssetMismatch(asset, poolAsset);
         if (b.term > k.maxTerm) revert TermTooLong(b.term, k.maxTerm);
         if (k.minPriceBps > b.maxPriceBps) revert PriceMismatch(k.minPriceBps, b.maxPriceBps);
         uint256 minRating = b.minRatingBps;
@@ -265,19 +281,18 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     }
 
     /// @dev The fill's effects on the two orders and the new lease (its start is set once the allocation is made).
-    function _book(uint256 bidId, uint256 askId, Bid storage b, Ask storage k, uint88 amount, uint256 priceBps)
+    function _book(uint256 bidId, uint256 askId, StoredBid storage b, Ask storage k, uint88 amount, uint256 priceBps)
         internal
         returns (uint256 leaseId)
     {
         uint256 premium = _premium(amount, priceBps, b.term);
         if (premium == 0) revert PremiumTooSmall();
         uint88 left = b.backing - amount;
-        b.backing = left;
-        b.escrow -= uint96(premium);
+        _release(bidId, b, left, premium);
         uint128 capacity = k.capacity - amount;
         k.capacity = capacity;
         if (capacity == 0) emit AskClosed(askId);
-        if (left == 0) _closeBid(bidId, b);
+
         uint256 poolId = k.poolId;
         leaseId = ++leaseCount;
         _storeLease(leaseId, bidId, poolId, amount, priceBps);
@@ -299,7 +314,10 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
 
     /// @dev Moves the lease to now (or to its end): the premium due for the span and the ratio it is paid at. A full
     /// slash of the pool (its generation moved on) ends the lease at once, with nothing paid for the span.
-    function _span(Lease storage l, Bid storage b) internal returns (uint256 due, uint256 ratio, bool slashedOut) {
+    function _span(Lease storage l, StoredBid storage b)
+        internal
+        returns (uint256 due, uint256 ratio, bool slashedOut)
+    {
         uint256 poolId = l.poolId;
         uint40 term = b.term;
         uint40 end = l.start + term;
@@ -318,11 +336,11 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     }
 
     /// @dev Pays `paid` of the span's `due` to the pool's stakers through the rail and credits the rest to the AVS.
-    function _payOut(Lease storage l, Bid storage b, uint256 paid, uint256 due)
+    function _payOut(Lease storage l, StoredBid storage b, uint256 paid, uint256 due)
         internal
         returns (uint256, uint256 refunded)
     {
-        address asset = b.asset;
+        address asset = assetAt[b.assetIndex];
         if (paid != 0) {
             IERC20(asset).forceApprove(address(rail), paid);
             // A payment too small to move the pool's reward per share goes back to the AVS instead.
@@ -340,7 +358,7 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     }
 
     /// @dev The backing ratio to pay the span at (see ISecurityMarket), and the sample it leaves for the next span.
-    function _ratio(Lease storage l, Bid storage b, uint256 poolId) internal returns (uint256 ratio) {
+    function _ratio(Lease storage l, StoredBid storage b, uint256 poolId) internal returns (uint256 ratio) {
         uint256 leased = l.backing;
         uint256 provided = Math.min(manager.slashableBacking(b.avsId, poolId), leased);
         uint256 ratioNow = provided * RATIO_ONE / leased;
@@ -377,12 +395,69 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         return l.streamedTo == 0 ? RATIO_ONE : l.lastRatio;
     }
 
-    /// @dev The bid wants nothing more (its backing is 0): what is still escrowed for it goes back.
-    function _closeBid(uint256 bidId, Bid storage b) internal {
-        uint256 refund = b.escrow;
-        b.escrow = 0;
-        if (refund != 0) credits[_adminOf(b.avsId)][b.asset] += refund;
-        emit BidClosed(bidId, refund);
+    /// @dev The bid now wants `left`: the escrow the fill releases covers its premium (⌈x⌉ − ⌈x − d⌉ ≥ ⌊d⌋), and
+    /// the surplus (a lower price, or the escrow's rounding) goes back to the AVS at once, so what stays escrowed is
+    /// always `_escrowOf` what is still wanted.
+    /// A bid that wants nothing more is closed.
+    function _release(uint256 bidId, StoredBid storage b, uint88 left, uint256 premium) internal {
+        (uint256 maxPrice, uint256 term) = (b.maxPriceBps, b.term);
+        uint256 surplus = _escrowOf(b.backing, maxPrice, term) - _escrowOf(left, maxPrice, term) - premium;
+        b.backing = left;
+        _refund(b, surplus);
+        if (left == 0) emit BidClosed(bidId, surplus);
+    }
+
+    /// @dev The low bits of a bid's slot: who bids in what, and its limits.
+    function _packBid(
+        uint16 index,
+        uint32 avsId,
+        uint32 maxPriceBps,
+        uint16 maxCommissionBps,
+        IAllocationManager.Mode mode
+    ) internal pure returns (uint256) {
+        return uint256(index) | uint256(avsId) << 16 | uint256(maxPriceBps) << 48 | uint256(maxCommissionBps) << 64
+            | uint256(uint8(mode)) << 80;
+    }
+
+    /// @dev Writes a new bid's slot whole, `low` (`_packBid`) with its terms: one fresh write, no read.
+    function _storeBid(uint256 bidId, uint256 low) internal {
+        assembly ("memory-safe") {
+            mstore(0, bidId)
+            mstore(32, _bids.slot)
+            sstore(keccak256(0, 64), low)
+        }
+    }
+
+    /// @dev A new bid's terms, into the slot `_storeBid` wrote (a warm write).
+    function _storeTerms(uint256 bidId, uint88 backing, uint40 term, uint16 minRatingBps) internal {
+        uint256 high = uint256(backing) << 88 | uint256(term) << 176 | uint256(minRatingBps) << 216;
+        assembly ("memory-safe") {
+            mstore(0, bidId)
+            mstore(32, _bids.slot)
+            let slot := keccak256(0, 64)
+            sstore(slot, or(sload(slot), high))
+        }
+    }
+
+    /// @dev The escrow for `backing` over `term` at `priceBps`: the premium rounded up.
+    function _escrowOf(uint256 backing, uint256 priceBps, uint256 term) internal pure returns (uint256) {
+        return Math.mulDiv(backing * priceBps, term, BPS * YEAR, Math.Rounding.Ceil);
+    }
+
+    /// @dev Escrow the bid no longer needs goes to its AVS admin's credits.
+    function _refund(StoredBid storage b, uint256 amount) internal {
+        if (amount != 0) credits[_adminOf(b.avsId)][assetAt[b.assetIndex]] += amount;
+    }
+
+    /// @dev The asset's index, given it the first time a bid names it (the asset is allowlisted: the set is the
+    /// vault owner's, never anyone's to grow).
+    function _indexOf(address asset) internal returns (uint16 index) {
+        index = assetIndex[asset];
+        if (index == 0) {
+            index = ++assetCount;
+            assetIndex[asset] = index;
+            assetAt[index] = asset;
+        }
     }
 
     function _onlyAVSAdmin(uint32 avsId) internal {
@@ -405,9 +480,9 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         if (msg.sender != OperatorDesk(desk).owner()) revert NotDeskOwner(desk, msg.sender);
     }
 
-    function _bid(uint256 bidId) internal view returns (Bid storage b) {
+    function _bid(uint256 bidId) internal view returns (StoredBid storage b) {
         b = _bids[bidId];
-        if (b.asset == address(0)) revert UnknownBid(bidId);
+        if (b.assetIndex == 0) revert UnknownBid(bidId);
     }
 
     function _ask(uint256 askId) internal view returns (Ask storage k) {

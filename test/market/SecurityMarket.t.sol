@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
 import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
 import {IOperatorDesk} from "../../contracts/interfaces/IOperatorDesk.sol";
 import {ISecurityMarket} from "../../contracts/interfaces/ISecurityMarket.sol";
@@ -235,6 +237,58 @@ contract SecurityMarketTest is MarketFixture {
         vm.prank(deskOwner);
         market.cancelAsk(askId);
         assertEq(market.asks(askId).capacity, 0);
+    }
+
+    /// A partial fill at the ask's lower price: the surplus of the escrow it releases returns at once, and what stays
+    /// escrowed is exactly the premium of the backing still wanted at the bid's price.
+    function test_aPartialFillAtALowerPriceReturnsTheSurplusAtOnce() public {
+        uint256 bidId = _bid(200 ether, ISOLATED, 1000, TERM);
+        uint256 askId = _ask(400 ether, ISOLATED, 500);
+        _fillAsAVS(bidId, askId, 100 ether); // releases 10 of the 20 escrowed; 5 is the lease's premium
+        assertEq(market.credits(avsAdmin, address(weth)), 5 ether, "10 released - 5 premium");
+        assertEq(market.bids(bidId).escrow, 10 ether, "the 100 still wanted at 10% a year");
+        assertEq(weth.balanceOf(address(market)), 20 ether, "10 for the bid, 5 for the lease, 5 to withdraw");
+    }
+
+    /// The escrow's rounding: a fill's release can exceed its premium by a wei, which returns to the AVS; the market
+    /// never holds less than the bid and its leases are owed.
+    function testFuzz_fillsReleaseNoLessThanTheirPremium(uint88 backing, uint88 part, uint40 term, uint16 price)
+        public
+    {
+        backing = uint88(bound(backing, 1e12, 300 ether));
+        part = uint88(bound(part, 1, backing));
+        term = uint40(bound(term, 1 days, 730 days));
+        price = uint16(bound(price, 500, 10_000));
+        vm.prank(avsAdmin);
+        uint256 bidId = market.postBid(avs, address(weth), backing, ISOLATED, 0, term, price, 1000);
+        uint256 askId = _ask(400 ether, ISOLATED, 500);
+        uint256 escrowed = weth.balanceOf(address(market));
+        uint256 premium = uint256(part) * 500 * term / (10_000 * 365 days);
+        vm.assume(premium != 0);
+        uint256 leaseId = _fillAsAVS(bidId, askId, part);
+        assertEq(market.leases(leaseId).premium, premium);
+        assertEq(
+            market.bids(bidId).escrow + market.credits(avsAdmin, address(weth)) + premium, escrowed, "conservation"
+        );
+        assertEq(
+            market.bids(bidId).escrow,
+            Math.mulDiv(uint256(backing - part) * price, term, 10_000 * 365 days, Math.Rounding.Ceil)
+        );
+    }
+
+    /// Bids name their asset by an index given the first time; an asset the vault does not allow gets none.
+    function test_assetsAreIndexedOnceAndOnlyWhenAllowed() public {
+        _bid(200 ether, ISOLATED, 1000, TERM);
+        _bid(100 ether, SHARED, 800, TERM);
+        assertEq(market.assetCount(), 1);
+        assertEq(market.assetAt(1), address(weth));
+        assertEq(market.assetIndex(address(weth)), 1);
+        address stray = makeAddr("stray");
+        vm.prank(avsAdmin);
+        vm.expectRevert(abi.encodeWithSelector(ISecurityMarket.AssetNotAllowed.selector, stray));
+        market.postBid(avs, stray, 1 ether, ISOLATED, 0, TERM, 1000, 1000);
+        assertEq(market.assetCount(), 1);
+        assertEq(market.bids(2).asset, address(weth), "read back through the index");
     }
 
     // ================================================================== refusals
