@@ -1,6 +1,7 @@
 // The HTML audit report in headless Chromium: it renders without console errors, and what an analyst reads is there:
 // a stepped loss curve with its bounds and legend, a heatmap with values and a colour scale, one colour per
-// validator in the backing chart with its legend, units, and the per-staker table.
+// validator in the backing chart with its legend, units, the per-staker table, and the risk pricing (a break-even
+// per AVS, leases flagged in red when below it).
 // Usage: node script/browser/audit-report.mjs REPORT.html [SCREENSHOT.png]
 import { chromium } from 'playwright-core';
 import { pathToFileURL } from 'node:url';
@@ -56,6 +57,28 @@ try {
 
   const stakerRows = await page.getByTestId('stakers').locator('tr').count();
   check(stakerRows > 10, `the per-staker table has rows (${stakerRows})`);
+  // Risk pricing: a row per AVS with its break-even in bps, units named; leases compared with it, or a line saying
+  // there are none.
+  const pricing = page.getByTestId('risk-pricing');
+  check(await pricing.isVisible(), 'the risk pricing table is visible');
+  const pricingHead = (await pricing.locator('tr').first().textContent()) ?? '';
+  for (const word of ['break-even (bps a year)', 'market pays', '(WETH)']) {
+    check(pricingHead.includes(word), `the risk pricing table says "${word}"`);
+  }
+  const required = await page.getByTestId('required-bps').allTextContents();
+  check(required.length >= 1 && required.length === (await pricing.locator('tr').count()) - 1, `a break-even per AVS row: ${required}`);
+  check(required.every((t) => /^≈?\d+(\.\d+)?$/.test(t)), `every break-even is a number of bps: ${required}`);
+  const leaseTables = await page.getByTestId('lease-pricing').count();
+  const noLeases = await page.getByTestId('no-leases').count();
+  check(leaseTables + noLeases === 1, `either the lease table or the line saying there is none (${leaseTables}, ${noLeases})`);
+  const verdicts = await page.getByTestId('lease-verdict').evaluateAll((els) =>
+    els.map((e) => [e.textContent, getComputedStyle(e).color]),
+  );
+  check(
+    verdicts.every(([t, c]) => ['underpriced', 'covers its risk', 'no longer live'].includes(t) && (t !== 'underpriced' || c === 'rgb(198, 40, 40)')),
+    `every lease has a verdict, underpriced ones in red: ${JSON.stringify(verdicts)}`,
+  );
+
   const body = await page.textContent('body');
   check(/lost \(WETH\)/.test(body) && /loses \(WETH\)/.test(body), 'tables name their unit');
   check(errors.length === 0, `no console errors: ${errors.join(' | ')}`);

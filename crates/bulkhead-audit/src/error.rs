@@ -104,6 +104,30 @@ pub enum AuditError {
         /// The failed view.
         cause: Box<EngineError>,
     },
+    /// A view of the security market (a lease, its bid, its pool's commission) failed.
+    #[error("reading the security market's leases: {cause}")]
+    Market {
+        /// The failed view.
+        cause: Box<ProtocolError>,
+    },
+    /// A lease names a pool or an AVS the audit did not read.
+    #[error("lease {lease} is on pool {pool} for AVS {avs}, which the audit did not read")]
+    LeaseOutsideSource {
+        /// The lease's id.
+        lease: u64,
+        /// Its pool's vault id.
+        pool: u64,
+        /// Its AVS's id.
+        avs: u32,
+    },
+    /// The prior annual fault probability is not a probability.
+    #[error("fault rate {text:?}: {message}")]
+    FaultRate {
+        /// The rate as given.
+        text: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The network the mapping built does not validate (a terms file's profit or threshold, typically).
     #[error("the network read from the protocol is not valid: {cause}")]
     InvalidNetwork {

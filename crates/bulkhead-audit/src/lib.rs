@@ -18,6 +18,7 @@
 //! Losses stay exact and typed ([`Exact`]); what can fail is an [`AuditError`].
 
 mod error;
+pub mod pricing;
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -40,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use error::AuditError;
+pub use pricing::{FaultRate, LeasePricing, RiskPricing, ServicePricing};
 
 type Result<T, E = AuditError> = std::result::Result<T, E>;
 
@@ -116,6 +118,8 @@ struct Allocation {
 #[derive(Debug, Clone)]
 struct Pool {
     name: String,
+    /// The vault's pool id.
+    id: U256,
     /// The base pool, for a tier.
     base: Option<String>,
     /// Value of one raw unit of its asset in the numeraire (price / 10^decimals; a tier's asset is its base's).
@@ -212,6 +216,12 @@ pub struct Source {
     reputation: Vec<(String, ReputationSummary)>,
     /// Each operator's rating, likewise.
     operators: Vec<OperatorReputation>,
+    /// Every AVS's name and its id in the manager.
+    avs_ids: Vec<(String, u32)>,
+    /// The security market's leases; `None` when the deployment has no market (an older deployment file).
+    leases: Option<Vec<pricing::Lease>>,
+    /// The chain's time (seconds) the state was read at: what says whether a lease still runs.
+    now: u64,
 }
 
 /// Another AVS's backing before and after one AVS failed alone, in the numeraire.
@@ -357,6 +367,7 @@ fn read_pools(
         }
         out.push(Pool {
             name: p.name.clone(),
+            id: p.id,
             base: p.base.clone(),
             unit: unit_of(p.decimals, terms.price(&p.symbol)?),
             value: raw(engine.view(vault, StakeVault::slashableAssetsCall { poolId: p.id })?),
@@ -429,8 +440,12 @@ impl Source {
                     .push((tier.name.clone(), decimal(&tier.value)? * &price));
             }
         }
-        let names = avs.into_iter().map(|(n, _)| n).collect();
+        let names = avs.iter().map(|(n, _)| n.clone()).collect();
         let mut source = Self::assemble(pools, names, terms, true)?;
+        source.avs_ids = avs;
+        source.now = run.engine.timestamp();
+        let market = Reader::new(&run.engine, run.system);
+        source.leases = Some(pricing::read_leases(&market).map_err(pricing::market_error)?);
         source.reputation = state
             .avs
             .iter()
@@ -506,8 +521,14 @@ impl Source {
             .collect();
         let pools = read_pools(engine, vault, manager, &refs, &avs, terms)?;
         let pool_names: Vec<(String, U256)> = refs.iter().map(|p| (p.name.clone(), p.id)).collect();
-        let names = avs.into_iter().map(|(n, _)| n).collect();
+        let names = avs.iter().map(|(n, _)| n.clone()).collect();
         let mut source = Self::assemble(pools, names, terms, false)?;
+        source.avs_ids = avs;
+        source.now = engine.timestamp();
+        if deployment.contracts.security_market.is_some() {
+            let market = Reader::new(engine, system_of(deployment));
+            source.leases = Some(pricing::read_leases(&market).map_err(pricing::market_error)?);
+        }
         if let Some(views) = reputation_reader(engine, deployment)? {
             for id in 1..=avs_count {
                 let summary = standing::avs_reputation(&views, id, &bond_assets, &pool_names)?;
@@ -605,6 +626,9 @@ impl Source {
             unit: terms.unit.clone().unwrap_or_else(|| "stake units".into()),
             reputation: Vec::new(),
             operators: Vec::new(),
+            avs_ids: Vec::new(),
+            leases: None,
+            now: 0,
         })
     }
 
@@ -782,24 +806,29 @@ fn reputation_reader<'e>(
     if wired != reputation {
         return Ok(None);
     }
-    // Only the protocol's contracts are read; the demo tokens are not needed.
+    Ok(Some(Reader::new(engine, system_of(deployment))))
+}
+
+/// The contracts of `deployment` for the driver's views (the zero address for one the file does not name). Only the
+/// protocol's contracts are read; the demo tokens are not needed.
+fn system_of(deployment: &Deployment) -> System {
+    let c = &deployment.contracts;
     let no_token = |symbol| Token {
         address: Address::ZERO,
         symbol,
         decimals: 0,
     };
-    let sys = System {
+    System {
         owner: deployment.owner,
         guardian: deployment.guardian,
         registry: c.operator_registry,
         vault: c.stake_vault,
         manager: c.allocation_manager,
-        reputation,
+        reputation: c.reputation.unwrap_or(Address::ZERO),
         rail: c.reward_rail.unwrap_or(Address::ZERO),
         market: c.security_market.unwrap_or(Address::ZERO),
         weth: no_token("WETH"),
         wbtc: no_token("WBTC"),
         usdc: no_token("USDC"),
-    };
-    Ok(Some(Reader::new(engine, sys)))
+    }
 }

@@ -7,7 +7,10 @@ use std::{path::PathBuf, process::ExitCode, time::Instant};
 use bulkhead_risk::{AuditOptions, Exact, Report, exposure::Basis, html, network, number};
 
 use crate::ui::{self, table};
-use bulkhead_audit::{Bearers, Source, Terms};
+use bulkhead_audit::{
+    Bearers, FaultRate, RiskPricing, Source, Terms,
+    pricing::{self, short},
+};
 use comfy_table::{Cell, CellAlignment};
 use eyre::WrapErr;
 use tracing::info;
@@ -45,6 +48,11 @@ pub struct AuditArgs {
     /// Shock sizes ψ for worst_case_loss, as fractions of the total stake ("1/10", "0.01"); default 1/100 and 1/10.
     #[arg(long, value_name = "PSI", num_args = 1.., action = clap::ArgAction::Append)]
     psi: Vec<String>,
+
+    /// Prior annual fault probability of an AVS without a rating, for --scenario / --rpc-url's risk pricing (the
+    /// chance in a year that its slashes take what it backs; with a rating r, this × (1 − r)): "1/20", "0.05".
+    #[arg(long, value_name = "P", default_value = FaultRate::DEFAULT, conflicts_with = "network")]
+    fault_rate: String,
 
     /// Print one JSON object instead of tables.
     #[arg(long)]
@@ -109,6 +117,8 @@ fn load(args: &AuditArgs) -> eyre::Result<(network::Network, Option<Source>, Str
 
 fn audit(args: &AuditArgs) -> eyre::Result<Report> {
     let started = Instant::now();
+    // Its error names the flag's value: `fault rate "2": a probability a year is from 0 to 1 …`.
+    let prior = FaultRate::parse(&args.fault_rate)?;
     let (network, source, title) = load(args)?;
     let texts = if args.psi.is_empty() {
         vec!["1/100".to_string(), "1/10".to_string()]
@@ -151,6 +161,11 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
             .collect();
         report.exposure.fails_alone_basis = Basis::Chain;
     }
+    // Risk-priced security: each AVS's break-even premium beside what the market pays.
+    let priced = match (&source, &bearers) {
+        (Some(source), Some(bearers)) => Some(source.risk_pricing(bearers, &prior)?),
+        _ => None,
+    };
     if let Some(out) = &args.html {
         if sampled {
             report.notes.push(
@@ -169,8 +184,12 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
                 stakers: b.stakers.clone(),
             })
             .collect();
-        std::fs::write(out, html::render(&report, &title, unit, &rows))
-            .wrap_err_with(|| format!("writing {}", out.display()))?;
+        let sections: Vec<String> = priced.iter().map(RiskPricing::html).collect();
+        std::fs::write(
+            out,
+            html::render_with(&report, &title, unit, &rows, &sections),
+        )
+        .wrap_err_with(|| format!("writing {}", out.display()))?;
     }
     if args.json {
         let mut value = serde_json::to_value(&report)?;
@@ -186,6 +205,9 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
             value["reputation"] = serde_json::Value::Object(avs);
             value["operator_reputation"] = serde_json::to_value(source.operator_reputation())?;
         }
+        if let Some(priced) = &priced {
+            value["risk_pricing"] = serde_json::to_value(priced)?;
+        }
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else if ui::quiet() {
         println!("{title}: {}", verdict_line(&report));
@@ -197,6 +219,9 @@ fn audit(args: &AuditArgs) -> eyre::Result<Report> {
         if let Some(source) = source.as_ref().filter(|s| !s.reputation().is_empty()) {
             print!("{}", render_reputation(source.reputation()));
             print!("{}", render_operators(source.operator_reputation()));
+        }
+        if let Some(priced) = &priced {
+            print!("{}", render_pricing(priced));
         }
         if let Some(out) = &args.html {
             println!("HTML report: {}", out.display());
@@ -597,6 +622,97 @@ fn render_operators(rows: &[bulkhead_scenario::OperatorReputation]) -> String {
     format!("{t}\n")
 }
 
+/// Risk pricing: per AVS the fault probability, the loss, the break-even premium and what the market pays; per lease
+/// its price beside its AVS's break-even, flagged when below.
+fn render_pricing(p: &RiskPricing) -> String {
+    let mut t = table(&[
+        "AVS",
+        "p a year",
+        "loss",
+        "E[loss]/yr",
+        "break-even",
+        "market pays",
+        "paid / premium",
+        "flagged",
+    ]);
+    for s in &p.services {
+        let market = s.market_bps.as_ref().map_or_else(
+            || "-".to_string(),
+            |m| format!("{} on {}", short(m, 2), short(&s.leased_backing, 2)),
+        );
+        t.add_row(vec![
+            Cell::new(&s.service),
+            Cell::new(pricing::fault_label(s)),
+            ui::right(short(&s.loss, 2)),
+            ui::right(short(&s.expected_annual_loss, 2)),
+            ui::right(short(&s.required_bps, 2)),
+            ui::right(market),
+            ui::right(format!("{} / {}", short(&s.paid, 2), short(&s.premium, 2))),
+            if s.live_leases == 0 {
+                Cell::new("-")
+            } else {
+                ui::verdict_cell(
+                    format!("{} of {}", s.underpriced_leases, s.live_leases),
+                    s.underpriced_leases == 0,
+                )
+            },
+        ]);
+    }
+    let mut out = format!(
+        "Risk pricing{} (amounts in {}; break-even and market in bps of the backing a year)\n{t}\n",
+        more(p.services.len()),
+        p.unit
+    );
+    if p.leases.is_empty() {
+        out.push_str(if p.market {
+            "No lease in the security market: nothing is paid for this risk yet.\n"
+        } else {
+            "No security market in this deployment (an older deployment file): nothing to compare.\n"
+        });
+    } else {
+        let mut l = table(&[
+            "lease",
+            "AVS",
+            "pool",
+            "backing",
+            "price",
+            "break-even",
+            "stakers keep",
+            "status",
+            "",
+        ]);
+        for x in &p.leases {
+            l.add_row(vec![
+                ui::right(x.lease_id),
+                Cell::new(&x.service),
+                Cell::new(format!("{} ({})", x.pool, x.mode)),
+                ui::right(short(&x.backing, 2)),
+                ui::right(x.price_bps),
+                ui::right(short(&x.required_bps, 2)),
+                ui::right(x.stakers_bps.as_ref().map_or("-".into(), |b| short(b, 2))),
+                Cell::new(pricing::status_label(x)),
+                match (x.live, x.underpriced) {
+                    (true, true) => ui::verdict_cell("UNDERPRICED", false),
+                    (true, false) => ui::verdict_cell("covers it", true),
+                    (false, _) => Cell::new("-"),
+                },
+            ]);
+        }
+        out.push_str(&format!(
+            "Leases against their AVS's risk (backing in {}; prices in bps a year)\n{l}\n",
+            p.unit
+        ));
+    }
+    out.push_str(&ui::wrap(&format!(
+        "p: the chance in a year that the AVS's slashes take what it backs, {} (--fault-rate) without a rating, \
+         × (1 − rating) with one; loss: what its backers lose if it fails alone; break-even = p × loss / backing. \
+         flagged: live leases priced below it (underpriced), of all live ones. The prior is an assumption \
+         (docs/market.md, \"Risk pricing in the audit\").",
+        pricing::percent(&p.fault_rate)
+    )));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -616,6 +732,7 @@ mod tests {
             deployment: None,
             terms: None,
             psi: psi.iter().map(|p| p.to_string()).collect(),
+            fault_rate: FaultRate::DEFAULT.into(),
             json: true,
             html: None,
             bounds_only: false,
@@ -656,6 +773,75 @@ mod tests {
         std::fs::remove_file(&out).unwrap();
         assert_eq!(page.matches("<svg").count(), 3);
         assert!(!page.contains("<script") && !page.contains("http"));
+    }
+
+    #[test]
+    fn risk_pricing_tables_flag_the_underpriced_lease_only() {
+        use bulkhead_audit::{
+            LeasePricing, ServicePricing,
+            pricing::{FaultBasis, LeaseStatus},
+        };
+        let q = |t: &str| t.parse::<Exact>().unwrap();
+        let lease = |id: u64, price: u32, underpriced: bool| LeasePricing {
+            lease_id: id,
+            bid_id: id,
+            service: "avs-1".into(),
+            avs_id: 1,
+            pool: format!("pool-{id}"),
+            pool_id: id,
+            mode: "isolated",
+            backing: q("100"),
+            backing_raw: "100000000000000000000".into(),
+            price_bps: price,
+            required_bps: q("500"),
+            margin_bps: q(&(i64::from(price) - 500).to_string()),
+            commission_bps: Some(1000),
+            stakers_bps: Some(q(&(price * 9 / 10).to_string())),
+            premium: q("5"),
+            paid: q("0"),
+            refunded: q("0"),
+            start: 1,
+            end: 2,
+            status: LeaseStatus::Running,
+            live: true,
+            underpriced,
+        };
+        let pricing = RiskPricing {
+            unit: "WETH".into(),
+            fault_rate: q("1/20"),
+            market: true,
+            now: 1,
+            services: vec![ServicePricing {
+                service: "avs-1".into(),
+                avs_id: 1,
+                rating_wad: Some("700000000000000000".into()),
+                fault_basis: FaultBasis::Rating,
+                fault_probability: q("3/200"),
+                backing: q("200"),
+                loss: q("200"),
+                expected_annual_loss: q("3"),
+                required_bps: q("1300/3"),
+                required_bps_ceil: 434,
+                live_leases: 2,
+                leased_backing: q("200"),
+                market_bps: Some(q("400")),
+                annual_premium: q("8"),
+                premium: q("8"),
+                paid: q("0"),
+                refunded: q("0"),
+                underpriced_leases: 1,
+            }],
+            leases: vec![lease(1, 500, false), lease(2, 300, true)],
+            underpriced: 1,
+        };
+        let text = render_pricing(&pricing);
+        assert_eq!(text.matches("UNDERPRICED").count(), 1, "{text}");
+        assert_eq!(text.matches("covers").count(), 1, "{text}");
+        // Single words: a narrow COLUMNS may wrap a cell at its spaces.
+        for shown in ["1.5%", "70%)", "≈433.33", "(--fault-rate)", "5%", "WETH;"] {
+            assert!(text.contains(shown), "{shown} in {text}");
+        }
+        assert!(!text.contains('\x1b'), "no colour unless asked");
     }
 
     #[test]

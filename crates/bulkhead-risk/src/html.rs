@@ -2,13 +2,15 @@
 //! loss curve ψ → worst_case_loss (a step function: the loss only changes where the shock budget reaches a new sum
 //! of validator stakes, so it is drawn flat between the points computed and steps up at them), the exposure heatmap
 //! (validators × services, each cell's share of the validator's stake written in it, with a colour scale) and the
-//! backing per service (one colour per validator, with a legend). Given who bears each failure per staker, a table.
+//! backing per service (one colour per validator, with a legend). Given who bears each failure per staker, a table;
+//! and any section the caller adds (the audit's risk pricing).
 
 use std::{collections::HashMap, fmt::Write};
 
 use crate::{number::Exact, report::Report};
 
-fn esc(s: &str) -> String {
+/// `s` escaped for HTML text and attribute values.
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -49,6 +51,18 @@ fn colours(r: &Report) -> HashMap<String, String> {
 
 /// Renders the report as one HTML page; `unit` names the stake's unit (e.g. `WETH`, or `stake units`).
 pub fn render(r: &Report, title: &str, unit: &str, bearers: &[Bearers]) -> String {
+    render_with(r, title, unit, bearers, &[])
+}
+
+/// [`render`], with `sections` (HTML fragments the caller built, every text in them escaped with [`esc`]) after the
+/// tables of who bears the risk, before the notes.
+pub fn render_with(
+    r: &Report,
+    title: &str,
+    unit: &str,
+    bearers: &[Bearers],
+    sections: &[String],
+) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -188,6 +202,9 @@ pub fn render(r: &Report, title: &str, unit: &str, bearers: &[Bearers]) -> Strin
     }
     h.push_str("</table>");
     stakers(&mut h, bearers, unit);
+    for section in sections {
+        h.push_str(section);
+    }
     for n in &r.notes {
         let _ = write!(h, "<p class=\"muted\">note: {}</p>", esc(n));
     }
