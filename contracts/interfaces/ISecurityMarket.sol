@@ -148,8 +148,9 @@ interface ISecurityMarket {
         uint256 backing,
         uint256 premium
     );
-    /// @notice A span of the lease was priced: `paid` to the rail, `refunded` to the AVS, at `ratioWad` of the backing.
-    event LeaseStreamed(uint256 indexed leaseId, uint48 to, uint256 paid, uint256 refunded, uint256 ratioWad);
+    /// @notice A span of the lease was priced: `paid` to the rail, `refunded` to the AVS, at `ratio` of the backing
+    /// (scaled by `RATIO_ONE`, 1e12).
+    event LeaseStreamed(uint256 indexed leaseId, uint48 to, uint256 paid, uint256 refunded, uint256 ratio);
     /// @notice The lease ended (`early`: its pool was fully slashed or the AVS ejected the desk).
     event LeaseClosed(uint256 indexed leaseId, bool early);
     event CreditWithdrawn(address indexed account, address indexed token, address receiver, uint256 amount);

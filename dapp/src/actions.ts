@@ -11,15 +11,122 @@ export interface Act {
   claim(id: bigint): Promise<boolean>;
 }
 
-interface Field {
+/** One input of a form: a select when it has options (a list, or a function read again at every refresh). */
+export interface Field {
   name: string;
   label: string;
-  options?: string[];
+  options?: Option[] | (() => Option[]);
   placeholder?: string;
 }
 
+/** A select's choice: its text, or a value shown under a label. */
+export type Option = string | { value: string; label: string };
+
+/** A form: its id (`form-<id>`, test ids `<id>-<field>` and `<id>-submit`), title, fields and what it sends. */
+export type Form = [string, string, Field[], (v: Record<string, string>) => Promise<boolean>];
+
 function esc(text: string): string {
   return text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+}
+
+/** Where a form reports: a status line, and `run`, which sends and reports what was mined or the decoded revert. */
+export interface Runner {
+  show(text: string, good: boolean): void;
+  run(what: string, send: () => Promise<Decoded[]>, detail?: (events: Decoded[]) => string): Promise<boolean>;
+}
+
+export function runner(status: HTMLElement, refresh: () => Promise<void>): Runner {
+  const show = (text: string, good: boolean) => {
+    status.textContent = text;
+    status.className = `tx ${good ? "good" : "bad"}`;
+  };
+
+  /** Runs `send`, reporting success (with `detail` of its events) or the decoded revert; input errors the same way. */
+  const run = async (
+    what: string,
+    send: () => Promise<Decoded[]>,
+    detail?: (events: Decoded[]) => string,
+  ): Promise<boolean> => {
+    show(`${what}: sending…`, true);
+    try {
+      const events = await send();
+      const more = detail ? detail(events) : "";
+      show(`✓ ${what}: mined (${events.map((e) => e.name).join(", ") || "no events"})${more ? `: ${more}` : ""}`, true);
+      delete status.dataset.error;
+      await refresh();
+      return true;
+    } catch (e) {
+      if (e instanceof Reverted) {
+        show(`✗ ${what}: ${e.call} reverted with ${e.errorName}(${e.args.map(String).join(", ")})`, false);
+        status.dataset.error = e.errorName;
+      } else {
+        show(`✗ ${what}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`, false);
+        delete status.dataset.error;
+      }
+      return false;
+    }
+  };
+  return { show, run };
+}
+
+const optionsOf = (f: Field): Option[] => (typeof f.options === "function" ? f.options() : (f.options ?? []));
+const optionHtml = (o: Option) =>
+  typeof o === "string" ? `<option>${esc(o)}</option>` : `<option value="${esc(o.value)}">${esc(o.label)}</option>`;
+
+/**
+ * Renders `forms` into `root` and wires their submits; a value typed wrong is reported with `show` and nothing is
+ * sent. Returns `sync`, which renders again the options of the selects whose options are a function (keeping the
+ * choice while it is still offered).
+ */
+export function renderForms(root: HTMLElement, forms: Form[], show: Runner["show"]): () => void {
+  root.innerHTML = forms
+    .map(
+      ([id, title, fields]) =>
+        `<form data-testid="form-${id}" id="form-${id}"><h3>${esc(title)}</h3>${fields
+          .map((f) =>
+            f.options
+              ? `<label>${esc(f.label)}</label><select name="${f.name}" data-testid="${id}-${f.name}">${optionsOf(f)
+                  .map(optionHtml)
+                  .join("")}</select>`
+              : `<label>${esc(f.label)}</label><input name="${f.name}" data-testid="${id}-${f.name}" placeholder="${esc(f.placeholder ?? "")}">`,
+          )
+          .join("")}<button data-testid="${id}-submit">${esc(id)}</button></form>`,
+    )
+    .join("");
+  for (const [id, , fields, submit] of forms) {
+    const form = root.querySelector<HTMLFormElement>(`#form-${id}`)!;
+    form.onsubmit = async (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      const values: Record<string, string> = {};
+      for (const f of fields) values[f.name] = String(data.get(f.name) ?? "");
+      const button = form.querySelector("button")!;
+      button.disabled = true;
+      try {
+        await submit(values);
+      } catch (e) {
+        // A value typed wrong: nothing was sent.
+        show(`✗ ${id}: ${e instanceof Error ? e.message : String(e)}`, false);
+      } finally {
+        button.disabled = false;
+      }
+    };
+  }
+  const rendered = new Map<HTMLSelectElement, string>();
+  return () => {
+    for (const [id, , fields] of forms) {
+      for (const f of fields) {
+        if (typeof f.options !== "function") continue;
+        const select = root.querySelector<HTMLSelectElement>(`select[data-testid="${id}-${f.name}"]`)!;
+        const html = optionsOf(f).map(optionHtml).join("");
+        if (rendered.get(select) === html) continue;
+        const keep = select.value;
+        select.innerHTML = html;
+        if ([...select.options].some((o) => o.value === keep)) select.value = keep;
+        rendered.set(select, html);
+      }
+    }
+  };
 }
 
 export function actionsPanel(
@@ -42,32 +149,9 @@ export function actionsPanel(
   };
   const actor = (name: string) => world.actors.find((a) => a.name === name)!;
 
-  const show = (text: string, good: boolean) => {
-    status.textContent = text;
-    status.className = `tx ${good ? "good" : "bad"}`;
-  };
+  const { show, run } = runner(status, refresh);
 
-  /** Runs `send`, reporting success or the decoded revert; user input errors are reported the same way. */
-  const run = async (what: string, send: () => Promise<Decoded[]>): Promise<boolean> => {
-    show(`${what}: sending…`, true);
-    try {
-      const events = await send();
-      show(`✓ ${what}: mined (${events.map((e) => e.name).join(", ") || "no events"})`, true);
-      await refresh();
-      return true;
-    } catch (e) {
-      if (e instanceof Reverted) {
-        show(`✗ ${what}: ${e.call} reverted with ${e.errorName}(${e.args.map(String).join(", ")})`, false);
-        status.dataset.error = e.errorName;
-      } else {
-        show(`✗ ${what}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`, false);
-        delete status.dataset.error;
-      }
-      return false;
-    }
-  };
-
-  const forms: [string, string, Field[], (v: Record<string, string>) => Promise<boolean>][] = [
+  const forms: Form[] = [
     [
       "deposit",
       "Deposit (mints the demo token first)",
@@ -188,39 +272,7 @@ export function actionsPanel(
     ],
   ];
 
-  root.innerHTML = forms
-    .map(
-      ([id, title, fields]) =>
-        `<form data-testid="form-${id}" id="form-${id}"><h3>${esc(title)}</h3>${fields
-          .map((f) =>
-            f.options
-              ? `<label>${esc(f.label)}</label><select name="${f.name}" data-testid="${id}-${f.name}">${f.options
-                  .map((o) => `<option>${esc(o)}</option>`)
-                  .join("")}</select>`
-              : `<label>${esc(f.label)}</label><input name="${f.name}" data-testid="${id}-${f.name}" placeholder="${esc(f.placeholder ?? "")}">`,
-          )
-          .join("")}<button data-testid="${id}-submit">${esc(id)}</button></form>`,
-    )
-    .join("");
-  for (const [id, , fields, submit] of forms) {
-    const form = root.querySelector<HTMLFormElement>(`#form-${id}`)!;
-    form.onsubmit = async (event) => {
-      event.preventDefault();
-      const data = new FormData(form);
-      const values: Record<string, string> = {};
-      for (const f of fields) values[f.name] = String(data.get(f.name) ?? "");
-      const button = form.querySelector("button")!;
-      button.disabled = true;
-      try {
-        await submit(values);
-      } catch (e) {
-        // A value typed wrong: nothing was sent.
-        show(`✗ ${id}: ${e instanceof Error ? e.message : String(e)}`, false);
-      } finally {
-        button.disabled = false;
-      }
-    };
-  }
+  renderForms(root, forms, show);
 
   return {
     slashAs: (avsName, poolName, fractionWad) => {

@@ -6,6 +6,7 @@ import {
   createPublicClient,
   createWalletClient,
   custom,
+  decodeErrorResult,
   decodeEventLog,
   defineChain,
   http,
@@ -88,6 +89,18 @@ export class Chain {
 
   get manager(): Address {
     return this.loaded.deployment.contracts.AllocationManager;
+  }
+
+  /**
+   * The security market and its reward rail, with the ABIs the page needs for them (`SecurityMarket`,
+   * `RewardRail`, `OperatorDesk`); null for a deployment made before issue 17.
+   */
+  get market(): { market: Address; rail: Address } | null {
+    const { contracts } = this.loaded.deployment;
+    const abis = this.loaded.abis;
+    if (!contracts.SecurityMarket || !contracts.RewardRail) return null;
+    if (!abis.SecurityMarket || !abis.RewardRail || !abis.OperatorDesk) return null;
+    return { market: contracts.SecurityMarket, rail: contracts.RewardRail };
   }
 
   abi(name: string): Abi {
@@ -195,7 +208,16 @@ export class Chain {
       const revert = e.walk((err) => err instanceof ContractFunctionRevertedError);
       if (revert instanceof ContractFunctionRevertedError) {
         if (revert.data?.errorName) return new Reverted(revert.data.errorName, revert.data.args ?? [], call);
-        if (revert.raw) return new Reverted(`unknown error ${revert.raw.slice(0, 10)}`, [], call);
+        if (revert.raw) {
+          // An error the called contract's ABI does not declare: one raised further down (an operator desk forwards
+          // to the manager, the market calls the rail), decoded against every ABI of the deployment.
+          try {
+            const inner = decodeErrorResult({ abi: this.everything, data: revert.raw });
+            return new Reverted(inner.errorName, inner.args ?? [], call);
+          } catch {
+            return new Reverted(`unknown error ${revert.raw.slice(0, 10)}`, [], call);
+          }
+        }
         return new Reverted(revert.reason ?? "EmptyRevert", [], call);
       }
     }
@@ -226,7 +248,7 @@ export class Chain {
   contractName(address: Address): string {
     const lower = address.toLowerCase();
     for (const [name, a] of Object.entries(this.loaded.deployment.contracts)) {
-      if (a.toLowerCase() === lower) return name;
+      if (a?.toLowerCase() === lower) return name;
     }
     for (const asset of this.loaded.world.assets) {
       if (asset.address.toLowerCase() === lower) return asset.symbol;
@@ -235,10 +257,15 @@ export class Chain {
     return avs ? `${avs.name} module` : address;
   }
 
-  /** Logs of the vault, the manager and the reputation contract (when attached) in `[from, to]`, decoded. */
+  /**
+   * Logs of the vault, the manager, the reputation contract (when attached), the market and the rail (when
+   * deployed) in `[from, to]`, decoded.
+   */
   async events(from: bigint, to: bigint): Promise<Decoded[]> {
     if (to < from) return [];
-    const address = this.reputation ? [this.vault, this.manager, this.reputation] : [this.vault, this.manager];
+    const address = [this.vault, this.manager];
+    if (this.reputation) address.push(this.reputation);
+    if (this.market) address.push(this.market.market, this.market.rail);
     const logs = await this.client.getLogs({ address, fromBlock: from, toBlock: to });
     return logs.map((log) => this.decode(log)).filter((d): d is Decoded => d !== null);
   }

@@ -12,6 +12,12 @@ export function amount(raw: bigint, decimals: number, digits = 6): string {
   return cut ? `${grouped}.${cut}` : grouped;
 }
 
+/** As [`amount`], except that an amount above zero never reads as 0: below 10⁻⁶ every decimal is shown. */
+export function visible(raw: bigint, decimals: number): string {
+  const text = amount(raw, decimals);
+  return raw > 0n && text === "0" ? amount(raw, decimals, decimals) : text;
+}
+
 export function withUnit(raw: bigint, decimals: number, symbol: string): string {
   return `${amount(raw, decimals)} ${symbol}`;
 }

@@ -1,8 +1,10 @@
 // The demo dApp: reads the anvil deployment directly through viem, shows pools, AVSs, operators, stakers and a live
 // timeline, and acts as the demo world's accounts (burner keys) or an injected wallet.
 import { Chain, NodeError, Reverted, type Decoded } from "./chain";
-import { amount, duration, percent, rating, ratio, tenthsOf, weight, withUnit } from "./format";
+import { amount, duration, percent, rating, ratio, tenthsOf, visible, weight, withUnit } from "./format";
 import { actionsPanel, type Act } from "./actions";
+import { renderMarket, type MarketState } from "./market";
+import { marketPanel } from "./marketActions";
 import { readSnapshot, type AvsState, type RecordView, type Snapshot } from "./state";
 import { loadWorld, SetupError, type Actor } from "./world";
 
@@ -189,21 +191,34 @@ function renderMe(s: Snapshot, me: Actor | null, act: Act): string {
 }
 
 /** One line of the timeline, in words. */
-function describe(e: Decoded, chain: Chain): string {
+function describe(e: Decoded, chain: Chain, market: MarketState | null): string {
   const { world } = chain.loaded;
-  const pool = (id: unknown) => world.pools.find((p) => BigInt(p.id) === id)?.name ?? `#${String(id)}`;
+  // Pools the world does not name (a desk's) as the market panel names them.
+  const marketPool = (id: unknown) => market?.pools.find((p) => p.id === id);
+  const pool = (id: unknown) =>
+    world.pools.find((p) => BigInt(p.id) === id)?.name ?? marketPool(id)?.label ?? `#${String(id)}`;
   const avs = (id: unknown) => world.avs.find((a) => BigInt(a.id) === BigInt(id as number))?.name ?? `AVS #${String(id)}`;
-  const who = (a: unknown) =>
-    world.actors.find((x) => x.address.toLowerCase() === String(a).toLowerCase())?.name ?? String(a).slice(0, 10);
+  const who = (a: unknown) => {
+    const lower = String(a).toLowerCase();
+    const desk = market?.desks.find((d) => d.address.toLowerCase() === lower);
+    return (
+      world.actors.find((x) => x.address.toLowerCase() === lower)?.name ??
+      (desk ? `desk ${desk.index}` : String(a).slice(0, 10))
+    );
+  };
   const unit = (id: unknown, raw: unknown) => {
     const p = world.pools.find((x) => BigInt(x.id) === id);
     const base = p?.tierOf ? world.pools.find((x) => x.name === p.tierOf) : p;
-    const a = world.assets.find((x) => x.symbol === base?.asset);
-    return a ? withUnit(raw as bigint, a.decimals, a.symbol) : String(raw);
+    const a = world.assets.find((x) => x.symbol === base?.asset) ?? marketPool(id)?.asset;
+    return a ? `${visible(raw as bigint, a.decimals)} ${a.symbol}` : String(raw);
+  };
+  const leaseUnit = (id: unknown, raw: unknown) => {
+    const lease = market?.leases.find((l) => BigInt(l.id) === id);
+    return lease ? unit(lease.poolId, raw) : String(raw);
   };
   const token = (address: unknown, raw: unknown) => {
     const t = world.assets.find((x) => x.address.toLowerCase() === String(address).toLowerCase());
-    return t ? withUnit(raw as bigint, t.decimals, t.symbol) : String(raw);
+    return t ? `${visible(raw as bigint, t.decimals)} ${t.symbol}` : String(raw);
   };
   const a = e.args;
   switch (e.name) {
@@ -233,6 +248,43 @@ function describe(e: Decoded, chain: Chain): string {
       return `${avs(a.avsId)} bonded ${token(a.asset, a.amount)} (now ${token(a.asset, a.available)})`;
     case "PenaltyPaid":
       return `${avs(a.avsId)} paid a ${token(a.asset, a.amount)} penalty from its bond into ${pool(a.poolId)} (request #${String(a.requestId)} vetoed)`;
+    case "OperatorOptedIn":
+      return `${who(a.operator)} opted in to ${avs(a.avsId)}`;
+    case "OperatorOptedOut":
+      return `${who(a.operator)} opted out of ${avs(a.avsId)}`;
+    case "DeskOpened":
+      return `${who(a.owner)} opened ${who(a.desk)} (${String(a.desk).slice(0, 10)}), a desk on the security market`;
+    case "BidPosted":
+      return `${avs(a.avsId)} bid #${String(a.bidId)} for ${token(a.asset, a.backing)} ${MODE[Number(a.mode)]}, ${token(a.asset, a.escrow)} escrowed`;
+    case "AskPosted":
+      return `ask #${String(a.askId)} offers ${unit(a.poolId, a.capacity)} of ${pool(a.poolId)} ${MODE[Number(a.mode)]} from ${String(a.minPriceBps)} bps/yr`;
+    case "BidClosed": {
+      const t = market?.bidAssets.get(Number(a.bidId));
+      const refund = t ? `${visible(a.refund as bigint, t.decimals)} ${t.symbol}` : `${String(a.refund)} base units`;
+      return `bid #${String(a.bidId)} closed${(a.refund as bigint) > 0n ? `: ${refund} of escrow back to the AVS` : ""}`;
+    }
+    case "AskClosed":
+      return `ask #${String(a.askId)} closed`;
+    case "LeaseOpened":
+      return `lease #${String(a.leaseId)}: ${unit(a.poolId, a.backing)} of ${pool(a.poolId)} to ${avs(a.avsId)} for ${unit(a.poolId, a.premium)}`;
+    case "LeaseStreamed": {
+      // The share of the span paid, from the amounts (the event's ratio is at the market's own scale).
+      const [paid, refunded] = [a.paid as bigint, a.refunded as bigint];
+      const share = paid + refunded > 0n ? `: ${percent((paid * 10n ** 18n) / (paid + refunded))} paid` : "";
+      return `lease #${String(a.leaseId)} streamed: ${leaseUnit(a.leaseId, paid)} paid, ${leaseUnit(a.leaseId, refunded)} refunded${share}`;
+    }
+    case "LeaseClosed":
+      return `lease #${String(a.leaseId)} closed${a.early ? " early (full slash or ejection): the rest back to the AVS" : ""}`;
+    case "RewardsEnabled":
+      return `${pool(a.poolId)} earns rewards from now on`;
+    case "RewardPaid":
+      return `${pool(a.poolId)} paid ${unit(a.poolId, a.amount)}: ${unit(a.poolId, a.commission)} commission, ${unit(a.poolId, a.toStakers)} to its stakers`;
+    case "RewardClaimed":
+      return `${who(a.staker)} claimed ${unit(a.poolId, a.amount)} of rewards in ${pool(a.poolId)}`;
+    case "CommissionClaimed":
+      return `${who(a.operator)} claimed ${token(a.token, a.amount)} of commission`;
+    case "CreditWithdrawn":
+      return `${who(a.account)} withdrew ${token(a.token, a.amount)} of refunds`;
     default:
       return `${e.contract}.${e.name}`;
   }
@@ -273,10 +325,12 @@ async function main(): Promise<void> {
       $("operators").innerHTML = renderOperators(snapshot);
       $("stakers").innerHTML = renderStakers(snapshot, world);
       $("me").innerHTML = renderMe(snapshot, selected(), act);
+      $("market").innerHTML = renderMarket(snapshot.market, snapshot.time, market.busy());
+      market.update(snapshot.market);
       $("clock").textContent = `block ${snapshot.block}, ${new Date(snapshot.time * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC`;
       for (const e of await chain.events(lastBlock + 1n, block)) {
         const li = document.createElement("li");
-        li.textContent = `[${e.block}] ${describe(e, chain)}`;
+        li.textContent = `[${e.block}] ${describe(e, chain, snapshot.market)}`;
         li.dataset.testid = `event-${e.name}`;
         if (e.name === "OperatorSlashed") li.className = "slash";
         if (e.name === "CascadeGuardTripped") li.className = "guard";
@@ -292,6 +346,7 @@ async function main(): Promise<void> {
     }
   };
   const act = actionsPanel(chain, $("actions"), $("tx"), selected, refresh);
+  const market = marketPanel(chain, $("market-forms"), $("market"), $("market-tx"), selected, refresh);
   picker.onchange = refresh;
   // The cascade: the demo scenario's slash steps, each sent by its AVS's module; "Next step" sends one, "Run the
   // cascade" the rest.

@@ -2,6 +2,7 @@
 import type { Address } from "viem";
 
 import type { Chain } from "./chain";
+import { readMarket, type MarketState } from "./market";
 import type { Actor, WorldAvs, WorldPool } from "./world";
 
 export interface PoolState {
@@ -104,6 +105,8 @@ export interface Snapshot {
   withdrawals: Withdrawal[];
   /** The reputation layer: the current epoch and every operator's rating; null when the manager has none. */
   reputation: { epoch: number; operators: OperatorReputation[] } | null;
+  /** The security market: book, leases, desks, what the selected account is owed; null when not deployed. */
+  market: MarketState | null;
 }
 
 interface PoolView {
@@ -269,6 +272,7 @@ export async function readSnapshot(chain: Chain, selected: Actor | null): Promis
       operators: operators.map((o, i) => ({ name: o.name, address: o.address, record: records[i] })),
     };
   }
+  const market = await readMarket(chain, selected, block.number);
   return {
     block: block.number,
     time: Number(block.timestamp),
@@ -279,6 +283,7 @@ export async function readSnapshot(chain: Chain, selected: Actor | null): Promis
     vault,
     withdrawals,
     reputation,
+    market,
   };
 }
 

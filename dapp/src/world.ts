@@ -5,7 +5,8 @@ import type { Abi, Address, Hex } from "viem";
 /** A named account of the demo world, with its dev key (a local anvil chain only). */
 export interface Actor {
   name: string;
-  role: "owner" | "operator" | "staker" | "module" | "resolver" | "sink";
+  /** `admin`: the demo AVSs' admin (posts their bids on the security market). */
+  role: "owner" | "operator" | "staker" | "module" | "resolver" | "sink" | "admin";
   address: Address;
   privateKey: Hex;
 }
@@ -67,8 +68,18 @@ export interface Deployment {
   deallocationDelay: number;
   executionWindow: number;
   owner: Address;
-  /** `Reputation` is absent from deployments made before issue 16. */
-  contracts: { OperatorRegistry: Address; StakeVault: Address; AllocationManager: Address; Reputation?: Address };
+  /**
+   * `Reputation` is absent from deployments made before issue 16, `RewardRail` and `SecurityMarket` from those before
+   * issue 17.
+   */
+  contracts: {
+    OperatorRegistry: Address;
+    StakeVault: Address;
+    AllocationManager: Address;
+    Reputation?: Address;
+    RewardRail?: Address;
+    SecurityMarket?: Address;
+  };
   assets: Record<string, Address>;
   decimals?: Record<string, number>;
   abis?: Record<string, string>;

@@ -2,13 +2,14 @@
 // and serves the page; the page is driven as a person would. Every number the demo scenario states (its `expect`
 // steps, passed to the page in world.json: values, backings, ratings, risk weights, bonds) must be what the page
 // shows after the same steps; every rating, risk weight, bond fraction and required bond the page shows must be what
-// the chain returns; an induced revert shows its custom error's name; the console logs no error. Screenshots go to
-// OUT_DIR.
+// the chain returns; an induced revert shows its custom error's name; the console logs no error. Then the security
+// market's test (`market.mjs`, one lease from bid to payout, on a node of its own). Screenshots go to OUT_DIR.
 // Usage: node script/browser/dapp.mjs BULKHEAD_BINARY OUT_DIR
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { createPublicClient, http, parseUnits } from 'viem';
 
@@ -367,10 +368,18 @@ try {
   dapp.kill('SIGTERM');
 }
 
+// The security market: one lease from bid to payout through the page, on a fresh node of its own.
+const market = spawnSync(
+  process.execPath,
+  [fileURLToPath(new URL('market.mjs', import.meta.url)), bulkhead, join(out, 'market')],
+  { stdio: 'inherit' },
+);
+check(market.status === 0, `the security market (script/browser/market.mjs) failed: exit ${market.status ?? market.signal}`);
+
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 if (failures.length) {
   console.error(`dApp in Chromium: ${failures.length} check(s) failed (${seconds} s):\n  ${failures.join('\n  ')}`);
   console.error(`bulkhead dapp said:\n${log}`);
   process.exit(1);
 }
-console.log(`dApp in Chromium: the cascade's numbers match the scenario, reverts decode, no console error (${seconds} s; screenshots in ${out})`);
+console.log(`dApp in Chromium: the cascade's numbers match the scenario, reverts decode, no console error, the market's lease pays out as worked out by hand (${seconds} s; screenshots in ${out})`);

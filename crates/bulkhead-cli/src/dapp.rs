@@ -303,6 +303,11 @@ fn world(
             .filter(|a| a.sink != "burn")
             .map(|a| actor(&a.sink, "sink")),
     );
+    // The scenario runner registers every AVS from one admin account, `avsAdmin`: the page signs as it to post the
+    // AVSs' bids on the security market (and the admin receives their refunds).
+    if !state.avs.is_empty() {
+        actors.push(actor("avsAdmin", "admin"));
+    }
     let assets: Vec<Value> = deployment
         .assets
         .iter()
