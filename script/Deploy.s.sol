@@ -5,7 +5,10 @@ import {Script, console} from "forge-std/Script.sol";
 
 import {AllocationManager} from "../contracts/AllocationManager.sol";
 import {OperatorRegistry} from "../contracts/OperatorRegistry.sol";
+import {RewardRail} from "../contracts/RewardRail.sol";
 import {StakeVault} from "../contracts/StakeVault.sol";
+import {SecurityMarket} from "../contracts/market/SecurityMarket.sol";
+import {IReputation} from "../contracts/interfaces/IReputation.sol";
 import {MockERC20} from "../test/mocks/MockERC20.sol";
 
 /// @notice Deploys Bulkhead to a node and writes `deployments/<chainId>.json` for dApps and the Rust harness.
@@ -47,13 +50,20 @@ contract Deploy is Script {
         manager =
             new AllocationManager(vault, registry, c.owner, c.allocationDelay, c.deallocationDelay, c.executionWindow);
         string memory assets = vm.serializeJson("assets", "{}");
+        // The reward rail and the security market (no reputation layer here: bids cannot ask for a rating).
+        RewardRail rail = new RewardRail(vault, c.owner);
+        SecurityMarket market = new SecurityMarket(manager, vault, registry, rail, IReputation(address(0)));
         if (c.owner == c.sender) {
             vault.setSlasher(address(manager));
+            vault.setRail(address(rail));
+            rail.setMarket(address(market));
             if (block.chainid == 31_337) assets = _demoAssets(vault);
         }
         vm.stopBroadcast();
 
         string memory path = string.concat(vm.projectRoot(), "/deployments/", vm.toString(block.chainid), ".json");
+        vm.serializeAddress("contracts", "RewardRail", address(rail));
+        vm.serializeAddress("contracts", "SecurityMarket", address(market));
         vm.writeJson(_json(c, registry, vault, manager, assets), path);
         console.log("StakeVault %s, AllocationManager %s", address(vault), address(manager));
         console.log("OperatorRegistry %s; wrote %s", address(registry), path);
@@ -88,6 +98,9 @@ contract Deploy is Script {
         vm.serializeString("artifacts", "AllocationManager", "out/AllocationManager.sol/AllocationManager.json");
         vm.serializeString("artifacts", "DoubleSignSlasher", "out/DoubleSignSlasher.sol/DoubleSignSlasher.json");
         vm.serializeString("artifacts", "CommitteeSlasher", "out/CommitteeSlasher.sol/CommitteeSlasher.json");
+        vm.serializeString("artifacts", "RewardRail", "out/RewardRail.sol/RewardRail.json");
+        vm.serializeString("artifacts", "SecurityMarket", "out/SecurityMarket.sol/SecurityMarket.json");
+        vm.serializeString("artifacts", "OperatorDesk", "out/OperatorDesk.sol/OperatorDesk.json");
         string memory artifacts = vm.serializeString("artifacts", "MockERC20", "out/MockERC20.sol/MockERC20.json");
 
         vm.serializeUint("deployment", "chainId", block.chainid);
