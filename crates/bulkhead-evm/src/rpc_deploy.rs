@@ -46,6 +46,22 @@ impl Steps<'_> {
         }
     }
 
+    /// Sends a wiring transaction of `step` and waits for it: it must be mined and succeed.
+    async fn wire<P: Provider, C: alloy::sol_types::SolCall>(
+        &self,
+        call: alloy::contract::SolCallBuilder<P, C>,
+        step: &str,
+    ) -> Result<(), DeployError> {
+        let receipt = call
+            .send()
+            .await
+            .map_err(self.failed(step))?
+            .get_receipt()
+            .await
+            .map_err(self.failed(step))?;
+        self.succeeded(receipt, step)
+    }
+
     /// A mined transaction of `step` that must have succeeded.
     fn succeeded(&self, receipt: impl ReceiptResponse, step: &str) -> Result<(), DeployError> {
         if receipt.status() {
@@ -122,16 +138,9 @@ pub async fn deploy_rpc(
     .await
     .map_err(steps.failed("deploying AllocationManager"))?;
     let stake_vault = StakeVault::new(vault, &provider);
-    let step = "StakeVault.setSlasher";
-    let receipt = stake_vault
-        .setSlasher(manager)
-        .send()
-        .await
-        .map_err(steps.failed(step))?
-        .get_receipt()
-        .await
-        .map_err(steps.failed(step))?;
-    steps.succeeded(receipt, step)?;
+    steps
+        .wire(stake_vault.setSlasher(manager), "StakeVault.setSlasher")
+        .await?;
 
     let (assets, decimals_of) = if local {
         demo_tokens(&provider, &stake_vault, &steps).await?
@@ -163,26 +172,15 @@ pub async fn deploy_rpc(
             .deploy()
             .await
             .map_err(steps.failed("deploying SecurityMarket"))?;
-    let step = "StakeVault.setRail";
-    let receipt = stake_vault
-        .setRail(rail)
-        .send()
-        .await
-        .map_err(steps.failed(step))?
-        .get_receipt()
-        .await
-        .map_err(steps.failed(step))?;
-    steps.succeeded(receipt, step)?;
-    let step = "RewardRail.setMarket";
-    let receipt = RewardRail::new(rail, &provider)
-        .setMarket(market)
-        .send()
-        .await
-        .map_err(steps.failed(step))?
-        .get_receipt()
-        .await
-        .map_err(steps.failed(step))?;
-    steps.succeeded(receipt, step)?;
+    steps
+        .wire(stake_vault.setRail(rail), "StakeVault.setRail")
+        .await?;
+    steps
+        .wire(
+            RewardRail::new(rail, &provider).setMarket(market),
+            "RewardRail.setMarket",
+        )
+        .await?;
 
     let artifacts = [
         "OperatorRegistry",
@@ -239,16 +237,12 @@ async fn demo_tokens<P: Provider>(
             .deploy()
             .await
             .map_err(steps.failed(format!("deploying {symbol}")))?;
-        let step = format!("allowlisting {symbol}");
-        let receipt = stake_vault
-            .setAssetAllowed(token, true)
-            .send()
-            .await
-            .map_err(steps.failed(&*step))?
-            .get_receipt()
-            .await
-            .map_err(steps.failed(&*step))?;
-        steps.succeeded(receipt, &step)?;
+        steps
+            .wire(
+                stake_vault.setAssetAllowed(token, true),
+                &format!("allowlisting {symbol}"),
+            )
+            .await?;
         assets.insert(symbol.to_string(), token);
         decimals_of.insert(symbol.to_string(), decimals);
     }
