@@ -7,10 +7,10 @@
 // Usage: node script/browser/dapp.mjs BULKHEAD_BINARY OUT_DIR
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { freePort, startDapp } from './serve.mjs';
 import { createPublicClient, http, parseUnits } from 'viem';
 
 const [bulkhead, out] = process.argv.slice(2);
@@ -25,36 +25,7 @@ const check = (ok, what) => {
   if (!ok) failures.push(what);
 };
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
-const [anvilPort, httpPort] = [await freePort(), await freePort()];
-const dapp = spawn(
-  bulkhead,
-  ['dapp', '--port', String(anvilPort), '--http-port', String(httpPort), '--out', join(out, 'deployments')],
-  { stdio: ['ignore', 'pipe', 'pipe'] },
-);
-let log = '';
-dapp.stdout.on('data', (d) => (log += d));
-dapp.stderr.on('data', (d) => (log += d));
-const url = await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`bulkhead dapp printed no URL within 120 s:\n${log}`)), 120_000);
-  dapp.stdout.on('data', () => {
-    const m = /dApp: (http:\/\/\S+)/.exec(log);
-    if (m) {
-      clearTimeout(timer);
-      resolve(m[1]);
-    }
-  });
-  dapp.on('exit', (code) => reject(new Error(`bulkhead dapp exited (${code}):\n${log}`)));
-});
+const { dapp, url, anvilPort, log } = await startDapp(bulkhead, out);
 
 /** The page's text of a number, and the scenario's expected text, as comparable numbers with their unit. */
 const normalise = (text) => text.replace(/,/g, '').replace(/×/g, 'x').replace(/\s+/g, ' ').trim();
@@ -379,7 +350,7 @@ check(market.status === 0, `the security market (script/browser/market.mjs) fail
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 if (failures.length) {
   console.error(`dApp in Chromium: ${failures.length} check(s) failed (${seconds} s):\n  ${failures.join('\n  ')}`);
-  console.error(`bulkhead dapp said:\n${log}`);
+  console.error(`bulkhead dapp said:\n${log()}`);
   process.exit(1);
 }
 console.log(`dApp in Chromium: the cascade's numbers match the scenario, reverts decode, no console error, the market's lease pays out as worked out by hand (${seconds} s; screenshots in ${out})`);

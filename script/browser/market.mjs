@@ -10,11 +10,10 @@
 // and a deployment file without the market must give a page that says so instead of breaking. Screenshots go to
 // OUT_DIR.
 // Usage: node script/browser/market.mjs BULKHEAD_BINARY OUT_DIR
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { startDapp } from './serve.mjs';
 
 const [bulkhead, out] = process.argv.slice(2);
 if (!bulkhead || !out) {
@@ -84,39 +83,11 @@ const printed = (raw, decimals, symbol) => {
 };
 
 // ------------------------------------------------------------------------------------------------- the page
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
 // DAPP_URL: drive a page already served (a fresh `bulkhead dapp`) instead of starting one, to debug this test.
-const [anvilPort, httpPort] = [await freePort(), await freePort()];
-const dapp = process.env.DAPP_URL
-  ? null
-  : spawn(
-      bulkhead,
-      ['dapp', '--port', String(anvilPort), '--http-port', String(httpPort), '--out', join(out, 'deployments')],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-let log = '';
-dapp?.stdout.on('data', (d) => (log += d));
-dapp?.stderr.on('data', (d) => (log += d));
-const url = process.env.DAPP_URL ?? await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`bulkhead dapp printed no URL within 120 s:\n${log}`)), 120_000);
-  dapp.stdout.on('data', () => {
-    const m = /dApp: (http:\/\/\S+)/.exec(log);
-    if (m) {
-      clearTimeout(timer);
-      resolve(m[1]);
-    }
-  });
-  dapp.on('exit', (code) => reject(new Error(`bulkhead dapp exited (${code}):\n${log}`)));
-});
+const served = process.env.DAPP_URL ? null : await startDapp(bulkhead, out);
+const dapp = served?.dapp;
+const url = process.env.DAPP_URL ?? served.url;
+const log = () => served?.log() ?? '';
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -401,7 +372,7 @@ try {
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 if (failures.length) {
   console.error(`security market in Chromium: ${failures.length} check(s) failed (${seconds} s):\n  ${failures.join('\n  ')}`);
-  console.error(`bulkhead dapp said:\n${log}`);
+  console.error(`bulkhead dapp said:\n${log()}`);
   process.exit(1);
 }
 console.log(
