@@ -198,10 +198,10 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         Lease storage l = _lease(leaseId);
         if (l.ended) revert LeaseEnded(leaseId);
         StoredBid storage b = _bids[l.bidId];
-        (uint256 due, uint256 ratio, bool slashedOut) = _span(l, b);
+        (uint256 due, uint256 backed, uint256 ratio, bool slashedOut) = _span(l, b);
         bool ended = l.ended;
         if (due == 0 && !ended) return (0, 0);
-        (paid, refunded) = _payOut(l, b, due * ratio / RATIO_ONE, due);
+        (paid, refunded) = _payOut(l, b, backed * ratio / RATIO_ONE, due);
         emit LeaseStreamed(leaseId, l.streamedTo, paid, refunded, ratio);
         if (ended) emit LeaseClosed(leaseId, slashedOut);
     }
@@ -312,27 +312,62 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev Moves the lease to now (or to its end): the premium due for the span and the ratio it is paid at. A full
-    /// slash of the pool (its generation moved on) ends the lease at once, with nothing paid for the span.
+    /// @dev Moves the lease to now (or to its end): the premium due for the span, the part of it that backing could
+    /// have earned, and the ratio that part is paid at. A full slash of the pool (its generation moved on) ends the
+    /// lease at once, with nothing paid for the span.
     function _span(Lease storage l, StoredBid storage b)
         internal
-        returns (uint256 due, uint256 ratio, bool slashedOut)
+        returns (uint256 due, uint256 backed, uint256 ratio, bool slashedOut)
     {
         uint256 poolId = l.poolId;
-        uint40 term = b.term;
-        uint40 end = l.start + term;
+        uint40 end = l.start + b.term;
         uint40 from = _streamedTo(l);
-        (address desk, uint32 generation,) = vault.poolKey(poolId);
-        // A full slash ended the pool's generation, or the AVS ejected the desk: the backing is gone for good, and so
-        // is the rest of the lease.
-        slashedOut = generation != l.generation || manager.membership(b.avsId, desk).ejected;
+        slashedOut = _slashedOut(l, b, poolId);
         uint40 to = slashedOut ? end : uint40(Math.min(block.timestamp, end));
-        if (to <= from && !slashedOut) return (0, 0, false);
-        uint256 premium = _premium(l.backing, l.priceBps, term);
-        due = _cumulative(premium, l.start, term, to) - _cumulative(premium, l.start, term, from);
-        if (!slashedOut) ratio = _ratio(l, b, poolId);
+        if (to <= from && !slashedOut) return (0, 0, 0, false);
+        due = _premiumBetween(l, b, from, to);
+        backed = due;
+        if (!slashedOut) {
+            uint256 ratioNow = _ratioNow(l, b, poolId);
+            if (l.streamedTo == 0 && b.mode == IAllocationManager.Mode.Isolated) {
+                // An isolated increase settles only after every slash decided on the pool (`slashPendingUntil`), and
+                // one decided after the fill can put it off past `start`: until the backing is there nothing is
+                // streamed (a sample of 0 would underpay the next span), and the span before it is refunded.
+                if (ratioNow == 0 && to < end) return (0, 0, 0, false);
+                backed = _premiumBetween(l, b, _backedFrom(l.start, poolId, to), to);
+            }
+            ratio = Math.min(ratioNow, _lastRatio(l));
+            l.lastRatio = uint40(ratioNow);
+        }
         l.streamedTo = to;
         if (slashedOut || to == end) l.ended = true;
+    }
+
+    /// @dev A full slash ended the pool's generation, or the AVS ejected the desk: the backing is gone for good, and
+    /// so is the rest of the lease.
+    function _slashedOut(Lease storage l, StoredBid storage b, uint256 poolId) internal view returns (bool) {
+        (address desk, uint32 generation,) = vault.poolKey(poolId);
+        return generation != l.generation || manager.membership(b.avsId, desk).ejected;
+    }
+
+    /// @dev The lease's premium earned between `from` and `to`.
+    function _premiumBetween(Lease storage l, StoredBid storage b, uint40 from, uint40 to)
+        internal
+        view
+        returns (uint256)
+    {
+        uint40 term = b.term;
+        uint256 premium = _premium(l.backing, l.priceBps, term);
+        return _cumulative(premium, l.start, term, to) - _cumulative(premium, l.start, term, from);
+    }
+
+    /// @dev From when an isolated lease's backing is known to be in effect, at the first stream (`to`, its backing
+    /// there): its start, or the second after the last slash decided on the pool if that is later. A decision made
+    /// after the backing took effect moves this later than the truth: the error is the stakers' (paid less), never the
+    /// AVS's.
+    function _backedFrom(uint40 start, uint256 poolId, uint40 to) internal view returns (uint40) {
+        uint256 afterSlashes = uint256(manager.getPoolState(poolId).slashPendingUntil) + 1;
+        return uint40(Math.max(start, Math.min(to, afterSlashes)));
     }
 
     /// @dev Pays `paid` of the span's `due` to the pool's stakers through the rail and credits the rest to the AVS.
@@ -358,13 +393,12 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     }
 
     /// @dev The backing ratio to pay the span at (see ISecurityMarket), and the sample it leaves for the next span.
-    function _ratio(Lease storage l, StoredBid storage b, uint256 poolId) internal returns (uint256 ratio) {
+    /// @dev The backing ratio now: slashable backing over leased backing, capped at one. A span is paid at the lower
+    /// of its two ends' samples (see ISecurityMarket): a fall of the backing is paid from the sample before it.
+    function _ratioNow(Lease storage l, StoredBid storage b, uint256 poolId) internal view returns (uint256) {
         uint256 leased = l.backing;
         uint256 provided = Math.min(manager.slashableBacking(b.avsId, poolId), leased);
-        uint256 ratioNow = provided * RATIO_ONE / leased;
-        // The lower of the span's two ends: a fall of the backing is paid from the sample before it.
-        ratio = Math.min(ratioNow, _lastRatio(l));
-        l.lastRatio = uint40(ratioNow);
+        return provided * RATIO_ONE / leased;
     }
 
     /// @dev The fraction of the pool that backs `amount` now, rounded up (for the AVS: it gets at least `amount`).
