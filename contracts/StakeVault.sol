@@ -563,6 +563,25 @@ contract StakeVault is IStakeVault, Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IStakeVault
+    function poolTerms(uint256 poolId)
+        external
+        view
+        returns (address asset, address operator, uint32 generation, uint256 slashable)
+    {
+        Pool storage p = _pool(poolId);
+        (asset, operator, generation) = (p.asset, p.operator, p.generation);
+        (,, uint256 pendingAssets) = _pendingSettlement(poolId, p);
+        slashable = p.assets - pendingAssets;
+        if (_isTier(p)) {
+            Pool storage base = _pools[uint160(asset)];
+            asset = base.asset;
+            // A tier whose base generation ended is worth nothing and is reset at its next touch.
+            if (_tierEnded(poolId, p)) (generation, slashable) = (generation + 1, 0);
+            else slashable = _toAssets(base, slashable);
+        }
+    }
+
+    /// @inheritdoc IStakeVault
     function convertToAssets(uint256 poolId, uint256 shares) external view returns (uint256) {
         Pool storage p = _pool(poolId);
         return _tierEnded(poolId, p) ? 0 : _toAssets(p, shares);

@@ -113,6 +113,8 @@ interface ISecurityMarket {
     error PremiumTooSmall();
     error LeaseEnded(uint256 leaseId);
     error NothingToWithdraw();
+    /// @notice Bids have named as many assets as an index holds (2^16 − 1).
+    error TooManyAssets(uint256 max);
     error FeeOnTransferDetected(address token, uint256 sent, uint256 received);
 
     event DeskOpened(address indexed desk, address indexed owner);

@@ -373,4 +373,11 @@ interface IStakeVault {
     /// @notice The ERC-20 the pool's value is counted in (its asset, or for a tier its base pool's asset) and the
     /// pool's operator, in one call for the reputation layer.
     function poolAsset(uint256 poolId) external view returns (address asset, address operator);
+
+    /// @notice What a lease needs of a pool, in one call for the security market: `poolAsset`'s asset and operator,
+    /// `poolKey`'s generation and `slashableAssets`.
+    function poolTerms(uint256 poolId)
+        external
+        view
+        returns (address asset, address operator, uint32 generation, uint256 slashable);
 }

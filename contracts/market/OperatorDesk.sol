@@ -45,6 +45,12 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
         returns (uint48 start, uint48 end)
     {
         if (msg.sender != market) revert NotMarket(msg.sender);
+        // A running shared lease holds the pool's shared stake: a leased isolated increase would carve it out as much
+        // as the owner's own (`allocate`).
+        if (mode == IAllocationManager.Mode.Isolated) {
+            uint48 shared = sharedHeldUntil[poolId];
+            if (block.timestamp < shared) revert SharedLeaseHoldsPool(poolId, shared);
+        }
         // The manager refuses a pair with a change pending (`PendingChange`) and one the desk has not opted in to.
         (uint256 current, uint48 effectAt) = manager.allocate(poolId, avsId, mode, fractionWad);
         // A lease's allocation is exactly its own: never one raised on top of the owner's.

@@ -170,27 +170,29 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         StoredBid storage b = _bid(bidId);
         Ask storage k = _ask(askId);
         if (b.backing == 0 || k.capacity == 0) revert OrderClosed();
-        uint256 poolId = k.poolId;
-        (address poolAsset, address desk) = vault.poolAsset(poolId);
+        (address poolAsset, address desk, uint32 generation, uint256 value) = vault.poolTerms(k.poolId);
         // The taker takes the resting order's price.
         bool avsTakes = msg.sender != OperatorDesk(desk).owner();
         if (avsTakes && msg.sender != _adminOf(b.avsId)) revert NotOrderOwner(msg.sender);
         _checkMatch(b, k, poolAsset, desk, amount);
-        uint64 fractionWad = _fraction(poolId, amount);
+        uint64 fractionWad = _fraction(value, amount);
         leaseId = _book(bidId, askId, b, k, amount, avsTakes ? k.minPriceBps : b.maxPriceBps);
 
-        _allocate(leaseId, b, desk, fractionWad);
+        _allocate(leaseId, b, desk, fractionWad, generation);
     }
 
-    /// @dev The lease's allocation, made by the pool's desk; the lease starts when it takes effect.
-    function _allocate(uint256 leaseId, StoredBid storage b, address desk, uint64 fractionWad) internal {
+    /// @dev The lease's allocation, made by the pool's desk; the lease starts when it takes effect, in the pool's
+    /// `generation` (a full slash ends it).
+    function _allocate(uint256 leaseId, StoredBid storage b, address desk, uint64 fractionWad, uint32 generation)
+        internal
+    {
         Lease storage l = _leases[leaseId];
         uint256 poolId = l.poolId;
         // slither-disable-next-line reentrancy-no-eth (the rail and the market's desks never call back; nonReentrant)
         if (!vault.earns(poolId)) rail.enableRewards(poolId);
         // slither-disable-next-line reentrancy-no-eth (the lease's start is the allocation's, known only after it)
         (uint48 start,) = IOperatorDesk(desk).leaseAllocate(poolId, b.avsId, b.mode, fractionWad, b.term);
-        l.start = uint40(start);
+        (l.start, l.generation) = (uint40(start), generation);
     }
 
     /// @inheritdoc ISecurityMarket
@@ -299,12 +301,10 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         emit LeaseOpened(leaseId, bidId, askId, poolId, b.avsId, amount, premium);
     }
 
-    /// @dev A new lease's slot 0, written whole (the layout of `Lease`, low bits first; `start` follows the
-    /// allocation); slot 1 is `stream`'s.
+    /// @dev A new lease's slot 0, written whole (the layout of `Lease`, low bits first; `generation` and `start` follow
+    /// the allocation); slot 1 is `stream`'s.
     function _storeLease(uint256 leaseId, uint256 bidId, uint256 poolId, uint88 amount, uint256 priceBps) internal {
-        (, uint32 generation,) = vault.poolKey(poolId);
-        uint256 word0 = uint256(uint32(bidId)) | poolId << 32 | uint256(generation) << 64 | uint256(amount) << 136
-            | priceBps << 224;
+        uint256 word0 = uint256(uint32(bidId)) | poolId << 32 | uint256(amount) << 136 | priceBps << 224;
         assembly ("memory-safe") {
             mstore(0, leaseId)
             mstore(32, _leases.slot)
@@ -401,9 +401,9 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         return provided * RATIO_ONE / leased;
     }
 
-    /// @dev The fraction of the pool that backs `amount` now, rounded up (for the AVS: it gets at least `amount`).
-    function _fraction(uint256 poolId, uint256 amount) internal view returns (uint64) {
-        uint256 value = vault.slashableAssets(poolId);
+    /// @dev The fraction of the pool (worth `value` now) that backs `amount`, rounded up (for the AVS: it gets at least
+    /// `amount`).
+    function _fraction(uint256 value, uint256 amount) internal pure returns (uint64) {
         if (amount > value) revert BackingAbovePool(amount, value);
         return uint64(Math.mulDiv(amount, WAD, value, Math.Rounding.Ceil));
     }
@@ -488,6 +488,7 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
     function _indexOf(address asset) internal returns (uint16 index) {
         index = assetIndex[asset];
         if (index == 0) {
+            if (assetCount == type(uint16).max) revert TooManyAssets(type(uint16).max);
             index = ++assetCount;
             assetIndex[asset] = index;
             assetAt[index] = asset;

@@ -1032,25 +1032,31 @@ contract MarketReview2Test is MarketFixture {
         assertEq(_fingerprint(), fp);
     }
 
-    /// @notice A shared lease whose stake the owner's market fill of an isolated bid (another AVS's) carves out is
-    /// paid only for what stayed slashable (the documented limit: a shortfall, refunded).
-    function test_aCarvedSharedLeaseIsPaidOnlyForWhatStayedSlashable() public {
+    /// @notice Was a documented gap (review 2): the owner's own isolated increases were held off a pool with a running
+    /// shared lease, but a market fill of another AVS's isolated bid was not, and carved the shared lease's backing
+    /// (200 -> 80 WETH). Now the desk refuses a leased isolated increase there too, until the shared lease ends.
+    function test_aRunningSharedLeaseHoldsOffIsolatedFillsOnItsPool() public {
         uint256 id = _bid(200 ether, SHARED, 1000, 100 days);
         uint256 shAsk = _ask(400 ether, SHARED, 500);
         uint256 leaseId = _fillAsAVS(id, shAsk, 200 ether);
         ISecurityMarket.LeaseView memory l = market.leases(leaseId);
         vm.warp(l.start);
-        market.stream(leaseId); // sample: whole
         uint256 other = _post(admin2, avs2, address(weth), 320 ether, ISOLATED, 100 days, 1000);
         uint256 isoAsk = _ask(400 ether, ISOLATED, 500);
-        _fillAsDesk(other, isoAsk, 320 ether);
-        vm.warp(block.timestamp + ALLOC_DELAY);
-        uint256 backing = manager.slashableBacking(avs, pool);
-        assertLt(backing, 200 ether); // carved out (the documented limit)
-        market.stream(leaseId);
+        bytes32 fp = _fingerprint();
+        vm.prank(deskOwner);
+        vm.expectRevert(abi.encodeWithSelector(IOperatorDesk.SharedLeaseHoldsPool.selector, pool, uint48(l.end)));
+        market.fill(other, isoAsk, 320 ether);
+        assertEq(_fingerprint(), fp, "the refused fill changed nothing");
         vm.warp(block.timestamp + 10 days);
+        assertEq(manager.slashableBacking(avs, pool), 200 ether, "the shared lease keeps its backing");
         (uint256 paid, uint256 refunded) = market.stream(leaseId);
-        assertLe(paid, (paid + refunded) * backing / 200 ether + 1, "paid for carved-out backing");
+        assertEq(refunded, 0);
+        assertGt(paid, 0);
+        // At the shared lease's end the pool is free for isolated leases again.
+        vm.warp(l.end);
+        market.stream(leaseId);
+        _fillAsDesk(other, isoAsk, 320 ether);
         _assertConserved();
     }
 
