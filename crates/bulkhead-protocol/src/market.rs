@@ -253,27 +253,28 @@ impl Protocol<'_> {
         pool: U256,
         amount: U256,
         max_commission_bps: u16,
-    ) -> Result<Sent<()>> {
+    ) -> Result<Sent<(U256, U256)>> {
         self.mint(token, payer, amount)?;
         self.approve(payer, token, self.sys.rail, amount)?;
         self.pay(payer, pool, amount, max_commission_bps)
     }
 
     /// `RewardRail.pay`: `payer` pays `amount` (approved beforehand) to the pool's stakers, minus a commission of at
-    /// most `max_commission_bps`.
+    /// most `max_commission_bps`. Returns (to the stakers, commission).
     pub fn pay(
         &mut self,
         payer: Address,
         pool: U256,
         amount: U256,
         max_commission_bps: u16,
-    ) -> Result<Sent<()>> {
+    ) -> Result<Sent<(U256, U256)>> {
         let call = RewardRail::payCall {
             poolId: pool,
             amount,
             maxCommissionBps: max_commission_bps,
         };
-        self.tx_unit(payer, self.sys.rail, call)
+        self.tx(payer, self.sys.rail, call)
+            .map(|r| r.map(|v| (v.toStakers, v.commission)))
     }
 
     /// `RewardRail.claim`: what `staker`'s shares of `pool` earned, paid to `receiver`.

@@ -6,7 +6,12 @@
 //! timelines mix in bonds, bond withdrawals, epochs with checkpoints, standings, re-pricing, held bonds, reported
 //! slashes and wrongful requests that are vetoed (and pay a penalty). Those choices come from a second generator
 //! seeded from the scenario's seed, so a scenario without reputation is the one the same seed always gave.
+//!
+//! Another share ([`PAYMENT_PCT`]) turn payments on: the reward rail's steps (rewards turned on, payments, commission
+//! changes, claims of positions', withdrawals' and operators' rewards) after the random steps, from a third
+//! generator of their own, so a scenario without payments is again the one its seed gave before.
 
+mod payments;
 mod reputation;
 
 use std::collections::BTreeSet;
@@ -27,6 +32,12 @@ pub const REPUTATION_PCT: u64 = 35;
 const REPUTATION_STEP_PCT: u64 = 45;
 /// Mixed into a scenario's seed for its reputation choices.
 const REPUTATION_SALT: u64 = 0x5245_5055_5441_5449;
+/// Percentage of scenarios with payments through the reward rail.
+pub const PAYMENT_PCT: u64 = 50;
+/// Chance (percent) that a random step of a scenario with payments is followed by a rail step.
+const PAYMENT_STEP_PCT: u64 = 60;
+/// Mixed into a scenario's seed for its payment choices.
+const PAYMENT_SALT: u64 = 0x5041_594d_454e_5453;
 
 /// The seed of scenario `index` of a run seeded with `seed`: any scenario can be regenerated on its own.
 pub fn scenario_seed(seed: u64, index: u64) -> u64 {
@@ -86,6 +97,10 @@ struct Builder {
     rng: SplitMix64,
     /// The reputation choices (a generator of their own).
     rrng: SplitMix64,
+    /// The payment choices (a generator of their own).
+    prng: SplitMix64,
+    /// Whether the scenario pays pools through the reward rail.
+    payments: bool,
     /// The chain's timestamp at deployment: the reputation contract's genesis.
     genesis: u64,
     labels: usize,
@@ -221,6 +236,9 @@ impl Builder {
         self.plain_step();
         if self.spec.reputation.is_some() && self.rrng.chance(REPUTATION_STEP_PCT, 100) {
             self.reputation_step();
+        }
+        if self.payments && self.prng.chance(PAYMENT_STEP_PCT, 100) {
+            self.payment_step();
         }
     }
 
@@ -430,19 +448,24 @@ pub fn params(spec: &Spec) -> crate::model::Params {
 }
 
 /// Scenario `seed`: 1–3 operators, 1–3 assets, 2–8 stakers, 2–6 AVSs (some with a veto flow), up to 4 pools,
-/// deposits, isolated and shared allocations, the allocation delay, then random steps with at least 3 slashes.
+/// deposits, isolated and shared allocations, the allocation delay, then random steps with at least 3 slashes; with
+/// reputation or payments on, their steps too.
 /// `start` is the chain's timestamp when the timeline begins.
 pub fn generate(seed: u64, config: GenConfig, start: u64) -> Spec {
     let mut rng = SplitMix64::new(seed);
     let (mut spec, wipe) = world(&mut rng, seed);
     let mut rrng = SplitMix64::new(seed ^ REPUTATION_SALT);
     reputation(&mut rrng, &mut spec, wipe);
+    let mut prng = SplitMix64::new(seed ^ PAYMENT_SALT);
+    let payments = prng.chance(PAYMENT_PCT, 100);
     let model = Model::new(&spec, params(&spec), start, Mutation::None);
     let mut b = Builder {
         spec,
         model,
         rng,
         rrng,
+        prng,
+        payments,
         genesis: start,
         labels: 0,
         requests: Vec::new(),
@@ -618,9 +641,11 @@ impl Builder {
                 });
             }
         }
+        self.rewards_setup();
         for _ in 0..self.rng.range(1, 2) {
             self.tier_deposit();
         }
+        self.rewards_setup_tiers();
     }
 
     /// The set-up's allocations (the wipe-out's isolated 100% first, then 1–4 AVSs per pool), and the allocation

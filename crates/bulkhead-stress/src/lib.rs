@@ -1,6 +1,7 @@
 //! `bulkhead stress`: random chained-slash scenarios on the real bytecode, checked step by step against a pure-Rust
 //! model of the accounting (and, in a share of the scenarios, of the reputation layer: ratings, bonds, penalties,
-//! standings, risk-weighted reuse); any disagreement is shrunk and written out as a scenario file.
+//! standings, risk-weighted reuse; in another, of the reward rail: payments, commissions, stakers' and withdrawals'
+//! rewards, the rail's tokens conserved); any disagreement is shrunk and written out as a scenario file.
 //!
 //! ```no_run
 //! use bulkhead_stress::{StressConfig, run};
@@ -12,8 +13,8 @@
 //! ```
 //!
 //! - [`generator`]: seeded generation (scenario `i` of seed `S` has seed [`scenario_seed`]`(S, i)`).
-//! - [`model`]: the accounting and the reputation layer, integer for integer, without an EVM ([`model::beta`]: the
-//!   rating's fixed-point maths, `BetaReputation` ported).
+//! - [`model`]: the accounting, the reputation layer and the reward rail, integer for integer, without an EVM
+//!   ([`model::beta`]: the rating's fixed-point maths, `BetaReputation` ported).
 //! - [`run`](mod@run): the steps on a copy of a deployed [`Base`] and the [`differential`] check.
 //! - [`shrink`](mod@shrink): delta debugging of a failing scenario; [`repro`]: the scenario file.
 //!
@@ -197,6 +198,14 @@ pub struct StressReport {
     pub reputation_vetoes: u64,
     /// Penalties paid from bonds into pools.
     pub penalties: u64,
+    /// Scenarios with payments through the reward rail.
+    pub payment_scenarios: u64,
+    /// Reward-rail steps played (rewards turned on, commissions set, payments, claims of rewards, escrow rewards
+    /// and commission), as `actions` counts them.
+    pub payment_steps: u64,
+    /// The vault's hooks into the rail in transactions that went through, by name (`onPositionChange`, `onQueued`,
+    /// `onSettled`, `onEscrowLeft`, `onGenerationEnded`).
+    pub rail_hooks: BTreeMap<String, u64>,
     /// Steps per action, as `[went through, reverted]`.
     pub actions: BTreeMap<String, [u64; 2]>,
     /// Predicted (and confirmed) reverts per error name.
@@ -362,6 +371,8 @@ fn summarise(
     let (mut steps, mut slashes, mut reverts, mut tier_slashes, mut resets) = (0, 0, 0, 0, 0);
     let (mut rep_scenarios, mut rep_steps, mut rep_vetoes, mut penalties) = (0, 0, 0, 0);
     let (mut ratings, mut penalties_per) = (Vec::new(), Vec::new());
+    let (mut pay_scenarios, mut pay_steps, mut claimed_share) = (0, 0, Vec::new());
+    let mut rail_hooks: BTreeMap<String, u64> = BTreeMap::new();
     let mut actions: BTreeMap<String, [u64; 2]> = BTreeMap::new();
     let mut reverts_by_error: BTreeMap<String, u64> = BTreeMap::new();
     let mut errors = Vec::new();
@@ -385,6 +396,17 @@ fn summarise(
             penalties += o.stats.penalties;
             penalties_per.push(o.stats.penalties as f64);
             ratings.extend(o.stats.ratings.iter().map(|r| f64::from(*r) / 1e18));
+        }
+        if o.stats.payments {
+            pay_scenarios += 1;
+            pay_steps += o.stats.payment_steps;
+            let paid = tokens(o.stats.rewards_paid);
+            if paid > 0.0 {
+                claimed_share.push(tokens(o.stats.rewards_claimed) / paid);
+            }
+            for (name, n) in model::HOOKS.iter().zip(o.stats.rail_hooks) {
+                *rail_hooks.entry((*name).to_string()).or_default() += n;
+            }
         }
         for (action, (ok, reverted)) in &o.stats.actions {
             let c = actions.entry((*action).to_string()).or_default();
@@ -434,6 +456,9 @@ fn summarise(
         reputation_steps: rep_steps,
         reputation_vetoes: rep_vetoes,
         penalties,
+        payment_scenarios: pay_scenarios,
+        payment_steps: pay_steps,
+        rail_hooks,
         actions,
         reverts_by_error,
         errors,
@@ -446,6 +471,10 @@ fn summarise(
             Distribution::of("reverted steps per scenario", reverted),
             Distribution::of("AVS rating at the end (reputation scenarios)", ratings),
             Distribution::of("penalties paid per reputation scenario", penalties_per),
+            Distribution::of(
+                "stakers' rewards claimed / paid to them (per payment scenario)",
+                claimed_share,
+            ),
         ],
         failures,
     }

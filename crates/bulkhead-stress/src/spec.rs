@@ -1,7 +1,8 @@
 //! A generated scenario: who takes part and the timeline. The steps are the scenario format's own
 //! ([`bulkhead_scenario::Action`]: pools and AVSs by their index in [`Spec`]'s lists, which is their order in a written
-//! file; stakers, operators and labels by name), so any of it can be written out as a scenario file; and four of the
-//! reputation layer the format has no action for ([`Step`]), which a written file lists in its header instead.
+//! file; stakers, operators and labels by name), so any of it can be written out as a scenario file; and three of the
+//! reputation layer and six of the reward rail the format has no action for ([`Step`]), which a written file lists in
+//! its header instead.
 
 use alloy::primitives::U256;
 use bulkhead_contracts::DEMO_TOKENS;
@@ -50,18 +51,85 @@ pub enum Step {
         /// The request's label.
         request: String,
     },
+    /// `RewardRail.enableRewards(pool)` sent by `by` (the pool's operator, or someone it refuses).
+    EnableRewards {
+        /// Pool index.
+        pool: usize,
+        /// The sender: an operator or a staker, by name.
+        by: String,
+    },
+    /// `RewardRail.setCommission(pool, bps)` sent by `by`.
+    SetCommission {
+        /// Pool index.
+        pool: usize,
+        /// The new commission (bps; above `MAX_COMMISSION_BPS` is refused).
+        bps: u16,
+        /// The sender: an operator or a staker, by name.
+        by: String,
+    },
+    /// The `payer` actor mints `amount` of the pool's reward token (a tier's: its base asset), approves the rail and
+    /// sends `pay(pool, amount, maxCommissionBps)`.
+    Pay {
+        /// Pool index.
+        pool: usize,
+        /// Base units of the token.
+        amount: U256,
+        /// The highest commission the payer accepts (bps).
+        max_commission_bps: u16,
+    },
+    /// `claim(pool, staker)` by the staker: its position's rewards, paid to itself.
+    ClaimRewards {
+        /// The staker.
+        staker: String,
+        /// Pool index.
+        pool: usize,
+    },
+    /// `claimEscrow(withdrawal, staker)` of a labelled withdrawal, by `staker` (its owner, or not).
+    ClaimEscrowRewards {
+        /// The sender, a staker.
+        staker: String,
+        /// The withdrawal's label.
+        withdrawal: String,
+    },
+    /// `claimCommission(token, operator)` by the operator.
+    ClaimCommission {
+        /// The operator.
+        operator: String,
+        /// Asset index (into [`DEMO_TOKENS`]).
+        asset: usize,
+    },
 }
 
 impl Step {
     /// The name of its action: the scenario format's, or `complete_unbond`, `refresh_pools`,
-    /// `report_executed_slash`.
+    /// `report_executed_slash`, and the rail's `enable_rewards`, `set_commission`, `pay`, `claim_rewards`,
+    /// `claim_escrow_rewards`, `claim_commission`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Scenario(action) => action.name(),
             Self::CompleteUnbond { .. } => "complete_unbond",
             Self::Refresh { .. } => "refresh_pools",
             Self::ReportExecuted { .. } => "report_executed_slash",
+            Self::EnableRewards { .. } => "enable_rewards",
+            Self::SetCommission { .. } => "set_commission",
+            Self::Pay { .. } => "pay",
+            Self::ClaimRewards { .. } => "claim_rewards",
+            Self::ClaimEscrowRewards { .. } => "claim_escrow_rewards",
+            Self::ClaimCommission { .. } => "claim_commission",
         }
+    }
+
+    /// Whether it is a call to the reward rail.
+    pub fn is_payment(&self) -> bool {
+        matches!(
+            self,
+            Self::EnableRewards { .. }
+                | Self::SetCommission { .. }
+                | Self::Pay { .. }
+                | Self::ClaimRewards { .. }
+                | Self::ClaimEscrowRewards { .. }
+                | Self::ClaimCommission { .. }
+        )
     }
 
     /// The scenario-format action, if it is one.
@@ -83,7 +151,10 @@ impl Step {
                     | Action::RefreshStanding { .. }
                     | Action::Reprice { .. }
             ),
-            _ => true,
+            Self::CompleteUnbond { .. } | Self::Refresh { .. } | Self::ReportExecuted { .. } => {
+                true
+            }
+            _ => false,
         }
     }
 }
@@ -292,6 +363,38 @@ fn refs(step: &mut Step) -> Refs<'_> {
             };
         }
         Step::ReportExecuted { .. } => return Refs::default(),
+        Step::EnableRewards { pool, by } | Step::SetCommission { pool, by, .. } => {
+            return Refs {
+                pools: vec![pool],
+                names: vec![by],
+                ..Refs::default()
+            };
+        }
+        Step::Pay { pool, .. } => {
+            return Refs {
+                pools: vec![pool],
+                ..Refs::default()
+            };
+        }
+        Step::ClaimRewards { staker, pool } => {
+            return Refs {
+                pools: vec![pool],
+                names: vec![staker],
+                ..Refs::default()
+            };
+        }
+        Step::ClaimEscrowRewards { staker, .. } => {
+            return Refs {
+                names: vec![staker],
+                ..Refs::default()
+            };
+        }
+        Step::ClaimCommission { operator, .. } => {
+            return Refs {
+                names: vec![operator],
+                ..Refs::default()
+            };
+        }
     };
     match action {
         Action::Deposit { staker, pool, .. }
@@ -356,8 +459,9 @@ fn refs(step: &mut Step) -> Refs<'_> {
             pools: vec![pool],
             ..Refs::default()
         },
-        // An `expect` step's checks are the loader's; the model refuses the step anyway.
-        Action::Warp { .. } | Action::Expect(_) => Refs::default(),
+        // A warp names nothing; an `expect` step's checks are the loader's, and the market's steps are the scenario
+        // format's alone: the model refuses both anyway.
+        _ => Refs::default(),
     }
 }
 
@@ -372,4 +476,10 @@ pub enum Holder {
     Burn,
     /// `avsAdmin`, who bonds (minted first) and is paid its bond withdrawals.
     Admin,
+    /// An operator, by index: paid its commission.
+    Operator(usize),
+    /// The `payer` actor, who pays pools through the rail (minted first).
+    Payer,
+    /// The reward rail: holds what was paid and not yet claimed.
+    Rail,
 }

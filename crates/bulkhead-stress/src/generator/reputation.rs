@@ -114,7 +114,7 @@ impl Builder {
     }
 
     /// Existing pools (spec indexes).
-    fn existing_pools(&self) -> Vec<usize> {
+    pub(super) fn existing_pools(&self) -> Vec<usize> {
         (0..self.spec.pools.len())
             .filter(|&p| self.model.pool_id(&self.spec, p).is_some())
             .collect()

@@ -10,13 +10,16 @@
 //! effect, the reuse cap and the scaling of shared backings down to it, allocation and deallocation delays),
 //! membership (opt-in, the opt-out window), instant slashes and the veto flow (request, veto, execute, the rest of a
 //! cut request, the delay of isolated increases under a decided slash), the cascade guard's two fixed windows, and
-//! tier pools (slashed like any pool, paid in base shares into the sink's base position), and the reputation layer
-//! when a spec turns it on (ratings, bonds, penalties, standings, risk-weighted reuse). Not covered: redelegation,
+//! tier pools (slashed like any pool, paid in base shares into the sink's base position), the reputation layer
+//! when a spec turns it on (ratings, bonds, penalties, standings, risk-weighted reuse), and the reward rail (payments,
+//! commission, stakers' and escrow rewards, every hook the vault sends it). Not covered: redelegation,
 //! pausing, governance calls (reuse caps, limits, the guard, reputation parameters).
 //!
 //! - `vault.rs`: `StakeVault` (shares, the escrow queue and its settlement, tier slashes).
 //! - `manager.rs`: `AllocationManager` (allocations, pending changes, risk weights, the guard, requests, slashes).
 //! - `reputation.rs`: `Reputation` (records, checkpoints, faults, bonds, penalties, standings).
+//! - `rail.rs`: `RewardRail` (the reward-per-share accumulator, stakers' and withdrawals' books, commission, the
+//!   vault's hooks).
 //! - `beta.rs`: `BetaReputation`, the rating's fixed-point maths.
 //! - `maths.rs`: the integer helpers (OpenZeppelin `Math`, checked arithmetic).
 //!
@@ -26,6 +29,7 @@
 pub mod beta;
 mod manager;
 mod maths;
+mod rail;
 mod reputation;
 mod vault;
 
@@ -40,6 +44,11 @@ pub use crate::spec::Holder;
 use crate::spec::{Spec, Step};
 pub use maths::unit;
 use maths::{u, wad};
+use rail::Rail;
+pub use rail::{
+    COMMISSION_DELAY, DEFAULT_COMMISSION_BPS, HOOKS, MAX_COMMISSION_BPS, REWARD_FIELDS, RailBooks,
+    holders,
+};
 use reputation::Rep;
 pub use reputation::{Bond, PARAMETER_DELAY, Record};
 use vault::TIER;
@@ -67,6 +76,12 @@ pub enum Mutation {
     UnweightedReuse,
     /// A checkpoint credits a clean epoch even after a fault (a vetoed request, a reported slash).
     TaintedCredit,
+    /// A holder's rewards for a span round up instead of down.
+    CeilRewards,
+    /// A commission change takes effect at once instead of after `COMMISSION_DELAY`.
+    ImmediateCommission,
+    /// The base shares a pool's tiers hold count among its earning shares.
+    TierSharesEarn,
 }
 
 /// The deployment's parameters (the defaults of `DeployConfig`) and the guard.
@@ -105,6 +120,10 @@ pub enum Ret {
     Queue(U256),
     /// The request's id.
     Request(u64),
+    /// A payment into the rail: (toStakers, commission).
+    Paid(U256, U256),
+    /// What a reward, escrow-reward or commission claim paid.
+    Reward(U256),
 }
 
 /// How a slash went, for the loss figures.
@@ -151,6 +170,10 @@ pub struct Model {
     tier_allowed: BTreeSet<usize>,
     tier_base_generation: BTreeMap<usize, u32>,
     tier_dead_below: BTreeMap<usize, usize>,
+    /// `_tierHeld`: base shares held by a base pool's tiers (base pool id → shares, base generation).
+    tier_held: BTreeMap<usize, (U256, u32)>,
+    /// The reward rail.
+    rail: Rail,
     /// Runner bookkeeping: withdrawal labels → (staker, withdrawal id).
     withdrawals: BTreeMap<String, (usize, U256)>,
     /// Runner bookkeeping: request labels → request id.
@@ -197,6 +220,8 @@ struct VPool {
     batches: Vec<Batch>,
     reserve: U256,
     early_claimed: U256,
+    /// `earns`: rewards on, every share change reported to the rail.
+    earns: bool,
 }
 
 /// A holder's shares of a pool, in the generation they were minted in.
@@ -221,6 +246,7 @@ impl VPool {
             batches: Vec::new(),
             reserve: U256::ZERO,
             early_claimed: U256::ZERO,
+            earns: false,
         }
     }
 }
@@ -321,6 +347,8 @@ impl Model {
             tier_allowed: BTreeSet::new(),
             tier_base_generation: BTreeMap::new(),
             tier_dead_below: BTreeMap::new(),
+            tier_held: BTreeMap::new(),
+            rail: Rail::default(),
             withdrawals: BTreeMap::new(),
             request_ids: BTreeMap::new(),
         };
@@ -436,6 +464,7 @@ impl Model {
                 let rid = self.labelled_request(request)?;
                 Ok(none(self.tx(|m| m.report_executed(rid))))
             }
+            _ => self.payment_step(spec, step),
         }
     }
 

@@ -368,8 +368,7 @@ impl Model {
         if tier.is_some() {
             self.sync_tier(id);
         }
-        let now = self.now;
-        Self::settle(&mut self.pools[id - 1], now)?;
+        self.settle_pool(id)?;
         if self.pools[id - 1].shares < u(MIN_COMPENSATION_SHARES) {
             return Err(ErrorKind::of::<StakeVault::PoolTooSmallToCompensate>());
         }
@@ -377,6 +376,7 @@ impl Model {
         let mut asset = self.pools[id - 1].asset;
         if let Some(base) = tier {
             collateral = self.add_at_price(base, amount)?;
+            self.tier_held_change(base, collateral, true)?;
             asset = self.pools[base - 1].asset;
         }
         let p = &mut self.pools[id - 1];

@@ -114,18 +114,24 @@ impl Model {
         }
         let delay = self.params.escrow_delay;
         let now = self.now;
-        let p = &mut self.pools[id - 1];
+        let holder = Holder::Staker(staker);
         let pos = self
             .positions
-            .entry((id, Holder::Staker(staker)))
-            .or_default();
+            .get(&(id, holder))
+            .copied()
+            .unwrap_or_default();
         let held = pos.shares;
         if held < shares {
             return Err(ErrorKind::of::<StakeVault::InsufficientShares>());
         }
-        let live = pos.generation == p.generation;
-        pos.shares = held - shares;
-        let index = p.queue.len();
+        let live = pos.generation == self.pools[id - 1].generation;
+        let index = self.pools[id - 1].queue.len();
+        let wid = U256::from(id) << 64 | U256::from(index);
+        if self.pools[id - 1].earns {
+            self.on_queued(id, holder, wid)?;
+        }
+        self.positions.entry((id, holder)).or_default().shares = held - shares;
+        let p = &mut self.pools[id - 1];
         let mut cum = p.queue.last().map_or(U256::ZERO, |e| e.cum);
         if live {
             cum += shares;
@@ -136,10 +142,10 @@ impl Model {
             cum,
             staker,
         });
-        Ok(U256::from(id) << 64 | U256::from(index))
+        Ok(wid)
     }
 
-    fn entry_shares(p: &VPool, index: usize) -> U256 {
+    pub(super) fn entry_shares(p: &VPool, index: usize) -> U256 {
         let prev = if index == 0 {
             U256::ZERO
         } else {
@@ -195,12 +201,17 @@ impl Model {
             p.assets = sub(p.assets, assets)?;
             p.shares = sub(p.shares, shares)?;
             p.early_claimed += shares;
+            if p.earns {
+                self.on_escrow_left(wid);
+            }
         }
         if assets.is_zero() {
             return Ok(U256::ZERO);
         }
+        let p = &self.pools[id - 1];
         if let Some(base) = p.base {
             // A tier pays base shares into the receiver's base position.
+            self.tier_held_change(base, assets, false)?;
             let generation = self.pools[base - 1].generation;
             self.credit(base, Holder::Staker(staker), generation, assets)?;
             return Ok(assets);
@@ -223,6 +234,9 @@ impl Model {
         generation: u32,
         shares: U256,
     ) -> Result<(), Rev> {
+        if self.pools[id - 1].earns {
+            self.on_position_change(id, holder)?;
+        }
         let pos = self.positions.entry((id, holder)).or_default();
         let held = if pos.generation == generation {
             pos.shares
@@ -260,7 +274,38 @@ impl Model {
         self.tier_dead_below.insert(id, p.queue.len());
         p.assets = U256::ZERO;
         p.reserve = U256::ZERO;
-        Self::reset(p);
+        self.reset(id);
+    }
+
+    /// `_tierHeldChange`: base shares entering (`add`) or leaving the base's tiers; a count of an ended base
+    /// generation is void.
+    pub(super) fn tier_held_change(
+        &mut self,
+        base: usize,
+        shares: U256,
+        add: bool,
+    ) -> Result<(), Rev> {
+        let generation = self.pools[base - 1].generation;
+        let count = match self.tier_held.get(&base) {
+            Some(&(held, g)) if g == generation => held,
+            _ => U256::ZERO,
+        };
+        let held = if add {
+            count + shares
+        } else {
+            sub(count, shares)?
+        };
+        self.tier_held.insert(base, (held, generation));
+        Ok(())
+    }
+
+    /// `StakeVault.settle(pool)` (the rail's call before a payment): a tier whose base ended is reset, then the
+    /// matured prefix of the queue settles.
+    pub(super) fn vault_settle(&mut self, id: usize) -> Result<(), Rev> {
+        if self.pools[id - 1].base.is_some() {
+            self.sync_tier(id);
+        }
+        self.settle_pool(id)
     }
 
     pub(super) fn deposit_to_tier(
@@ -289,6 +334,13 @@ impl Model {
         if held < base_shares {
             return Err(ErrorKind::of::<StakeVault::InsufficientShares>());
         }
+        if self.pools[base - 1].earns {
+            self.on_position_change(base, Holder::Staker(staker))?;
+        }
+        let pos = self
+            .positions
+            .entry((base, Holder::Staker(staker)))
+            .or_default();
         pos.shares = held - base_shares;
         // `_tierPool`: created at the base's generation, or synced.
         let id = match self.pool_of.get(&(operator, TIER + base)) {
@@ -305,7 +357,9 @@ impl Model {
                 id
             }
         };
-        self.mint(id, staker, base_shares)
+        let shares = self.mint(id, staker, base_shares)?;
+        self.tier_held_change(base, base_shares, true)?;
+        Ok(shares)
     }
 
     /// `_tierCut`: the base shares paying a tier slash of `amount`, rounded down (against the AVS; all of them for
@@ -336,8 +390,7 @@ impl Model {
 
     fn slash_tier(&mut self, id: usize, amount: U256, sink: Holder) -> Result<U256, Rev> {
         self.sync_tier(id);
-        let now = self.now;
-        Self::settle(&mut self.pools[id - 1], now)?;
+        self.settle_pool(id)?;
         let base = self.pools[id - 1].base.expect("a tier");
         let held = self.pools[id - 1].assets;
         let tier_shares = self.pools[id - 1].shares;
@@ -353,9 +406,10 @@ impl Model {
         let p = &mut self.pools[id - 1];
         p.assets = held - base_shares;
         if p.assets.is_zero() {
-            Self::reset(p);
+            self.reset(id);
         }
         // Paid in base shares, into the sink's base position: the base pool's totals and price do not move.
+        self.tier_held_change(base, base_shares, false)?;
         let generation = self.pools[base - 1].generation;
         self.credit(base, sink, generation, base_shares)?;
         Ok(slashed)
@@ -382,17 +436,16 @@ impl Model {
         Ok((lo, shares, assets))
     }
 
-    pub(super) fn settle(p: &mut VPool, now: u64) -> Result<(), Rev> {
-        let (settled_to, shares, assets) = Self::pending_settlement(p, now)?;
+    /// `_settle`: the matured prefix of the queue leaves the slashable set, in one batch at the current price.
+    pub(super) fn settle_pool(&mut self, id: usize) -> Result<(), Rev> {
+        let p = &self.pools[id - 1];
+        let (settled_to, shares, assets) = Self::pending_settlement(p, self.now)?;
         if settled_to == p.settled_count {
             return Ok(());
         }
-        p.batches.push(Batch {
-            price_assets: p.assets + u(1),
-            price_shares: p.shares + u(1),
-            end: settled_to,
-        });
-        p.settled_count = settled_to;
+        let (price_assets, price_shares) = (p.assets + u(1), p.shares + u(1));
+        self.push_batch(id, settled_to, price_assets, price_shares);
+        let p = &mut self.pools[id - 1];
         p.assets = sub(p.assets, assets)?;
         p.shares = sub(p.shares, shares)?;
         p.reserve += assets;
@@ -400,19 +453,35 @@ impl Model {
         Ok(())
     }
 
-    fn reset(p: &mut VPool) {
-        let n = p.queue.len();
-        if n != p.settled_count {
-            p.batches.push(Batch {
-                price_assets: U256::ZERO,
-                price_shares: u(1),
-                end: n,
-            });
-            p.settled_count = n;
+    /// `_pushBatch`: queue entries below `end` settled at `price_assets / price_shares`.
+    fn push_batch(&mut self, id: usize, end: usize, price_assets: U256, price_shares: U256) {
+        let p = &mut self.pools[id - 1];
+        p.batches.push(Batch {
+            price_assets,
+            price_shares,
+            end,
+        });
+        p.settled_count = end;
+        let batch = p.batches.len() - 1;
+        if p.earns {
+            self.on_settled(id, batch);
         }
+    }
+
+    /// `_reset`: a full slash; what is still in escrow is worth nothing, and so are the outstanding shares.
+    fn reset(&mut self, id: usize) {
+        let n = self.pools[id - 1].queue.len();
+        if n != self.pools[id - 1].settled_count {
+            self.push_batch(id, n, U256::ZERO, u(1));
+        }
+        let p = &mut self.pools[id - 1];
         p.shares = U256::ZERO;
         p.early_claimed = U256::ZERO;
-        p.generation += 1;
+        let generation = p.generation;
+        if p.earns {
+            self.on_generation_ended(id, generation);
+        }
+        self.pools[id - 1].generation += 1;
     }
 
     /// `StakeVault.slashableAssets`.
@@ -461,9 +530,8 @@ impl Model {
         if self.pools[id - 1].base.is_some() {
             return self.slash_tier(id, amount, sink);
         }
-        let now = self.now;
+        self.settle_pool(id)?;
         let p = &mut self.pools[id - 1];
-        Self::settle(p, now)?;
         let available = p.assets;
         if amount > available {
             return Err(ErrorKind::of::<StakeVault::SlashExceedsAssets>());
@@ -475,9 +543,9 @@ impl Model {
         let remaining = available - slashed;
         p.assets = remaining;
         if remaining.is_zero() {
-            Self::reset(p);
+            self.reset(id);
         }
-        let asset = p.asset;
+        let asset = self.pools[id - 1].asset;
         let tracked = self.tracked.entry(asset).or_default();
         *tracked = sub(*tracked, slashed)?;
         *self.balances.entry((sink, asset)).or_default() += slashed;

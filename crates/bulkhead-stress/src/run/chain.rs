@@ -14,11 +14,14 @@ use bulkhead_protocol::{Protocol, Views, manager::AvsRegistration, reputation::P
 use bulkhead_scenario::{Action, Amount, BURN};
 
 use crate::{
-    model::{Ret, SlashOut},
+    model::{Holder, Ret, SlashOut, holders},
     spec::{RESOLVER, Spec, Step},
 };
 
-use super::{AVS_ADMIN, KEEPER, Obs, StepOut, outcome};
+use super::{AVS_ADMIN, KEEPER, Obs, StepOut, obs::INSOLVENT, outcome};
+
+/// Who pays pools through the rail.
+const PAYER: &str = "payer";
 
 /// The system after the scenario's set-up, driven through the protocol's verbs, and the runner's bookkeeping.
 pub(super) struct Chain<'a> {
@@ -47,6 +50,10 @@ pub(super) struct Round {
     standings: BTreeMap<usize, (u8, bool)>,
     /// `bondOf`: (available, queued, maturity).
     bonds: BTreeMap<(usize, usize), [U256; 3]>,
+    /// `poolRewards` by spec pool, as [`crate::model::REWARD_FIELDS`].
+    rewards: BTreeMap<usize, [U256; 7]>,
+    /// `commissionOf` by spec pool: (bps, next bps, next at).
+    commissions: BTreeMap<usize, [U256; 3]>,
 }
 
 impl<'a> Chain<'a> {
@@ -229,6 +236,59 @@ impl<'a> Chain<'a> {
                 let keeper = self.actor(KEEPER);
                 none(self.protocol.report_executed_slash(keeper, rid))
             }
+            _ => self.payment_step(step),
+        }
+    }
+
+    /// A reward-rail step, through the driver's verbs (a payment's return value straight from the engine).
+    fn payment_step(&mut self, step: &Step) -> Result<StepOut> {
+        let reward = |sent: Result<bulkhead_protocol::Sent<U256>, _>| {
+            Ok(outcome(sent)?.map(|s| Ret::Reward(s.value)))
+        };
+        match step {
+            Step::EnableRewards { pool, by } => {
+                let id = self.require_pool(*pool)?;
+                let from = self.actor(by);
+                Ok(outcome(self.protocol.enable_rewards(from, id))?.map(|_| Ret::None))
+            }
+            Step::SetCommission { pool, bps, by } => {
+                let id = self.require_pool(*pool)?;
+                let from = self.actor(by);
+                Ok(outcome(self.protocol.set_commission(from, id, *bps))?.map(|_| Ret::None))
+            }
+            Step::Pay {
+                pool,
+                amount,
+                max_commission_bps,
+            } => {
+                let id = self.require_pool(*pool)?;
+                let payer = self.actor(PAYER);
+                let token = self.asset(self.spec.pools[*pool].asset);
+                let paid =
+                    self.protocol
+                        .mint_and_pay(payer, token, id, *amount, *max_commission_bps);
+                Ok(outcome(paid)?.map(|sent| Ret::Paid(sent.value.0, sent.value.1)))
+            }
+            Step::ClaimRewards { staker, pool } => {
+                let id = self.require_pool(*pool)?;
+                let from = self.actor(staker);
+                reward(self.protocol.claim_rewards(from, id, from))
+            }
+            Step::ClaimEscrowRewards { staker, withdrawal } => {
+                let wid = *self.withdrawals.get(withdrawal).ok_or_else(|| {
+                    StressError::Harness(format!("withdrawal {withdrawal} was not queued on chain"))
+                })?;
+                let from = self.actor(staker);
+                reward(self.protocol.claim_escrow_rewards(from, wid, from))
+            }
+            Step::ClaimCommission { operator, asset } => {
+                let from = self.actor(operator);
+                let token = self.asset(*asset);
+                reward(self.protocol.claim_commission(from, token, from))
+            }
+            other => Err(StressError::Harness(format!(
+                "the stress runner does not send {other:?}"
+            ))),
         }
     }
 
@@ -565,6 +625,30 @@ impl<'a> Chain<'a> {
                 Ok(st) => U256::from(st.sharedWeight),
                 Err(kind) => return Ok(Err(kind)),
             },
+            Obs::Claimable(holder, _) => {
+                let address = self.holder(holder);
+                self.protocol.claimable_rewards(id, address)?
+            }
+            Obs::EscrowRewards(_, index) => {
+                let wid = id << 64 | U256::from(index);
+                match outcome(self.protocol.claimable_escrow_rewards(wid))? {
+                    Ok(v) => v,
+                    Err(kind) => return Ok(Err(kind)),
+                }
+            }
+            Obs::Rewards(_, f) => self.rewards(pool, id, round)?[usize::from(f)],
+            Obs::Commission(_, f) => {
+                let v = match round.commissions.get(&pool) {
+                    Some(v) => *v,
+                    None => {
+                        let (bps, next, at) = self.protocol.commission_of(id)?;
+                        let v = [U256::from(bps), U256::from(next), U256::from(at)];
+                        round.commissions.insert(pool, v);
+                        v
+                    }
+                };
+                v[usize::from(f)]
+            }
             // `Obs::pool` names a pool for each of the arms above only.
             _ => return self.observe_other(obs, round),
         }))
@@ -644,12 +728,102 @@ impl<'a> Chain<'a> {
                 Ok(epoch) => U256::from(epoch),
                 Err(kind) => return Ok(Err(kind)),
             },
+            Obs::CommissionOwed(o, asset) => {
+                let operator = self.holder(Holder::Operator(o));
+                self.protocol.commission_owed(operator, self.asset(asset))?
+            }
+            Obs::OperatorBalance(o, asset) => {
+                let operator = self.holder(Holder::Operator(o));
+                self.protocol.balance_of(self.asset(asset), operator)?
+            }
+            Obs::PayerBalance(asset) => {
+                let payer = self.holder(Holder::Payer);
+                self.protocol.balance_of(self.asset(asset), payer)?
+            }
+            Obs::RailBalance(asset) => self.protocol.balance_of(self.asset(asset), sys.rail)?,
+            Obs::RailResidue(asset) => match self.rail_residue(asset)? {
+                Some(residue) => residue,
+                None => return Ok(Err(INSOLVENT)),
+            },
             other => {
                 return Err(StressError::Harness(format!(
                     "{other:?} is a value of a pool the chain side reads elsewhere"
                 )));
             }
         }))
+    }
+
+    /// The address of a holder.
+    fn holder(&self, holder: Holder) -> Address {
+        match holder {
+            Holder::Staker(s) => bulkhead_evm::address_of(&self.spec.stakers[s]),
+            Holder::Sink(avs) => self.sinks[avs],
+            Holder::Burn => BURN,
+            Holder::Admin => bulkhead_evm::address_of(AVS_ADMIN),
+            Holder::Operator(o) => bulkhead_evm::address_of(&self.spec.operators[o]),
+            Holder::Payer => bulkhead_evm::address_of(PAYER),
+            Holder::Rail => self.protocol.system().rail,
+        }
+    }
+
+    /// `poolRewards` of pool `pool` (vault id `id`), its token as an asset index (3: none).
+    fn rewards(&mut self, pool: usize, id: U256, round: &mut Round) -> Result<[U256; 7]> {
+        if let Some(v) = round.rewards.get(&pool) {
+            return Ok(*v);
+        }
+        let r = self.protocol.pool_rewards(id)?;
+        let token = (0..3)
+            .find(|&a| self.asset(a) == r.token)
+            .unwrap_or(if r.token == Address::ZERO { 3 } else { 4 });
+        let v = [
+            U256::from(u8::from(r.on)),
+            U256::from(token),
+            U256::from(r.generation),
+            r.acc,
+            r.paidToStakers,
+            r.commissionPaid,
+            r.dust,
+        ];
+        round.rewards.insert(pool, v);
+        Ok(v)
+    }
+
+    /// What the rail holds of `asset` beyond every claim, from the chain's own views: its balance less every holder's
+    /// `claimable` and every withdrawal's `claimableEscrow` in the pools paid in the asset, and every operator's
+    /// `commissionOwed` (`None` if it holds less).
+    fn rail_residue(&mut self, asset: usize) -> Result<Option<U256>> {
+        let token = self.asset(asset);
+        let rail = self.protocol.system().rail;
+        let mut left = Some(self.protocol.balance_of(token, rail)?);
+        let take = |left: &mut Option<U256>, v: U256| *left = left.and_then(|l| l.checked_sub(v));
+        let addresses: Vec<Address> = holders(self.spec)
+            .into_iter()
+            .map(|h| self.holder(h))
+            .collect();
+        for pool in 0..self.spec.pools.len() {
+            if self.spec.pools[pool].asset != asset {
+                continue;
+            }
+            let Some(id) = self.pool_id(pool)? else {
+                continue;
+            };
+            if !self.protocol.pool_rewards(id)?.on {
+                continue;
+            }
+            for &a in &addresses {
+                take(&mut left, self.protocol.claimable_rewards(id, a)?);
+            }
+            let n = self.protocol.pool(id)?.queueLength;
+            for index in 0..n {
+                let wid = id << 64 | U256::from(index);
+                take(&mut left, self.protocol.claimable_escrow_rewards(wid)?);
+            }
+        }
+        for o in 0..self.spec.operators.len() {
+            let operator = self.holder(Holder::Operator(o));
+            take(&mut left, self.protocol.commission_owed(operator, token)?);
+        }
+        Ok(left)
     }
 
     /// A view of the reputation contract the driver has no verb for, through the engine.

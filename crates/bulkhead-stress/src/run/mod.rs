@@ -102,6 +102,18 @@ pub struct Stats {
     pub penalties: u64,
     /// Each AVS's rating at the end (WAD), with reputation on.
     pub ratings: Vec<U256>,
+    /// Whether the scenario has reward-rail steps.
+    pub payments: bool,
+    /// Reward-rail steps played (rewards turned on, commissions set, payments, claims).
+    pub payment_steps: u64,
+    /// Paid to stakers through the rail per asset (base units), after commission.
+    pub rewards_paid: [U256; 3],
+    /// Claimed from the rail per asset by stakers: their positions' and their withdrawals' rewards.
+    pub rewards_claimed: [U256; 3],
+    /// Commission claimed per asset.
+    pub commission_claimed: [U256; 3],
+    /// The vault's hooks into the rail, as [`crate::model::HOOKS`] names them.
+    pub rail_hooks: [u64; 5],
 }
 
 /// The result of the differential run of one spec.
@@ -161,6 +173,7 @@ pub fn differential_with(
         })
     };
     stats.reputation = spec.reputation.is_some();
+    stats.payments = spec.steps.iter().any(Step::is_payment);
     for (i, step) in spec.steps.iter().enumerate() {
         let predicted = match model.step(spec, step) {
             Ok(p) => p,
@@ -181,8 +194,12 @@ pub fn differential_with(
         if let Some(mismatch) = check_values(spec, &model, &mut chain, i, step, checkable)? {
             return verdict(Some(mismatch), None, stats);
         }
+        if !checkable && let Some(mismatch) = check_rail(spec, &model, i) {
+            return verdict(Some(mismatch), None, stats);
+        }
     }
     stats.resets = model.resets();
+    stats.rail_hooks = model.rail_hooks();
     if let Some((ratings, penalties)) = model.reputation_figures() {
         stats.ratings = ratings;
         stats.penalties = penalties;
@@ -204,6 +221,9 @@ fn check_outcome(
     stats.steps += 1;
     if step.is_reputation() {
         stats.reputation_steps += 1;
+    }
+    if step.is_payment() {
+        stats.payment_steps += 1;
     }
     if stats.reputation && matches!(step, Step::Scenario(Action::Veto { .. })) {
         stats.rep_vetoes += 1;
@@ -236,6 +256,7 @@ fn check_outcome(
             if let Some(action) = step.action() {
                 record(spec, model, action, m, stats);
             }
+            record_payment(spec, model, step, m, stats);
         }
         _ => {
             let show = |r: &StepOut| match r {
@@ -276,6 +297,56 @@ fn record(spec: &Spec, model: &Model, action: &Action, ret: &Ret, stats: &mut St
         }
         _ => {}
     }
+}
+
+/// Counts what a rail step that went through moved: paid to stakers, claimed.
+fn record_payment(spec: &Spec, model: &Model, step: &Step, ret: &Ret, stats: &mut Stats) {
+    let asset = match step {
+        Step::Pay { pool, .. } | Step::ClaimRewards { pool, .. } => Some(spec.pools[*pool].asset),
+        Step::ClaimCommission { asset, .. } => Some(*asset),
+        Step::ClaimEscrowRewards { withdrawal, .. } => {
+            model.withdrawal(withdrawal).and_then(|(_, wid)| {
+                let id: usize = (wid >> 64usize).saturating_to();
+                (0..spec.pools.len())
+                    .find(|&p| model.pool_id(spec, p) == Some(id))
+                    .map(|p| spec.pools[p].asset)
+            })
+        }
+        _ => None,
+    };
+    match (asset, ret) {
+        (Some(a), Ret::Paid(to_stakers, _)) => stats.rewards_paid[a] += *to_stakers,
+        (Some(a), Ret::Reward(amount)) if matches!(step, Step::ClaimCommission { .. }) => {
+            stats.commission_claimed[a] += *amount;
+        }
+        (Some(a), Ret::Reward(amount)) => stats.rewards_claimed[a] += *amount,
+        _ => {}
+    }
+}
+
+/// The rail's promises, on the model's books (which the step's observations just compared with the chain's): for
+/// each token the rail holds, every claim covered and the rest within rounding of the recorded dust.
+fn check_rail(spec: &Spec, model: &Model, i: usize) -> Option<Mismatch> {
+    if !(0..model.pool_count()).any(|p| model.earns(p + 1)) {
+        return None;
+    }
+    for asset in 0..3 {
+        let why = match model.rail_books(spec, asset) {
+            Ok(books) => match books.violation() {
+                Some(why) => why,
+                None => continue,
+            },
+            Err(kind) => format!("the books cannot be read: revert {kind}"),
+        };
+        return Some(Mismatch {
+            step: i,
+            what: format!("the rail's {} books", crate::spec::symbol(asset)),
+            model: "Σdust − payments ≤ balance − every claim ≤ Σdust + spans priced".to_string(),
+            chain: why,
+            checkable: false,
+        });
+    }
+    None
 }
 
 /// Compares the values step `i` touched (everything after the last step) on the model and on the chain: the first

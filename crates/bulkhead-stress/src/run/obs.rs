@@ -5,7 +5,7 @@ use bulkhead_evm::ErrorKind;
 use bulkhead_scenario::Action;
 
 use crate::{
-    model::{Holder, Model},
+    model::{Holder, Model, REWARD_FIELDS, holders},
     spec::{Spec, Step, symbol},
 };
 
@@ -80,6 +80,26 @@ pub enum Obs {
     VetoableUntil(usize),
     /// `epoch()` of the reputation contract (not checkable).
     RepEpoch,
+    /// `claimable(pool, holder)`: what a staker's (or a sink's) position earned and has not claimed (not
+    /// checkable): (holder, pool).
+    Claimable(Holder, usize),
+    /// `claimableEscrow` of the withdrawal at `index` in a pool's queue (not checkable): (pool, index).
+    EscrowRewards(usize, usize),
+    /// A field of `poolRewards(pool)` (not checkable): (pool, field index, see [`REWARD_FIELDS`]).
+    Rewards(usize, u8),
+    /// `commissionOf(pool)`: the bps in effect (field 0), the next bps (1) and when (2) (not checkable).
+    Commission(usize, u8),
+    /// `commissionOwed(operator, token)` (not checkable): (operator, asset).
+    CommissionOwed(usize, usize),
+    /// An operator's token balance, where its commission is paid (not checkable): (operator, asset).
+    OperatorBalance(usize, usize),
+    /// The `payer` actor's token balance (not checkable).
+    PayerBalance(usize),
+    /// The rail's token balance (not checkable).
+    RailBalance(usize),
+    /// What the rail holds of a token beyond every claim on it: its balance less the claimable rewards of every
+    /// holder, the escrow rewards of every withdrawal and every operator's commission (not checkable).
+    RailResidue(usize),
 }
 
 impl Obs {
@@ -119,7 +139,11 @@ impl Obs {
             | Self::Escrow(_, p)
             | Self::PoolField(p, _)
             | Self::AllocField(_, p, _)
-            | Self::SharedWeight(p) => Some(p),
+            | Self::SharedWeight(p)
+            | Self::Claimable(_, p)
+            | Self::EscrowRewards(p, _)
+            | Self::Rewards(p, _)
+            | Self::Commission(p, _) => Some(p),
             _ => None,
         }
     }
@@ -226,6 +250,37 @@ pub fn model_value(model: &Model, spec: &Spec, obs: Obs) -> Result<U256, ErrorKi
         Obs::ShortAssets(avs) => Ok(U256::from(model.short_assets(avs))),
         Obs::VetoableUntil(avs) => Ok(U256::from(model.vetoable_until(avs))),
         Obs::RepEpoch => model.reputation_epoch().map(U256::from),
+        Obs::Claimable(h, p) => id(p).map_or(Ok(U256::ZERO), |id| model.claimable(id, h)),
+        Obs::EscrowRewards(p, i) => {
+            id(p).map_or(Ok(U256::ZERO), |id| model.claimable_escrow(id, i))
+        }
+        Obs::Rewards(p, f) => {
+            Ok(id(p).map_or(U256::ZERO, |id| model.rewards_view(id)[usize::from(f)]))
+        }
+        Obs::Commission(p, f) => {
+            Ok(id(p).map_or(U256::ZERO, |id| model.commission_view(id)[usize::from(f)]))
+        }
+        Obs::CommissionOwed(o, asset) => Ok(model.commission_owed(o, asset)),
+        Obs::OperatorBalance(o, asset) => Ok(model.balance(Holder::Operator(o), asset)),
+        Obs::PayerBalance(asset) => Ok(model.balance(Holder::Payer, asset)),
+        Obs::RailBalance(asset) => Ok(model.balance(Holder::Rail, asset)),
+        Obs::RailResidue(asset) => model.rail_books(spec, asset)?.residue().ok_or(INSOLVENT),
+    }
+}
+
+/// The value of [`Obs::RailResidue`] when the rail holds less than it owes (on either side).
+pub const INSOLVENT: ErrorKind = ErrorKind::of::<alloy::sol_types::Panic>();
+
+/// Who a holder is, in words.
+fn holder_name(spec: &Spec, h: Holder) -> String {
+    match h {
+        Holder::Staker(s) => spec.stakers[s].clone(),
+        Holder::Sink(avs) => spec.sink_name(avs),
+        Holder::Burn => "burn".to_string(),
+        Holder::Admin => "avsAdmin".to_string(),
+        Holder::Operator(o) => spec.operators[o].clone(),
+        Holder::Payer => "payer".to_string(),
+        Holder::Rail => "the rail".to_string(),
     }
 }
 
@@ -304,6 +359,31 @@ fn describe_reputation(spec: &Spec, obs: Obs) -> String {
         Obs::ShortAssets(a) => format!("shortAssets({})", avs(a)),
         Obs::VetoableUntil(a) => format!("getAVS({}).requestsVetoableUntil", avs(a)),
         Obs::RepEpoch => "the reputation epoch".to_string(),
+        _ => describe_rail(spec, obs),
+    }
+}
+
+fn describe_rail(spec: &Spec, obs: Obs) -> String {
+    let pool = |p: usize| &spec.pools[p].name;
+    match obs {
+        Obs::Claimable(h, p) => format!("claimable({}, {})", pool(p), holder_name(spec, h)),
+        Obs::EscrowRewards(p, i) => format!("claimableEscrow(withdrawal {i} of {})", pool(p)),
+        Obs::Rewards(p, f) => format!("poolRewards({}).{}", pool(p), REWARD_FIELDS[usize::from(f)]),
+        Obs::Commission(p, f) => format!(
+            "commissionOf({}).{}",
+            pool(p),
+            ["bps", "nextBps", "nextAt"][usize::from(f)]
+        ),
+        Obs::CommissionOwed(o, a) => {
+            format!("commissionOwed({}, {})", spec.operators[o], symbol(a))
+        }
+        Obs::OperatorBalance(o, a) => format!("{} balance of {}", symbol(a), spec.operators[o]),
+        Obs::PayerBalance(a) => format!("{} balance of payer", symbol(a)),
+        Obs::RailBalance(a) => format!("{} balance of the rail", symbol(a)),
+        Obs::RailResidue(a) => format!(
+            "{} the rail holds beyond every claim (balance − claimable − escrow rewards − commission)",
+            symbol(a)
+        ),
         _ => format!("{obs:?}"),
     }
 }
@@ -319,6 +399,7 @@ fn pool_obs(spec: &Spec, model: &Model, pool: usize, out: &mut Vec<Obs>) {
 }
 
 fn one_pool_obs(spec: &Spec, model: &Model, pool: usize, out: &mut Vec<Obs>) {
+    rail_pool_obs(spec, model, pool, out);
     out.extend([
         Obs::PoolValue(pool),
         Obs::Isolated(pool),
@@ -335,6 +416,88 @@ fn one_pool_obs(spec: &Spec, model: &Model, pool: usize, out: &mut Vec<Obs>) {
                 out.extend((0..ALLOC_FIELDS.len() as u8).map(|f| Obs::AllocField(avs, pool, f)));
             }
         }
+    }
+}
+
+/// If the pool earns: its reward books (`poolRewards`, `commissionOf`), the claimable rewards of every holder the
+/// rail or the vault has seen there, and the escrow rewards of every withdrawal in its queue.
+fn rail_pool_obs(spec: &Spec, model: &Model, pool: usize, out: &mut Vec<Obs>) {
+    let Some(id) = model.pool_id(spec, pool) else {
+        return;
+    };
+    if !model.earns(id) {
+        return;
+    }
+    out.extend((0..REWARD_FIELDS.len() as u8).map(|f| Obs::Rewards(pool, f)));
+    out.extend((0..3).map(|f| Obs::Commission(pool, f)));
+    for h in holders(spec) {
+        if model.seen_by_rail(id, h) {
+            out.push(Obs::Claimable(h, pool));
+        }
+    }
+    out.extend((0..model.queue_length(id)).map(|i| Obs::EscrowRewards(pool, i)));
+}
+
+/// Where a token's rewards are: the rail's balance and what it holds beyond every claim.
+fn rail_token_obs(asset: usize, out: &mut Vec<Obs>) {
+    out.extend([Obs::RailBalance(asset), Obs::RailResidue(asset)]);
+}
+
+/// What a reward-rail step can change.
+fn payment_step_obs(spec: &Spec, model: &Model, step: &Step, out: &mut Vec<Obs>) {
+    match step {
+        Step::EnableRewards { pool, .. } => {
+            rail_pool_obs(spec, model, *pool, out);
+            out.extend((0..REWARD_FIELDS.len() as u8).map(|f| Obs::Rewards(*pool, f)));
+        }
+        Step::SetCommission { pool, .. } => {
+            out.extend((0..3).map(|f| Obs::Commission(*pool, f)));
+        }
+        Step::Pay { pool, .. } => {
+            // The payment settled the pool first: its vault figures too.
+            pool_obs(spec, model, *pool, out);
+            out.extend((0..REWARD_FIELDS.len() as u8).map(|f| Obs::Rewards(*pool, f)));
+            let asset = spec.pools[*pool].asset;
+            let operator = spec.pools[*pool].operator;
+            out.extend([
+                Obs::CommissionOwed(operator, asset),
+                Obs::PayerBalance(asset),
+            ]);
+            rail_token_obs(asset, out);
+        }
+        Step::ClaimRewards { staker, pool } => {
+            if let Some(s) = spec.staker(staker) {
+                let asset = spec.pools[*pool].asset;
+                out.extend([
+                    Obs::Claimable(Holder::Staker(s), *pool),
+                    Obs::Balance(s, asset),
+                ]);
+                rail_token_obs(asset, out);
+            }
+        }
+        Step::ClaimEscrowRewards { staker, withdrawal } => {
+            if let (Some(s), Some((_, wid))) = (spec.staker(staker), model.withdrawal(withdrawal)) {
+                let id: usize = (wid >> 64usize).saturating_to();
+                let index: usize = (wid & U256::from(u64::MAX)).saturating_to();
+                if let Some(pool) =
+                    (0..spec.pools.len()).find(|&p| model.pool_id(spec, p) == Some(id))
+                {
+                    let asset = spec.pools[pool].asset;
+                    out.extend([Obs::EscrowRewards(pool, index), Obs::Balance(s, asset)]);
+                    rail_token_obs(asset, out);
+                }
+            }
+        }
+        Step::ClaimCommission { operator, asset } => {
+            if let Some(o) = spec.operator(operator) {
+                out.extend([
+                    Obs::CommissionOwed(o, *asset),
+                    Obs::OperatorBalance(o, *asset),
+                ]);
+                rail_token_obs(*asset, out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -441,6 +604,7 @@ fn reputation_step_obs(spec: &Spec, model: &Model, step: &Step, out: &mut Vec<Ob
 pub fn step_obs(spec: &Spec, model: &Model, step: &Step) -> Vec<Obs> {
     let mut out = Vec::new();
     reputation_step_obs(spec, model, step, &mut out);
+    payment_step_obs(spec, model, step, &mut out);
     let Some(action) = step.action() else {
         return out;
     };
@@ -556,6 +720,25 @@ pub fn final_obs(spec: &Spec, model: &Model) -> Vec<Obs> {
         out.extend((0..spec.stakers.len()).map(|s| Obs::Balance(s, asset)));
         out.extend((0..spec.avs.len()).map(|avs| Obs::Sink(avs, asset)));
         out.push(Obs::VaultBalance(asset));
+    }
+    let earning: Vec<usize> = (0..spec.pools.len())
+        .filter(|&p| model.pool_id(spec, p).is_some_and(|id| model.earns(id)))
+        .collect();
+    if !earning.is_empty() {
+        for &pool in &earning {
+            rail_pool_obs(spec, model, pool, &mut out);
+            out.extend(holders(spec).into_iter().map(|h| Obs::Claimable(h, pool)));
+        }
+        for &asset in &assets {
+            rail_token_obs(asset, &mut out);
+            out.push(Obs::PayerBalance(asset));
+            for o in 0..spec.operators.len() {
+                out.extend([
+                    Obs::CommissionOwed(o, asset),
+                    Obs::OperatorBalance(o, asset),
+                ]);
+            }
+        }
     }
     if spec.reputation.is_some() {
         for avs in 0..spec.avs.len() {
