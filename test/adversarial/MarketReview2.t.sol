@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {stdError} from "forge-std/StdError.sol";
 
 import {IAllocationManager} from "../../contracts/interfaces/IAllocationManager.sol";
 import {IOperatorDesk} from "../../contracts/interfaces/IOperatorDesk.sol";
@@ -545,7 +544,7 @@ contract MarketReview2Test is MarketFixture {
     }
 
     /// @notice The 16-bit index never wraps: with every index taken (only the vault owner could get there, by
-    /// allowlisting 65,535 assets), one more asset is refused and no bid ever reads another asset's index.
+    /// allowlisting 65,535 assets), one more asset is refused by name (`TooManyAssets`) and no bid ever reads another asset's index.
     function test_theAssetIndexNeverWrapsIntoAnotherAsset() public {
         uint256 id = _post(avsAdmin, avs, address(weth), 1 ether, ISOLATED, 30 days, 100);
         vm.store(address(market), bytes32(uint256(5)), bytes32(uint256(type(uint16).max))); // assetCount
@@ -555,7 +554,7 @@ contract MarketReview2Test is MarketFixture {
         vm.prank(avsAdmin);
         late.approve(address(market), type(uint256).max);
         vm.prank(avsAdmin);
-        vm.expectRevert(stdError.arithmeticError);
+        vm.expectRevert(abi.encodeWithSelector(ISecurityMarket.TooManyAssets.selector, type(uint16).max));
         market.postBid(avs, address(late), 1 ether, ISOLATED, 0, 30 days, 100, 1000);
         assertEq(market.assetIndex(address(late)), 0);
         assertEq(market.assetAt(0), address(0));
