@@ -52,6 +52,7 @@ contract OperatorDesk is IOperatorDesk, Ownable2Step {
             if (block.timestamp < shared) revert SharedLeaseHoldsPool(poolId, shared);
         }
         // The manager refuses a pair with a change pending (`PendingChange`) and one the desk has not opted in to.
+        // slither-disable-next-line reentrancy-no-eth (the manager is fixed at construction and never calls back)
         (uint256 current, uint48 effectAt) = manager.allocate(poolId, avsId, mode, fractionWad);
         // A lease's allocation is exactly its own: never one raised on top of the owner's.
         if (current != 0) revert PairAllocated(poolId, avsId);
