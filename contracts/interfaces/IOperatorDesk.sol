@@ -7,15 +7,17 @@ import {IAllocationManager} from "./IAllocationManager.sol";
 /// @notice The desk is the registered operator (stakers delegate to its address); its owner runs it. The owner can do
 /// what any operator does, through the desk, except what could lower a lease: while a lease of the desk with an AVS
 /// runs (`heldUntil`), the owner cannot change any allocation of the desk to that AVS, nor opt out of it; while a
-/// shared lease on a pool runs (`sharedHeldUntil`), no isolated increase on that pool, which would shrink the shared
-/// stake behind the lease. The market allocates for a fill; the holds lapse by themselves at the leases' ends, and an
+/// shared lease on a pool runs (`sharedHeldUntil`), no isolated change on that pool: an increase, by the owner or by
+/// an isolated fill, would shrink the shared stake behind the lease, and the owner's decreases wait with it (one rule
+/// for the pool; a decrease could only grow that stake). The market allocates for a fill; the holds lapse by themselves at the leases' ends, and an
 /// AVS that ejects the desk releases its own.
 interface IOperatorDesk {
     /// @notice The caller is not the market.
     error NotMarket(address caller);
     /// @notice A lease of this desk with the AVS runs until `until`.
     error LeaseHoldsAVS(uint32 avsId, uint48 until);
-    /// @notice A shared lease on the pool runs until `until`: isolated increases would shrink its shared stake.
+    /// @notice A shared lease on the pool runs until `until`: isolated increases would shrink its shared stake (the
+    /// owner's isolated decreases wait too).
     error SharedLeaseHoldsPool(uint256 poolId, uint48 until);
     /// @notice The owner allocated this pair itself: a lease's allocation must be its own alone.
     error PairAllocated(uint256 poolId, uint32 avsId);
@@ -31,8 +33,8 @@ interface IOperatorDesk {
     /// that ejected the desk holds nothing.
     function heldUntil(uint32 avsId) external view returns (uint48);
 
-    /// @notice Until when a shared lease holds the pool's shared stake: the owner's isolated increases on the pool
-    /// wait.
+    /// @notice Until when a shared lease holds the pool's shared stake: isolated fills and the owner's isolated
+    /// changes on the pool wait.
     function sharedHeldUntil(uint256 poolId) external view returns (uint48);
 
     /// @notice Market: allocates `fractionWad` of the pool to the AVS (the desk must have opted in), for `term` from
