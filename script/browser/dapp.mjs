@@ -9,8 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { freePort, startDapp } from './serve.mjs';
+import { freePort, openPage, startDapp } from './serve.mjs';
 import { createPublicClient, http, parseUnits } from 'viem';
 
 const [bulkhead, out] = process.argv.slice(2);
@@ -135,16 +134,8 @@ async function reputationMatchesChain(page, world) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox'],
-});
+const { browser, page, errors } = await openPage(url, { width: 1400, height: 1800 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1800 } });
-  const errors = [];
-  page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
-  page.on('pageerror', (err) => errors.push(String(err)));
-  await page.goto(url);
   const world = await (await page.request.get(new URL('world.json', url).href)).json();
   await page.getByTestId('pool_value.P').waitFor({ timeout: 30_000 });
 

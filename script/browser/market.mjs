@@ -12,8 +12,7 @@
 // Usage: node script/browser/market.mjs BULKHEAD_BINARY OUT_DIR
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startDapp } from './serve.mjs';
+import { openPage, startDapp } from './serve.mjs';
 
 const [bulkhead, out] = process.argv.slice(2);
 if (!bulkhead || !out) {
@@ -89,16 +88,8 @@ const dapp = served?.dapp;
 const url = process.env.DAPP_URL ?? served.url;
 const log = () => served?.log() ?? '';
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox'],
-});
+const { browser, page, errors } = await openPage(url, { width: 1500, height: 2400 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 2400 } });
-  const errors = [];
-  page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
-  page.on('pageerror', (err) => errors.push(String(err)));
-  await page.goto(url);
   const world = await (await page.request.get(new URL('world.json', url).href)).json();
   const deployment = await (await page.request.get(new URL(world.deployment, url).href)).json();
   check(Boolean(deployment.contracts.SecurityMarket && deployment.contracts.RewardRail), 'the deployment has a market and a rail');

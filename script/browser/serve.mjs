@@ -1,7 +1,9 @@
-// What the browser tests share: a free local port, and `bulkhead dapp` started on fresh ports with what it prints kept.
+// What the browser tests share: a free local port, `bulkhead dapp` started on fresh ports with what it prints kept,
+// and a headless Chromium page that collects console errors.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 
 /** A TCP port nobody listens on now (127.0.0.1). */
 export const freePort = () =>
@@ -40,4 +42,21 @@ export async function startDapp(bulkhead, out) {
     dapp.on('exit', (code) => reject(new Error(`bulkhead dapp exited (${code}):\n${printed}`)));
   });
   return { dapp, url, anvilPort, log: () => printed };
+}
+
+/**
+ * Headless Chromium (`CHROMIUM`, default /usr/bin/chromium) with one page at `url`; `errors` collects the page's
+ * console errors and uncaught exceptions. Returns `{ browser, page, errors }`.
+ */
+export async function openPage(url, viewport) {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
+  const page = await browser.newPage({ viewport });
+  const errors = [];
+  page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+  page.on('pageerror', (err) => errors.push(String(err)));
+  await page.goto(url);
+  return { browser, page, errors };
 }

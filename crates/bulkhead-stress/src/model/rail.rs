@@ -461,15 +461,7 @@ impl Model {
         if !rp.on {
             return Err(ErrorKind::of::<RewardRail::RewardsOff>());
         }
-        let (shares, generation) = self.raw_position(id, holder);
-        let e = self
-            .rail
-            .earners
-            .get(&(id, holder))
-            .copied()
-            .unwrap_or_default();
-        let (earned, priced) = self.earned(id, e.snapshot, shares, generation)?;
-        let amount = e.owed.checked_add(earned).ok_or(PANIC)?;
+        let (amount, priced) = self.claimable_priced(id, holder)?;
         if amount.is_zero() {
             return Err(ErrorKind::of::<RewardRail::NothingToClaim>());
         }
