@@ -118,8 +118,11 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
         if (!vault.isAllowed(asset)) revert AssetNotAllowed(asset);
         bidId = ++bidCount;
         // One slot, written whole (the layout of `StoredBid`, low bits first): no read of the fresh slot.
-        _storeBid(bidId, _packBid(_indexOf(asset), avsId, maxPriceBps, maxCommissionBps, mode));
-        _storeTerms(bidId, backing, term, minRatingBps);
+        _storeBid(
+            bidId,
+            _packBid(_indexOf(asset), avsId, maxPriceBps, maxCommissionBps, mode)
+                | _packTerms(backing, term, minRatingBps)
+        );
         // The whole term at the highest price, rounded up: every fill's premium (rounded down) is covered.
         uint256 escrow = _escrowOf(backing, maxPriceBps, term);
         if (escrow > type(uint96).max) revert AmountTooLarge(escrow);
@@ -453,23 +456,17 @@ contract SecurityMarket is ISecurityMarket, ReentrancyGuardTransient {
             | uint256(uint8(mode)) << 80;
     }
 
-    /// @dev Writes a new bid's slot whole, `low` (`_packBid`) with its terms: one fresh write, no read.
-    function _storeBid(uint256 bidId, uint256 low) internal {
-        assembly ("memory-safe") {
-            mstore(0, bidId)
-            mstore(32, _bids.slot)
-            sstore(keccak256(0, 64), low)
-        }
+    /// @dev The high bits of a bid's slot: its terms.
+    function _packTerms(uint88 backing, uint40 term, uint16 minRatingBps) internal pure returns (uint256) {
+        return uint256(backing) << 88 | uint256(term) << 176 | uint256(minRatingBps) << 216;
     }
 
-    /// @dev A new bid's terms, into the slot `_storeBid` wrote (a warm write).
-    function _storeTerms(uint256 bidId, uint88 backing, uint40 term, uint16 minRatingBps) internal {
-        uint256 high = uint256(backing) << 88 | uint256(term) << 176 | uint256(minRatingBps) << 216;
+    /// @dev Writes a new bid's slot whole (`_packBid | _packTerms`): one fresh write, no read.
+    function _storeBid(uint256 bidId, uint256 word) internal {
         assembly ("memory-safe") {
             mstore(0, bidId)
             mstore(32, _bids.slot)
-            let slot := keccak256(0, 64)
-            sstore(slot, or(sload(slot), high))
+            sstore(keccak256(0, 64), word)
         }
     }
 
